@@ -1,0 +1,37 @@
+"""The engine interface every backend implements."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator, Protocol
+
+import polars as pl
+import pyarrow as pa
+
+
+class Engine(Protocol):
+    def load(self, name: str, data: pl.DataFrame | pa.Table, replace: bool = True) -> None:
+        """Create (or replace) table `name` from a frame."""
+
+    def execute(self, query: str, params: list | None = None) -> None:
+        """Run a statement that returns nothing (CREATE TABLE AS, INSERT, …)."""
+
+    def sql(self, query: str, params: list | None = None) -> pl.DataFrame:
+        """Run a query and return its result as a polars frame."""
+
+    def scalar(self, query: str, params: list | None = None):
+        """Run a query and return the first column of its first row."""
+
+    def batches(self, query: str, batch_size: int = 200_000) -> Iterator[pa.RecordBatch]:
+        """Stream a query's result as Arrow record batches."""
+
+    def has_table(self, name: str) -> bool: ...
+
+    def tables(self) -> list[str]: ...
+
+    def columns(self, name: str) -> list[str]: ...
+
+    def export_parquet(self, name: str, path: Path, order_by: str | None = None) -> None:
+        """Write a table to a Parquet file (ordered, so outputs are deterministic)."""
+
+    def close(self) -> None: ...

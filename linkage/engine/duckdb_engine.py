@@ -1,0 +1,71 @@
+"""DuckDB implementation of the engine interface (the default, embedded backend)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class DuckDBEngine:
+    def __init__(self, path: str | Path | None = None, threads: int | None = None,
+                 memory_limit: str | None = None):
+        self.path = str(path) if path else ":memory:"
+        self.con = duckdb.connect(self.path)
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        self.con.execute("SET preserve_insertion_order = true")
+
+    def load(self, name: str, data: pl.DataFrame | pa.Table, replace: bool = True) -> None:
+        table = data.to_arrow() if isinstance(data, pl.DataFrame) else data
+        self.con.register("__linkage_load", table)
+        verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE"
+        self.con.execute(f"{verb} {quote_ident(name)} AS SELECT * FROM __linkage_load")
+        self.con.unregister("__linkage_load")
+
+    def execute(self, query: str, params: list | None = None) -> None:
+        self.con.execute(query, params or [])
+
+    def sql(self, query: str, params: list | None = None) -> pl.DataFrame:
+        rel = self.con.sql(query, params=params) if params else self.con.sql(query)
+        return pl.from_arrow(rel.to_arrow_table())
+
+    def scalar(self, query: str, params: list | None = None):
+        row = self.con.execute(query, params or []).fetchone()
+        return row[0] if row else None
+
+    def batches(self, query: str, batch_size: int = 200_000) -> Iterator[pa.RecordBatch]:
+        reader = self.con.sql(query).to_arrow_reader(batch_size)
+        yield from reader
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
+
+    def tables(self) -> list[str]:
+        return [r[0] for r in self.con.execute(
+            "SELECT table_name FROM information_schema.tables ORDER BY table_name").fetchall()]
+
+    def columns(self, name: str) -> list[str]:
+        return [r[0] for r in self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position", [name]).fetchall()]
+
+    def export_parquet(self, name: str, path: Path, order_by: str | None = None) -> None:
+        order = f" ORDER BY {order_by}" if order_by else ""
+        target = str(path).replace("'", "''")
+        self.con.execute(
+            f"COPY (SELECT * FROM {quote_ident(name)}{order}) TO '{target}' "
+            "(FORMAT parquet, COMPRESSION zstd)")
+
+    def close(self) -> None:
+        self.con.close()
