@@ -1,0 +1,234 @@
+"""The config file's schema (pydantic), loading, path resolution and readable error messages.
+
+A config error names the file, the key path (`sources.jzdj.formt`), what is wrong and, for a
+misspelt key or value, the closest valid spelling.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator,
+                      model_validator)
+
+from linkage.attributes import ATTRIBUTES, ENTITY_TYPES, EntityType
+from linkage.link.settings import LinkageSettings
+from linkage.measure.settings import BurdenSettings
+
+FORMATS = ("csv", "tsv", "xlsx", "xls", "json", "jsonl", "parquet", "sqlite", "database")
+ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312", "big5", "utf-16")
+_EXTENSIONS = {
+    ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx",
+    ".xls": "xls", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
+    ".pq": "parquet", ".sqlite": "sqlite", ".sqlite3": "sqlite", ".db": "sqlite",
+}
+
+
+class ConfigError(Exception):
+    """A problem with the config file or a source it names; the message is for the analyst."""
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = None
+    system: str | None = None
+    path: Path | None = None
+    url: str | None = None
+    format: Literal[FORMATS] | None = None  # type: ignore[valid-type]
+    encoding: Literal[ENCODINGS] = "auto"  # type: ignore[valid-type]
+    sheet: str | int = 0
+    table: str | None = None
+    header_row: Literal["auto"] | int = "auto"
+    entity: EntityType = "person"
+    columns: dict[str, str] = Field(default_factory=dict)
+    updates_per_year: float | None = Field(default=None, gt=0)
+
+    @field_validator("header_row")
+    @classmethod
+    def _positive_header(cls, v):
+        if isinstance(v, int) and v < 1:
+            raise ValueError("header_row is a 1-based line number (or auto)")
+        return v
+
+    @model_validator(mode="after")
+    def _check(self):
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give exactly one of `path` or `url`")
+        if self.format is None:
+            if self.url is not None:
+                self.format = "database"
+            else:
+                fmt = _EXTENSIONS.get(self.path.suffix.lower())
+                if fmt is None:
+                    raise ValueError(
+                        f"cannot tell the format of {self.path.name!r} from its extension; "
+                        f"set `format` to one of: {', '.join(FORMATS)}")
+                self.format = fmt
+        if self.format in ("sqlite", "database") and not self.table:
+            raise ValueError(f"a {self.format} source needs `table` (the table to read)")
+        valid = ATTRIBUTES[self.entity]
+        for header, attr in self.columns.items():
+            if attr not in valid:
+                raise ValueError(
+                    f"columns.{header}: {attr!r} is not a {self.entity} attribute"
+                    + _suggest(attr, list(valid)))
+        return self
+
+
+class ReportSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    language: Literal["zh", "en"] = "zh"
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "linkage"
+    output: Path = Path("out")
+    region: str | None = None
+    sources: dict[str, Source]
+    linkage: dict[EntityType, LinkageSettings] = Field(default_factory=dict)
+    burden: BurdenSettings = Field(default_factory=BurdenSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
+
+    # set by load_config, not by the file
+    _base_dir: Path = PrivateAttr(default=Path("."))
+    _config_path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def base_dir(self) -> Path:
+        return self._base_dir
+
+    @property
+    def config_path(self) -> Path | None:
+        return self._config_path
+
+    @field_validator("sources")
+    @classmethod
+    def _some_sources(cls, v):
+        if not v:
+            raise ValueError("no sources: list at least one under `sources`")
+        return v
+
+    def linkage_for(self, entity: EntityType) -> LinkageSettings:
+        return self.linkage.get(entity) or LinkageSettings()
+
+    def output_dir(self) -> Path:
+        return (self.base_dir / self.output).resolve()
+
+    def source_path(self, source: Source) -> Path:
+        return (self.base_dir / source.path).resolve()
+
+    def system_of(self, key: str) -> str:
+        return self.sources[key].system or key
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names valid at a location, walking the models (and dict values) along the key path."""
+
+    def unwrap(tp):
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            return tp
+        if typing.get_origin(tp) is dict:
+            return tp
+        models = [unwrap(a) for a in typing.get_args(tp)]
+        return next((m for m in models if m is not None), None)
+
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            current = unwrap(field.annotation) if field else None
+        elif typing.get_origin(current) is dict:
+            current = unwrap(typing.get_args(current)[1])
+        else:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _format_error(err: dict, where: str) -> str:
+    loc = tuple(p for p in err["loc"] if p not in ("function-after",))
+    path = ".".join(str(p) for p in loc) or "(top level)"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(Config, loc)
+        return f"{where}: unknown key `{path}`{_suggest(loc[-1], allowed)}"
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",") if o.strip()]
+        return (f"{where}: `{path}` = {err.get('input')!r} is not valid{_suggest(err.get('input'), options)}; "
+                f"expected {expected}")
+    if kind == "missing":
+        return f"{where}: missing key `{path}`"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{where}: `{path}`: {msg}"
+
+
+def _check_duplicate_keys(text: str, where: str) -> None:
+    """YAML silently keeps the last of two equal keys; a repeated source key is an error here."""
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    def construct_mapping(loader, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ConfigError(
+                    f"{where}, line {key_node.start_mark.line + 1}: key {key!r} appears twice "
+                    f"(first on line {seen[key] + 1}); each source key must be unique")
+            seen[key] = key_node.start_mark.line
+        return loader.construct_mapping(node, deep)
+
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    yaml.load(text, Loader=_Loader)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file; raise ConfigError with a readable message."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: config file is not UTF-8 text") from None
+    try:
+        _check_duplicate_keys(text, str(path))
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f", line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys (name, output, sources, …)")
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_format_error(e, str(path)) for e in exc.errors())) from None
+    config._base_dir = path.resolve().parent
+    config._config_path = path.resolve()
+    return config
+
+
+def config_json_schema() -> dict:
+    schema = Config.model_json_schema()
+    schema["title"] = "linkage config"
+    return schema
+
+
+__all__ = ["Config", "ConfigError", "Source", "load_config", "config_json_schema", "ENTITY_TYPES"]

@@ -1,0 +1,169 @@
+"""What every connector returns, the errors it raises, and helpers they share.
+
+A connector reads one source into a `RawTable`: every value as text (never a float that eats
+an ID number's digits), the 1-based `source_row` of each row, and the rows it could not read
+as quarantine entries with a reason.  Header detection (title lines above the header) lives
+here because CSV and Excel both need it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from linkage.attributes import SYNONYMS, header_key
+
+QUARANTINE_SCHEMA = {"source_row": pl.Int64, "reason": pl.Utf8, "raw": pl.Utf8}
+
+
+class SourceError(Exception):
+    """A source that cannot be read at all; the message names the file (and row/column)."""
+
+
+@dataclass
+class RawTable:
+    """One source read as text: `data` has one Utf8 column per header plus `source_row`."""
+
+    data: pl.DataFrame
+    headers: list[str]
+    rows_in: int
+    quarantine: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINE_SCHEMA))
+    encoding: str | None = None
+    header_row: int | None = None
+    detail: dict = field(default_factory=dict)
+
+
+def empty_quarantine() -> pl.DataFrame:
+    return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+
+
+def unique_headers(cells: list) -> list[str]:
+    """Header texts made unique and non-empty: blank → 列3, repeated 电话 → 电话_2."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, cell in enumerate(cells, start=1):
+        name = str(cell).strip() if cell is not None else ""
+        name = name or f"列{i}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def cell_text(value) -> str | None:
+    """A typed cell (Excel, JSON, SQL) as the text a clerk typed; integral floats lose the .0."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value.strip() != "" else None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+_KNOWN_HEADERS = set().union(*(set(index) for index in SYNONYMS.values()))
+
+
+def _looks_like_data(cell: str) -> bool:
+    text = cell.strip()
+    return any(ch.isdigit() for ch in text) and sum(ch.isdigit() for ch in text) * 2 >= len(text)
+
+
+def detect_header(rows: list[list], path: Path | str) -> int:
+    """Index (0-based, into `rows`) of the header row among the first rows of a table.
+
+    Title lines ("2024年桃源社区居住登记表"), notes and blank lines above the header are
+    skipped: the header is the row with the most cells naming known attributes; without any
+    known header, the first row that is as wide as the data and holds no numeric cells.
+    """
+    texts = [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [sum(1 for c in row if c.strip()) for row in texts]
+    if not any(widths):
+        raise SourceError(f"{path}: no header found: the file has no non-empty rows")
+    wide = max(widths)
+    candidates = [i for i, w in enumerate(widths) if w >= max(2, math.ceil(0.6 * wide)) or
+                  (wide == 1 and w == 1)]
+    best, best_hits = None, 0
+    for i in candidates:
+        hits = sum(1 for c in texts[i] if c.strip() and header_key(c) in _KNOWN_HEADERS)
+        if hits > best_hits:
+            best, best_hits = i, hits
+    if best is not None:
+        return best
+    for i in candidates:
+        if not any(_looks_like_data(c) for c in texts[i] if c.strip()):
+            return i
+    raise SourceError(
+        f"{path}: header not found in the first {len(rows)} rows (no row names known columns "
+        "and every wide row holds numbers); set `header_row` in the config")
+
+
+def rows_to_table(rows: list[list], path: Path | str, header_row: int | str,
+                  row_numbers: list[int] | None = None) -> RawTable:
+    """Build a RawTable from typed rows (Excel, SQL): detect the header, text every cell.
+
+    `row_numbers[i]` is the physical 1-based row of rows[i] (defaults to i + 1); `source_row`
+    is the physical row minus the header's row, so header_row + source_row is the row a clerk
+    sees in the file.
+    """
+    numbers = row_numbers or list(range(1, len(rows) + 1))
+    if not rows:
+        raise SourceError(f"{path}: the table is empty (no rows at all)")
+    if header_row == "auto":
+        h = detect_header(rows[:50], path)
+    else:
+        h = numbers.index(header_row) if header_row in numbers else -1
+        if h < 0:
+            raise SourceError(f"{path}: header_row {header_row} is beyond the end of the table")
+    headers = unique_headers(rows[h])
+    width = len(headers)
+    body_text: list[list[str | None]] = []
+    source_rows: list[int] = []
+    quarantine: list[tuple[int, str, str]] = []
+    for number, row in zip(numbers[h + 1:], rows[h + 1:]):
+        cells = [cell_text(v) for v in row]
+        while cells and cells[-1] is None and len(cells) > width:
+            cells.pop()
+        if not any(c is not None for c in cells):
+            continue
+        srow = number - numbers[h]
+        if len(cells) > width:
+            quarantine.append((srow, f"too many fields: {len(cells)} values for {width} columns",
+                               json.dumps(cells, ensure_ascii=False)))
+            continue
+        cells += [None] * (width - len(cells))
+        body_text.append(cells)
+        source_rows.append(srow)
+    columns = list(zip(*body_text)) if body_text else [()] * width
+    data = pl.DataFrame({name: pl.Series(name, list(col), dtype=pl.Utf8)
+                         for name, col in zip(headers, columns)})
+    data = data.with_columns(pl.Series("source_row", source_rows, dtype=pl.Int64))
+    q = pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA, orient="row") if quarantine else empty_quarantine()
+    return RawTable(data=data, headers=headers, rows_in=len(source_rows) + len(quarantine),
+                    quarantine=q, header_row=numbers[h])

@@ -1,0 +1,227 @@
+"""CSV / TSV exports: encoding detection, delimiter sniffing, title lines, fast reads in DuckDB.
+
+Departmental CSVs come in GBK, GB18030, UTF-8 with or without BOM.  The file is decoded in
+streaming chunks (into a UTF-8 working copy when it is not UTF-8), the header line is found
+among the first lines, and DuckDB parses the body with every column as VARCHAR.  Rows with the
+wrong number of fields and rows holding undecodable bytes go to quarantine with their line.
+`source_row` is the physical line minus the header's line, so `header_row + source_row` is the
+line a clerk finds in the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import tempfile
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from linkage.connectors.base import (QUARANTINE_SCHEMA, RawTable, SourceError, detect_header,
+                                     empty_quarantine, unique_headers)
+
+SAMPLE_BYTES = 1 << 20
+CHUNK_BYTES = 16 << 20
+DELIMITERS = (",", "\t", ";", "|")
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+_REPLACEMENT = "\ufffd"
+
+
+def _decode_errors(sample: bytes, encoding: str) -> int:
+    """How many lines of the sample hold bytes the encoding cannot decode."""
+    text = sample.decode(encoding, errors="replace")
+    return sum(1 for line in text.splitlines() if _REPLACEMENT in line)
+
+
+def detect_encoding(path: Path) -> str:
+    """utf-8-sig / utf-16 by BOM, else utf-8, gbk or gb18030 by which decodes the start cleanly."""
+    with open(path, "rb") as fh:
+        sample = fh.read(SAMPLE_BYTES)
+    for bom, name in _BOMS:
+        if sample.startswith(bom):
+            return name
+    cut = sample.rfind(b"\n") + 1 if len(sample) == SAMPLE_BYTES else len(sample)
+    sample = sample[:cut] or sample
+    if b"\x00" in sample:
+        raise SourceError(f"{path}: undecodable file: it holds NUL bytes (binary, not a text export)")
+    lines = max(1, sample.count(b"\n"))
+    errors = {enc: _decode_errors(sample, enc) for enc in ("utf-8", "gbk", "gb18030")}
+    if errors["utf-8"] == 0:
+        return "utf-8"
+    for enc in ("gbk", "gb18030"):
+        if errors[enc] == 0:
+            return enc
+    best = min(errors, key=errors.get)
+    if errors[best] <= max(2, lines // 20):
+        return best
+    raise SourceError(
+        f"{path}: undecodable file: not UTF-8, GBK or GB18030 "
+        f"({errors[best]} of the first {lines} lines hold undecodable bytes); "
+        "set `encoding` in the config if you know it")
+
+
+def _transcode(path: Path, encoding: str, workdir: Path) -> Path:
+    """A UTF-8 copy of a non-UTF-8 file, decoded in chunks; bad bytes become U+FFFD."""
+    target = Path(tempfile.mkstemp(suffix=".csv", dir=workdir)[1])
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    with open(path, "rb") as src, open(target, "wb") as dst:
+        while chunk := src.read(CHUNK_BYTES):
+            dst.write(decoder.decode(chunk).encode("utf-8"))
+        dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+    return target
+
+
+def _head_lines(path: Path, n: int = 60) -> list[str]:
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        text = fh.read(SAMPLE_BYTES)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.splitlines()[:n]
+
+
+def sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits the most lines into the same number (> 0) of fields."""
+    best, best_score = ",", (-1, 0)
+    for delim in DELIMITERS:
+        counts = [line.count(delim) for line in lines if line.strip()]
+        counts = [c for c in counts if c > 0]
+        if not counts:
+            continue
+        mode = max(set(counts), key=counts.count)
+        score = (counts.count(mode), mode)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _blank_lines(path: Path) -> np.ndarray:
+    """For each physical line of the file, whether it is blank (nothing but spaces or \\r)."""
+    data = np.fromfile(path, dtype=np.uint8)
+    newlines = np.flatnonzero(data == 10)
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(data)]))
+    if starts[-1] >= len(data):
+        starts, ends = starts[:-1], ends[:-1]
+    length = ends - starts
+    # a line is blank when it holds nothing but \r or spaces
+    blank = length == 0
+    short = np.flatnonzero((length > 0) & (length <= 2))
+    for i in short:
+        blank[i] = not bytes(data[starts[i]:ends[i]]).strip()
+    return blank
+
+
+def _record_lines(path: Path, delimiter: str, header_line: int) -> tuple[np.ndarray, np.ndarray]:
+    """For every non-blank record after the header: its first physical line, and its line as
+    DuckDB numbers them (DuckDB counts a record with quoted newlines as one line)."""
+    starts, keys = [], []
+    folded = 0
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        previous_end = 0
+        for row in reader:
+            start, end = previous_end + 1, reader.line_num
+            previous_end = end
+            if start > header_line and any(cell.strip() for cell in row):
+                starts.append(start)
+                keys.append(start - folded)
+            folded += end - start
+    return np.asarray(starts, dtype=np.int64), np.asarray(keys, dtype=np.int64)
+
+
+def read_csv(path: Path, encoding: str = "auto", header_row: int | str = "auto",
+             delimiter: str | None = None, workdir: Path | None = None) -> RawTable:
+    if path.stat().st_size == 0:
+        raise SourceError(f"{path}: the file is empty (0 bytes)")
+    enc = detect_encoding(path) if encoding == "auto" else encoding
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        utf8 = path if enc in ("utf-8", "utf-8-sig") else _transcode(path, enc, Path(tmp))
+        head = _head_lines(utf8)
+        if not any(line.strip() for line in head):
+            raise SourceError(f"{path}: the file is empty (only blank lines)")
+        delim = delimiter or sniff_delimiter(head)
+        parsed = list(csv.reader(io.StringIO("\n".join(head)), delimiter=delim))
+        if header_row == "auto":
+            h = detect_header(parsed, path)
+        else:
+            h = int(header_row) - 1
+            if h >= len(parsed):
+                raise SourceError(f"{path}: header_row {header_row} is beyond the first lines read")
+        headers = unique_headers(parsed[h])
+        header_line = h + 1
+        table = _read_body(utf8, path, headers, delim, header_line)
+    table.encoding = enc
+    table.header_row = header_line
+    table.detail["delimiter"] = delim
+    return table
+
+
+def _read_body(utf8: Path, path: Path, headers: list[str], delim: str, header_line: int) -> RawTable:
+    con = duckdb.connect()
+    columns = {f"c{i}": "VARCHAR" for i in range(len(headers))}
+    source = str(utf8).replace("'", "''")
+    try:
+        rel = con.sql(
+            f"SELECT * FROM read_csv('{source}', delim=?, quote='\"', escape='\"', header=false, "
+            f"skip={header_line}, columns={columns!r}, auto_detect=false, store_rejects=true, "
+            "strict_mode=true, null_padding=false, max_line_size=10000000)",
+            params=[delim])
+        data = pl.from_arrow(rel.to_arrow_table())
+        rejects = pl.from_arrow(con.sql(
+            "SELECT line, error_type::VARCHAR AS error_type, column_idx, csv_line, error_message "
+            "FROM reject_errors ORDER BY line").to_arrow_table())
+    except duckdb.Error as exc:
+        raise SourceError(f"{path}: cannot parse as CSV: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    data = data.rename(dict(zip(data.columns, headers)))
+    rejects = rejects.unique(subset="line", keep="first", maintain_order=True)
+    reject_lines = rejects["line"].cast(pl.Int64).to_numpy()
+
+    line_numbers = np.flatnonzero(~_blank_lines(utf8)) + 1
+    line_numbers = line_numbers[line_numbers > header_line]
+    duckdb_lines = line_numbers
+    if len(line_numbers) != data.height + len(reject_lines):
+        line_numbers, duckdb_lines = _record_lines(utf8, delim, header_line)
+    rejected = np.isin(duckdb_lines, reject_lines)
+    accepted = line_numbers[~rejected]
+    reject_physical = dict(zip(duckdb_lines[rejected].tolist(), line_numbers[rejected].tolist()))
+    rejects = rejects.with_columns(pl.col("line").cast(pl.Int64).replace(reject_physical))
+    if len(accepted) != data.height:
+        raise SourceError(f"{path}: row accounting failed while reading "
+                          f"({data.height} rows parsed, {len(accepted)} line numbers)")
+    data = data.with_columns(pl.Series("source_row", accepted - header_line, dtype=pl.Int64))
+
+    quarantine = rejects.select(
+        (pl.col("line").cast(pl.Int64) - header_line).alias("source_row"),
+        pl.format("{} (line {}): {}", pl.col("error_type").str.to_lowercase(), pl.col("line"),
+                  pl.col("error_message")).alias("reason"),
+        pl.col("csv_line").alias("raw"),
+    ) if rejects.height else empty_quarantine()
+    data, bad = _split_undecodable(data, headers)
+    if bad.height:
+        quarantine = pl.concat([quarantine, bad]).sort("source_row")
+    return RawTable(data=data, headers=headers, rows_in=int(data.height + quarantine.height),
+                    quarantine=quarantine.cast(QUARANTINE_SCHEMA))
+
+
+def _split_undecodable(data: pl.DataFrame, headers: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows with U+FFFD (bytes the encoding could not decode) leave for quarantine."""
+    if not headers:
+        return data, empty_quarantine()
+    flags = [pl.col(h).str.contains(_REPLACEMENT, literal=True).fill_null(False) for h in headers]
+    bad_mask = pl.any_horizontal(flags)
+    bad = data.filter(bad_mask)
+    if bad.height == 0:
+        return data, empty_quarantine()
+    first_bad = pl.coalesce([pl.when(f).then(pl.lit(h)) for f, h in zip(flags, headers)])
+    q = bad.select(
+        pl.col("source_row"),
+        pl.format("undecodable bytes in column {}", first_bad).alias("reason"),
+        pl.concat_str([pl.col(h).fill_null("") for h in headers], separator=",").alias("raw"),
+    )
+    return data.filter(~bad_mask), q

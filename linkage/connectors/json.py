@@ -1,0 +1,81 @@
+"""JSON arrays of objects and JSON Lines: keys become columns, values become text.
+
+A JSON Lines line that is not a JSON object goes to quarantine with its line number; a JSON
+array file must parse as a whole (its elements that are not objects are quarantined).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from linkage.connectors.base import QUARANTINE_SCHEMA, RawTable, SourceError, cell_text, empty_quarantine
+
+
+def _table(objects: list[tuple[int, dict]], bad: list[tuple[int, str, str]]) -> RawTable:
+    headers: dict[str, None] = {}
+    for _, obj in objects:
+        headers.update(dict.fromkeys(obj))
+    names = list(headers)
+    data = pl.DataFrame({
+        name: pl.Series(name, [cell_text(obj.get(name)) for _, obj in objects], dtype=pl.Utf8)
+        for name in names})
+    data = data.with_columns(pl.Series("source_row", [n for n, _ in objects], dtype=pl.Int64))
+    q = pl.DataFrame(bad, schema=QUARANTINE_SCHEMA, orient="row") if bad else empty_quarantine()
+    return RawTable(data=data, headers=names, rows_in=len(objects) + len(bad), quarantine=q)
+
+
+def read_jsonl(path: Path, encoding: str = "utf-8") -> RawTable:
+    objects: list[tuple[int, dict]] = []
+    bad: list[tuple[int, str, str]] = []
+    enc = "utf-8-sig" if encoding in ("auto", "utf-8") else encoding
+    with open(path, encoding=enc, errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                bad.append((number, f"not valid JSON (line {number}, column {exc.colno}): {exc.msg}",
+                            line.rstrip("\n")))
+                continue
+            if not isinstance(obj, dict):
+                bad.append((number, f"line {number} is a JSON {type(obj).__name__}, not an object",
+                            line.rstrip("\n")))
+            elif "\ufffd" in line:
+                bad.append((number, "undecodable bytes", line.rstrip("\n")))
+            else:
+                objects.append((number, obj))
+    if not objects and not bad:
+        raise SourceError(f"{path}: the file is empty (no JSON lines)")
+    return _table(objects, bad)
+
+
+def read_json(path: Path, encoding: str = "utf-8") -> RawTable:
+    enc = "utf-8-sig" if encoding in ("auto", "utf-8") else encoding
+    try:
+        text = path.read_text(encoding=enc)
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{path}: undecodable file: not {enc} (byte {exc.start})") from None
+    if not text.strip():
+        raise SourceError(f"{path}: the file is empty")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.lineno > 1 or text.lstrip()[:1] == "{":
+            # several objects one per line: JSON Lines under a .json name
+            return read_jsonl(path, encoding)
+        raise SourceError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
+    if isinstance(doc, dict):
+        arrays = [v for v in doc.values() if isinstance(v, list)]
+        if len(arrays) != 1:
+            raise SourceError(f"{path}: expected a JSON array of records (or an object holding one array)")
+        doc = arrays[0]
+    if not isinstance(doc, list):
+        raise SourceError(f"{path}: expected a JSON array of records")
+    objects = [(i, o) for i, o in enumerate(doc, start=1) if isinstance(o, dict)]
+    bad = [(i, f"element {i} is a JSON {type(o).__name__}, not an object", json.dumps(o, ensure_ascii=False))
+           for i, o in enumerate(doc, start=1) if not isinstance(o, dict)]
+    return _table(objects, bad)
