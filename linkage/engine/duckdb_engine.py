@@ -40,8 +40,8 @@ class DuckDBEngine:
         return pl.from_arrow(rel.to_arrow_table())
 
     def scalar(self, query: str, params: list | None = None):
-        row = self.con.execute(query, params or []).fetchone()
-        return row[0] if row else None
+        rows = self.con.execute(query, params or []).fetchall()  # fetch all: frees the result
+        return rows[0][0] if rows else None
 
     def batches(self, query: str, batch_size: int = 200_000) -> Iterator[pa.RecordBatch]:
         reader = self.con.sql(query).to_arrow_reader(batch_size)

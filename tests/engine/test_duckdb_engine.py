@@ -1,0 +1,25 @@
+"""The DuckDB engine: load, query, stream and export, and results that do not block each other."""
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from linkage.engine import open_engine
+
+
+def test_load_query_stream_export(tmp_path):
+    engine = open_engine()
+    frame = pl.DataFrame({"record_id": [3, 1, 2], "name": ["王芳", "张伟", None]})
+    engine.load("t", frame)
+    assert engine.columns("t") == ["record_id", "name"]
+    assert engine.sql("SELECT name FROM t WHERE record_id = ?", [1])["name"].to_list() == ["张伟"]
+    assert sum(b.num_rows for b in engine.batches("SELECT * FROM t", batch_size=2)) == 3
+    engine.export_parquet("t", tmp_path / "t.parquet", order_by="record_id")
+    assert pq.read_table(tmp_path / "t.parquet").column("record_id").to_pylist() == [1, 2, 3]
+
+
+def test_scalar_and_has_table_leave_no_open_result():
+    engine = open_engine()
+    engine.load("t", pl.DataFrame({"a": [1, 2]}))
+    assert engine.has_table("t") and not engine.has_table("missing")
+    assert engine.scalar("SELECT count(*) FROM t") == 2
+    assert engine.sql("SELECT sum(a) AS s FROM t")["s"].item() == 3
