@@ -1,0 +1,101 @@
+"""Field-level re-entry: how often an entity's value was keyed beyond the first, and what it costs.
+
+For each entity and canonical attribute, `n` = the number of its records that carry a value, in
+sources that collect the attribute (blank fields were not keyed; per-record attributes such as
+registration_date are left out).  `n − 1` keyings were re-entries.  They are shared out over the
+records in proportion: each keyed value carries `(n − 1) / n` re-entries, so a source's share does
+not depend on which source happened to be first, and the shares add up to `n − 1` per entity.
+Seconds = re-entries × seconds per field; hours per year = seconds × the source's updates per year
+/ 3600.
+
+Tables written:
+- metric_field_reentry: entity_type, attribute, system, source, entities (entities with the value
+  keyed in this source), values_keyed, reentries, seconds_per_field, seconds, updates_per_year,
+  hours_per_year — one row per source and attribute it collects (zeros included).
+- metric_community: entity_type, level ("community" | "grid"), area (null = not known), records,
+  entities, reentries, seconds, hours_per_year — a record's community is records.community,
+  else the community parsed from its address, else the one its entity's other records give most
+  often (the grid worker of that community keyed it); grid likewise from records.grid.  Only
+  levels some record carries.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from linkage.engine import Engine
+from linkage.measure.base import PER_RECORD, sql_list
+from linkage.measure.settings import BurdenSettings
+
+
+def _load_settings(engine: Engine, burden: BurdenSettings, measured: list[tuple[str, str]]) -> None:
+    engine.load("_m_seconds", pl.DataFrame(
+        [{"entity_type": e, "attribute": a, "seconds_per_field": burden.seconds_for(e, a)}
+         for e, a in measured],
+        schema={"entity_type": pl.Utf8, "attribute": pl.Utf8, "seconds_per_field": pl.Float64}))
+    sources = engine.sql("SELECT source, coalesce(system, source) AS system, "
+                         "CAST(updates_per_year AS DOUBLE) AS updates_per_year FROM sources")
+    engine.load("_m_updates", pl.DataFrame(
+        [{"source": r["source"],
+          "updates_per_year": burden.updates_for(r["source"], r["system"], r["updates_per_year"])}
+         for r in sources.to_dicts()],
+        schema={"source": pl.Utf8, "updates_per_year": pl.Float64}))
+
+
+def measure_reentry(engine: Engine, burden: BurdenSettings,
+                    measured: list[tuple[str, str]]) -> None:
+    """Write metric_field_reentry and metric_community (see the module docstring)."""
+    _load_settings(engine, burden, measured)
+    engine.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _m_reentry AS
+        WITH v AS (SELECT * FROM _m_values WHERE attribute NOT IN ({sql_list(PER_RECORD)})),
+        keyed AS (SELECT entity_key, attribute, count(*) AS n FROM v GROUP BY entity_key, attribute)
+        SELECT v.record_id, v.entity_type, v.entity_key, v.source, v.system, v.attribute,
+               (k.n - 1) / k.n AS reentries,
+               (k.n - 1) / k.n * s.seconds_per_field AS seconds,
+               (k.n - 1) / k.n * s.seconds_per_field * u.updates_per_year / 3600 AS hours_per_year
+        FROM v JOIN keyed k USING (entity_key, attribute)
+        JOIN _m_seconds s USING (entity_type, attribute)
+        JOIN _m_updates u USING (source)""")
+    engine.execute(f"""
+        CREATE OR REPLACE TABLE metric_field_reentry AS
+        SELECT a.entity_type, a.attribute, a.system, a.source,
+               count(DISTINCT r.entity_key) AS entities, count(r.record_id) AS values_keyed,
+               coalesce(sum(r.reentries), 0) AS reentries, s.seconds_per_field,
+               coalesce(sum(r.seconds), 0) AS seconds, u.updates_per_year,
+               coalesce(sum(r.hours_per_year), 0) AS hours_per_year
+        FROM _m_source_attributes a
+        JOIN _m_seconds s USING (entity_type, attribute)
+        JOIN _m_updates u USING (source)
+        LEFT JOIN _m_reentry r USING (entity_type, source, attribute)
+        WHERE a.attribute NOT IN ({sql_list(PER_RECORD)})
+        GROUP BY a.entity_type, a.attribute, a.system, a.source, s.seconds_per_field,
+                 u.updates_per_year
+        ORDER BY a.entity_type, a.attribute, a.source""")
+    _communities(engine)
+
+
+def _communities(engine: Engine) -> None:
+    """metric_community from the per-record re-entries, for the area levels some record carries."""
+    counts = engine.sql("SELECT count(area_community) AS community, count(area_grid) AS grid "
+                        "FROM _m_records").row(0, named=True)
+    levels = [(level, f"area_{level}") for level in ("community", "grid") if counts[level]]
+    selects = [f"""
+        SELECT m.entity_type, '{level}' AS level, m.{column} AS area,
+               count(*) AS records, count(DISTINCT m.entity_key) AS entities,
+               coalesce(sum(r.reentries), 0) AS reentries, coalesce(sum(r.seconds), 0) AS seconds,
+               coalesce(sum(r.hours_per_year), 0) AS hours_per_year
+        FROM _m_records m
+        LEFT JOIN (SELECT record_id, sum(reentries) AS reentries, sum(seconds) AS seconds,
+                          sum(hours_per_year) AS hours_per_year
+                   FROM _m_reentry GROUP BY record_id) r USING (record_id)
+        GROUP BY m.entity_type, m.{column}""" for level, column in levels]
+    if not selects:
+        selects = ["SELECT NULL::VARCHAR AS entity_type, NULL::VARCHAR AS level, "
+                   "NULL::VARCHAR AS area, 0::BIGINT AS records, 0::BIGINT AS entities, "
+                   "0::DOUBLE AS reentries, 0::DOUBLE AS seconds, 0::DOUBLE AS hours_per_year "
+                   "WHERE false"]
+    engine.execute(f"""
+        CREATE OR REPLACE TABLE metric_community AS
+        SELECT * FROM ({' UNION ALL '.join(selects)})
+        ORDER BY entity_type, level, reentries DESC, area NULLS LAST""")
