@@ -1,0 +1,99 @@
+"""The administrative divisions an address is matched against: names, spellings and codes.
+
+`divisions()` is the packaged NBS table (`code`, `level` 1–5, `name`; see build_data.py).
+`spellings()` adds the ways names are written: the full name at every level and, for the
+province / prefecture / county / township levels, the short form without the type word
+(广东省 → 广东, 延边朝鲜族自治州 → 延边, 南山区 → 南山, 西丽街道 → 西丽) when at least two
+characters remain.
+Codes nest by digits (2 / 4 / 6 / 9 / 12), so `ancestor(code, level, up_to)` is arithmetic.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+import polars as pl
+
+DIGITS = {1: 2, 2: 4, 3: 6, 4: 9, 5: 12}
+LEVELS = {1: "province", 2: "city", 3: "district", 4: "street", 5: "community"}
+# 直辖市: their counties hang under the province, which is also their city
+MUNICIPALITIES = (11, 12, 31, 50)
+_ETHNIC = "朝鲜|土家|苗|藏|羌|彝|布依|侗|哈尼|壮|傣|白|景颇|傈僳|回|蒙古|柯尔克孜|哈萨克|维吾尔|黎|畲|瑶|仡佬|水|土|满|锡伯|达斡尔|鄂温克|鄂伦春|纳西|拉祜|佤|普米|独龙|怒|保安|东乡|撒拉|裕固|塔吉克|毛南|仫佬|各"
+_TYPE_WORDS = {
+    1: r"(?:(?:壮族|回族|维吾尔)?自治区|特别行政区|省|市)$",
+    2: rf"(?:(?:(?:{_ETHNIC})族?)+自治州|地区|市|盟)$",
+    3: rf"(?:(?:(?:{_ETHNIC})族?)+自治[县旗]|林区|新区|区|县|市|旗)$",
+    4: r"(?:街道|镇|乡)$",
+}
+
+
+@functools.cache
+def divisions() -> pl.DataFrame:
+    """`code` (Int64), `level` (Int8, 1 province … 5 community), `name`, sorted by code."""
+    path = resources.files("linkage") / "data" / "admin" / "divisions.parquet"
+    with resources.as_file(path) as parquet:
+        return pl.read_parquet(parquet)
+
+
+@functools.cache
+def names() -> pl.DataFrame:
+    """`code`, `name` of every division, with each municipality's province name standing in
+    for its city (1101 → 北京市), whose NBS name is the placeholder 市辖区."""
+    table = divisions()
+    provinces = table.filter(pl.col("code").is_in(MUNICIPALITIES))
+    cities = pl.concat([provinces.with_columns(pl.col("code") * 100 + offset) for offset in (1, 2)])
+    return pl.concat([table, cities]).select("code", "name").sort("code")
+
+
+@functools.cache
+def spellings() -> pl.DataFrame:
+    """`spelling`, `level`, `code`, `short` (Boolean: a short form, needs a guard on what follows)."""
+    table = divisions()
+    full = table.select(pl.col("name").alias("spelling"), "level", "code", pl.lit(False).alias("short"))
+    shorts = [
+        table.filter(pl.col("level") == level)
+        .select(pl.col("name").str.replace(pattern, "").alias("spelling"), "level", "code",
+                pl.lit(True).alias("short"))
+        .filter((pl.col("spelling").str.len_chars() >= 2))
+        for level, pattern in _TYPE_WORDS.items()
+    ]
+    # 延边州, 峨边县: the short form with the bare type word
+    autonomous = [
+        table.filter(pl.col("name").str.contains("自治[州县旗]$"))
+        .select((pl.col("name").str.replace(_TYPE_WORDS[level], "") + pl.col("name").str.slice(-1)).alias("spelling"),
+                "level", "code", pl.lit(True).alias("short"))
+        for level in (2, 3)
+    ]
+    # a township named after a road (学院路街道) is not shortened: the short form is the road
+    shorts[-1] = shorts[-1].filter(~pl.col("spelling").str.contains(r"(?:路|街|道|巷|大道)$"))
+    merged = pl.concat([full, *shorts, *autonomous])
+    return merged.unique(["spelling", "level", "code"], keep="first").sort("code", "spelling")
+
+
+def ancestor(code: pl.Expr, level: pl.Expr, up_to: pl.Expr | int) -> pl.Expr:
+    """The code of the division at level `up_to` that contains `code` (of level `level`)."""
+    digits = (_digits(level) - _digits(up_to)).clip(lower_bound=0)
+    return code // pl.lit(10, pl.Int64).pow(digits.cast(pl.Int64))
+
+
+def _digits(level: pl.Expr | int) -> pl.Expr:
+    level = pl.lit(level) if isinstance(level, int) else level
+    return (pl.when(level == 1).then(2).when(level == 2).then(4).when(level == 3).then(6)
+            .when(level == 4).then(9).otherwise(12))
+
+
+def resolve_hint(hint: str | None) -> pl.DataFrame:
+    """Codes (`code`, `level`) of the province / prefecture / county a region hint names
+    (several for an ambiguous county like 鼓楼区); empty when there is no hint or no match."""
+    table = spellings().filter(pl.col("level") <= 3)
+    if not hint:
+        return table.clear().select("code", "level")
+    text = hint.strip()
+    exact = table.filter(pl.col("spelling") == text)
+    if exact.is_empty():
+        # a hint may be a path: 广东省深圳市 names its deepest part last
+        ends = table.filter(pl.lit(text).str.ends_with(pl.col("spelling")) & ~pl.col("short"))
+        exact = ends.filter(pl.col("spelling").str.len_chars() == pl.col("spelling").str.len_chars().max())
+    exact = exact.filter(pl.col("level") == pl.col("level").max())  # 吉林 → the prefecture
+    return exact.select("code", "level").unique().sort("code")

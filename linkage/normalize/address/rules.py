@@ -1,0 +1,118 @@
+"""Rewrite address text into its canonical spelling, and read the components of its tail.
+
+`clean_address` prepares a whole address for reading its administrative head: width and script
+folded (NFKC, traditional → simplified), punctuation and spaces dropped (one kept between
+Latin words), placeholders (无,
+不详) blanked, committee words unified (桃源社区居委会 → 桃源社区, 城关居委会 → 城关社区,
+白石村村委会 → 白石村, 街道办事处 → 街道).
+
+`canonical_tail` rewrites the rest (after the head, so that division names keep their own
+numerals and words: 三门峡市, 第三社区, 乔屯楼社区) in one form: Chinese numerals before
+counting words into digits, 号楼 / 幢 / 座 / 栋楼 / # → 栋, 室 / 房 / 房间 / 户 → nothing,
+3门 → 3单元, 3-2-502 → 3栋2单元502, a floor before a room dropped (5楼502 → 502), in a 弄 the
+house number is the building (100弄5号 → 100弄5栋), leading zeros dropped.
+
+`tail_components` reads, from the canonical tail, a township or community the divisions did
+not know, the road and house number, building, unit and room.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import polars as pl
+
+from linkage.normalize.address.numerals import arabic_numerals
+from linkage.normalize.text import blank_placeholders
+
+_PUNCTUATION = r"[\u200b-\u200f\u2060\ufeff,，、;；:：\"“”'‘’()（）\[\]【】{}<>《》。·?？!！]"
+# spaces go, except one between two ASCII characters (No. 5 Main Street)
+_SPACES = (r"\s+", " "), (r" ?([^\x00-\x7F]) ?", "${1}")
+_ROOM_NO = r"[A-Z]?\d+[A-Z]?"
+_BUILDING_NO = r"(?:[A-Z]?\d+[A-Z]?|[A-Z])"
+_ROAD_WORDS = r"(?:大道|大街|公路|胡同|路|街|巷|道|里|段)"
+
+# (pattern, replacement), applied in order to the whole address before its head is read
+HEAD_REWRITES: tuple[tuple[str, str], ...] = (
+    (r"^(?:中华人民共和国|中国)", ""),
+    (r"[－—–~～_]", "-"),
+    (r"村?(?:村民委员会|村委会)", "村"),
+    (r"(?:社区)?(?:居民委员会|居委会)", "社区"),
+    (r"街道办事处|街道办", "街道"),
+)
+# applied in order to the tail, after its Chinese numerals became digits
+TAIL_REWRITES: tuple[tuple[str, str], ...] = (
+    (r"第(\d)", "${1}"),
+    (rf"({_BUILDING_NO})(?:号楼|栋楼|#楼|幢|座|栋|#)", "${1}栋"),
+    (r"(\d+)楼(\d+单元)", "${1}栋${2}"),
+    (r"(\d+)门(\d)", "${1}单元${2}"),
+    (r"(\d+)(?:层|楼)-?(\d+)", "${2}"),
+    (rf"({_ROOM_NO})(?:号房|房间|室|房|户)", "${1}"),
+    (rf"(栋|单元)({_ROOM_NO})号", "${1}${2}"),
+    (r"(\d+)-(\d+)-(\d+)$", "${1}栋${2}单元${3}"),
+    (r"(栋|单元)-", "${1}"),
+    (r"栋(\d+)-(\d{3,})$", "栋${1}单元${2}"),
+    (r"([^\d\-])(\d+)-(\d{3,})$", "${1}${2}栋${3}"),
+    (r"(\d+)弄(\d+)号", "${1}弄${2}栋"),
+    (r"(^|[^\d])0+(\d)", "${1}${2}"),
+)
+
+
+@functools.cache
+def _traditional() -> dict[str, str]:
+    """Traditional → simplified for every CJK unified ideograph OpenCC changes on its own."""
+    import opencc
+
+    chars = [chr(code) for code in range(0x4E00, 0xA000)]
+    converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
+    return {old: new for old, new in zip(chars, converted) if old != new and len(new) == 1}
+
+
+def simplified(text: pl.Series) -> pl.Series:
+    """Traditional characters → simplified, character by character (addresses need no phrase
+    conversion), in one Aho–Corasick pass."""
+    return text.str.replace_many(_traditional())
+
+
+def _rewrite(text: pl.Series, rules: tuple[tuple[str, str], ...]) -> pl.Series:
+    for pattern, replacement in rules:
+        text = text.str.replace_all(pattern, replacement)
+    return text
+
+
+def clean_address(text: pl.Series) -> pl.Series:
+    """Each address folded and with committee words unified (null when blank or a placeholder)."""
+    out = _rewrite(text.str.normalize("NFKC").str.to_uppercase().str.replace_all(_PUNCTUATION, ""), _SPACES)
+    out = simplified(out.str.strip_chars())
+    out = _rewrite(blank_placeholders(out), HEAD_REWRITES)
+    return pl.select(pl.when(out.str.len_chars() > 0).then(out)).to_series().alias(text.name)
+
+
+def canonical_tail(tail: pl.Series) -> pl.Series:
+    """The part of each address after its administrative head, in canonical spelling."""
+    return _rewrite(arabic_numerals(tail), TAIL_REWRITES)
+
+
+def tail_components(tail: pl.Series) -> pl.DataFrame:
+    """`street`, `community` (names the divisions did not know, at the start of the tail),
+    `road`, `number`, `building`, `unit`, `room` read from each tail."""
+    frame = pl.DataFrame({"tail": tail})
+    street = pl.col("tail").str.extract(r"^(\p{Han}{2,6}?(?:街道|镇))", 1)
+    frame = frame.with_columns(street.alias("street")).with_columns(
+        pl.col("tail").str.slice(pl.col("street").str.len_chars().fill_null(0)))
+    community = pl.coalesce(pl.col("tail").str.extract(r"^(\p{Han}{2,8}?社区)", 1),
+                            pl.col("tail").str.extract(r"^(\p{Han}{1,6}?村)(?:\d|$)", 1))
+    frame = frame.with_columns(community.alias("community")).with_columns(
+        pl.col("tail").str.slice(pl.col("community").str.len_chars().fill_null(0)))
+    road_number = pl.col("tail").str.extract_groups(
+        rf"(?<road>[^\d区组号栋室\-]{{1,12}}?{_ROAD_WORDS}(?:\d+{_ROAD_WORDS}|[东南西北中]段?)?)(?<number>[甲乙丙丁]?\d+(?:-\d+)?(?:号|弄))")
+    number_alone = pl.col("tail").str.extract(r"(?:^|[^\d\-])([甲乙丙丁]?\d+(?:-\d+)?号)", 1)
+    return frame.with_columns(road_number.alias("found")).select(
+        "street", "community",
+        pl.col("found").struct.field("road"),
+        pl.coalesce(pl.col("found").struct.field("number"), number_alone).alias("number"),
+        (pl.col("tail").str.extract(rf"({_BUILDING_NO})栋", 1) + "栋").alias("building"),
+        (pl.col("tail").str.extract(r"(\d+|[A-Z])单元", 1) + "单元").alias("unit"),
+        pl.coalesce(pl.col("tail").str.extract(r"(?:栋|单元|号|弄)([A-Z]?\d+(?:-\d+)?[A-Z]?)$", 1),
+                    pl.col("tail").str.extract(r"[^\d\-](\d{3,}[A-Z]?)$", 1)).alias("room"),
+    )
