@@ -1,0 +1,466 @@
+"""Every user-facing string of the report, in Chinese (default) and English.
+
+`UI` holds the interface text (section titles, notes, sentences with `{placeholders}`);
+`COLUMNS` labels table columns by their column name in the run's tables (one line per column,
+so a renamed column is a one-line change); unknown columns fall back to an attribute label from
+`linkage.attributes` and then to the column name itself.
+"""
+
+from __future__ import annotations
+
+from linkage.attributes import ATTRIBUTES
+
+LANGUAGES = ("zh", "en")
+
+UI: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "数据整合报告",
+        "subtitle": "同一人员、企业在各部门系统中的重复录入情况与整合建议",
+        "generated": "运行名称：{name}　版本：{version}",
+        "not_available": "本节暂无数据：{reason}",
+        "missing_table": "运行结果中没有表 {table}",
+        "missing_metric": "metrics.json 中没有 {key}",
+        "section_error": "生成本节时出错（{error}）",
+        "no_rows": "无记录",
+        "toc": "目录",
+        "figure_header": "指标",
+        "value_header": "数值",
+        "sort_hint": "点击表头可排序",
+        "masked_note": "身份证号、电话号码均已脱敏显示。",
+        "entity_person": "人员",
+        "entity_enterprise": "企业",
+        "more_rows": "（仅显示前 {shown} 行，共 {total} 行，完整数据见 Excel 文件）",
+        # sections
+        "summary": "概要",
+        "systems": "各系统情况",
+        "overlap": "系统间重叠",
+        "combinations": "系统组合（UpSet 图）",
+        "field_reentry": "字段重复录入",
+        "community": "各社区重复录入工时",
+        "consistency": "数据一致性",
+        "quality": "数据质量",
+        "authority": "权威来源建议（一数一源）",
+        "schema": "统一数据结构建议",
+        "match_quality": "匹配质量",
+        "row_accounting": "数据行核对",
+        "how_to_read": "阅读说明",
+        "systems_grouped": "按系统汇总",
+        "consistency_pairs": "不一致最多的系统组合",
+        "authority_ranking": "各来源排名",
+        "blocking": "分块规则",
+        "quarantine_reasons": "隔离原因",
+        # one line under each section's heading
+        "intro_systems": "每个数据源的记录数、对应的实体数、系统内重复（同一实体在同一系统录入多次）"
+                         "以及其实体在其他系统中也有的比例。",
+        "intro_overlap": "两两系统之间共有的实体：格子中的数字是行系统的实体中同时出现在列系统的比例。",
+        "intro_combinations": "每个实体恰好出现在哪些系统中；最常见的组合排在左边。",
+        "intro_field_reentry": "同一实体的同一字段在多个系统中被重复录入的次数，以及按录入时间和更新频率折算的每年工时"
+                               "（每个字段的录入秒数见本节最后一表，可在配置 burden.seconds_per_field 中调整）。",
+        "intro_community": "按社区（或网格）汇总的重复录入工时，说明哪些社区的网格员负担最重。",
+        "intro_consistency": "同一实体在不同系统中的同一字段取值不一致的比例，以及不一致最多的系统组合和示例。",
+        "intro_quality": "每个数据源各字段的填充率、有效率（通过校验，如身份证校验位）和格式符合率。",
+        "intro_authority": "每个字段推荐的权威来源（排名第一），依据完整率、有效率和与多数一致的比例。",
+        "intro_schema": "建议的统一数据结构：每类实体一张共享核心表，加上每个部门一张扩展表，以实体编号关联。",
+        "intro_match_quality": "记录匹配的依据：匹配权重分布、阈值，以及各分块规则找到的候选记录对。",
+        "intro_row_accounting": "每个数据源的每一行都有去处：成为有效记录，或因无法识别而被隔离（并注明原因）。",
+        # summary figures
+        "fig_records_in": "输入数据行",
+        "fig_records": "有效记录",
+        "fig_quarantined": "隔离行",
+        "fig_people": "识别出的人员",
+        "fig_enterprises": "识别出的企业",
+        "fig_redundant_records": "重复记录",
+        "fig_hours_per_year": "重复录入工时（小时/年）",
+        "fig_hours_saved": "统一采集后可节省工时（小时/年）",
+        "fig_within_source_duplicates": "系统内重复记录",
+        "fig_multi_system_entities": "出现在多个系统的实体",
+        "headline_records": "{sources} 个数据源共输入 {records_in} 行，形成 {records} 条有效记录。",
+        "headline_entities": "这些记录对应 {people} 名人员和 {enterprises} 家企业。",
+        "headline_redundant": "其中 {redundant} 条记录（{share}）是对已有人员或企业的重复录入。",
+        "headline_hours": "按每个字段的录入时间估算，重复录入每年约耗费 {hours} 小时网格员工时。",
+        "headline_saved": "采用统一数据结构、一数一源后，每年约可节省 {hours} 小时。",
+        # chart captions
+        "chart_overlap": "{entity}：行系统中同时出现在列系统的比例",
+        "chart_upset": "{entity}：各系统组合中的实体数（每列一种组合，圆点表示包含的系统）",
+        "chart_reentry": "各字段重复录入次数（一个实体的同一字段在第一次之后又被录入的次数）",
+        "chart_reentry_hours": "各字段重复录入工时（小时/年）",
+        "chart_community": "重复录入工时最多的社区（小时/年）",
+        "chart_weights": "{entity}：候选记录对的匹配权重分布（竖线为阈值）",
+        "chart_rules": "{entity}：各分块规则新增的候选记录对",
+        "threshold_line": "阈值",
+        "weights_below": "；低于 {weight} 的计入最左边的柱",
+        "weights_above": "；高于 {weight} 的计入最右边的柱",
+        "entities_axis": "实体数",
+        "pairs_axis": "记录对数",
+        # schema
+        "schema_tables": "建议的数据表",
+        "schema_columns": "建议的字段",
+        "collect_once": "可停止重复采集的字段",
+        "collect_once_totals": "统一采集的效果",
+        "crosswalk_text": "共 {source_columns} 个源字段：{mapped} 个对应到标准字段，{unmapped} 个为部门自有字段；"
+                          "{to_core} 个进入共享核心表，{to_extension} 个进入部门扩展表，{dropped} 个在导出中为空未保留。",
+        "consistency_examples": "不一致示例（已脱敏）",
+        "reentry_by_system": "各系统重复录入",
+        "chart_reentry_system": "各系统重复录入工时（小时/年）",
+        "seconds_table": "每个字段的录入秒数",
+        "crosswalk": "源字段对照表",
+        # match quality
+        "threshold_text": "{entity}：匹配概率 ≥ {threshold} 判为同一{entity}（匹配权重 ≥ {weight}）；"
+                          "候选记录对 {candidates} 对，判定匹配 {linked} 对，EM 迭代 {iterations} 次。",
+        "accounting_ok": "所有数据源均满足：输入行数 = 有效记录 + 隔离行，没有数据丢失。",
+        "accounting_bad": "以下数据源的行数不平衡：{sources}",
+        "how_to_read_body": (
+            "<p><b>实体</b>：经过匹配确认为同一人员或同一企业的一组记录。"
+            "<b>重复记录</b> = 记录数 − 实体数，即同一实体在各系统（或同一系统内）被多录入的次数。</p>"
+            "<p><b>字段重复录入</b>：某个实体的某个字段，在第一个采集它的系统之外又被录入的次数；"
+            "乘以每个字段的录入秒数和各系统每年的更新次数，得到每年耗费的工时。</p>"
+            "<p><b>系统间重叠</b>：行系统的实体中，同时出现在列系统中的比例。"
+            "<b>UpSet 图</b>：每一列是一种系统组合，柱高为恰好出现在这些系统中的实体数。</p>"
+            "<p><b>一致性</b>：同一实体在不同系统中的同一字段取值不一致的比例。"
+            "<b>权威来源</b>：按完整率、有效率和与多数一致的比例综合排序，推荐每个字段的首选来源。</p>"
+            "<p><b>匹配权重</b>：Fellegi–Sunter 模型中两条记录为同一实体的证据强度（以 2 为底的对数），"
+            "越大越可能是同一实体；超过阈值的记录对被合并。</p>"
+            "<p>身份证号、电话号码在本报告中均已脱敏；完整数据保存在运行目录的 linkage.duckdb 中，"
+            "仅供数据所有者查阅。每个数字都可以通过 source（数据源）和 source_row（原文件行号）追溯到原始行。</p>"
+        ),
+    },
+    "en": {
+        "title": "Data consolidation report",
+        "subtitle": "How often the same people and enterprises are keyed into departmental "
+                    "systems, "
+                    "and how to consolidate them",
+        "generated": "Run: {name}   Version: {version}",
+        "not_available": "Not available: {reason}",
+        "missing_table": "the run has no table {table}",
+        "missing_metric": "metrics.json has no {key}",
+        "section_error": "this section could not be built ({error})",
+        "no_rows": "no rows",
+        "toc": "Contents",
+        "figure_header": "Figure",
+        "value_header": "Value",
+        "sort_hint": "Click a column header to sort",
+        "masked_note": "ID numbers and phone numbers are masked.",
+        "entity_person": "Person",
+        "entity_enterprise": "Enterprise",
+        "more_rows": "(first {shown} of {total} rows; the Excel file has them all)",
+        "summary": "Summary",
+        "systems": "Systems",
+        "overlap": "Overlap between systems",
+        "combinations": "Combinations of systems (UpSet chart)",
+        "field_reentry": "Field re-entry",
+        "community": "Re-entry hours by community",
+        "consistency": "Consistency",
+        "quality": "Data quality",
+        "authority": "Authoritative sources (one source per attribute)",
+        "schema": "Proposed unified schema",
+        "match_quality": "Match quality",
+        "row_accounting": "Row accounting",
+        "how_to_read": "How to read this report",
+        "systems_grouped": "Grouped by system",
+        "consistency_pairs": "Sources that disagree most",
+        "authority_ranking": "Ranking of sources",
+        "blocking": "Blocking rules",
+        "quarantine_reasons": "Quarantine reasons",
+        "intro_systems": "Records per source, the entities they describe, within-source duplicates "
+                         "(one entity keyed twice in one system) and the share of its entities "
+                         "other systems also hold.",
+        "intro_overlap": "Entities two systems share: each cell is the share of the row system's "
+                         "entities that the column system also holds.",
+        "intro_combinations": "Exactly which systems hold each entity; the most common "
+                              "combinations come first.",
+        "intro_field_reentry": "How often the same field of the same entity was keyed again in "
+                               "another system, and the hours per year that costs (seconds per "
+                               "field in the last table; set them with burden.seconds_per_field "
+                               "in the config).",
+        "intro_community": "Re-entry hours by community (or grid): where grid workers carry the "
+                           "heaviest load.",
+        "intro_consistency": "How often the systems disagree on an entity's value, which systems "
+                             "disagree most, and examples.",
+        "intro_quality": "Fill rate, validity (passes checks such as ID check digits) and format "
+                         "conformance of every source and attribute.",
+        "intro_authority": "The recommended source for each attribute (rank 1), by completeness, "
+                           "validity and agreement with the majority.",
+        "intro_schema": "The proposed unified schema: one shared core table per entity type plus "
+                        "one extension table per department, joined by the entity ID.",
+        "intro_match_quality": "What the matching rests on: match weights, the threshold, and the "
+                               "candidate pairs each blocking rule found.",
+        "intro_row_accounting": "Every input row is accounted for: a record, or quarantined with a "
+                                "reason.",
+        "fig_records_in": "Rows in",
+        "fig_records": "Records",
+        "fig_quarantined": "Quarantined rows",
+        "fig_people": "People found",
+        "fig_enterprises": "Enterprises found",
+        "fig_redundant_records": "Redundant records",
+        "fig_hours_per_year": "Re-entry hours per year",
+        "fig_hours_saved": "Hours per year saved by collecting once",
+        "fig_within_source_duplicates": "Within-source duplicates",
+        "fig_multi_system_entities": "Entities held by several systems",
+        "headline_records": "{sources} sources brought {records_in} rows in, giving {records} "
+                            "records.",
+        "headline_entities": "These records describe {people} people and {enterprises} "
+                             "enterprises.",
+        "headline_redundant": "{redundant} records ({share}) re-key a person or enterprise "
+                              "already held.",
+        "headline_hours": "At the time it takes to key each field, re-entry costs about {hours} "
+                          "hours of grid-worker time a year.",
+        "headline_saved": "A unified schema with one authoritative source per attribute would save "
+                          "about {hours} hours a year.",
+        "chart_overlap": "{entity}: share of the row system's entities also held by the column "
+                         "system",
+        "chart_upset": "{entity}: entities per combination of systems (one column per combination, "
+                       "dots mark its systems)",
+        "chart_reentry": "Re-entries per field (times an entity's field was keyed after the first)",
+        "chart_reentry_hours": "Re-entry hours per year by field",
+        "chart_community": "Communities with the most re-entry hours per year",
+        "chart_weights": "{entity}: match weights of candidate pairs (the line is the threshold)",
+        "chart_rules": "{entity}: new candidate pairs per blocking rule",
+        "threshold_line": "threshold",
+        "weights_below": "; weights below {weight} are counted in the first bar",
+        "weights_above": "; weights above {weight} are counted in the last bar",
+        "entities_axis": "entities",
+        "pairs_axis": "pairs",
+        "schema_tables": "Proposed tables",
+        "schema_columns": "Proposed columns",
+        "collect_once": "Fields departments can stop re-keying",
+        "collect_once_totals": "What collecting once saves",
+        "crosswalk_text": "{source_columns} source columns: {mapped} map to a canonical attribute, "
+                          "{unmapped} are department-specific; {to_core} go to the shared core "
+                          "table, {to_extension} to department extensions, {dropped} were empty "
+                          "in the export and are not carried over.",
+        "consistency_examples": "Examples of disagreement (masked)",
+        "reentry_by_system": "Re-entry by system",
+        "chart_reentry_system": "Re-entry hours per year by system",
+        "seconds_table": "Seconds to key one field",
+        "crosswalk": "Source column crosswalk",
+        "threshold_text": "{entity}: pairs with match probability ≥ {threshold} link (match weight "
+                          "≥ {weight}); {candidates} candidate pairs, {linked} linked, "
+                          "{iterations} EM iterations.",
+        "accounting_ok": "Every source balances: rows in = records + quarantined; no row was lost.",
+        "accounting_bad": "These sources do not balance: {sources}",
+        "how_to_read_body": (
+            "<p>An <b>entity</b> is a group of records matched as one person or one enterprise. "
+            "<b>Redundant records</b> = records − entities: how many times an entity was keyed "
+            "again, across systems or within one.</p>"
+            "<p><b>Field re-entry</b>: how many times an entity's field was keyed beyond the first "
+            "system that collects it; times the seconds per field and each system's updates per "
+            "year, this gives hours per year.</p>"
+            "<p><b>Overlap</b>: the share of the row system's entities also held by the column "
+            "system. <b>UpSet chart</b>: each column is one combination of systems; the bar is the "
+            "number of entities held by exactly those systems.</p>"
+            "<p><b>Consistency</b>: the share of entities whose values of one attribute disagree "
+            "between systems. <b>Authoritative source</b>: sources ranked by completeness, "
+            "validity and agreement with the majority; the first is recommended.</p>"
+            "<p><b>Match weight</b>: the Fellegi–Sunter evidence (log base 2) that two records are "
+            "one entity; pairs above the threshold are merged.</p>"
+            "<p>ID numbers and phones are masked in this report; the full data stays in the run's "
+            "linkage.duckdb for its owner. Every figure traces back to rows through source and "
+            "source_row (the data row of the original file).</p>"
+        ),
+    },
+}
+
+# column name -> (zh, en); percent columns are listed in PERCENT_COLUMNS
+COLUMNS: dict[str, tuple[str, str]] = {
+    "source": ("数据源", "Source"),
+    "source_l": ("数据源甲", "Source A"),
+    "source_r": ("数据源乙", "Source B"),
+    "system": ("系统", "System"),
+    "system_l": ("系统甲", "System A"),
+    "system_r": ("系统乙", "System B"),
+    "systems": ("系统组合", "Systems"),
+    "n_systems": ("系统数", "Systems"),
+    "title": ("系统名称", "System name"),
+    "entity_type": ("实体类型", "Entity type"),
+    "entity_id": ("实体编号", "Entity ID"),
+    "attribute": ("字段", "Attribute"),
+    "attribute_label": ("字段名称", "Attribute"),
+    "path": ("文件", "File"),
+    "format": ("格式", "Format"),
+    "encoding": ("编码", "Encoding"),
+    "header_row": ("表头行", "Header row"),
+    "rows_in": ("输入行数", "Rows in"),
+    "records": ("记录数", "Records"),
+    "quarantined": ("隔离行数", "Quarantined"),
+    "balanced": ("是否平衡", "Balanced"),
+    "entities": ("实体数", "Entities"),
+    "distinct_entities": ("实体数", "Distinct entities"),
+    "within_duplicates": ("系统内重复", "Within-source duplicates"),
+    "within_source_duplicates": ("系统内重复", "Within-source duplicates"),
+    "duplicates": ("重复记录", "Duplicates"),
+    "redundant_records": ("重复记录", "Redundant records"),
+    "shared_entities": ("共有实体", "Shared entities"),
+    "shared": ("共有实体", "Shared entities"),
+    "shared_elsewhere": ("他处也有的实体", "Entities held elsewhere"),
+    "share_elsewhere": ("他处也有的比例", "Share held elsewhere"),
+    "share_shared": ("他处也有的比例", "Share held elsewhere"),
+    "overlap_l": ("占甲的比例", "Share of A"),
+    "overlap_r": ("占乙的比例", "Share of B"),
+    "share_l": ("占甲的比例", "Share of A"),
+    "share_r": ("占乙的比例", "Share of B"),
+    "share": ("比例", "Share"),
+    "values_keyed": ("录入次数", "Values keyed"),
+    "reentries": ("重复录入次数", "Re-entries"),
+    "seconds_per_field": ("每字段秒数", "Seconds per field"),
+    "updates_per_year": ("每年更新次数", "Updates per year"),
+    "hours": ("工时（小时）", "Hours"),
+    "hours_per_year": ("工时（小时/年）", "Hours per year"),
+    "hours_saved": ("可节省工时（小时/年）", "Hours saved per year"),
+    "community": ("社区", "Community"),
+    "grid": ("网格", "Grid"),
+    "entities_compared": ("比较的实体数", "Entities compared"),
+    "compared": ("比较的实体数", "Entities compared"),
+    "disagreeing": ("不一致实体数", "Disagreeing"),
+    "disagree": ("不一致实体数", "Disagreeing"),
+    "disagreement_rate": ("不一致率", "Disagreement rate"),
+    "disagree_share": ("不一致率", "Disagreement rate"),
+    "example": ("示例", "Example"),
+    "examples": ("示例", "Examples"),
+    "fill_rate": ("填充率", "Fill rate"),
+    "validity_rate": ("有效率", "Validity rate"),
+    "valid_rate": ("有效率", "Validity rate"),
+    "conformance_rate": ("格式符合率", "Format conformance"),
+    "format_conformance": ("格式符合率", "Format conformance"),
+    "filled": ("已填数", "Filled"),
+    "valid": ("有效数", "Valid"),
+    "completeness": ("完整率", "Completeness"),
+    "validity": ("有效率", "Validity"),
+    "agreement": ("与多数一致率", "Agreement"),
+    "score": ("综合得分", "Score"),
+    "rank": ("排名", "Rank"),
+    "table_name": ("数据表", "Table"),
+    "table": ("数据表", "Table"),
+    "column": ("字段", "Column"),
+    "column_name": ("字段", "Column"),
+    "data_type": ("类型", "Type"),
+    "type": ("类型", "Type"),
+    "nullable": ("可为空", "Nullable"),
+    "standard": ("标准", "Standard"),
+    "description": ("说明", "Description"),
+    "comment": ("说明", "Comment"),
+    "rationale": ("理由", "Rationale"),
+    "kind": ("类别", "Kind"),
+    "header": ("源字段", "Source column"),
+    "source_column": ("源字段", "Source column"),
+    "canonical_attribute": ("标准字段", "Canonical attribute"),
+    "transformation": ("转换", "Transformation"),
+    "target": ("目标字段", "Target"),
+    "method": ("对应方式", "Method"),
+    "confidence": ("置信度", "Confidence"),
+    "rule": ("分块规则", "Blocking rule"),
+    "rule_order": ("顺序", "Order"),
+    "pairs": ("新增记录对", "New pairs"),
+    "candidate_pairs": ("单独产生的记录对", "Pairs on its own"),
+    "linked_pairs": ("判定匹配的记录对", "Linked pairs"),
+    "threshold": ("阈值", "Threshold"),
+    "reason": ("原因", "Reason"),
+    "rows": ("行数", "Rows"),
+    "shared_share": ("他处也有的比例", "Share held elsewhere"),
+    "share_of_l": ("占甲的比例", "Share of A"),
+    "share_of_r": ("占乙的比例", "Share of B"),
+    "entities_l": ("甲的实体数", "Entities in A"),
+    "entities_r": ("乙的实体数", "Entities in B"),
+    "members": ("系统组合", "Combination"),
+    "degree": ("系统数", "Systems"),
+    "level": ("层级", "Level"),
+    "area": ("区域", "Area"),
+    "seconds": ("耗时（秒）", "Seconds"),
+    "label": ("名称", "Label"),
+    "position": ("序号", "Position"),
+    "placement": ("位置", "Placement"),
+    "sql_type": ("类型", "Type"),
+    "check_sql": ("校验", "Check"),
+    "sources": ("来源", "Sources"),
+    "target_table": ("目标表", "Target table"),
+    "target_column": ("目标字段", "Target column"),
+    "column_index": ("列号", "Column"),
+    "columns": ("字段数", "Columns"),
+    "entities_disagreeing": ("不一致实体数", "Disagreeing"),
+    "flagged": ("有标记数", "Flagged"),
+    "conforming": ("格式符合数", "Conforming"),
+    "format_rate": ("格式符合率", "Format conformance"),
+    "agreement_entities": ("可比较实体数", "Entities compared"),
+    "recommended": ("推荐", "Recommended"),
+    "authoritative_source": ("权威来源", "Authoritative source"),
+    "stop_keying": ("可停止录入的数据源", "Sources that can stop keying"),
+    "action": ("建议", "Action"),
+    "saved": ("可节省", "Saved"),
+    "core_attributes": ("核心字段数", "Core attributes"),
+    "fields_stop_keying": ("可停止录入的字段", "Fields that can stop"),
+    "reentries_saved": ("减少的重复录入", "Re-entries saved"),
+    "hours_per_year_saved": ("可节省工时（小时/年）", "Hours saved per year"),
+    "hours_per_year_remaining": ("扩展字段工时（小时/年）", "Extension hours per year"),
+    "attribute_zh": ("字段", "Attribute"),
+    "values": ("各系统取值", "Values by source"),
+    "name_pinyin": ("姓名拼音", "Name pinyin"),
+    "surname": ("姓", "Surname"),
+    "address_key": ("地址楼栋", "Address building key"),
+    "address_road": ("地址路名", "Address road"),
+    "name_core": ("字号", "Core name"),
+    "org_key": ("组织机构代码", "Organisation code"),
+}
+
+# cell values of the columns in VALUE_COLUMNS -> (zh, en)
+VALUES: dict[str, tuple[str, str]] = {
+    "key": ("主键", "key"),
+    "core": ("共享核心表", "shared core"),
+    "extension": ("部门扩展表", "department extension"),
+    "config": ("配置指定", "config"),
+    "synonym": ("同义表头", "header synonym"),
+    "sniffed": ("按内容识别", "sniffed from values"),
+    "unmapped": ("未对应", "unmapped"),
+    "community": ("社区", "community"),
+    "grid": ("网格", "grid"),
+    "source": ("数据源", "source"),
+    "system": ("系统", "system"),
+    "collect": ("采集", "collect"),
+    "stop_keying": ("停止录入", "stop keying"),
+    "keep": ("保留", "keep"),
+}
+VALUE_COLUMNS = {"placement", "method", "level", "action"}
+
+PERCENT_COLUMNS = {
+    "share_elsewhere", "share_shared", "overlap_l", "overlap_r", "share_l", "share_r", "share",
+    "disagreement_rate", "disagree_share", "fill_rate", "validity_rate", "valid_rate",
+    "conformance_rate", "format_conformance", "completeness", "validity", "agreement",
+    "confidence", "shared_share", "share_of_l", "share_of_r",
+}
+
+
+def text(language: str, key: str, /, **values) -> str:
+    """One UI string, formatted with `values`."""
+    return UI[language][key].format(**values) if values else UI[language][key]
+
+
+def column_label(name: str, language: str) -> str:
+    """The header of a table column: known column, else a canonical attribute, else the name."""
+    if name in COLUMNS:
+        return COLUMNS[name][LANGUAGES.index(language)]
+    for entity in ATTRIBUTES.values():
+        if name in entity:
+            return entity[name].label_zh if language == "zh" else entity[name].label_en
+    return name
+
+
+def attribute_label(name: str, language: str, entity_type: str | None = None) -> str:
+    """The label of a canonical attribute value (e.g. the `attribute` column's cells)."""
+    entities = [entity_type] if entity_type in ATTRIBUTES else list(ATTRIBUTES)
+    for entity in entities:
+        if name in ATTRIBUTES[entity]:
+            attr = ATTRIBUTES[entity][name]
+            return attr.label_zh if language == "zh" else attr.label_en
+    return name
+
+
+def entity_label(entity_type: str, language: str) -> str:
+    return UI[language].get(f"entity_{entity_type}", entity_type)
+
+
+def value_label(value: str, language: str) -> str:
+    """The label of a coded cell value (placement, mapping method, level, action)."""
+    return VALUES[value][LANGUAGES.index(language)] if value in VALUES else value
+
+
+def rule_label(rule: str, language: str) -> str:
+    """A blocking rule ("name_pinyin + birth_date") with its columns labelled."""
+    return " + ".join(column_label(part.strip(), language) for part in rule.split("+"))

@@ -1,0 +1,449 @@
+"""The report's sections, one builder each, in reading order (`build_sections`).
+
+A builder reads, through `Inputs`, the run's tables (`metric_*`, `unified_schema`, `crosswalk`,
+`blocking_stats`, `pairs`, …) and, where a table is absent, the rows metrics.json holds
+("measure", "unify", "link", "row_accounting" — see linkage.measure and linkage.unify for the
+keys); summary figures come from metrics.json (`FIGURE_PATHS`).  It returns a `Section`.
+When what it needs is missing it raises `Unavailable` and the section becomes a short note.
+Any other error is caught the same way (one broken metric must not cost leadership the whole
+report) and returned in the error list, which the tests assert is empty.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import polars as pl
+
+from linkage.attributes import ENTITY_TYPES
+from linkage.report import svg
+from linkage.report.i18n import UI, attribute_label, entity_label, rule_label
+from linkage.report.model import FIGURE_PATHS, Chart, Figure, Inputs, Section, Unavailable
+from linkage.report.tables import Table, format_value, mask_column, table_from_frame
+
+CHART_ROWS = 20     # bars per bar chart
+UPSET_COLUMNS = 16  # combinations per UpSet chart
+HEATMAP_SYSTEMS = 14
+WEIGHT_RANGE = (-40.0, 60.0)  # match weights outside go into the histogram's end bars
+SUMMARY_FIGURES = (  # (figure, format): what the summary shows, in order
+    ("records_in", "int"), ("records", "int"), ("quarantined", "int"), ("people", "int"),
+    ("enterprises", "int"), ("redundant_records", "int"), ("within_source_duplicates", "int"),
+    ("multi_system_entities", "int"), ("hours_per_year", "float"), ("hours_saved", "float"))
+
+
+def _entity_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows of person first, then enterprise, keeping the order within each."""
+    if "entity_type" not in frame.columns:
+        return frame
+    rank = {e: i for i, e in enumerate(ENTITY_TYPES)}
+    return frame.with_row_index("_i").sort(
+        pl.col("entity_type").replace_strict(rank, default=len(rank), return_dtype=pl.Int32),
+        "_i").drop("_i")
+
+
+def _entity_types(frame: pl.DataFrame) -> list[str]:
+    return _entity_order(frame)["entity_type"].unique(maintain_order=True).to_list()
+
+
+def _table(inputs: Inputs, key: str, title: str, frame: pl.DataFrame,
+           columns: list[str] | None = None) -> Table:
+    return table_from_frame(key, title, _entity_order(frame), inputs.language, columns)
+
+
+def _n(value) -> str:
+    return format_value(value, "int")
+
+
+def summary(inputs: Inputs) -> Section:
+    section = Section("summary", inputs.t("summary"))
+    accounting = inputs.metric("row_accounting") or []
+    totals = {k: sum(r.get(k) or 0 for r in accounting)
+              for k in ("rows_in", "records", "quarantined")}
+    values = {"records_in": totals["rows_in"], "records": totals["records"],
+              "quarantined": totals["quarantined"]} if accounting else {}
+    values.update({key: inputs.figure(key) for key in FIGURE_PATHS})
+    if values.get("redundant_records") is None and inputs.metric("link"):
+        values["redundant_records"] = sum(s["records"] - s["entities"]
+                                          for s in inputs.metric("link").values())
+    section.figures = [Figure(k, inputs.t(f"fig_{k}"), values[k], kind)
+                       for k, kind in SUMMARY_FIGURES if values.get(k) is not None]
+    if not section.figures:
+        raise Unavailable(inputs.t("missing_metric", key="row_accounting"))
+    if accounting:
+        section.sentences.append(inputs.t("headline_records", sources=len(accounting),
+                                          records_in=_n(totals["rows_in"]),
+                                          records=_n(totals["records"])))
+    if values.get("people") is not None or values.get("enterprises") is not None:
+        section.sentences.append(inputs.t("headline_entities", people=_n(values["people"] or 0),
+                                          enterprises=_n(values["enterprises"] or 0)))
+    if values.get("redundant_records") is not None and totals["records"]:
+        section.sentences.append(inputs.t(
+            "headline_redundant", redundant=_n(values["redundant_records"]),
+            share=format_value(values["redundant_records"] / totals["records"], "percent")))
+    if values.get("hours_per_year") is not None:
+        section.sentences.append(inputs.t("headline_hours",
+                                          hours=format_value(values["hours_per_year"], "float")))
+    if values.get("hours_saved") is not None:
+        section.sentences.append(inputs.t("headline_saved",
+                                          hours=format_value(values["hours_saved"], "float")))
+    return section
+
+
+def systems(inputs: Inputs) -> Section:
+    section = Section("systems", inputs.t("systems"))
+    per_source = inputs.rows("measure.sources", "metric_source")
+    section.tables.append(_table(inputs, "per_source", inputs.t("systems"), per_source, [
+        "entity_type", "source", "title", "system", "records", "entities", "within_duplicates",
+        "shared_entities", "shared_share"]))
+    try:
+        per_system = inputs.rows("measure.systems", "metric_system")
+    except Unavailable:
+        return section
+    if per_system.height != per_source.height:
+        section.tables.append(_table(inputs, "per_system", inputs.t("systems_grouped"), per_system))
+    return section
+
+
+def _system_order(inputs: Inputs, entity_type: str) -> list[str]:
+    """Systems of one entity type, most entities first."""
+    return inputs.rows("measure.systems", "metric_system").filter(
+        pl.col("entity_type") == entity_type).sort(
+        ["entities", "system"], descending=[True, False])["system"].to_list()
+
+
+def _system_names(inputs: Inputs) -> dict[tuple[str, str], str]:
+    """(entity type, system) -> the name to show: its sources' title when they share one."""
+    try:
+        titles = inputs.rows("measure.sources", "metric_source").group_by(
+            "entity_type", "system").agg(pl.col("title").drop_nulls().unique())
+    except Unavailable:
+        return {}
+    return {(e, s): t[0] for e, s, t in titles.iter_rows() if len(t) == 1}
+
+
+def _named(inputs: Inputs, frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    """`frame` with the system codes of `columns` ("a+b" lists too) replaced by their names."""
+    names = _system_names(inputs)
+    if not names:
+        return frame
+    for column in (c for c in columns if c in frame.columns):
+        pairs = frame.select("entity_type", column).unique().drop_nulls().iter_rows()
+        frame = frame.with_columns(pl.concat_str("entity_type", pl.lit("|"), column).replace_strict(
+            {f"{e}|{v}": " + ".join(names.get((e, p), p) for p in v.split("+")) for e, v in pairs},
+            default=pl.col(column), return_dtype=pl.Utf8).alias(column))
+    return frame
+
+
+def overlap(inputs: Inputs) -> Section:
+    section = Section("overlap", inputs.t("overlap"))
+    pairs = inputs.rows("measure.system_pairs", "metric_system_pair")
+    names = _system_names(inputs)
+    for entity in _entity_types(pairs):
+        order = _system_order(inputs, entity)[:HEATMAP_SYSTEMS]
+        index = {s: i for i, s in enumerate(order)}
+        matrix: list[list[float | None]] = [[None] * len(order) for _ in order]
+        for row in pairs.filter(pl.col("entity_type") == entity).iter_rows(named=True):
+            i, j = index.get(row["system_l"]), index.get(row["system_r"])
+            if i is not None and j is not None:
+                matrix[i][j], matrix[j][i] = row["share_of_l"], row["share_of_r"]
+        caption = inputs.t("chart_overlap", entity=entity_label(entity, inputs.language))
+        section.charts.append(Chart(caption, svg.heatmap(
+            [names.get((entity, s), s) for s in order], matrix,
+            lambda v: format_value(v, "percent") if v is not None else "—", caption)))
+    section.tables.append(_table(inputs, "system_pairs", inputs.t("overlap"),
+                                 _named(inputs, pairs, ("system_l", "system_r")), [
+        "entity_type", "system_l", "system_r", "entities_l", "entities_r", "shared_entities",
+        "share_of_l", "share_of_r"]))
+    return section
+
+
+def combinations(inputs: Inputs) -> Section:
+    section = Section("combinations", inputs.t("combinations"))
+    combos = inputs.rows("measure.combinations", "metric_combination").filter(
+        pl.col("level") == "system").sort(["entities", "members"], descending=[True, False])
+    names = _system_names(inputs)
+    for entity in _entity_types(combos):
+        order = _system_order(inputs, entity)
+        top = combos.filter(pl.col("entity_type") == entity).head(UPSET_COLUMNS)
+        data = [([names.get((entity, s), s) for s in m.split("+")], int(c))
+                for m, c in zip(top["members"], top["entities"])]
+        caption = inputs.t("chart_upset", entity=entity_label(entity, inputs.language))
+        section.charts.append(Chart(caption, svg.upset(
+            [names.get((entity, s), s) for s in order], data, caption,
+            inputs.t("entities_axis"))))
+    section.tables.append(_table(inputs, "combinations", inputs.t("combinations"),
+                                 _named(inputs, combos, ("members",)),
+                                 ["entity_type", "members", "degree", "entities", "records"]))
+    return section
+
+
+def _bars(frame: pl.DataFrame, label: Callable[[dict], str], value: str, kind: str,
+          caption: str) -> Chart:
+    top = frame.sort(value, descending=True, maintain_order=True).head(CHART_ROWS)
+    items = [(label(r), r[value] or 0) for r in top.iter_rows(named=True)]
+    return Chart(caption, svg.bar_chart(items, lambda v: format_value(v, kind), caption))
+
+
+def _labeller(inputs: Inputs, frame: pl.DataFrame, column: str) -> Callable[[dict], str]:
+    """Bar labels: the column's value (attributes labelled), with the entity type if mixed."""
+    mixed = "entity_type" in frame.columns and frame["entity_type"].n_unique() > 1
+
+    def label(row: dict) -> str:
+        text = (attribute_label(row[column], inputs.language, row.get("entity_type"))
+                if column == "attribute" else str(row[column]))
+        if not mixed:
+            return text
+        entity = entity_label(row["entity_type"], inputs.language)
+        return f"{text}（{entity}）" if inputs.language == "zh" else f"{text} ({entity})"
+
+    return label
+
+
+def field_reentry(inputs: Inputs) -> Section:
+    section = Section("field_reentry", inputs.t("field_reentry"))
+    detail = inputs.rows("measure.reentry.fields", "metric_field_reentry")
+    per_attribute = detail.group_by("entity_type", "attribute", maintain_order=True).agg(
+        pl.col("seconds_per_field").first(), pl.col("reentries").sum(),
+        pl.col("hours_per_year").sum())
+    label = _labeller(inputs, per_attribute, "attribute")
+    section.charts.append(_bars(per_attribute, label, "reentries", "float",
+                                inputs.t("chart_reentry")))
+    section.charts.append(_bars(per_attribute, label, "hours_per_year", "float",
+                                inputs.t("chart_reentry_hours")))
+    per_system = _named(inputs, detail, ("system",)).group_by(
+        "entity_type", "system", maintain_order=True).agg(
+        pl.col("values_keyed").sum(), pl.col("reentries").sum(), pl.col("hours_per_year").sum())
+    section.charts.append(_bars(per_system, _labeller(inputs, per_system, "system"),
+                                "hours_per_year", "float", inputs.t("chart_reentry_system")))
+    section.tables.append(_table(inputs, "reentry_by_system", inputs.t("reentry_by_system"),
+                                 per_system.sort("hours_per_year", descending=True,
+                                                 maintain_order=True)))
+    section.tables.append(_table(inputs, "field_reentry", inputs.t("field_reentry"),
+                                 _named(inputs, detail, ("system",)), [
+        "entity_type", "attribute", "system", "source", "entities", "values_keyed", "reentries",
+        "seconds_per_field", "seconds", "updates_per_year", "hours_per_year"]))
+    section.tables.append(_table(inputs, "seconds_per_field", inputs.t("seconds_table"),
+                                 per_attribute, ["entity_type", "attribute", "seconds_per_field"]))
+    return section
+
+
+def community(inputs: Inputs) -> Section:
+    section = Section("community", inputs.t("community"))
+    table = inputs.rows("measure.communities", "metric_community").filter(
+        pl.col("area").is_not_null())
+    if not table.height:
+        raise Unavailable(inputs.t("no_rows"))
+    levels = table["level"].unique().to_list()
+    level = "community" if "community" in levels else levels[0]
+    per_area = table.filter(pl.col("level") == level).group_by(
+        "entity_type", "area", maintain_order=True).agg(pl.col("hours_per_year").sum())
+    section.charts.append(_bars(per_area, _labeller(inputs, per_area, "area"), "hours_per_year",
+                                "float", inputs.t("chart_community")))
+    section.tables.append(_table(inputs, "community", inputs.t("community"), table, [
+        "entity_type", "level", "area", "records", "entities", "reentries", "seconds",
+        "hours_per_year"]))
+    return section
+
+
+CONSISTENCY_COLUMNS = ["entity_type", "attribute", "entities_compared", "entities_disagreeing",
+                       "disagreement_rate"]
+
+
+def _examples(inputs: Inputs) -> pl.DataFrame:
+    """Disagreement examples, one row per entity and attribute: "source: value；…", masked."""
+    flat = inputs.rows("measure.consistency.examples").explode("values").unnest("values")
+    flat = mask_column(flat, "value", "attribute")
+    return flat.group_by("entity_type", "attribute", "entity_id", maintain_order=True).agg(
+        (pl.col("source") + pl.lit(": ") + pl.col("value").fill_null("—")).str.join("；")
+        .alias("values"))
+
+
+def consistency(inputs: Inputs) -> Section:
+    section = Section("consistency", inputs.t("consistency"))
+    section.tables.append(_table(inputs, "consistency", inputs.t("consistency"), inputs.rows(
+        "measure.consistency.attributes", "metric_consistency"), CONSISTENCY_COLUMNS))
+    optional = (
+        ("consistency_pairs", CONSISTENCY_COLUMNS[:2] + ["source_l", "source_r"]
+         + CONSISTENCY_COLUMNS[2:], lambda: inputs.rows(
+             "measure.consistency.pairs", "metric_consistency_pair").filter(
+             pl.col("entities_disagreeing") > 0).sort("entities_disagreeing", descending=True,
+                                                      maintain_order=True)),
+        ("consistency_examples", None, lambda: _examples(inputs)))
+    for key, columns, rows in optional:
+        try:
+            section.tables.append(_table(inputs, key, inputs.t(key), rows(), columns))
+        except Unavailable:
+            continue
+    return section
+
+
+def quality(inputs: Inputs) -> Section:
+    section = Section("quality", inputs.t("quality"))
+    section.tables.append(_table(inputs, "quality", inputs.t("quality"),
+                                 _named(inputs, inputs.rows("measure.quality", "metric_quality"),
+                                        ("system",)), [
+        "entity_type", "source", "system", "attribute", "records", "filled", "fill_rate", "valid",
+        "validity_rate", "conforming", "format_rate"]))
+    return section
+
+
+def authority(inputs: Inputs) -> Section:
+    section = Section("authority", inputs.t("authority"))
+    ranked = _named(inputs, inputs.rows("measure.authority", "metric_authority"), ("system",)
+                    ).sort(["entity_type", "attribute", "rank"], maintain_order=True)
+    columns = ["entity_type", "attribute", "source", "system", "completeness", "validity",
+               "agreement", "score", "rank"]
+    section.tables.append(_table(inputs, "authority", inputs.t("authority"),
+                                 ranked.filter(pl.col("rank") == 1), columns))
+    section.tables.append(_table(inputs, "authority_ranking", inputs.t("authority_ranking"),
+                                 ranked, columns))
+    return section
+
+
+def _schema_columns(inputs: Inputs) -> pl.DataFrame:
+    """The proposed columns: table unified_schema, else unify.schema.<entity>.columns."""
+    if inputs.has("unified_schema"):
+        return inputs.table("unified_schema", "entity_type, table_name, position")
+    per_entity = inputs.metric("unify.schema")
+    if not isinstance(per_entity, dict) or not per_entity:
+        raise Unavailable(inputs.t("missing_table", table="unified_schema"))
+    return pl.DataFrame([{"entity_type": e, **row} for e, s in per_entity.items()
+                         for row in s.get("columns", [])], infer_schema_length=None)
+
+
+def schema(inputs: Inputs) -> Section:
+    section = Section("schema", inputs.t("schema"))
+    columns = _schema_columns(inputs)
+    counts = inputs.metric("unify.crosswalk")
+    if isinstance(counts, dict):
+        section.sentences.append(inputs.t("crosswalk_text",
+                                          **{k: _n(v) for k, v in counts.items()}))
+    tables = columns.group_by("table_name", maintain_order=True).agg(
+        pl.first("entity_type"),
+        pl.col("placement").filter(pl.col("placement") != "key").first(),
+        pl.first("system"), pl.len().alias("columns"))
+    section.tables.append(_table(inputs, "schema_tables", inputs.t("schema_tables"), tables))
+    section.tables.append(_table(inputs, "schema_columns", inputs.t("schema_columns"), columns, [
+        "table_name", "column_name", "label", "placement", "sql_type", "nullable", "standard",
+        "sources", "rationale"]))
+    once = inputs.metric("unify.collect_once.totals")
+    if isinstance(once, dict) and once:
+        totals = pl.DataFrame([{"entity_type": e, **v} for e, v in once.items()])
+        section.tables.append(_table(inputs, "collect_once_totals", inputs.t("collect_once_totals"),
+                                     totals, ["entity_type", "core_attributes",
+                                              "fields_stop_keying", "reentries_saved",
+                                              "hours_per_year_saved", "hours_per_year_remaining"]))
+    try:
+        fields = inputs.rows("unify.collect_once.fields")
+        if fields.schema.get("stop_keying") == pl.List(pl.Utf8):
+            fields = fields.with_columns(pl.col("stop_keying").list.unique(maintain_order=True))
+        section.tables.append(_table(inputs, "collect_once", inputs.t("collect_once"), fields, [
+            "entity_type", "attribute", "authoritative_source", "stop_keying", "reentries",
+            "hours_per_year"]))
+    except Unavailable:
+        pass
+    if inputs.has("crosswalk"):
+        section.tables.append(_table(inputs, "crosswalk", inputs.t("crosswalk"),
+                                     inputs.table("crosswalk"), [
+            "source", "system", "source_column", "attribute", "method", "transformation",
+            "target", "rationale"]))
+    return section
+
+
+def _weight_histogram(inputs: Inputs, entity: str, threshold: float | None) -> Chart | None:
+    lo, hi = inputs.sql("SELECT floor(min(match_weight)), ceil(max(match_weight)) FROM pairs "
+                        "WHERE entity_type = ? AND isfinite(match_weight)", [entity]).row(0)
+    if lo is None:
+        return None
+    notes = [inputs.t(key, weight=f"{limit:g}") for key, limit, out in (
+        ("weights_below", WEIGHT_RANGE[0], lo < WEIGHT_RANGE[0]),
+        ("weights_above", WEIGHT_RANGE[1], hi > WEIGHT_RANGE[1])) if out]
+    lo, hi = max(lo, WEIGHT_RANGE[0]), min(max(hi, lo + 1), WEIGHT_RANGE[1])
+    width = max((hi - lo) / 50, 0.5)
+    bins = int(math.ceil((hi - lo) / width))
+    counts = inputs.sql(
+        f"SELECT least(greatest(floor((match_weight - {lo}) / {width}), 0), {bins - 1})::INT AS b, "
+        "count(*) AS n FROM pairs WHERE entity_type = ? AND isfinite(match_weight) GROUP BY b",
+        [entity])
+    per_bin = dict(zip(counts["b"].to_list(), counts["n"].to_list()))
+    edges = [lo + i * width for i in range(bins + 1)]
+    marker = math.log2(threshold / (1 - threshold)) if threshold else None
+    caption = inputs.t("chart_weights", entity=entity_label(entity, inputs.language))
+    caption += "".join(notes)
+    return Chart(caption, svg.histogram(edges, [per_bin.get(i, 0) for i in range(bins)], caption,
+                                        inputs.t("pairs_axis"), marker, inputs.t("threshold_line")))
+
+
+def match_quality(inputs: Inputs) -> Section:
+    section = Section("match_quality", inputs.t("match_quality"))
+    link = inputs.require("link")
+    for entity in sorted(link, key=lambda e: ENTITY_TYPES.index(e) if e in ENTITY_TYPES else 9):
+        stats, name = link[entity], entity_label(entity, inputs.language)
+        threshold = stats.get("threshold")
+        weight = math.log2(threshold / (1 - threshold)) if threshold else None
+        section.sentences.append(inputs.t(
+            "threshold_text", entity=name, threshold=format_value(threshold, "float"),
+            weight=format_value(weight, "float"), candidates=_n(stats.get("candidate_pairs")),
+            linked=_n(stats.get("linked_pairs")), iterations=_n(stats.get("iterations"))))
+        if inputs.has("pairs"):
+            chart = _weight_histogram(inputs, entity, threshold)
+            if chart:
+                section.charts.append(chart)
+        rules = stats.get("pairs_per_rule") or {}
+        if inputs.has("blocking_stats"):  # in rule order (metrics.json sorts its keys)
+            rules = dict(inputs.sql("SELECT rule, pairs FROM blocking_stats WHERE entity_type = ? "
+                                    "ORDER BY rule_order", [entity]).iter_rows())
+        if rules:
+            caption = inputs.t("chart_rules", entity=name)
+            section.charts.append(Chart(caption, svg.bar_chart(
+                [(rule_label(r, inputs.language), n) for r, n in rules.items()], _n, caption)))
+    if inputs.has("blocking_stats"):
+        section.tables.append(_table(inputs, "blocking", inputs.t("blocking"),
+                                     inputs.table("blocking_stats", "entity_type, rule_order")))
+    return section
+
+
+def row_accounting(inputs: Inputs) -> Section:
+    section = Section("row_accounting", inputs.t("row_accounting"))
+    rows = inputs.rows("row_accounting", "row_accounting")
+    off = rows.filter(~pl.col("balanced"))["source"].to_list() if "balanced" in rows.columns else []
+    section.sentences.append(inputs.t("accounting_bad", sources="、".join(off)) if off
+                             else inputs.t("accounting_ok"))
+    section.tables.append(_table(inputs, "row_accounting", inputs.t("row_accounting"), rows,
+                                 ["source", "rows_in", "records", "quarantined", "balanced"]))
+    if inputs.has("quarantine"):
+        reasons = inputs.sql("SELECT source, reason, count(*) AS rows FROM quarantine "
+                             "GROUP BY ALL ORDER BY source, rows DESC, reason")
+        if reasons.height:
+            section.tables.append(_table(inputs, "quarantine", inputs.t("quarantine_reasons"),
+                                         reasons))
+    return section
+
+
+def how_to_read(inputs: Inputs) -> Section:
+    return Section("how_to_read", inputs.t("how_to_read"), html=inputs.t("how_to_read_body"))
+
+
+BUILDERS: tuple[Callable[[Inputs], Section], ...] = (
+    summary, systems, overlap, combinations, field_reentry, community, consistency, quality,
+    authority, schema, match_quality, row_accounting, how_to_read)
+
+
+def build_sections(inputs: Inputs) -> tuple[list[Section], list[str]]:
+    """Every section in order, and the errors of sections that failed unexpectedly."""
+    sections, errors = [], []
+    for builder in BUILDERS:
+        title = inputs.t(builder.__name__)
+        try:
+            section = builder(inputs)
+            section.intro = UI[inputs.language].get(f"intro_{section.id}", "")
+            sections.append(section)
+        except Unavailable as exc:
+            sections.append(Section(builder.__name__, title,
+                                    unavailable=inputs.t("not_available", reason=str(exc))))
+        except Exception as exc:  # noqa: BLE001 — reported, see the module docstring
+            errors.append(f"{builder.__name__}: {type(exc).__name__}: {exc}")
+            sections.append(Section(builder.__name__, title, unavailable=inputs.t(
+                "not_available", reason=inputs.t("section_error", error=type(exc).__name__))))
+    return sections, errors

@@ -1,0 +1,58 @@
+"""`linkage report OUTPUT_DIR` re-renders from a run's database and metrics.json."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from linkage.engine import open_engine
+from linkage.report.command import report
+
+from .conftest import run_tables
+
+
+def _run_folder(path, metrics):
+    engine = open_engine(str(path / "linkage.duckdb"))
+    for name, frame in run_tables().items():
+        engine.load(name, frame)
+    engine.close()
+    (path / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False), encoding="utf-8")
+
+
+def test_report_command_renders_both_files(tmp_path, metrics):
+    _run_folder(tmp_path, metrics)
+    result = CliRunner().invoke(report, [str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(tmp_path / "report.html")
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<h1>数据整合报告</h1>" in html and 'data-figure="records_in" data-value="14"' in html
+    assert (tmp_path / "report.xlsx").stat().st_size > 0
+
+    result = CliRunner().invoke(report, [str(tmp_path), "--language", "en"])
+    assert result.exit_code == 0, result.output
+    assert "<h1>Data consolidation report</h1>" in (tmp_path / "report.html").read_text(
+        encoding="utf-8")
+
+
+def test_report_command_defaults_to_the_runs_language(tmp_path, metrics):
+    metrics["measure"]["language"] = "en"
+    _run_folder(tmp_path, metrics)
+    result = CliRunner().invoke(report, [str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert 'lang="en"' in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_linkage_cli_has_the_report_command(tmp_path, metrics):
+    from linkage.cli import main
+
+    _run_folder(tmp_path, metrics)
+    result = CliRunner().invoke(main, ["report", str(tmp_path), "--language", "en"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "report.xlsx").exists()
+
+
+def test_report_command_explains_a_wrong_folder(tmp_path):
+    result = CliRunner().invoke(report, [str(tmp_path)])
+    assert result.exit_code == 2
+    assert "linkage.duckdb: not found" in result.output

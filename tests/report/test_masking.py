@@ -1,0 +1,28 @@
+"""mask_text: ID numbers, credit codes and phones are masked wherever they appear in text."""
+
+from __future__ import annotations
+
+from linkage.report.tables import mask_text
+
+
+def test_id_numbers():
+    assert mask_text("11010519491231002X") == "110105********002X"
+    assert mask_text("证件 110105491231002 已登记") == "证件 110105*****1002 已登记"
+    # digit codes that are not IDs (no valid birth date inside) stay readable: grid, house codes
+    assert mask_text("440304123457001") == "440304123457001"
+    assert mask_text("44030900501342321100") == "44030900501342321100"
+
+
+def test_phones():
+    assert mask_text("13812345678") == "138****5678"
+    assert mask_text("jzdj: 13812345678；jsxt: 0755-88886666") == \
+        "jzdj: 138****5678；jsxt: 0755-88****66"
+
+
+def test_credit_codes():
+    assert mask_text("91440300MA5DC1XK7R") == "914403********XK7R"
+
+
+def test_other_text_is_left_alone():
+    for text in ("P000000012", "2024-01-31", "华强北路1002号3栋501", "12.5", "name_pinyin + birth_date"):
+        assert mask_text(text) == text
