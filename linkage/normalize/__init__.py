@@ -13,23 +13,101 @@ Columns by attribute kind (only for attributes present in the input; `<a>` is th
 - id_number: `<a>` 18-character upper-case ID where it can be made one (15-digit legacy IDs
   converted), else the cleaned text; `<a>_flag` in valid / bad_check_digit / bad_date /
   wrong_length / not_an_id; `<a>_legacy` (Boolean: was 15 digits); for `id_number` also
-  `id_birth_date` (ISO date text), `id_gender` ("1"/"2"), `id_region` (region name).
+  `id_birth_date` (ISO date text), `id_gender` ("1"/"2"), `id_region` (region name, e.g.
+  "广东省深圳市南山区") — derived for valid IDs and IDs whose only fault is the check digit.
 - gender: `<a>` GB/T 2261.1 code "1" male / "2" female / "0" unknown / "9" unspecified;
-  `<a>_flag` valid / invalid / conflicts_with_id.
-- date: `<a>` ISO text "YYYY-MM-DD" (or "YYYY-MM" when only year and month are known);
-  `<a>_flag` valid / partial / invalid.
-- ethnicity: `<a>` name with 族 ("汉族"); `<a>_code` GB/T 3304 two-digit code; `<a>_flag`.
+  `<a>_flag` valid / invalid / conflicts_with_id (1/2 against the ID number's gender digit).
+- date: `<a>` ISO text "YYYY-MM-DD" (or "YYYY-MM" / "YYYY" when only year and month / the
+  year are known); `<a>_flag` valid / partial / invalid.
+- ethnicity: `<a>` name with 族 ("汉族"); `<a>_code` GB/T 3304 two-digit code; `<a>_flag`
+  valid / invalid.
 - phone: `<a>` first number, digits only (landline as area code + number, e.g. "07558888888");
-  `<a>_all` every number in the cell joined by ";"; `<a>_type` mobile / landline; `<a>_flag`.
+  `<a>_all` every number in the cell joined by ";"; `<a>_type` mobile / landline / service;
+  `<a>_flag` valid / no_area_code (7–8 digit local number) / invalid.
 - address: `<a>` canonical address text; `<a>_province`, `<a>_city`, `<a>_district`,
   `<a>_street`, `<a>_community`, `<a>_road`, `<a>_number`, `<a>_building`, `<a>_unit`,
   `<a>_room`; `<a>_key` coarse blocking key (district|community|road|number|building);
   `<a>_flag` parsed / partial / unparsed.
 - enterprise_name: `<a>` cleaned name; `<a>_core` core name (字号); `<a>_legal_form`;
-  `<a>_region` (region named in the name); `<a>_flag`.
+  `<a>_region` (region named in the name); `<a>_flag` valid / no_legal_form / invalid.
 - uscc / org_code / reg_number: `<a>` cleaned upper-case code; `<a>_flag` valid / bad_check /
   wrong_length / invalid_chars.  For enterprises also `org_key`: the organisation code from a
   valid uscc (characters 9–17), else a valid org_code — so records carrying either can link.
 - text / code / number: trimmed, full-width folded to half-width, inner runs of spaces
   collapsed, placeholders to null.
 """
+
+from __future__ import annotations
+
+import polars as pl
+
+from linkage.attributes import ATTRIBUTES
+from linkage.normalize.addresses import normalize_address
+from linkage.normalize.codes import cross_check_gender, normalize_ethnicity, normalize_gender
+from linkage.normalize.dates import normalize_date
+from linkage.normalize.enterprise import normalize_code, normalize_enterprise_name, org_key
+from linkage.normalize.ids import normalize_id_number
+from linkage.normalize.names import normalize_person_name
+from linkage.normalize.phones import normalize_phone
+from linkage.normalize.text import as_text, clean_text
+
+LINEAGE = ("record_id", "source", "source_row", "entity_type")
+
+
+def normalize_column(series: pl.Series, kind: str, entity_type: str,
+                     region_hint: str | None = None) -> pl.DataFrame:
+    """The normalized column(s) of one canonical attribute of `kind` (see the contract above)."""
+    name = series.name
+    series = as_text(series)
+    match kind:
+        case "person_name":
+            split = entity_type == "person" and name == "name"
+            return normalize_person_name(series, name, split=split)
+        case "id_number":
+            return normalize_id_number(series, name, derive=name == "id_number")
+        case "gender":
+            return normalize_gender(series, name)
+        case "date":
+            return normalize_date(series, name)
+        case "ethnicity":
+            return normalize_ethnicity(series, name)
+        case "phone":
+            return normalize_phone(series, name)
+        case "address":
+            return normalize_address(series, name, region_hint)
+        case "enterprise_name":
+            return normalize_enterprise_name(series, name)
+        case "uscc" | "org_code" | "reg_number":
+            return normalize_code(series, kind, name)
+        case _:
+            return clean_text(series, zeros=kind != "number").to_frame()
+
+
+def normalize_records(frame: pl.DataFrame, entity_type: str,
+                      region_hint: str | None = None) -> pl.DataFrame:
+    """Normalize one entity type's raw records (see the module docstring for the contract).
+
+    `region_hint` (the run's city or district, e.g. "深圳市") helps read addresses that leave
+    it out.  Lineage columns come first, then each column in input order, a normalized
+    attribute followed by its derived columns; other columns pass through untouched.
+    """
+    attributes = ATTRIBUTES[entity_type]
+    parts: dict[str, pl.DataFrame] = {}
+    for column in frame.columns:
+        if column in attributes and column not in LINEAGE:
+            kind = attributes[column].kind
+            parts[column] = normalize_column(frame[column], kind, entity_type, region_hint)
+    gender = next((c for c in parts if attributes[c].kind == "gender"), None)
+    ids = parts.get("id_number")
+    if gender and ids is not None and "id_gender" in ids.columns:
+        parts[gender] = cross_check_gender(parts[gender], ids["id_gender"], gender)
+    derived = []
+    if entity_type == "enterprise" and ("uscc" in parts or "org_code" in parts):
+        derived.append(org_key(parts.get("uscc"), parts.get("org_code")))
+    columns = [frame[c] for c in LINEAGE if c in frame.columns]
+    for column in frame.columns:
+        if column in parts:
+            columns.extend(parts[column].get_columns())
+        elif column not in LINEAGE:
+            columns.append(frame[column])
+    return pl.DataFrame(columns + derived)

@@ -1,0 +1,224 @@
+"""Enterprise names and registration codes.
+
+Names: NFKC (full-width brackets → half-width), every bracket style to "()", whitespace removed,
+traditional → simplified, the legal form written one way (有限责任公司 ≡ 有限公司; 股份有限公司
+stays distinct).  Derived: the legal form, the region the name states (深圳市XX有限公司,
+XX(深圳)有限公司, XX(中国)有限公司) and the core name (字号): the name without region, legal
+form, branch suffix and trailing industry words (深圳市华为技术有限公司 → 华为), so that the same
+firm written with or without its region gets the same core.  Flags: valid / no_legal_form /
+invalid (no letter or Chinese character at all).
+
+Codes (kept, cleaned and flagged, never blanked):
+- uscc — 统一社会信用代码, GB 32100: 18 characters from 0-9 and A-Y without I, O, S, V, Z;
+  check character = (31 − Σ value·weight mod 31) mod 31 with weights 3^i mod 31.
+- org_code — 组织机构代码, GB 11714: 8 digits/letters + check digit (11 − Σ mod 11, 10 → X,
+  11 → 0); "12345678-9" is written without the dash.
+- reg_number — 15-digit 工商注册号 (GS15), check digit by ISO 7064 MOD 11,10.
+`org_key` is the organisation code inside a valid uscc (characters 9–17), else a valid org_code.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import polars as pl
+
+from linkage.normalize.regions import load_regions
+from linkage.normalize.text import as_text, fold, is_placeholder, per_unique, to_simplified
+
+CODE_FLAGS = ("valid", "bad_check", "wrong_length", "invalid_chars")
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28
+ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_ORG_VALUES = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
+
+# Legal forms and the endings of unincorporated businesses; a name ends in one of them,
+# optionally followed by a bracketed one (合伙企业(有限合伙)).  Where two could match, the one
+# starting earlier wins (维修部 rather than 部).
+LEGAL_FORMS = ("股份有限公司", "有限公司", "有限合伙", "普通合伙", "合伙企业", "个人独资企业",
+               "农民专业合作社", "专业合作社", "合作社", "分公司", "公司", "厂", "店", "商行",
+               "经营部", "维修部", "服务部", "门市部", "营业部", "工作室", "中心", "餐厅", "部",
+               "馆", "行", "社", "所", "站", "场", "院")
+INDUSTRY_WORDS = """
+科技 技术 信息 网络 电子 软件 智能 数码 通讯 通信 计算机 系统 贸易 商贸 国际贸易 进出口 实业
+投资 发展 控股 集团 建设 建筑 工程 装饰 装修 设计 咨询 管理 服务 物业 物流 供应链 运输 货运
+文化 传媒 传播 广告 餐饮 食品 医药 药业 生物 环保 能源 新能源 材料 新材料 机械 设备 制造 电器
+五金 塑胶 塑料 服装 服饰 纺织 房地产 地产 置业 开发 酒店 教育 培训 健康 美容 汽车 租赁 金融
+保险 资产 人力资源 劳务 家具 印刷 包装 化工 光电 照明 精密 电气 自动化 工业 农业 商务 企业
+旅游 体育 娱乐 影视 珠宝 百货 超市 便利店 药房 药店 诊所 国际 中国 实业发展 经营 销售
+""".split()
+# short forms of prefectures that begin well-known trade names (阿里巴巴, 朝阳科技, 中山大学)
+SHORT_FORMS_IN_TRADE_NAMES = frozenset("阿里 朝阳 中山 黄山 白山 大同 长城 吉林 三明 金昌".split())
+_TOWN = r"(?:\p{Han}{1,4}?(?:街道办事处|街道|镇|乡))?"
+_BRACKETS = {"【": "(", "】": ")", "〔": "(", "〕": ")", "［": "(", "］": ")", "[": "(", "]": ")",
+             "（": "(", "）": ")", "｛": "(", "｝": ")", "{": "(", "}": ")"}
+
+
+@functools.cache
+def _region_pattern() -> str:
+    """Regex alternation of region names: provinces and prefectures in full or short form
+    (广东省 / 广东, 深圳市 / 深圳), counties in full form only (南山区 but not 南山, a
+    common trade name), and 中国; longest first so that the longest name wins."""
+    regions = load_regions()
+    suffix = r"(?:省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区|地区|盟)$"
+    short = regions.filter(pl.col("level") != "county")["name"].str.replace(suffix, "")
+    short = set(short.filter(short.str.len_chars() >= 2).to_list()) - SHORT_FORMS_IN_TRADE_NAMES
+    names = set(regions["name"].to_list()) | short | {"中国"}
+    return "|".join(sorted(names, key=lambda n: (-len(n), n)))
+
+
+def clean_enterprise_name(series: pl.Series) -> pl.Series:
+    """Folded name without whitespace, brackets as "()", simplified, legal form written one
+    way (有限责任公司 → 有限公司); placeholders → null."""
+    text = to_simplified(fold(series))
+    text = text.str.replace_many(_BRACKETS).str.replace_all(r"\s", "")
+    text = text.str.replace_all("有限责任公司", "有限公司").str.replace_all(r"\(\)", "")
+    return pl.select(pl.when(~is_placeholder(text) & (text.str.len_chars() > 0)).then(text))\
+        .to_series().alias(series.name)
+
+
+def _strip(text: pl.Expr, pattern: str) -> pl.Expr:
+    """`text` without `pattern`, unless that would leave fewer than two characters."""
+    stripped = text.str.replace(pattern, "")
+    return pl.when(stripped.str.len_chars() >= 2).then(stripped).otherwise(text)
+
+
+def enterprise_name_parts(names: pl.Series) -> pl.DataFrame:
+    """`legal_form`, `region`, `core` and `flag` of cleaned names."""
+    regions = _region_pattern()
+    form = "|".join(LEGAL_FORMS)
+    forms = rf"(?:(?:{form})(?:\((?:{form})\))?|\((?:{form})\))$"
+    industry = rf"(?:{'|'.join(sorted(INDUSTRY_WORDS, key=len, reverse=True))})+$"
+    name = pl.col("name")
+    branch = name.str.contains(r"(?:公司|厂).{1,12}分公司$")
+    base = pl.when(branch).then(name.str.replace(r"^(.*(?:公司|厂)).{1,12}分公司$", "${1}"))\
+        .otherwise(name)
+    legal_form = pl.when(branch).then(pl.lit("分公司"))\
+        .otherwise(name.str.extract(f"({forms})", 1).str.replace(r"^\(([^()]*)\)$", "${1}"))
+    without_form = base.str.replace(forms, "")
+    bracketed = without_form.str.extract(rf"\(((?:{regions})+)\)", 1)
+    leading = without_form.str.extract(rf"^((?:{regions})+{_TOWN})", 1)
+    unbracketed = without_form.str.replace_all(rf"\((?:{regions})+\)", "")
+    # the region prefix is kept when only industry words would be left (朝阳科技有限公司)
+    core = _strip(_strip(unbracketed, rf"^(?:{regions})+{_TOWN}"), industry)
+    core = pl.when(core.str.contains(f"^{industry}")).then(_strip(unbracketed, industry))\
+        .otherwise(core).str.replace_all(r"[()]", "")
+    return pl.DataFrame({"name": names}).select(
+        legal_form.alias("legal_form"),
+        pl.coalesce(leading, bracketed).alias("region"),
+        pl.when(core.str.len_chars() > 0).then(core).alias("core"),
+        pl.when(name.is_null()).then(None)
+        .when(~name.str.contains(r"[\p{Han}A-Za-z]")).then(pl.lit("invalid"))
+        .when(legal_form.is_null()).then(pl.lit("no_legal_form"))
+        .otherwise(pl.lit("valid")).alias("flag"),
+    )
+
+
+def normalize_enterprise_name(series: pl.Series, prefix: str | None = None) -> pl.DataFrame:
+    """Columns `<prefix>`, `<prefix>_core`, `<prefix>_legal_form`, `<prefix>_region`,
+    `<prefix>_flag`; repeated raw values are worked on once."""
+    prefix = prefix or series.name
+
+    def compute(values: pl.Series) -> pl.DataFrame:
+        names = clean_enterprise_name(values)
+        parts = enterprise_name_parts(names)
+        return pl.DataFrame({prefix: names}).with_columns(
+            parts[c].alias(f"{prefix}_{c}") for c in ("core", "legal_form", "region", "flag")
+        )
+
+    return per_unique(as_text(series), compute)
+
+
+def clean_code(series: pl.Series) -> pl.Series:
+    """Folded upper-case code without spaces, dashes or dots; placeholders → null."""
+    text = fold(series).str.to_uppercase().str.replace_all(r"[\s\-—_.·'‘’`]", "")
+    return pl.select(pl.when(~is_placeholder(text) & (text.str.len_chars() > 0)).then(text))\
+        .to_series().alias(series.name)
+
+
+def _weighted_sum(code: pl.Expr, values: dict[str, int], weights: tuple[int, ...]) -> pl.Expr:
+    return pl.sum_horizontal([
+        code.str.slice(i, 1).replace_strict(values, default=None, return_dtype=pl.Int64) * w
+        for i, w in enumerate(weights)
+    ])
+
+
+def uscc_check(code: pl.Expr) -> pl.Expr:
+    """The GB 32100 check character of 17-character bodies."""
+    values = {c: i for i, c in enumerate(USCC_ALPHABET)}
+    total = _weighted_sum(code, values, USCC_WEIGHTS)
+    return ((31 - total % 31) % 31).replace_strict(dict(enumerate(USCC_ALPHABET)), default=None)
+
+
+def org_code_check(code: pl.Expr) -> pl.Expr:
+    """The GB 11714 check character of 8-character bodies."""
+    digit = 11 - _weighted_sum(code, _ORG_VALUES, ORG_WEIGHTS) % 11
+    return digit.replace_strict({10: "X", 11: "0"}, default=digit.cast(pl.Utf8))
+
+
+def _mod_11_10_valid(values: pl.Series) -> pl.Series:
+    """ISO 7064 MOD 11,10 over 15-digit values, in numpy (False for anything else)."""
+    ok = values.str.contains(r"^\d{15}$").fill_null(False).to_numpy()
+    valid = np.zeros(len(values), dtype=bool)
+    if ok.any():
+        text = "".join(values.filter(pl.Series(ok)).to_list()).encode("ascii")
+        digits = np.frombuffer(text, dtype=np.uint8).reshape(-1, 15).astype(np.int64) - 48
+        product = np.full(len(digits), 10, dtype=np.int64)
+        for i in range(15):
+            total = product % 11 + digits[:, i]
+            remainder = total % 10
+            product = np.where(remainder == 0, 10, remainder) * 2 % 11
+        valid[ok] = total % 10 == 1
+    return pl.Series(values.name, valid)
+
+
+def reg_number_valid(code: pl.Expr) -> pl.Expr:
+    """ISO 7064 MOD 11,10 over 15 digits: the running product ends with a sum ≡ 1 mod 10."""
+    return code.map_batches(_mod_11_10_valid, return_dtype=pl.Boolean)
+
+
+_CODES = {
+    # kind: (length, allowed characters, check expression on the cleaned code)
+    "uscc": (18, rf"^[{USCC_ALPHABET}]+$",
+             lambda c: uscc_check(c.str.slice(0, 17)) == c.str.slice(17, 1)),
+    "org_code": (9, r"^[0-9A-Z]{8}[0-9X]$",
+                 lambda c: org_code_check(c.str.slice(0, 8)) == c.str.slice(8, 1)),
+    "reg_number": (15, r"^\d+$", reg_number_valid),
+}
+
+
+def normalize_code(series: pl.Series, kind: str, prefix: str | None = None) -> pl.DataFrame:
+    """Columns `<prefix>` (cleaned code) and `<prefix>_flag` (valid / bad_check /
+    wrong_length / invalid_chars) for kind uscc, org_code or reg_number."""
+    prefix = prefix or series.name
+    length, allowed, check = _CODES[kind]
+    code = pl.col(prefix)
+
+    def compute(values: pl.Series) -> pl.DataFrame:
+        frame = clean_code(values).alias(prefix).to_frame()
+        flag = (
+            pl.when(code.is_null()).then(None)
+            .when(~code.str.contains(r"^[0-9A-Z]+$")).then(pl.lit("invalid_chars"))
+            .when(code.str.len_chars() != length).then(pl.lit("wrong_length"))
+            .when(~code.str.contains(allowed)).then(pl.lit("invalid_chars"))
+            .when(check(code).fill_null(False)).then(pl.lit("valid"))
+            .otherwise(pl.lit("bad_check"))
+        )
+        return frame.with_columns(flag.alias(f"{prefix}_flag"))
+
+    return per_unique(as_text(series), compute)
+
+
+def org_key(uscc: pl.DataFrame | None, org_code: pl.DataFrame | None) -> pl.Series:
+    """The organisation code of each record: from a valid uscc (characters 9–17), else a
+    valid org_code, else null."""
+    parts = []
+    if uscc is not None:
+        parts.append(uscc.select(pl.when(pl.col("uscc_flag") == "valid")
+                                 .then(pl.col("uscc").str.slice(8, 9))).to_series())
+    if org_code is not None:
+        parts.append(org_code.select(pl.when(pl.col("org_code_flag") == "valid")
+                                     .then(pl.col("org_code"))).to_series())
+    return pl.select(pl.coalesce(parts)).to_series().alias("org_key")

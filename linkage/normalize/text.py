@@ -1,0 +1,157 @@
+"""Shared text folding for every normalizer: width, whitespace, placeholders, script, caching.
+
+- `fold`: NFKC (full-width letters, digits and brackets to half-width), invisible characters
+  dropped, whitespace runs collapsed to one space, trimmed.
+- `blank_placeholders`: the values clerks type for "nothing" (无, 不详, /, 000000 …) to null.
+- `clean_text`: both — the normalizer of kinds text / code / number.
+- `squeeze_han_spaces`: spaces next to a Chinese character removed (张 伟 → 张伟), spaces
+  between Latin words kept.
+- `han_characters`: the distinct Chinese characters of a column.
+- `to_simplified`: traditional to simplified Chinese with OpenCC, only where needed.
+- `per_unique`: run a column function once per distinct value and spread the result back.
+- `apply_where`: run a column function only on the values that need it.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import polars as pl
+
+PLACEHOLDERS = frozenset({
+    "无", "暂无", "没有", "不详", "不祥", "未知", "不清楚", "不明", "待定", "待查", "待补充",
+    "空", "未填", "未填写", "缺失", "其它不详", "略", "保密",
+    "null", "none", "nil", "nan", "n/a", "na", "#n/a", "#value!", "#ref!", "undefined",
+})
+# Only punctuation, question marks (and zeros): "/", "--", "？？", "***", "0", "000000".
+_PUNCTUATION = r"\s\-_/\\.。,，·*?？!！#"
+_FILLER = rf"^[{_PUNCTUATION}]*$"
+_FILLER_OR_ZEROS = rf"^[{_PUNCTUATION}0]*$"
+_INVISIBLE = r"[\u200b-\u200f\u2060\ufeff\u00ad]"
+_HAN = r"\p{Han}"
+
+
+def as_text(series: pl.Series) -> pl.Series:
+    """The column as Utf8 (an all-null column may arrive typed Null)."""
+    return series if series.dtype == pl.Utf8 else series.cast(pl.Utf8)
+
+
+def apply_where(series: pl.Series, mask: pl.Series, function: Callable[[pl.Series], pl.Series]
+                ) -> pl.Series:
+    """`function` applied only to the values where `mask` is true; the others unchanged.
+
+    For work that most values do not need (a rare bracket, a traditional character): the few
+    values that do are gathered, transformed and scattered back.
+    """
+    rows = mask.fill_null(False).arg_true()
+    if len(rows) == 0:
+        return series
+    return series.clone().scatter(rows, function(series.gather(rows))).alias(series.name)
+
+
+def _fold_all(text: pl.Series) -> pl.Series:
+    folded = (
+        text.str.normalize("NFKC")
+        .str.replace_all(_INVISIBLE, "")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
+    return pl.select(pl.when(folded.str.len_chars() > 0).then(folded)).to_series()
+
+
+def fold(series: pl.Series) -> pl.Series:
+    """NFKC-fold, drop invisible characters, collapse whitespace, trim; blank → null.
+
+    Values made only of printable ASCII and common Chinese characters, without spaces (most
+    IDs, phones, dates and names), are already folded; only the others go through the
+    Unicode work.
+    """
+    text = as_text(series).alias(series.name)
+    done = text.str.contains(r"^[\x21-\x7e\u4e00-\u9fff]+$").fill_null(True)
+    return apply_where(text, ~done, _fold_all)
+
+
+def is_placeholder(series: pl.Series, zeros: bool = True) -> pl.Series:
+    """True where a folded value means "no value"; `zeros=False` keeps "0" (a real count)."""
+    lowered = series.str.to_lowercase()
+    filler = _FILLER_OR_ZEROS if zeros else _FILLER
+    return lowered.is_in(list(PLACEHOLDERS)) | lowered.str.contains(filler)
+
+
+def blank_placeholders(series: pl.Series, zeros: bool = True) -> pl.Series:
+    """Null where a folded value is a placeholder, the value otherwise."""
+    keep = ~is_placeholder(series, zeros)
+    return pl.select(pl.when(keep).then(series)).to_series().alias(series.name)
+
+
+def clean_text(series: pl.Series, zeros: bool = True) -> pl.Series:
+    """Folded text with placeholders as null: the normalizer of kinds text, code and number
+    (numbers pass `zeros=False`: "0" employees is a value, not a blank)."""
+    return blank_placeholders(fold(series), zeros)
+
+
+def squeeze_han_spaces(series: pl.Series) -> pl.Series:
+    """Remove whitespace next to a Chinese character or a middle dot (张 伟 → 张伟)."""
+    return (
+        series.str.replace_all(rf"([{_HAN}·])\s+", "${1}")
+        .str.replace_all(rf"\s+([{_HAN}·])", "${1}")
+    )
+
+
+def han_characters(series: pl.Series) -> pl.Series:
+    """The distinct Chinese characters of a column, sorted."""
+    chars = as_text(series).drop_nulls().str.join("").str.split("").explode().unique()
+    return chars.filter(chars.str.contains(rf"^{_HAN}$")).sort()
+
+
+@functools.cache
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(series: pl.Series) -> pl.Series:
+    """Traditional → simplified Chinese (OpenCC t2s, with its phrase tables).
+
+    Only values holding a character that OpenCC changes on its own are converted, all in one
+    call, one per line (conversion never crosses a line break); the characters are sorted out
+    once per distinct character, so a million names cost a few thousand lookups.
+    """
+    text = as_text(series)
+    chars = han_characters(text)
+    if chars.is_empty():
+        return text.alias(series.name)
+    simplified = _t2s().convert("\n".join(chars.to_list())).split("\n")
+    traditional = chars.filter(pl.Series(simplified) != chars)
+    if traditional.is_empty():
+        return text.alias(series.name)
+    has = text.str.contains_any(traditional.to_list()) & ~text.str.contains("\n")
+    return apply_where(text.alias(series.name), has, _convert)
+
+
+def _convert(values: pl.Series) -> pl.Series:
+    """OpenCC t2s of values without line breaks, in one call."""
+    converted = _t2s().convert("\n".join(values.to_list())).split("\n")
+    if len(converted) != len(values):
+        raise RuntimeError("OpenCC changed the number of lines")
+    return pl.Series(values.name, converted, dtype=pl.Utf8)
+
+
+def per_unique(series: pl.Series, compute: Callable[[pl.Series], pl.DataFrame]) -> pl.DataFrame:
+    """Apply `compute` once per distinct value of `series`; its columns for every row, in order.
+
+    `compute` receives a column of values and returns a frame of the same height.  When most
+    values are distinct, spreading results back would cost more than it saves, so `compute`
+    then runs on the column itself.
+    """
+    if series.len() < 1000 or series.approx_n_unique() > series.len() // 2:
+        return compute(series)
+    keys = series.unique().alias("__key")
+    table = compute(keys).with_columns(keys)
+    return (
+        series.alias("__key").to_frame()
+        .join(table, on="__key", how="left", nulls_equal=True, maintain_order="left")
+        .drop("__key")
+    )

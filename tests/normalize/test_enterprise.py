@@ -1,0 +1,99 @@
+"""Enterprise names (legal form, region, core name) and uscc / org_code / reg_number."""
+
+import polars as pl
+import pytest
+from stdnum.cn import uscc as stdnum_uscc
+from stdnum.iso7064 import mod_11_10
+
+from linkage.normalize.enterprise import (
+    CODE_FLAGS, normalize_code, normalize_enterprise_name, org_key,
+)
+
+HUAWEI_USCC = "914403001922038216"
+
+
+def names(*values):
+    return normalize_enterprise_name(pl.Series("name", list(values), dtype=pl.Utf8))
+
+
+def test_same_firm_many_spellings_one_core():
+    out = names("深圳市华为技术有限公司", "华为技术（深圳）有限公司", "华为技术有限公司",
+                "深圳 华为技术 有限责任公司", "深圳市华为技术有限責任公司", "广东省深圳市华为技术有限公司")
+    assert out["name_core"].to_list() == ["华为"] * 6
+    assert out["name_legal_form"].to_list() == ["有限公司"] * 6
+    assert out["name_region"].to_list() == ["深圳市", "深圳", None, "深圳", "深圳市", "广东省深圳市"]
+
+
+def test_cleaned_name_folds_width_brackets_spaces_and_legal_form():
+    out = names("深圳 华为技术 有限责任公司", "腾讯科技（深圳）有限公司", "腾讯科技【深圳】有限公司",
+                "平安银行股份有限公司", "无", None)
+    assert out["name"].to_list() == ["深圳华为技术有限公司", "腾讯科技(深圳)有限公司",
+                                     "腾讯科技(深圳)有限公司", "平安银行股份有限公司", None, None]
+
+
+def test_joint_stock_company_stays_distinct():
+    out = names("平安银行股份有限公司", "平安银行有限公司")
+    assert out["name"].n_unique() == 2
+    assert out["name_legal_form"].to_list() == ["股份有限公司", "有限公司"]
+
+
+@pytest.mark.parametrize("raw, core, form, region", [
+    ("广东省深圳市南山区小明餐饮店", "小明", "店", "广东省深圳市南山区"),
+    ("深圳市宝安区沙井镇恒通五金厂", "恒通", "厂", "深圳市宝安区沙井镇"),
+    ("可口可乐（中国）饮料有限公司", "可口可乐饮料", "有限公司", "中国"),
+    ("深圳市某某投资合伙企业（有限合伙）", "某某", "合伙企业(有限合伙)", "深圳市"),
+    ("阿里巴巴（中国）网络技术有限公司杭州分公司", "阿里巴巴", "分公司", "中国"),
+    ("朝阳科技有限公司", "朝阳", "有限公司", None),          # 朝阳 is a trade name here
+    ("长安汽车股份有限公司", "长安", "股份有限公司", None),
+    ("个体户张三", "个体户张三", None, None),
+])
+def test_parts(raw, core, form, region):
+    assert names(raw).row(0)[1:4] == (core, form, region)
+
+
+def test_flags():
+    out = names("华为技术有限公司", "恒通达", "123", None)
+    assert out["name_flag"].to_list() == ["valid", "no_legal_form", "invalid", None]
+
+
+def codes(kind, *values):
+    out = normalize_code(pl.Series(kind, list(values), dtype=pl.Utf8), kind)
+    assert set(out[f"{kind}_flag"].drop_nulls()) <= set(CODE_FLAGS)
+    return out
+
+
+def test_uscc():
+    out = codes("uscc", HUAWEI_USCC, "9144 0300 1922 0382 16", "91440300-192203821-6",
+                "91440300192203821n", "91440300192203821", "91440300I92203821O", "无", None)
+    assert out["uscc"].to_list()[:4] == [HUAWEI_USCC] * 3 + ["91440300192203821N"]
+    assert out["uscc_flag"].to_list() == ["valid", "valid", "valid", "bad_check", "wrong_length",
+                                          "invalid_chars", None, None]
+
+
+def test_uscc_check_agrees_with_stdnum():
+    bodies = [f"9144030{i:010d}"[:17] for i in range(0, 10**9, 10**9 // 200)]
+    numbers = [b + stdnum_uscc.calc_check_digit(b) for b in bodies]
+    assert codes("uscc", *numbers)["uscc_flag"].to_list() == ["valid"] * len(numbers)
+
+
+def test_org_code():
+    out = codes("org_code", "19220382-1", "192203821", "19220382-X", "1922038", "ABCDEFGH-?",
+                "MA5F0000X", "MA5F00000")
+    assert out["org_code"].to_list()[:2] == ["192203821", "192203821"]
+    assert out["org_code_flag"].to_list() == ["valid", "valid", "bad_check", "wrong_length",
+                                              "invalid_chars", "valid", "bad_check"]
+
+
+def test_reg_number():
+    good = "44030110309741" + mod_11_10.calc_check_digit("44030110309741")
+    bad = good[:-1] + str((int(good[-1]) + 1) % 10)
+    out = codes("reg_number", good, bad, good[:-1], good[:-1] + "A")
+    assert out["reg_number_flag"].to_list() == ["valid", "bad_check", "wrong_length",
+                                                "invalid_chars"]
+
+
+def test_org_key_from_uscc_or_org_code():
+    uscc = codes("uscc", HUAWEI_USCC, None, "91440300192203821N", None)
+    org = codes("org_code", None, "19220382-1", "192203821", "12345678-0")
+    assert org_key(uscc, org).to_list() == ["192203821", "192203821", "192203821", None]
+    assert org_key(uscc, None).to_list() == ["192203821", None, None, None]

@@ -1,0 +1,168 @@
+"""Property tests: normalizing twice changes nothing; 15 ↔ 18 digits round-trip; the ID check
+character catches every single-character change and every swap of two unequal neighbours.
+
+About swaps: MOD 11-2 weighs position i (from the right, check = 0) by 2^i mod 11.  Swapping
+neighbours a, b changes the weighted sum by (a − b)(2^(i+1) − 2^i) = (a − b)·2^i, which is
+non-zero mod 11 whenever a ≠ b (11 is prime, |a − b| ≤ 10), so every swap of unequal
+neighbours is caught — also a swap with the check character (X = 10 cannot move left of it).
+Swapping equal neighbours leaves the number unchanged, so there is nothing to catch.  Swaps of
+positions ten apart are *not* caught (2^10 ≡ 1 mod 11: equal weights); tested below as well.
+"""
+
+import datetime as dt
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum.iso7064 import mod_11_2
+
+from linkage.normalize.codes import normalize_ethnicity, normalize_gender
+from linkage.normalize.dates import normalize_date
+from linkage.normalize.enterprise import normalize_code, normalize_enterprise_name
+from linkage.normalize.ids import check_characters, normalize_id_number
+from linkage.normalize.names import normalize_person_name
+from linkage.normalize.phones import normalize_phone
+from linkage.normalize.regions import load_regions
+from linkage.normalize.text import clean_text
+
+PROPERTY = settings(max_examples=20, deadline=None)
+
+MESS = " 　\t·•・.-/()（）[]【】,，、;；:：'"
+DIGITS = "0123456789０１２３４５６７８９"
+HAN = "张王李赵欧阳司马诸葛单曾解伟芳娜秀英張偉漢族男女汉回满有限责任公司股份深圳市南山区华为技术"
+LATIN = "abcxyzXMFABC"
+
+
+def messy(alphabet: str, max_size: int = 24):
+    return st.lists(st.one_of(st.none(), st.text(alphabet + MESS, max_size=max_size)),
+                    min_size=1, max_size=30)
+
+
+def _twice(normalize, values: list, value_column: str, compare: tuple[str, ...]):
+    once = normalize(pl.Series(value_column, values, dtype=pl.Utf8))
+    twice = normalize(once[value_column])
+    for column in (value_column, *compare):
+        assert twice[column].to_list() == once[column].to_list(), (column, values)
+
+
+@PROPERTY
+@given(messy(HAN + LATIN + DIGITS))
+def test_person_names_idempotent(values):
+    _twice(lambda s: normalize_person_name(s, "name", split=True), values, "name",
+           ("name_pinyin", "name_initials", "surname", "given_name"))
+
+
+@PROPERTY
+@given(messy(DIGITS + "Xx×", 20))
+def test_id_numbers_idempotent(values):
+    _twice(lambda s: normalize_id_number(s, "id_number", derive=True), values, "id_number",
+           ("id_number_flag", "id_birth_date", "id_gender", "id_region"))
+
+
+@PROPERTY
+@given(messy(DIGITS + "+转或", 30))
+def test_phones_idempotent(values):
+    _twice(lambda s: normalize_phone(s, "phone"), values, "phone", ("phone_type", "phone_flag"))
+
+
+@PROPERTY
+@given(messy(DIGITS + "年月日号〇一二三四五六七八九十T:", 20))
+def test_dates_idempotent(values):
+    _twice(lambda s: normalize_date(s, "d"), values, "d", ("d_flag",))
+
+
+@PROPERTY
+@given(messy("男女性MFmf012风", 4))
+def test_gender_idempotent(values):
+    _twice(lambda s: normalize_gender(s, "g"), values, "g", ("g_flag",))
+
+
+@PROPERTY
+@given(messy("汉漢族回满维吾尔土家蒙古HAha0125", 6))
+def test_ethnicity_idempotent(values):
+    _twice(lambda s: normalize_ethnicity(s, "e"), values, "e", ("e_code", "e_flag"))
+
+
+@PROPERTY
+@given(messy(HAN + LATIN + DIGITS, 30))
+def test_enterprise_names_idempotent(values):
+    _twice(lambda s: normalize_enterprise_name(s, "n"), values, "n",
+           ("n_core", "n_legal_form", "n_region", "n_flag"))
+
+
+@PROPERTY
+@given(messy(DIGITS + "ABCDXYIOZ-", 20))
+def test_codes_and_text_idempotent(values):
+    for kind in ("uscc", "org_code", "reg_number"):
+        _twice(lambda s: normalize_code(s, kind, "c"), values, "c", ("c_flag",))
+    _twice(lambda s: clean_text(s).to_frame("t"), values, "t", ())
+
+
+AREAS = load_regions().filter(pl.col("level") == "county")["code"].to_list()
+
+
+@st.composite
+def id_bodies(draw, first=dt.date(1900, 1, 1), last=dt.date(1999, 12, 31)):
+    area = draw(st.sampled_from(AREAS))
+    born = draw(st.dates(first, last))
+    return f"{area}{born:%Y%m%d}{draw(st.integers(0, 999)):03d}"
+
+
+def _valid_id(body: str) -> str:
+    return body + mod_11_2.calc_check_digit(body)
+
+
+@PROPERTY
+@given(st.lists(id_bodies(), min_size=1, max_size=20))
+def test_legacy_15_to_18_round_trip(bodies):
+    ids18 = [_valid_id(b) for b in bodies]
+    ids15 = [i[:6] + i[8:17] for i in ids18]
+    out = normalize_id_number(pl.Series("id", ids15), derive=True)
+    assert out["id"].to_list() == ids18
+    assert out["id_flag"].to_list() == ["valid"] * len(ids18)
+    assert out["id_legacy"].to_list() == [True] * len(ids18)
+    assert [i[:6] + i[8:17] for i in out["id"]] == ids15
+    again = normalize_id_number(out["id"])
+    assert again["id"].to_list() == ids18 and not any(again["id_legacy"])
+
+
+@PROPERTY
+@given(st.lists(st.tuples(id_bodies(last=dt.date(2020, 12, 31)), st.integers(0, 17),
+                          st.integers(1, 10)), min_size=1, max_size=20))
+def test_one_changed_character_never_passes(changes):
+    changed = []
+    for body, position, offset in changes:
+        number = _valid_id(body)
+        alphabet = "0123456789X" if position == 17 else "0123456789"
+        char = alphabet[(alphabet.index(number[position]) + offset) % len(alphabet)]
+        if char != number[position]:
+            changed.append(number[:position] + char + number[position + 1:])
+    flags = normalize_id_number(pl.Series("id", changed, dtype=pl.Utf8))["id_flag"].to_list()
+    assert "valid" not in flags, [c for c, f in zip(changed, flags) if f == "valid"]
+
+
+@PROPERTY
+@given(st.lists(st.tuples(id_bodies(last=dt.date(2020, 12, 31)), st.integers(0, 16)),
+                min_size=1, max_size=20))
+def test_swapped_neighbours_never_pass_unless_equal(swaps):
+    unequal, equal = [], []
+    for body, i in swaps:
+        number = _valid_id(body)
+        swapped = number[:i] + number[i + 1] + number[i] + number[i + 2:]
+        (equal if number[i] == number[i + 1] else unequal).append((number, swapped))
+    if unequal:
+        flags = normalize_id_number(pl.Series("id", [s for _, s in unequal]))["id_flag"]
+        assert "valid" not in flags.to_list()
+    assert all(n == s for n, s in equal)
+
+
+@PROPERTY
+@given(st.lists(st.tuples(id_bodies(), st.integers(0, 6)), min_size=1, max_size=20))
+def test_swaps_ten_apart_keep_the_check_character(swaps):
+    """The blind spot of MOD 11-2: positions i and i + 10 carry the same weight."""
+    originals, swapped = [], []
+    for body, i in swaps:
+        originals.append(body)
+        swapped.append(body[:i] + body[i + 10] + body[i + 1:i + 10] + body[i] + body[i + 11:])
+    assert check_characters(pl.Series(swapped)).to_list() == \
+        check_characters(pl.Series(originals)).to_list()

@@ -1,0 +1,92 @@
+"""normalize_records: dispatch by attribute kind, the records contract, order and pass-through."""
+
+import polars as pl
+
+from linkage.normalize import normalize_records
+
+
+def _person() -> pl.DataFrame:
+    return pl.DataFrame({
+        "record_id": [1, 2, 3], "source": ["jzdj"] * 3, "source_row": [1, 2, 3],
+        "entity_type": ["person"] * 3, "extras": ['{"备注": "x"}', "{}", "{}"],
+        "name": ["张 伟", "歐陽修（曾用名歐陽秀）", "无"],
+        "id_number": ["11010519491231002x", "110105491231002", None],
+        "gender": ["男", "女性", "F"],
+        "birth_date": ["1949.12.31", "1949年12月", "31108"],
+        "ethnicity": ["汉", "01", "维吾尔"],
+        "phone": ["+86 138-0013-8000", "0755-8888 8888，13900139000", "/"],
+        "community": [" 南山  社区", "无", None],
+        "occupation": ["工人", None, "不详"],
+    })
+
+
+def test_person_contract_columns_and_values():
+    out = normalize_records(_person(), "person")
+    assert out.height == 3
+    assert out["record_id"].to_list() == [1, 2, 3]
+    assert out.columns[:4] == ["record_id", "source", "source_row", "entity_type"]
+    for column in ("name_pinyin", "name_initials", "surname", "given_name", "id_number_flag",
+                   "id_number_legacy", "id_birth_date", "id_gender", "id_region", "gender_flag",
+                   "birth_date_flag", "ethnicity_code", "ethnicity_flag", "phone_all",
+                   "phone_type", "phone_flag"):
+        assert column in out.columns, column
+    rows = out.to_dicts()
+    assert rows[0]["name"] == "张伟" and rows[0]["name_pinyin"] == "zhangwei"
+    assert rows[1]["name"] == "欧阳修" and rows[1]["surname"] == "欧阳"
+    assert rows[2]["name"] is None
+    assert rows[0]["id_number"] == rows[1]["id_number"] == "11010519491231002X"
+    assert [r["id_number_legacy"] for r in rows] == [False, True, None]
+    assert rows[0]["id_birth_date"] == "1949-12-31" and rows[0]["id_region"] == "北京市朝阳区"
+    # the ID's 17th digit is even (female): 男 conflicts, 女性 agrees
+    assert [r["gender"] for r in rows] == ["1", "2", "2"]
+    assert [r["gender_flag"] for r in rows] == ["conflicts_with_id", "valid", "valid"]
+    assert [r["birth_date"] for r in rows] == ["1949-12-31", "1949-12", "1985-03-02"]
+    assert [r["birth_date_flag"] for r in rows] == ["valid", "partial", "valid"]
+    assert [r["ethnicity"] for r in rows] == ["汉族", "汉族", "维吾尔族"]
+    assert rows[0]["phone"] == "13800138000"
+    assert rows[1]["phone_all"] == "075588888888;13900139000"
+    assert rows[2]["phone"] is None
+    assert [r["community"] for r in rows] == ["南山 社区", None, None]
+    assert [r["occupation"] for r in rows] == ["工人", None, None]
+    assert rows[0]["extras"] == '{"备注": "x"}'
+
+
+def test_unknown_columns_pass_through_untouched():
+    frame = _person().with_columns(pl.Series("batch", [7, 8, 9]))
+    out = normalize_records(frame, "person")
+    assert out["batch"].to_list() == [7, 8, 9]
+
+
+def test_enterprise_records_link_by_org_key():
+    frame = pl.DataFrame({
+        "record_id": [10, 11, 12], "source": ["aqsc"] * 3, "source_row": [1, 2, 3],
+        "entity_type": ["enterprise"] * 3,
+        "name": ["深圳市华为技术有限责任公司", "华为技术（深圳）有限公司", "无"],
+        "uscc": ["914403001922038216", None, "91440300192203821N"],
+        "org_code": [None, "19220382-1", None],
+        "employees": ["0", "1,200", "无"],
+    })
+    out = normalize_records(frame, "enterprise")
+    assert out["name"].to_list() == ["深圳市华为技术有限公司", "华为技术(深圳)有限公司", None]
+    assert out["name_core"].to_list() == ["华为", "华为", None]
+    assert out["uscc_flag"].to_list() == ["valid", None, "bad_check"]
+    assert out["org_code_flag"].to_list() == [None, "valid", None]
+    assert out["org_key"].to_list() == ["192203821", "192203821", None]
+    assert out["employees"].to_list() == ["0", "1,200", None]
+
+
+def test_all_null_columns_and_empty_frames():
+    frame = pl.DataFrame({"record_id": [1], "source": ["s"], "source_row": [1],
+                          "entity_type": ["person"], "name": [None], "phone": [None]})
+    out = normalize_records(frame, "person")
+    assert out["name"].to_list() == [None] and out["phone_flag"].to_list() == [None]
+    empty = normalize_records(frame.clear(), "person")
+    assert empty.height == 0 and "name_pinyin" in empty.columns
+
+
+def test_addresses_are_dispatched_with_the_region_hint():
+    frame = _person().with_columns(pl.Series("address", ["南山区桃园路2号", None, "无"]))
+    out = normalize_records(frame, "person", region_hint="深圳市")
+    assert {"address_key", "address_flag", "address_district"} <= set(out.columns)
+    assert out["address_district"].to_list()[0] == "南山区"
+    assert out["address"].to_list()[1:] == [None, None]
