@@ -79,7 +79,7 @@ PERSON: tuple[Attribute, ...] = (
        "配偶身份证号 配偶身份证号码 配偶公民身份号码 配偶证件号码"),
     _a("registration_date", "date", "登记日期", "Registration date",
        "登记日期 登记时间 采集时间 采集日期 申报日期 申报时间 录入时间 录入日期 填报日期 "
-       "更新时间 参保日期 djrq"),
+       "更新时间 参保日期 djrq cjsj"),
 )
 
 ENTERPRISE: tuple[Attribute, ...] = (
