@@ -1,0 +1,51 @@
+"""Benchmark `linkage synth`: records per second and peak memory of a streamed generation.
+
+    .venv/bin/python benchmarks/bench_synth.py --people 2500000            # about 10M records
+    .venv/bin/python benchmarks/bench_synth.py --people 250000
+
+Writes into benchmarks/_out/synth_<people> (ignored by git) and prints one Markdown table row:
+date, people, records, seconds (wall), CPU seconds, records per wall second and per CPU
+second, peak RSS and the size on disk.  The load average is printed too: on a shared machine wall time is noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import shutil
+import time
+from pathlib import Path
+
+from linkage.synth.generate import generate
+
+OUT = Path(__file__).resolve().parent / "_out"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=2_500_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    args = parser.parse_args()
+    out = OUT / f"synth_{args.people}"
+    shutil.rmtree(out, ignore_errors=True)
+    load = os.getloadavg()[0]
+    start, cpu = time.perf_counter(), time.process_time()
+    summary = generate(out, args.people, seed=args.seed)
+    wall = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    records = sum(t["records"] for t in summary["entity_types"].values())
+    size = sum(p.stat().st_size for p in out.iterdir())
+    print(f"load average at start: {load:.1f}")
+    print("| date | people | records | wall s | CPU s | records/s (wall) | records/s (CPU) | peak RSS | on disk |")
+    print(f"| {dt.date.today()} | {args.people:,} | {records:,} | {wall:.1f} | {cpu_seconds:.1f} "
+          f"| {records / wall:,.0f} | {records / cpu_seconds:,.0f} | {peak:,.0f} MiB | {size / 2**30:.2f} GiB |")
+    if not args.keep:
+        shutil.rmtree(out)
+
+
+if __name__ == "__main__":
+    main()

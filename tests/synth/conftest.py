@@ -1,0 +1,13 @@
+"""One small synthetic dataset shared by the synth tests (generated once per session)."""
+
+import pytest
+
+from linkage.synth.generate import generate
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory):
+    """(folder, summary) of `linkage synth --people 1500 --seed 11` written in chunks of 400 people."""
+    out = tmp_path_factory.mktemp("synth")
+    summary = generate(out, 1500, seed=11, chunk_people=400)
+    return out, summary

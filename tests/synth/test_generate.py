@@ -1,0 +1,187 @@
+"""The generated exports: readable by the connectors, consistent with the truth, deterministic."""
+
+import json
+import sqlite3
+
+import openpyxl
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from linkage.attributes import attribute_for_header
+from linkage.config import load_config
+from linkage.connectors import read_source
+from linkage.connectors.mapping import map_columns
+from linkage.synth.command import synth
+from linkage.synth.generate import generate
+from linkage.synth.systems import SOURCES
+
+from .test_codes import id_is_valid
+
+
+def test_every_source_is_read_with_the_truths_row_count(dataset, tmp_path):
+    out, summary = dataset
+    config = load_config(out / "config.yaml")
+    truth = pl.read_parquet(out / "truth.parquet")
+    assert set(config.sources) == {s.key for s in SOURCES}
+    for key, source in config.sources.items():
+        table = read_source(config, key, tmp_path)
+        assert table.quarantine.height == 0, key
+        expected = truth.filter(pl.col("source") == key)
+        assert table.rows_in == expected.height == summary["sources"][key]["records"], key
+        assert expected["source_row"].to_list() == list(range(1, expected.height + 1))
+        mapped = {m.attribute for m in map_columns(table, source.entity, source.columns, key)}
+        identifying = {"name", "id_number"} if source.entity == "person" else {"name", "uscc"}
+        assert identifying & mapped, key
+
+
+def test_nine_systems_in_their_formats(dataset):
+    out, summary = dataset
+    systems = {s["system"] for s in summary["sources"].values()}
+    assert len(systems) == 9
+    formats = {(s["format"], s["encoding"]) for s in summary["sources"].values()}
+    assert {("csv", "gbk"), ("csv", "gb18030"), ("csv", "utf-8-sig"), ("tsv", "utf-8"), ("xlsx", None),
+            ("jsonl", None), ("sqlite", None)} <= formats
+    assert (out / "fwbm.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    (out / "jzdj.csv").read_bytes().decode("gbk")
+    sheet = openpyxl.load_workbook(out / "gzz.xlsx", read_only=False).active
+    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:O1"]
+    assert sheet["A1"].value == "社区工作站居民信息台账" and sheet["B2"].value == "姓名"
+    with sqlite3.connect(out / "pda.sqlite") as con:
+        assert con.execute("SELECT count(*) FROM pda_cjxx").fetchone()[0] == summary["sources"]["pda"]["records"]
+    first = json.loads((out / "zzsb.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert list(first)[:2] == ["xm", "xb"]
+
+
+def test_department_only_columns_stay_extras():
+    extras = {"jisheng": {"避孕措施", "生育子女数"}, "aqsc_qy": {"安全等级", "隐患数"}, "fwbm": {"房屋用途", "产权人"}}
+    for spec in SOURCES:
+        for header in extras.get(spec.key, ()):
+            assert header in spec.headers
+            assert attribute_for_header(header, spec.entity) is None
+
+
+def test_summary_agrees_with_truth(dataset):
+    out, summary = dataset
+    truth = pl.read_parquet(out / "truth.parquet")
+    assert truth.columns == ["source", "source_row", "entity_type", "entity_id", "errors"]
+    assert truth.select("source", "source_row").is_unique().all()
+    per_source = truth.group_by("source").agg(pl.len().alias("records"), pl.col("entity_id").n_unique().alias("n"))
+    for row in per_source.iter_rows(named=True):
+        s = summary["sources"][row["source"]]
+        assert (s["records"], s["entities"], s["within_source_duplicates"]) == (
+            row["records"], row["n"], row["records"] - row["n"])
+    for entity_type, figures in summary["entity_types"].items():
+        rows = truth.filter(pl.col("entity_type") == entity_type)
+        assert figures["records"] == rows.height
+        assert figures["entities"] == rows["entity_id"].n_unique()
+        assert figures["redundant_records"] == rows.height - rows["entity_id"].n_unique()
+        sizes = rows.group_by("entity_id").len()["len"].value_counts()
+        assert figures["records_per_entity"] == {str(k): v for k, v in sizes.sort("len").iter_rows()}
+    held = truth.select("entity_id", "source").unique()
+    shared = held.join(held, on="entity_id").filter(pl.col("source") < pl.col("source_right"))
+    counts = {(a, b): n for a, b, n in shared.group_by("source", "source_right").len().iter_rows()}
+    assert {(p["source_l"], p["source_r"]): p["shared_entities"] for p in summary["pairs"]} == counts
+    errors = truth["errors"].explode().drop_nulls().value_counts()
+    assert summary["errors"] == dict(errors.iter_rows())
+
+
+def test_redundancy_looks_like_a_city(dataset):
+    out, summary = dataset
+    person, enterprise = summary["entity_types"]["person"], summary["entity_types"]["enterprise"]
+    assert 3.0 < person["records"] / person["entities"] < 5.5
+    assert person["within_source_duplicates"] > 0 and enterprise["redundant_records"] > 0
+    truth = pl.read_parquet(out / "truth.parquet")
+    # entity ids are "P" / "E" + zero-padded numbers, one id space per entity type
+    assert truth.filter(pl.col("entity_type") == "person")["entity_id"].str.contains(r"^P\d{7}$").all()
+    assert truth.filter(pl.col("entity_type") == "enterprise")["entity_id"].str.contains(r"^E\d{7}$").all()
+
+
+def test_error_free_records_carry_true_valid_ids(dataset):
+    out, _ = dataset
+    truth = pl.read_parquet(out / "truth.parquet").filter(pl.col("source") == "jzdj")
+    export = pl.read_csv(out / "jzdj.csv", encoding="gbk", infer_schema=False)
+    rows = pl.concat([truth, export], how="horizontal")
+    id_errors = pl.col("errors").list.eval(pl.element().str.starts_with("id_number")).list.any()
+    clean = rows.filter(~id_errors)
+    assert clean["公民身份号码"].map_elements(id_is_valid, return_dtype=pl.Boolean).all()
+    # one entity, one ID: error-free copies of a person agree
+    assert clean.group_by("entity_id").agg(pl.col("公民身份号码").n_unique())["公民身份号码"].max() == 1
+    swapped = rows.filter(pl.col("errors").list.contains("id_number_legacy15"))
+    assert (swapped["公民身份号码"].str.len_chars() == 15).all()
+
+
+def test_family_planning_holds_women_of_15_to_49(dataset):
+    out, _ = dataset
+    truth = pl.read_parquet(out / "truth.parquet").filter(pl.col("source") == "jisheng")
+    export = pl.read_csv(out / "jisheng.csv", encoding="gb18030", infer_schema=False)
+    ids = pl.concat([truth, export], how="horizontal").filter(
+        ~pl.col("errors").list.eval(pl.element().str.starts_with("id_number")).list.any())["公民身份号码"]
+    assert (ids.str.slice(16, 1).cast(pl.Int64) % 2 == 0).all()
+    age = 2024 - ids.str.slice(6, 4).cast(pl.Int64)
+    assert age.min() >= 14 and age.max() <= 50
+
+
+def test_popular_names_collide(dataset):
+    out, _ = dataset
+    truth = pl.read_parquet(out / "truth.parquet").filter(pl.col("source") == "wgzz")
+    export = pl.read_csv(out / "wgzz.tsv", separator="\t", infer_schema=False, quote_char=None)
+    names = pl.concat([truth, export], how="horizontal").filter(pl.col("errors").list.len() == 0)
+    per_name = names.group_by("姓名").agg(pl.col("entity_id").n_unique().alias("people"))
+    assert per_name["people"].max() >= 2
+    surnames = names["姓名"].str.slice(0, 1).value_counts(sort=True)["姓名"].head(5).to_list()
+    assert set(surnames) & {"王", "李", "张", "刘", "陈"}
+
+
+def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    generate(a, 300, seed=5, systems=["jzdj", "pda", "aqsc"])
+    generate(b, 300, seed=5, systems=["jzdj", "pda", "aqsc"])
+    generate(c, 300, seed=6, systems=["jzdj", "pda", "aqsc"])
+    names = sorted(p.name for p in a.iterdir())
+    assert names == ["aqsc_qy.xlsx", "config.yaml", "jzdj.csv", "pda.sqlite", "truth.parquet", "truth_summary.json"]
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert (a / "jzdj.csv").read_bytes() != (c / "jzdj.csv").read_bytes()
+
+
+def test_noise_levels_scale_the_errors(tmp_path):
+    counts = {}
+    for level in ("low", "high"):
+        summary = generate(tmp_path / level, 800, seed=3, noise=level, systems=["wgzz"])
+        counts[level] = sum(summary["errors"].values())
+    assert counts["high"] > 2 * counts["low"]
+
+
+def test_synth_command(tmp_path):
+    out = tmp_path / "x"
+    result = CliRunner().invoke(synth, ["--people", "200", "--out", str(out), "--seed", "1",
+                                        "--systems", "jzdj,laobao"])
+    assert result.exit_code == 0, result.output
+    assert "records/s" in result.output
+    summary = json.loads((out / "truth_summary.json").read_text(encoding="utf-8"))
+    assert list(summary["sources"]) == ["jzdj", "laobao_ry", "laobao_dw"]
+    assert "laobao_dw" in load_config(out / "config.yaml").sources
+
+
+def test_synth_command_rejects_unknown_system(tmp_path):
+    result = CliRunner().invoke(synth, ["--people", "10", "--out", str(tmp_path), "--systems", "jzdk"])
+    assert result.exit_code == 2
+    assert "unknown system jzdk" in result.output
+
+
+@pytest.mark.parametrize("people", [1, 7])
+def test_tiny_cities_work(tmp_path, people):
+    summary = generate(tmp_path, people, seed=0)
+    assert summary["population"]["people"] == people
+
+
+def test_big_excel_systems_switch_to_csv_and_say_so(tmp_path, monkeypatch):
+    monkeypatch.setattr("linkage.synth.generate.EXCEL_MAX_ROWS", 100)
+    summary = generate(tmp_path, 600, seed=2, systems=["gzz", "aqsc"])
+    gzz, aqsc = summary["sources"]["gzz"], summary["sources"]["aqsc_qy"]
+    assert (gzz["file"], gzz["format"], gzz["encoding"]) == ("gzz.csv", "csv", "utf-8-sig")
+    assert "instead of Excel" in gzz["note"] and aqsc["format"] == "xlsx" and "note" not in aqsc
+    config = (tmp_path / "config.yaml").read_text(encoding="utf-8")
+    assert "# gzz: exported as CSV" in config and "path: gzz.csv" in config
+    assert pl.read_csv(tmp_path / "gzz.csv", infer_schema=False).height == gzz["records"]
