@@ -124,13 +124,25 @@ def detect_header(rows: list[list], path: Path | str) -> int:
         "and every wide row holds numbers); set `header_row` in the config")
 
 
+def text_column(name: str, values) -> pl.Series:
+    """Typed cells as a text column: strings pass through in one step, other cells go through
+    `cell_text`; blank and whitespace-only cells become null."""
+    try:
+        series = pl.Series(name, values, dtype=pl.Utf8, strict=True)
+    except (TypeError, pl.exceptions.PolarsError):
+        series = pl.Series(name, [cell_text(v) for v in values], dtype=pl.Utf8)
+    return series.to_frame().select(
+        pl.when(pl.col(name).str.strip_chars() != "").then(pl.col(name))).to_series()
+
+
 def rows_to_table(rows: list[list], path: Path | str, header_row: int | str,
                   row_numbers: list[int] | None = None) -> RawTable:
     """Build a RawTable from typed rows (Excel, SQL): detect the header, text every cell.
 
-    `row_numbers[i]` is the physical 1-based row of rows[i] (defaults to i + 1); `source_row`
-    is the physical row minus the header's row, so header_row + source_row is the row a clerk
-    sees in the file.
+    Column by column, not cell by cell. `row_numbers[i]` is the physical 1-based row of rows[i]
+    (defaults to i + 1); `source_row` is the physical row minus the header's row, so
+    header_row + source_row is the row a clerk sees in the file. Blank rows are skipped; a row
+    with more values than the header has columns goes to quarantine.
     """
     numbers = row_numbers or list(range(1, len(rows) + 1))
     if not rows:
@@ -143,27 +155,32 @@ def rows_to_table(rows: list[list], path: Path | str, header_row: int | str,
             raise SourceError(f"{path}: header_row {header_row} is beyond the end of the table")
     headers = unique_headers(rows[h])
     width = len(headers)
-    body_text: list[list[str | None]] = []
-    source_rows: list[int] = []
-    quarantine: list[tuple[int, str, str]] = []
-    for number, row in zip(numbers[h + 1:], rows[h + 1:]):
-        cells = [cell_text(v) for v in row]
-        while cells and cells[-1] is None and len(cells) > width:
-            cells.pop()
-        if not any(c is not None for c in cells):
-            continue
-        srow = number - numbers[h]
-        if len(cells) > width:
-            quarantine.append((srow, f"too many fields: {len(cells)} values for {width} columns",
-                               json.dumps(cells, ensure_ascii=False)))
-            continue
-        cells += [None] * (width - len(cells))
-        body_text.append(cells)
-        source_rows.append(srow)
-    columns = list(zip(*body_text)) if body_text else [()] * width
-    data = pl.DataFrame({name: pl.Series(name, list(col), dtype=pl.Utf8)
-                         for name, col in zip(headers, columns)})
-    data = data.with_columns(pl.Series("source_row", source_rows, dtype=pl.Int64))
+    body = rows[h + 1:]
+    full = max([width, *map(len, body)])
+    if any(len(r) != full for r in body):
+        body = [list(r) + [None] * (full - len(r)) for r in body]
+    cells = pl.DataFrame([text_column(f"c{i}", col) for i, col in enumerate(zip(*body))]
+                         if body else [pl.Series(f"c{i}", [], pl.Utf8) for i in range(full)])
+    cells = cells.with_columns(
+        pl.Series("source_row", numbers[h + 1:], dtype=pl.Int64) - numbers[h])
+    value_columns = [f"c{i}" for i in range(full)]
+    extra = value_columns[width:]
+    filled = pl.any_horizontal([pl.col(c).is_not_null() for c in value_columns]) if full else pl.lit(False)
+    cells = cells.filter(filled)
+    overflow = (pl.any_horizontal([pl.col(c).is_not_null() for c in extra]) if extra
+                else pl.lit(False))
+    too_wide = cells.filter(overflow)
+    data = cells.filter(~overflow).select(
+        [pl.col(f"c{i}").alias(name) for i, name in enumerate(headers)] + ["source_row"])
+    quarantine = [
+        (row["source_row"], f"too many fields: {_last_filled(row, value_columns)} values for "
+         f"{width} columns", json.dumps([row[c] for c in value_columns[:_last_filled(row, value_columns)]],
+                                         ensure_ascii=False))
+        for row in too_wide.to_dicts()]
     q = pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA, orient="row") if quarantine else empty_quarantine()
-    return RawTable(data=data, headers=headers, rows_in=len(source_rows) + len(quarantine),
+    return RawTable(data=data, headers=headers, rows_in=data.height + too_wide.height,
                     quarantine=q, header_row=numbers[h])
+
+
+def _last_filled(row: dict, columns: list[str]) -> int:
+    return max(i + 1 for i, c in enumerate(columns) if row[c] is not None)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from linkage.connectors.base import QUARANTINE_SCHEMA, RawTable, SourceError, cell_text, empty_quarantine
+from linkage.connectors.base import QUARANTINE_SCHEMA, RawTable, SourceError, empty_quarantine, text_column
 
 
 def _table(objects: list[tuple[int, dict]], bad: list[tuple[int, str, str]]) -> RawTable:
@@ -20,8 +20,7 @@ def _table(objects: list[tuple[int, dict]], bad: list[tuple[int, str, str]]) -> 
         headers.update(dict.fromkeys(obj))
     names = list(headers)
     data = pl.DataFrame({
-        name: pl.Series(name, [cell_text(obj.get(name)) for _, obj in objects], dtype=pl.Utf8)
-        for name in names})
+        name: text_column(name, [obj.get(name) for _, obj in objects]) for name in names})
     data = data.with_columns(pl.Series("source_row", [n for n, _ in objects], dtype=pl.Int64))
     q = pl.DataFrame(bad, schema=QUARANTINE_SCHEMA, orient="row") if bad else empty_quarantine()
     return RawTable(data=data, headers=names, rows_in=len(objects) + len(bad), quarantine=q)
