@@ -1,0 +1,116 @@
+"""Probabilistic record linkage: link and de-duplicate all sources of one entity type at once.
+
+`run_linkage(engine, settings)` reads table `records` and, for each entity type present,
+blocks (SQL equi-joins, `blocking`), compares (vectorised levels, `comparisons`), estimates a
+Fellegi–Sunter model (u from random pairs, m by EM sessions per blocking rule, the prior as the
+chance that two random records match, `model`), scores, applies the domain rules and clusters
+(`cluster`).  It writes the tables
+
+- `pairs`: record_id_l < record_id_r, entity_type, match_weight, match_probability, rule
+  (domain-rule override or null), blocked_by (first blocking rule that found the pair),
+  gamma_<comparison> (level, -1 missing) and bf_<comparison> (Bayes factor) per comparison;
+- `clusters`: record_id, source, source_row, entity_type, entity_id ("P"/"E" + the entity's
+  smallest record id, zero-padded), one row per record, singletons included;
+- `blocking_stats`: entity_type, rule_order, rule, pairs (new pairs), candidate_pairs (alone);
+- `model_params`: entity_type, comparison, gamma, level, level_zh, m, u, bayes_factor,
+  match_weight (log2 Bayes factor), tf (frequency-weighted level);
+- `link_model`: entity_type, prior (λ: two random records match), threshold, iterations,
+  converged, trained_on (the EM sessions and what each fitted, or the labels),
+  candidate_pairs, linked_pairs, entities, settings (the resolved settings as JSON, which
+  `linkage explain` uses to recompute a pair);
+
+and returns a small dict of figures per entity type.  The `explain` command
+(`linkage.link.explain`) prints one pair's waterfall from these tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import polars as pl
+
+from linkage.link.blocking import BlockingBudgetError
+from linkage.link.run import EntityResult, link_entity
+from linkage.link.settings import LinkageSettings
+
+__all__ = ["run_linkage", "LinkageSettings", "BlockingBudgetError"]
+
+
+def _model_params(result: EntityResult) -> pl.DataFrame:
+    rows = []
+    model = result.model
+    for comp, m, u in zip(model.comparisons, model.m, model.u):
+        for gamma in range(len(comp.levels), -1, -1):
+            level = comp.levels[len(comp.levels) - gamma] if gamma else None
+            rows.append({
+                "entity_type": result.entity_type, "comparison": comp.name, "gamma": gamma,
+                "level": comp.label(gamma), "level_zh": comp.label(gamma, zh=True),
+                "m": float(m[gamma]), "u": float(u[gamma]),
+                "bayes_factor": float(m[gamma] / u[gamma]),
+                "match_weight": float(np.log2(m[gamma] / u[gamma])),
+                "tf": bool(level.tf) if level else False,
+            })
+    return pl.DataFrame(rows)
+
+
+def _write(engine, name: str, frames: list, order: str) -> None:
+    for i, frame in enumerate(frames):
+        engine.load(f"_link_out_{i}", frame)
+    union = " UNION ALL BY NAME ".join(f"SELECT * FROM _link_out_{i}" for i in range(len(frames)))
+    engine.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM ({union}) ORDER BY {order}")
+    for i in range(len(frames)):
+        engine.execute(f"DROP TABLE _link_out_{i}")
+
+
+def run_linkage(engine, settings: dict[str, LinkageSettings],
+                progress: Callable[[str], None] | None = None, *,
+                base_dir: Path | None = None) -> dict:
+    """Link every entity type in `records`; write the linkage tables; return figures.
+
+    `settings` maps entity type to its settings (missing = defaults); `progress` receives
+    one-line messages; `base_dir` resolves relative `labels` paths (the config's folder)."""
+    entity_types = engine.sql("SELECT DISTINCT entity_type FROM records ORDER BY 1")[
+        "entity_type"].to_list()
+    results = [link_entity(engine, e, settings.get(e) or LinkageSettings(), progress, base_dir)
+               for e in entity_types]
+    if not results:
+        engine.execute("CREATE OR REPLACE TABLE pairs (record_id_l BIGINT, record_id_r BIGINT, "
+                       "entity_type VARCHAR, match_weight DOUBLE, match_probability DOUBLE, "
+                       "rule VARCHAR, blocked_by VARCHAR)")
+        engine.execute("CREATE OR REPLACE TABLE clusters (record_id BIGINT, source VARCHAR, "
+                       "source_row BIGINT, entity_type VARCHAR, entity_id VARCHAR)")
+        return {}
+    _write(engine, "pairs", [r.pairs for r in results], "entity_type, record_id_l, record_id_r")
+    engine.load("_link_entity_ids", pl.concat([r.clusters for r in results]))
+    engine.execute(
+        "CREATE OR REPLACE TABLE clusters AS SELECT r.record_id, r.source, r.source_row, "
+        "r.entity_type, e.entity_id FROM records r JOIN _link_entity_ids e USING (record_id) "
+        "ORDER BY r.record_id")
+    engine.execute("DROP TABLE _link_entity_ids")
+    _write(engine, "blocking_stats", [pl.DataFrame({
+        "entity_type": r.entity_type, "rule_order": i, "rule": b.label, "pairs": b.pairs,
+        "candidate_pairs": b.candidate_pairs}) for r in results for i, b in enumerate(r.blocking)],
+        "entity_type, rule_order")
+    _write(engine, "model_params", [_model_params(r) for r in results],
+           "entity_type, comparison, gamma DESC")
+    stats = {}
+    for r in results:
+        entities = int(r.clusters["entity_id"].n_unique())
+        stats[r.entity_type] = {
+            "records": r.clusters.height, "entities": entities,
+            "candidate_pairs": r.pairs.num_rows, "linked_pairs": r.linked_pairs,
+            "pairs_per_rule": {b.label: b.pairs for b in r.blocking},
+            "threshold": r.settings.threshold, "iterations": r.model.iterations,
+            "converged": r.model.converged, "lambda": r.model.prior,
+            "trained_on": r.model.trained_on, "seconds": r.seconds,
+        }
+    _write(engine, "link_model", [pl.DataFrame([{
+        "entity_type": r.entity_type, "prior": r.model.prior, "threshold": r.settings.threshold,
+        "iterations": r.model.iterations, "converged": r.model.converged,
+        "trained_on": r.model.trained_on, "candidate_pairs": r.pairs.num_rows,
+        "linked_pairs": stats[r.entity_type]["linked_pairs"],
+        "entities": stats[r.entity_type]["entities"],
+        "settings": r.settings.model_dump_json()}]) for r in results], "entity_type")
+    return stats

@@ -1,0 +1,314 @@
+"""Comparisons as data, evaluated vectorised on a batch of pairs.
+
+`compile_comparisons` turns the settings into `Comparison` objects; `compare_batch` takes a
+polars frame with `<column>_l` / `<column>_r` for every column the comparisons read (and
+`tf__<column>_l` / `_r` for frequency-weighted levels) and returns, per pair and comparison,
+the agreement level `gamma` and the term frequency behind it.
+
+Gamma convention (as in Splink): with K levels, the first (strongest) level is K, the last is 1,
+0 means "compared and none of the levels holds" and -1 means "missing on either side" (neutral).
+A level is tried only where all its columns are present on both sides, so a level on a column
+a run does not have is skipped, and a pair with no comparable level is neutral.
+String similarities are rapidfuzz scores on characters, computed only on the pairs a level
+still has to decide (never on equal or blank values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import polars as pl
+from rapidfuzz import process
+from rapidfuzz.distance import Hamming, Indel, JaroWinkler, Levenshtein, OSA
+
+from linkage.link.presets import KINDS
+from linkage.link.settings import ComparisonSettings, LevelSettings
+
+_AUTO_LABELS = {
+    "exact": ("exact", "完全一致"), "id_legacy": ("15/18-digit equivalent", "15/18位等同"),
+    "one_typo": ("one character off or swapped", "错一位或颠倒"),
+    "edit_distance": ("edit distance <= {t:g}", "编辑距离 ≤ {t:g}"),
+    "jaro_winkler": ("Jaro-Winkler >= {t:g}", "相似度 ≥ {t:g}"),
+    "ratio": ("similarity >= {t:g}", "相似度 ≥ {t:g}"), "shape": ("similar shape", "形近"),
+    "homophone": ("one character a homophone", "一字同音"),
+    "one_dropped": ("one character dropped or added", "漏字或多字"),
+    "id_typo": ("one digit off or swapped (15-digit body)", "错一位或颠倒(不计校验位)"),
+    "date_swap": ("day and month swapped", "月日颠倒"),
+    "date_one_off": ("one date part off", "年月日错一项"),
+    "date_within": ("within {t:g} days", "相差 {t:g} 天内"),
+    "shared_value": ("shared value", "有相同值"),
+}
+
+
+@dataclass(frozen=True)
+class Level:
+    type: str
+    columns: tuple[str, ...]
+    threshold: float | None
+    tf: bool
+    identity: bool
+    label: str
+    label_zh: str
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Columns that must be present on both sides for the level to be tried."""
+        if self.type == "id_legacy":
+            return (*self.columns, f"{self.columns[0]}_legacy")
+        return self.columns
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    column: str
+    levels: tuple[Level, ...]
+    fallback: str | None
+    implied_by: str | None
+    ignore_values: tuple[str, ...]
+    group: str | None = None
+
+    def gamma(self, level_index: int) -> int:
+        return len(self.levels) - level_index
+
+    def label(self, gamma: int, zh: bool = False) -> str:
+        if gamma < 0:
+            return "缺失(中性)" if zh else "missing (neutral)"
+        if gamma == 0:
+            return "不同" if zh else "different"
+        level = self.levels[len(self.levels) - gamma]
+        return level.label_zh if zh else level.label
+
+    @property
+    def identity_gammas(self) -> list[int]:
+        return [self.gamma(i) for i, lv in enumerate(self.levels) if lv.identity]
+
+    @property
+    def columns(self) -> list[str]:
+        return list(dict.fromkeys(c for lv in self.levels for c in lv.required))
+
+
+def _compile_level(level: LevelSettings, column: str) -> Level:
+    label, label_zh = _AUTO_LABELS[level.type]
+    columns = tuple(level.columns or [column])
+    if level.type == "exact" and columns != (column,):
+        label, label_zh = "same " + " + ".join(columns), "相同: " + " + ".join(columns)
+    t = level.threshold
+    return Level(level.type, columns, t, level.tf, level.identity,
+                 level.label or label.format(t=t or 0), level.label_zh or label_zh.format(t=t or 0))
+
+
+def compile_comparisons(settings: list[ComparisonSettings]) -> list[Comparison]:
+    out = []
+    for c in settings:
+        levels = c.levels or [LevelSettings(**lv) for lv in KINDS[c.kind](c.column)]
+        out.append(Comparison(c.name, c.column,
+                              tuple(_compile_level(lv, c.column) for lv in levels),
+                              c.fallback, c.implied_by, tuple(c.ignore_values), c.group))
+    return out
+
+
+def tf_columns(comparisons: list[Comparison]) -> list[str]:
+    """Columns whose term frequencies the frequency-weighted levels need."""
+    return list(dict.fromkeys(lv.columns[0] for c in comparisons for lv in c.levels if lv.tf))
+
+
+@lru_cache(maxsize=2)
+def confusion_pairs(kind: str) -> pl.Series:
+    """Ordered pairs "ab" of distinct characters easily typed for one another: of similar
+    shape (`shape`, groups of same_stroke.txt) or sounding alike (`homophone`, same_pinyin.txt:
+    a character, its same-tone and its other-tone homophones)."""
+    name = {"shape": "same_stroke.txt", "homophone": "same_pinyin.txt"}[kind]
+    text = resources.files("linkage").joinpath(f"data/{name}").read_text("utf-8")
+    pairs = set()
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if kind == "shape":
+            group = [ch for ch in fields if len(ch) == 1]
+            pairs.update(a + b for a in group for b in group if a != b)
+        else:
+            char, others = fields[0], "".join(fields[1:])
+            pairs.update(p for o in others if o != char for p in (char + o, o + char))
+    return pl.Series("pair", sorted(pairs))
+
+
+class _Batch:
+    """A batch of pairs with per-batch caches of similarity scores."""
+
+    def __init__(self, frame: pl.DataFrame):
+        self.frame = frame
+        self.n = frame.height
+        self._present: dict[str, np.ndarray] = {}
+        self._scores: dict[tuple[str, str], np.ndarray] = {}
+
+    def side(self, column: str, side: str) -> pl.Series:
+        return self.frame.get_column(f"{column}_{side}")
+
+    def present(self, column: str) -> np.ndarray:
+        if column not in self._present:
+            self._present[column] = (self.side(column, "l").is_not_null()
+                                     & self.side(column, "r").is_not_null()).to_numpy()
+        return self._present[column]
+
+    def equal(self, column: str) -> np.ndarray:
+        return (self.side(column, "l") == self.side(column, "r")).fill_null(False).to_numpy()
+
+    def score(self, metric: str, column: str, rows: np.ndarray) -> np.ndarray:
+        """A rapidfuzz score for `rows` (computed once per batch, only where still unknown)."""
+        key = (metric, column)
+        values = self._scores.setdefault(key, np.full(self.n, np.nan, dtype=np.float32))
+        todo = np.flatnonzero(rows & np.isnan(values))
+        if todo.size:
+            idx = pl.Series(todo)
+            a = self.side(column, "l").gather(idx).to_list()
+            b = self.side(column, "r").gather(idx).to_list()
+            values[todo] = process.cpdist(a, b, scorer=_SCORERS[metric], workers=-1)
+        return values
+
+
+_SCORERS = {"jaro_winkler": JaroWinkler.normalized_similarity,
+            "ratio": Indel.normalized_similarity, "indel": Indel.distance, "osa": OSA.distance,
+            "levenshtein": Levenshtein.distance, "hamming": Hamming.distance}
+
+
+def _same_length(batch: _Batch, column: str, rows: np.ndarray) -> np.ndarray:
+    same = (batch.side(column, "l").str.len_chars() == batch.side(column, "r").str.len_chars())
+    return rows & same.fill_null(False).to_numpy()
+
+
+def _confusion(batch: _Batch, column: str, rows: np.ndarray, kind: str) -> np.ndarray:
+    """Same length, one character different, and that character a confusable one."""
+    rows = _same_length(batch, column, rows)
+    rows &= batch.score("hamming", column, rows) == 1
+    idx = np.flatnonzero(rows)
+    out = np.zeros(batch.n, dtype=bool)
+    if not idx.size:
+        return out
+    sub = pl.DataFrame({"a": batch.side(column, "l").gather(idx),
+                        "b": batch.side(column, "r").gather(idx)})
+    width = int(sub["a"].str.len_chars().max())
+    chars = [[pl.col(s).str.slice(i, 1) for s in "ab"] for i in range(width)]
+    differing = pl.coalesce([pl.when(a != b).then(a + b) for a, b in chars])
+    out[idx] = sub.select(differing.is_in(confusion_pairs(kind).implode())).to_series().to_numpy()
+    return out
+
+
+def _id_typo(batch: _Batch, column: str, rows: np.ndarray) -> np.ndarray:
+    """18-character IDs one digit off or with two neighbours swapped in the 15-digit body
+    (area, 2-digit year, month, day, sequence): the check digit of a number converted from 15
+    digits was computed from the typo, so it differs too."""
+    l, r = batch.side(column, "l"), batch.side(column, "r")
+    full = ((l.str.len_chars() == 18) & (r.str.len_chars() == 18)).fill_null(False).to_numpy()
+    idx = np.flatnonzero(rows & full)
+    out = np.zeros(batch.n, dtype=bool)
+    if idx.size:
+        gather = pl.Series(idx)
+        a, b = ((s.gather(gather).str.slice(0, 6) + s.gather(gather).str.slice(8, 9)).to_list()
+                for s in (l, r))
+        out[idx] = process.cpdist(a, b, scorer=OSA.distance, workers=-1) <= 1
+    return out
+
+
+def _date_level(batch: _Batch, level: Level, rows: np.ndarray) -> np.ndarray:
+    column = level.columns[0]
+    l, r = batch.side(column, "l"), batch.side(column, "r")
+    full = ((l.str.len_chars() == 10) & (r.str.len_chars() == 10)).fill_null(False).to_numpy()
+    rows = rows & full
+    if level.type == "date_within":
+        days = (l.str.to_date(strict=False) - r.str.to_date(strict=False)).dt.total_days().abs()
+        return rows & (days <= level.threshold).fill_null(False).to_numpy()
+    (yl, ml, dl), (yr, mr, dr) = (
+        [s.str.slice(a, b).cast(pl.Int32, strict=False).fill_null(-1).to_numpy()
+         for a, b in ((0, 4), (5, 2), (8, 2))] for s in (l, r))
+    if level.type == "date_swap":
+        return rows & (yl == yr) & (ml == dr) & (dl == mr) & (ml != dl)
+    same = (yl == yr).astype(np.int8) + (ml == mr) + (dl == dr)
+    return rows & (same == 2)
+
+
+def _shared_value(batch: _Batch, column: str, rows: np.ndarray) -> np.ndarray:
+    common = (batch.side(column, "l").str.split(";")
+              .list.set_intersection(batch.side(column, "r").str.split(";")).list.len())
+    return rows & (common > 0).fill_null(False).to_numpy()
+
+
+def _level_holds(batch: _Batch, level: Level, rows: np.ndarray) -> np.ndarray:
+    """Where the level holds, evaluated only on `rows` (False elsewhere)."""
+    column = level.columns[0]
+    match level.type:
+        case "exact":
+            out = rows.copy()
+            for c in level.columns:
+                out &= batch.equal(c)
+            return out
+        case "id_legacy":
+            legacy = f"{column}_legacy"
+            differ = (batch.side(legacy, "l") != batch.side(legacy, "r")).fill_null(False)
+            return rows & batch.equal(column) & differ.to_numpy()
+        case "one_typo":
+            rows = _same_length(batch, column, rows)
+            return rows & (batch.score("osa", column, rows) <= 1)
+        case "id_typo":
+            return _id_typo(batch, column, rows)
+        case "edit_distance":
+            return rows & (batch.score("levenshtein", column, rows) <= level.threshold)
+        case "jaro_winkler" | "ratio":
+            return rows & (batch.score(level.type, column, rows) >= level.threshold - 1e-6)
+        case "shape" | "homophone":
+            return _confusion(batch, column, rows, level.type)
+        case "one_dropped":
+            return rows & (batch.score("indel", column, rows) == 1)
+        case "date_swap" | "date_one_off" | "date_within":
+            return _date_level(batch, level, rows)
+        case "shared_value":
+            return _shared_value(batch, column, rows)
+    raise ValueError(f"unknown level type {level.type!r}")
+
+
+def compare_batch(frame: pl.DataFrame, comparisons: list[Comparison]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Gamma (n × k, int8) and the term frequency behind each frequency-weighted agreement
+    (n × k, float32, NaN where the level is not frequency-weighted) for a batch of pairs;
+    `implied_by` is not applied here (see `neutralise_implied`)."""
+    batch = _Batch(frame)
+    gamma = np.full((batch.n, len(comparisons)), -1, dtype=np.int8)
+    tf = np.full((batch.n, len(comparisons)), np.nan, dtype=np.float32)
+    for k, comp in enumerate(comparisons):
+        undecided = np.ones(batch.n, dtype=bool)
+        compared = np.zeros(batch.n, dtype=bool)
+        for i, level in enumerate(comp.levels):
+            comparable = np.ones(batch.n, dtype=bool)
+            for c in level.required:
+                comparable &= batch.present(c)
+            compared |= comparable
+            hit = _level_holds(batch, level, undecided & comparable)
+            gamma[hit, k] = comp.gamma(i)
+            undecided &= ~hit
+            if level.tf:
+                col = level.columns[0]
+                pair_tf = np.fmax(batch.side(f"tf__{col}", "l").to_numpy(),
+                                  batch.side(f"tf__{col}", "r").to_numpy())
+                tf[hit, k] = pair_tf[hit]
+        gamma[undecided & compared, k] = 0
+    return gamma, tf
+
+
+def neutralise_implied(gamma: np.ndarray, tf: np.ndarray, comparisons: list[Comparison]
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Copies with a comparison made missing (neutral) where the comparison it is `implied_by`
+    agrees at an identity level: the birth date written in an agreeing ID number is not new
+    evidence beside it.  (Training still sees the raw levels, which say how often the typed
+    birth date of one person differs.)"""
+    gamma, tf = gamma.copy(), tf.copy()
+    for k, comp in enumerate(comparisons):
+        if comp.implied_by is not None:
+            j = next(i for i, c in enumerate(comparisons) if c.name == comp.implied_by)
+            implied = np.isin(gamma[:, j], comparisons[j].identity_gammas)
+            gamma[implied, k] = -1
+            tf[implied, k] = np.nan
+    return gamma, tf

@@ -1,0 +1,110 @@
+"""The per-entity feature table the linkage stages read: one row per record, only needed columns.
+
+`build_features` selects, from `records`, every column the blocking rules, comparisons and
+identifiers read, cleaned so that blank and placeholder values are null (a column the run does
+not have becomes all-null), with a comparison's `fallback` filled in where its column is blank
+(the birth date written in the ID number) and its `ignore_values` nulled.  It adds `tf__<col>`,
+the share of the entity's non-null values equal to the record's value, for frequency-weighted
+levels, and `ident__<col>`, the value of an identifier column where its `<col>_flag` says
+valid and `<col>_legacy` does not say it was converted from 15 digits (null otherwise; without a
+flag column the identifier rules are off).
+"""
+
+from __future__ import annotations
+
+from linkage.engine.duckdb_engine import quote_ident as q
+from linkage.link.comparisons import Comparison, tf_columns
+
+# values that mean "blank" in departmental exports, on top of the normalizer's own cleaning
+PLACEHOLDERS = ("", "无", "不详", "未知", "暂无", "其他", "空", "-", "--", "/", "\\", "null", "NULL",
+                "none", "None", "n/a", "N/A", "nan", "NaN", "?", "？")
+
+
+def _clean(t: str) -> str:
+    """SQL: null for blank and placeholder text (`t` trimmed), and for a run of one character
+    5+ long (00000, 11111111111)."""
+    placeholders = ", ".join("'" + p.replace("'", "''") + "'" for p in PLACEHOLDERS)
+    return (f"CASE WHEN {t} IN ({placeholders}) OR (length({t}) >= 5 "
+            f"AND {t} = repeat(left({t}, 1), length({t}))) THEN NULL ELSE {t} END")
+
+
+def _ignore(expr: str, values: tuple[str, ...]) -> str:
+    if not values:
+        return expr
+    listed = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"CASE WHEN {expr} IN ({listed}) THEN NULL ELSE {expr} END"
+
+
+def feature_columns(comparisons: list[Comparison], blocking_rules: list[list[str]]) -> list[str]:
+    cols = [c for comp in comparisons for c in comp.columns]
+    cols += [c for rule in blocking_rules for c in rule]
+    return list(dict.fromkeys(cols))
+
+
+def build_features(engine, entity_type: str, comparisons: list[Comparison],
+                   blocking_rules: list[list[str]], identifiers: list[str],
+                   table: str = "_link_features", source: str = "records") -> list[str]:
+    """Create temp table `table` for one entity type; returns its comparison/blocking columns."""
+    types = dict(engine.sql(f"SELECT column_name, data_type FROM information_schema.columns "
+                            f"WHERE table_name = '{source}'").iter_rows())
+
+    def base(col: str) -> str:
+        if col not in types:
+            return "NULL::VARCHAR"
+        return _clean(q(col)) if types[col] == "VARCHAR" else q(col)
+
+    exprs: dict[str, str] = {c: base(c) for c in feature_columns(comparisons, blocking_rules)}
+    for comp in comparisons:
+        expr = base(comp.column)
+        if comp.fallback:
+            expr = f"coalesce({expr}, {base(comp.fallback)})"
+        exprs[comp.column] = _ignore(expr, comp.ignore_values)
+    idents = []
+    for col in identifiers:
+        flag, legacy = f"{col}_flag", f"{col}_legacy"
+        # a number converted from the 15-digit form got its check digit computed, not checked:
+        # a typo in it still looks valid, so it identifies nothing
+        original = f" AND NOT coalesce({q(legacy)}, false)" if legacy in types else ""
+        if col in types and flag in types:
+            idents.append(f"CASE WHEN {q(flag)} = 'valid'{original} THEN {base(col)} END "
+                          f"AS {q('ident__' + col)}")
+        else:
+            idents.append(f"NULL::VARCHAR AS {q('ident__' + col)}")
+    select = ", ".join([f"{e} AS {q(c)}" for c, e in exprs.items()] + idents)
+    trimmed = ", ".join(f"trim({q(c)}) AS {q(c)}" for c, t in types.items()
+                        if t == "VARCHAR" and c not in ("source", "entity_type", "extras"))
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE _link_base AS SELECT record_id, {select} "
+                   f"FROM (SELECT * REPLACE ({trimmed}) FROM {q(source)} WHERE entity_type = ?)",
+                   [entity_type])
+    # term frequencies: small value → share tables joined back (faster than window functions)
+    joins, tf_select = [], []
+    for i, col in enumerate(tf_columns(comparisons)):
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE _link_tf{i} AS SELECT {q(col)} AS v, "
+                       f"(count(*) / sum(count(*)) OVER ())::FLOAT AS tf FROM _link_base "
+                       f"WHERE {q(col)} IS NOT NULL GROUP BY 1")
+        joins.append(f"LEFT JOIN _link_tf{i} ON b.{q(col)} = _link_tf{i}.v")
+        tf_select.append(f", _link_tf{i}.tf AS {q('tf__' + col)}")
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {q(table)} AS SELECT b.*{''.join(tf_select)} "
+                   f"FROM _link_base b {' '.join(joins)} ORDER BY b.record_id")
+    for i in range(len(joins)):
+        engine.execute(f"DROP TABLE _link_tf{i}")
+    engine.execute("DROP TABLE _link_base")
+    return list(exprs)
+
+
+def pair_query(pairs_table: str, columns: list[str], identifiers: list[str],
+               comparisons: list[Comparison], features: str = "_link_features",
+               extra: str = "") -> str:
+    """SQL joining a table of (record_id_l, record_id_r) with both records' features."""
+    cols = list(columns) + [f"tf__{c}" for c in tf_columns(comparisons)]
+    sides = ", ".join(f"{s}.{q(c)} AS {q(c + '_' + s)}" for c in cols for s in ("l", "r"))
+    cannot = " OR ".join(
+        f"coalesce(l.{q('ident__' + c)} <> r.{q('ident__' + c)}, false)" for c in identifiers
+    ) or "false"
+    same = " OR ".join(
+        f"coalesce(l.{q('ident__' + c)} = r.{q('ident__' + c)}, false)" for c in identifiers
+    ) or "false"
+    return (f"SELECT p.record_id_l, p.record_id_r{extra}, {sides}, ({cannot}) AS cannot_link, "
+            f"({same}) AS same_identifier FROM {q(pairs_table)} p "
+            f"JOIN {q(features)} l ON l.record_id = p.record_id_l "
+            f"JOIN {q(features)} r ON r.record_id = p.record_id_r")

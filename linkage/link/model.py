@@ -1,0 +1,222 @@
+"""The Fellegi–Sunter model: u from random pairs, m by EM sessions, the prior, scores per pair.
+
+Probabilities are per comparison and level, indexed by gamma (0 = different … K = strongest);
+missing (gamma -1) is neutral.  `estimate_u` counts levels over randomly sampled record pairs
+(nearly all non-matches).  `estimate_m` runs EM without labels with u held fixed, on the
+distinct gamma patterns with their counts (few, however many pairs there are), fitting the
+prior and the m of chosen comparisons; `estimate_by_sessions` runs it once per blocking rule;
+`estimate_prior` sets the prior as the chance that two random records match (consistent with
+u).  `m_from_labels` takes m from labelled matches instead.  `score` turns gammas into Bayes
+factors (a frequency-weighted level uses m / term frequency of the agreed value instead of
+m / u; a `group` counts its strongest agreement once), the match weight log2(prior odds) +
+sum of log2 Bayes factors, and the match probability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from linkage.link.comparisons import Comparison
+
+M_FLOOR = 1e-6  # no level is impossible among matches
+
+
+@dataclass
+class Model:
+    comparisons: list[Comparison]
+    u: list[np.ndarray]
+    m: list[np.ndarray] = field(default_factory=list)
+    prior: float = 0.5  # lambda: chance that two random records match
+    iterations: int = 0
+    converged: bool = False
+    trained_on: str = "em"
+
+
+def level_frequencies(gamma: np.ndarray, comparisons: list[Comparison],
+                      weights: np.ndarray | None = None, pseudo: float = 0.5) -> list[np.ndarray]:
+    """Share of each level among the non-missing comparisons, column by column, smoothed."""
+    out = []
+    for k, comp in enumerate(comparisons):
+        g = gamma[:, k]
+        keep = g >= 0
+        w = None if weights is None else weights[keep]
+        counts = np.bincount(g[keep], weights=w, minlength=len(comp.levels) + 1)
+        counts = counts.astype(np.float64) + pseudo
+        total = counts.sum()
+        out.append(counts / total if total > 0 else np.full(len(counts), 1.0 / len(counts)))
+    return out
+
+
+def estimate_u(gamma: np.ndarray, comparisons: list[Comparison]) -> list[np.ndarray]:
+    return level_frequencies(gamma, comparisons)
+
+
+def pattern_counts(gamma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct gamma rows and how often each occurs."""
+    if not len(gamma):
+        return gamma, np.zeros(0, dtype=np.int64)
+    base = int(gamma.max()) + 2
+    codes = np.zeros(len(gamma), dtype=np.int64)
+    for k in range(gamma.shape[1]):
+        codes = codes * base + (gamma[:, k].astype(np.int64) + 1)
+    _, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    return gamma[first], counts
+
+
+def share_group_evidence(log_bf: np.ndarray, comparisons: list[Comparison]) -> np.ndarray:
+    """Log Bayes factors (n × k) with each `group`'s agreements counted once: within a group
+    only the largest positive contribution stays, every negative one stays."""
+    groups: dict[str, list[int]] = {}
+    for k, comp in enumerate(comparisons):
+        if comp.group is not None:
+            groups.setdefault(comp.group, []).append(k)
+    out = log_bf
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        out = out.copy() if out is log_bf else out
+        block = out[:, members]
+        best = np.argmax(block, axis=1)
+        keep = np.zeros(block.shape, dtype=bool)
+        keep[np.arange(len(block)), best] = True
+        out[:, members] = np.where(keep | (block < 0), block, 0.0)
+    return out
+
+
+def _log_bf(patterns: np.ndarray, model: "Model") -> np.ndarray:
+    """Natural-log Bayes factors per pattern and comparison (0 where missing), groups applied."""
+    out = np.zeros(patterns.shape, dtype=np.float64)
+    for k, (m, u) in enumerate(zip(model.m, model.u)):
+        g = patterns[:, k]
+        out[:, k] = np.where(g >= 0, np.log(m[np.maximum(g, 0)] / u[np.maximum(g, 0)]), 0.0)
+    return share_group_evidence(out, model.comparisons)
+
+
+def initial_m(comparisons: list[Comparison]) -> list[np.ndarray]:
+    """EM's starting m: most matches at the strongest level, a little at each weaker one."""
+    out = []
+    for comp in comparisons:
+        k = len(comp.levels)
+        m = np.array([0.05] + [0.95 * 2.0 ** (g - k) for g in range(1, k + 1)])
+        out.append(m / m.sum())
+    return out
+
+
+def estimate_m(patterns: np.ndarray, counts: np.ndarray, model: Model, max_iterations: int,
+               tolerance: float, fit: np.ndarray | None = None) -> np.ndarray:
+    """EM for the prior and the m of the comparisons in `fit` (bool per comparison; None = all),
+    with u and the other m fixed; updates `model` and returns, per comparison, the expected
+    number of matches it was observed on (how much evidence its m rests on)."""
+    if not model.m:
+        model.m = initial_m(model.comparisons)
+    fit = np.ones(len(model.comparisons), dtype=bool) if fit is None else fit
+    weights = counts.astype(np.float64)
+    evidence = np.zeros(len(model.comparisons))
+    model.converged = False
+    for _ in range(max_iterations):
+        log_odds = (np.log(model.prior) - np.log1p(-model.prior)
+                    + _log_bf(patterns, model).sum(axis=1))
+        p = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
+        prior = float(np.clip((p * weights).sum() / weights.sum(), 1e-9, 1 - 1e-9))
+        fitted = level_frequencies(patterns, model.comparisons, p * weights, pseudo=0.0)
+        m = [np.maximum(x, M_FLOOR) / np.maximum(x, M_FLOOR).sum() if f else old
+             for x, old, f in zip(fitted, model.m, fit)]
+        evidence = ((patterns >= 0) * (p * weights)[:, None]).sum(axis=0)
+        change = max([abs(prior - model.prior)]
+                     + [float(np.abs(a - b).max()) for a, b in zip(m, model.m)])
+        model.m, model.prior = m, prior
+        model.iterations += 1
+        if change < tolerance:
+            model.converged = True
+            break
+    return evidence
+
+
+def estimate_prior(patterns: np.ndarray, counts: np.ndarray, model: Model, total_pairs: int,
+                   max_iterations: int, tolerance: float) -> Model:
+    """The prior as the chance that two random records match (consistent with u from random
+    pairs): EM over all record pairs, where pairs no blocking rule found count as
+    non-matches, so prior = expected matches among the candidates / all pairs."""
+    weights = counts.astype(np.float64)
+    log_bf = _log_bf(patterns, model).sum(axis=1)
+    prior = min(0.5, max(weights.sum() / 2 / total_pairs, 1e-12))
+    for _ in range(max_iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(np.log(prior) - np.log1p(-prior) + log_bf, -700, 700)))
+        new = float(np.clip((p * weights).sum() / total_pairs, 1e-12, 0.5))
+        model.iterations += 1
+        done = abs(new - prior) <= tolerance * prior
+        prior = new
+        if done:
+            break
+    model.prior = prior
+    return model
+
+
+def estimate_by_sessions(raw_gamma: np.ndarray, gamma: np.ndarray, rule_bits: np.ndarray,
+                         rules: list[list[str]], total_pairs: int,
+                         model: Model, max_iterations: int, tolerance: float,
+                         min_evidence: float = 20.0) -> list[str]:
+    """m by EM without labels, one session per blocking rule (as Splink trains), then the prior.
+
+    Session i runs on the pairs rule i finds, with the comparisons that read the rule's columns
+    left out (equal by construction there) and the m already fitted held fixed; it fits the m of
+    the comparisons no earlier session fitted.  So m for names, phones and addresses comes from
+    pairs sharing an ID number, and m for the ID from pairs sharing name and birth date: people
+    who share a household phone and address cannot pass for one person.  Comparisons no session
+    could fit are fitted on all pairs; `estimate_prior` then sets the prior.
+    Sessions read `raw_gamma` (before `implied_by`), the all-pairs runs `gamma` (as scored).
+    Returns the sessions that fitted something (rule label and comparisons)."""
+    if not model.m:
+        model.m = initial_m(model.comparisons)
+    k = len(model.comparisons)
+    fitted = np.zeros(k, dtype=bool)
+    log = []
+    for i, rule in enumerate(rules):
+        left_out = np.array([bool(set(c.columns) & set(rule)) for c in model.comparisons])
+        todo = ~left_out & ~fitted
+        in_rule = ((rule_bits >> i) & 1).astype(bool)
+        if not todo.any() or in_rule.sum() < min_evidence:
+            continue
+        session = raw_gamma[in_rule].copy()
+        session[:, left_out] = -1
+        patterns, counts = pattern_counts(session)
+        model.prior = 0.5
+        evidence = estimate_m(patterns, counts, model, max_iterations, tolerance, fit=todo)
+        done = todo & (evidence >= min_evidence)
+        fitted |= done
+        if done.any():
+            log.append(f"{' + '.join(rule)}: "
+                       + ", ".join(c.name for c, d in zip(model.comparisons, done) if d))
+    patterns, counts = pattern_counts(gamma)
+    model.prior = 0.5
+    if not fitted.all():
+        estimate_m(patterns, counts, model, max_iterations, tolerance, fit=~fitted)
+        log.append("all pairs: " + ", ".join(c.name for c, f in zip(model.comparisons, fitted)
+                                             if not f))
+    estimate_prior(patterns, counts, model, total_pairs, max_iterations, tolerance)
+    return log
+
+
+def m_from_labels(gamma: np.ndarray, is_match: np.ndarray,
+                  comparisons: list[Comparison]) -> list[np.ndarray]:
+    if not is_match.any():
+        raise ValueError("the labelled pairs contain no match")
+    return level_frequencies(gamma[is_match], comparisons)
+
+
+def score(gamma: np.ndarray, tf: np.ndarray, model: Model
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bayes factors (n × k), match weight and match probability per pair."""
+    bf = np.ones(gamma.shape, dtype=np.float64)
+    for k, (m, u) in enumerate(zip(model.m, model.u)):
+        g = gamma[:, k]
+        known = g >= 0
+        bf[known, k] = (m / u)[g[known]]
+        tf_known = ~np.isnan(tf[:, k])
+        bf[tf_known, k] = m[g[tf_known]] / tf[tf_known, k].astype(np.float64)
+    bf = np.exp2(share_group_evidence(np.log2(bf), model.comparisons))
+    weight = np.log2(model.prior / (1 - model.prior)) + np.log2(bf).sum(axis=1)
+    probability = 1.0 / (1.0 + np.exp2(-np.clip(weight, -1000, 1000)))
+    return bf, weight, probability

@@ -1,0 +1,148 @@
+"""Preset comparison kinds (ordered agreement levels) and the default settings per entity type.
+
+A kind is a function of the comparison's column returning its levels, strongest first; derived
+columns follow the `records` naming contract (`<column>_pinyin`, `<column>_legacy`,
+`<column>_all`, `<column>_key`, `<column>_core` …).  A level whose columns are absent or blank
+on either side is skipped, so a kind works on whatever subset of those columns a run has.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+
+def _level(type_: str, label: str, label_zh: str, columns=None, **extra) -> dict:
+    return {"type": type_, "label": label, "label_zh": label_zh, "columns": columns, **extra}
+
+
+def id_number(c: str) -> list[dict]:
+    return [
+        _level("id_legacy", "15- and 18-digit forms of one number", "15位与18位号码等同",
+               [c], identity=True),
+        _level("exact", "exact", "完全一致", [c], identity=True),
+        # a typo in the date part of the number is also in the birth date taken from it
+        _level("id_typo", "one digit off or two neighbours swapped", "错一位或相邻两位颠倒", [c],
+               identity=True),
+        _level("one_typo", "one character off or swapped (not an 18-digit ID)",
+               "错一位或颠倒(非18位)", [c]),
+    ]
+
+
+def person_name(c: str) -> list[dict]:
+    return [
+        _level("exact", "exact", "完全一致", [c], tf=True),
+        _level("exact", "same pinyin (homophone)", "同音(拼音相同)", [f"{c}_pinyin"], tf=True),
+        _level("homophone", "one character a homophone (polyphonic)", "一字同音(多音字)", [c]),
+        _level("shape", "one character of similar shape", "一字形近", [c]),
+        _level("one_dropped", "one character dropped or added", "漏字或多字", [c]),
+        _level("jaro_winkler", "Jaro-Winkler >= 0.9", "相似度 ≥ 0.9", [c], threshold=0.9),
+        _level("jaro_winkler", "Jaro-Winkler >= 0.75", "相似度 ≥ 0.75", [c], threshold=0.75),
+    ] + ([_level("exact", "same given name", "名相同", ["given_name"])] if c == "name" else [])
+
+
+def text(c: str) -> list[dict]:
+    """Latin or free text: exact (frequency-weighted) and Jaro-Winkler bands."""
+    return [
+        _level("exact", "exact", "完全一致", [c], tf=True),
+        _level("jaro_winkler", "Jaro-Winkler >= 0.92", "相似度 ≥ 0.92", [c], threshold=0.92),
+        _level("jaro_winkler", "Jaro-Winkler >= 0.8", "相似度 ≥ 0.8", [c], threshold=0.8),
+    ]
+
+
+def date(c: str) -> list[dict]:
+    return [
+        _level("exact", "exact", "完全一致", [c]),
+        _level("date_swap", "day and month swapped", "月日颠倒", [c]),
+        _level("date_one_off", "one of year, month, day off", "年月日错一项", [c]),
+        _level("date_within", "within a year", "相差一年内", [c], threshold=365),
+    ]
+
+
+def phone(c: str) -> list[dict]:
+    return [
+        _level("exact", "exact", "完全一致", [c], tf=True),
+        _level("shared_value", "share one of their numbers", "有相同号码", [f"{c}_all"]),
+        _level("edit_distance", "one digit off", "错一位", [c], threshold=1),
+    ]
+
+
+def address(c: str) -> list[dict]:
+    return [
+        _level("exact", "exact", "完全一致", [c], tf=True),
+        _level("exact", "same building and room", "同楼同室",
+               [f"{c}_key", f"{c}_building", f"{c}_room"], tf=True),
+        _level("exact", "same building", "同楼栋", [f"{c}_key", f"{c}_building"]),
+        _level("exact", "same road and number", "同路同门牌", [f"{c}_road", f"{c}_number"]),
+        _level("ratio", "similarity >= 0.9", "相似度 ≥ 0.9", [c], threshold=0.9),
+        _level("ratio", "similarity >= 0.75", "相似度 ≥ 0.75", [c], threshold=0.75),
+    ]
+
+
+def gender(c: str) -> list[dict]:
+    return [_level("exact", "same", "相同", [c])]
+
+
+def enterprise_name(c: str) -> list[dict]:
+    return [
+        _level("exact", "exact", "完全一致", [c], tf=True),
+        _level("exact", "same core name (字号)", "字号相同", [f"{c}_core"], tf=True),
+        _level("jaro_winkler", "core name Jaro-Winkler >= 0.9", "字号相似度 ≥ 0.9",
+               [f"{c}_core"], threshold=0.9),
+        _level("ratio", "name similarity >= 0.8", "名称相似度 ≥ 0.8", [c], threshold=0.8),
+        _level("jaro_winkler", "core name Jaro-Winkler >= 0.75", "字号相似度 ≥ 0.75",
+               [f"{c}_core"], threshold=0.75),
+    ]
+
+
+def registration(c: str) -> list[dict]:
+    """Enterprise codes: the credit code, the organisation code inside it, the old reg number."""
+    return [
+        _level("exact", "same credit code", "统一社会信用代码相同", [c], identity=True),
+        _level("exact", "same organisation code (credit code / org code)", "组织机构代码相同",
+               ["org_key"], identity=True),
+        _level("exact", "same registration number", "注册号相同", ["reg_number"]),
+        _level("one_typo", "credit code one character off", "信用代码错一位", [c]),
+    ]
+
+
+def exact(c: str) -> list[dict]:
+    return [_level("exact", "exact", "完全一致", [c])]
+
+
+KINDS: dict[str, Callable[[str], list[dict]]] = {
+    "id_number": id_number, "person_name": person_name, "text": text, "date": date,
+    "phone": phone, "address": address, "gender": gender, "enterprise_name": enterprise_name,
+    "registration": registration, "exact": exact,
+}
+
+DEFAULTS: dict[str, dict] = {
+    "person": {
+        # order matters for training: EM sessions run in rule order (model.estimate_by_sessions)
+        "blocking_rules": [["id_number"], ["name_pinyin", "birth_date"], ["phone"],
+                           ["address_key", "surname"], ["name", "address_road"]],
+        "comparisons": [
+            {"name": "id_number", "kind": "id_number"},
+            {"name": "name", "kind": "person_name"},
+            {"name": "birth_date", "kind": "date", "fallback": "id_birth_date",
+             "implied_by": "id_number"},
+            {"name": "gender", "kind": "gender", "fallback": "id_gender",
+             "implied_by": "id_number", "ignore_values": ["0", "9"]},
+            # family members share phone and address: count that evidence once
+            {"name": "phone", "kind": "phone", "group": "household"},
+            {"name": "address", "kind": "address", "group": "household"},
+        ],
+        "identifiers": ["id_number"],
+    },
+    "enterprise": {
+        "blocking_rules": [["uscc"], ["org_key"], ["reg_number"], ["name_core"], ["phone"],
+                           ["legal_rep", "address_key"]],
+        "comparisons": [
+            {"name": "name", "kind": "enterprise_name"},
+            {"name": "registration", "column": "uscc", "kind": "registration"},
+            {"name": "legal_rep", "kind": "person_name"},
+            {"name": "phone", "kind": "phone"},
+            {"name": "address", "kind": "address"},
+        ],
+        "identifiers": ["uscc"],
+    },
+}

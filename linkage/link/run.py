@@ -1,0 +1,233 @@
+"""Link one entity type: features, blocking, comparison, estimation, scoring, rules, clusters.
+
+`link_entity` is the whole stage for one entity type; it returns its tables as Arrow/polars
+frames and leaves writing them to `linkage.link.run_linkage`.  Domain rules on top of the
+model: two records with different valid identifiers (18-digit ID numbers, credit codes) never
+link (`rule = 'cannot_link'`, probability 0, and never in one cluster); equal valid identifiers
+with a compatible name (any level but "different", or missing) link (`rule =
+'same_identifier'`, probability 1).  Match weights stay the model's, so they can be explained.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from linkage.engine.duckdb_engine import quote_ident as q
+from linkage.link.blocking import RuleStats, check_budget, generate_pairs
+from linkage.link.cluster import cluster
+from linkage.link.comparisons import (Comparison, compare_batch, compile_comparisons,
+                                      neutralise_implied)
+from linkage.link.features import build_features, pair_query
+from linkage.link.model import (Model, estimate_by_sessions, estimate_prior, estimate_u,
+                                initial_m, m_from_labels, pattern_counts, score)
+from linkage.link.settings import LinkageSettings
+
+BATCH_SIZE = 250_000
+FEATURES = "_link_features"
+PREFIX = {"person": "P", "enterprise": "E"}
+
+
+@dataclass
+class Compared:
+    """Comparison results for a set of pairs, in (record_id_l, record_id_r) order."""
+    left: np.ndarray
+    right: np.ndarray
+    gamma: np.ndarray      # levels as scored (implied comparisons neutral)
+    tf: np.ndarray
+    raw_gamma: np.ndarray  # levels before `neutralise_implied` (for training)
+    cannot_link: np.ndarray
+    same_identifier: np.ndarray
+    extra: dict[str, np.ndarray]
+
+
+def compare_pairs(engine, pairs_table: str, comparisons: list[Comparison], identifiers: list[str],
+                  extra: tuple[str, ...] = ()) -> Compared:
+    """Stream `pairs_table` joined with the features through `compare_batch`."""
+    columns = list(dict.fromkeys(c for comp in comparisons for c in comp.columns))
+    query = pair_query(pairs_table, columns, identifiers, comparisons, FEATURES,
+                       "".join(f", p.{q(e)}" for e in extra))
+    parts: dict[str, list] = {k: [] for k in ("l", "r", "g", "tf", "cl", "si", *extra)}
+    for batch in engine.batches(query, BATCH_SIZE):
+        frame = pl.from_arrow(batch)
+        gamma, tf = compare_batch(frame, comparisons)
+        for key, col in (("l", "record_id_l"), ("r", "record_id_r"), ("cl", "cannot_link"),
+                         ("si", "same_identifier"), *((e, e) for e in extra)):
+            parts[key].append(frame.get_column(col).to_numpy())
+        parts["g"].append(gamma)
+        parts["tf"].append(tf)
+    k = len(comparisons)
+
+    def cat(key, empty):
+        return np.concatenate(parts[key]) if parts[key] else empty
+
+    raw = cat("g", np.zeros((0, k), np.int8))
+    gamma, tf = neutralise_implied(raw, cat("tf", np.zeros((0, k), np.float32)), comparisons)
+    return Compared(cat("l", np.zeros(0, np.int64)), cat("r", np.zeros(0, np.int64)),
+                    gamma, tf, raw, cat("cl", np.zeros(0, bool)), cat("si", np.zeros(0, bool)),
+                    {e: cat(e, np.zeros(0)) for e in extra})
+
+
+def sample_u(engine, comparisons, identifiers, size: int, seed: int) -> list[np.ndarray]:
+    """u probabilities from `size` random record pairs (seeded, so reruns agree)."""
+    n = int(engine.sql(f"SELECT count(*) FROM {FEATURES}").item())
+    size = int(min(size, n * (n - 1) // 2))
+    rng = np.random.default_rng(seed)
+    i, j = rng.integers(0, n, size), rng.integers(0, n, size)
+    keep = i != j
+    engine.load("_link_sample_idx", pa.table({"i": i[keep], "j": j[keep]}))
+    engine.execute(
+        f"CREATE OR REPLACE TEMP TABLE _link_sample AS "
+        f"WITH f AS (SELECT record_id, row_number() OVER (ORDER BY record_id) - 1 AS k "
+        f"FROM {FEATURES}) SELECT a.record_id AS record_id_l, b.record_id AS record_id_r "
+        f"FROM _link_sample_idx s JOIN f a ON a.k = s.i JOIN f b ON b.k = s.j")
+    engine.execute("DROP TABLE _link_sample_idx")
+    sample = compare_pairs(engine, "_link_sample", comparisons, identifiers)
+    engine.execute("DROP TABLE _link_sample")
+    return estimate_u(sample.gamma, comparisons)
+
+
+def labelled_pairs(engine, path: Path, entity_type: str, comparisons, identifiers) -> Compared:
+    """Compare the labelled pairs of a CSV/Parquet file (source, source_row of both + is_match)."""
+    labels = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(
+        path, infer_schema_length=0)
+    labels = labels.select(
+        pl.col("source_l").cast(pl.Utf8), pl.col("source_row_l").cast(pl.Int64),
+        pl.col("source_r").cast(pl.Utf8), pl.col("source_row_r").cast(pl.Int64),
+        pl.col("is_match").cast(pl.Utf8).str.to_lowercase().is_in(["1", "true", "yes", "y", "t"])
+        .alias("is_match"))
+    engine.load("_link_labels_raw", labels)
+    engine.execute(
+        "CREATE OR REPLACE TEMP TABLE _link_labels AS SELECT "
+        "least(a.record_id, b.record_id) AS record_id_l, "
+        "greatest(a.record_id, b.record_id) AS record_id_r, bool_or(x.is_match) AS is_match "
+        "FROM _link_labels_raw x JOIN records a ON a.source = x.source_l "
+        "AND a.source_row = x.source_row_l JOIN records b ON b.source = x.source_r "
+        "AND b.source_row = x.source_row_r WHERE a.entity_type = ? AND b.entity_type = ? "
+        "AND a.record_id <> b.record_id GROUP BY 1, 2", [entity_type, entity_type])
+    engine.execute("DROP TABLE _link_labels_raw")
+    compared = compare_pairs(engine, "_link_labels", comparisons, identifiers, ("is_match",))
+    engine.execute("DROP TABLE _link_labels")
+    return compared
+
+
+def apply_rules(compared: Compared, probability: np.ndarray,
+                comparisons: list[Comparison]) -> tuple[np.ndarray, np.ndarray]:
+    """Domain-rule overrides: (new probability, rule label or None per pair)."""
+    names = [c.name for c in comparisons]
+    compatible = (compared.gamma[:, names.index("name")] != 0 if "name" in names
+                  else np.ones(len(probability), dtype=bool))
+    same = compared.same_identifier & compatible & ~compared.cannot_link
+    rule = np.full(len(probability), None, dtype=object)
+    rule[same] = "same_identifier"
+    rule[compared.cannot_link] = "cannot_link"
+    probability = np.where(same, 1.0, np.where(compared.cannot_link, 0.0, probability))
+    return probability, rule
+
+
+@dataclass
+class EntityResult:
+    entity_type: str
+    pairs: pa.Table
+    clusters: pl.DataFrame       # record_id, entity_id
+    blocking: list[RuleStats]
+    linked_pairs: int
+    model: Model
+    settings: LinkageSettings
+    seconds: dict[str, float]
+
+
+def identifier_codes(engine, identifiers: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Record ids (ascending) and dense int codes of their valid identifiers (-1 = none)."""
+    cols = [f"ident__{c}" for c in identifiers]
+    frame = engine.sql(f"SELECT record_id{''.join(', ' + q(c) for c in cols)} "
+                       f"FROM {FEATURES} ORDER BY record_id")
+    codes = frame.select([(pl.col(c).rank("dense") - 1).fill_null(-1).cast(pl.Int64).alias(c)
+                          for c in cols])
+    matrix = codes.to_numpy() if cols else np.zeros((frame.height, 0), dtype=np.int64)
+    return frame["record_id"].to_numpy(), matrix
+
+
+def link_entity(engine, entity_type: str, settings: LinkageSettings,
+                progress: Callable[[str], None] | None = None,
+                base_dir: Path | None = None) -> EntityResult:
+    say = progress or (lambda _msg: None)
+    s = settings.resolved(entity_type)
+    comparisons = compile_comparisons(s.comparisons)
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name):
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[name] = round(now - clock, 3)
+        clock = now
+
+    columns = build_features(engine, entity_type, comparisons, s.blocking_rules, s.identifiers)
+    lap("features")
+    counts = check_budget(engine, FEATURES, s.blocking_rules, s.max_pairs_per_rule, columns,
+                          entity_type)
+    rules = generate_pairs(engine, FEATURES, s.blocking_rules, "_link_candidates", counts)
+    say(f"{entity_type}: {sum(r.pairs for r in rules):,} candidate pairs from "
+        f"{len(rules)} blocking rules")
+    lap("blocking")
+    compared = compare_pairs(engine, "_link_candidates", comparisons, s.identifiers,
+                             ("rule", "rules"))
+    lap("compare")
+    n_records = int(engine.sql(f"SELECT count(*) FROM {FEATURES}").item())
+    total_pairs = max(n_records * (n_records - 1) // 2, 1)
+    model = Model(comparisons, sample_u(engine, comparisons, s.identifiers, s.u_sample_pairs,
+                                        s.seed))
+    lap("u_sampling")
+    if s.labels is not None:
+        path = s.labels if s.labels.is_absolute() or base_dir is None else base_dir / s.labels
+        labelled = labelled_pairs(engine, path, entity_type, comparisons, s.identifiers)
+        model.m = m_from_labels(labelled.gamma, labelled.extra["is_match"].astype(bool),
+                                comparisons)
+        model.trained_on = f"labels ({len(labelled.left):,} pairs)"
+        patterns, pattern_n = pattern_counts(compared.gamma)
+        if len(patterns):
+            estimate_prior(patterns, pattern_n, model, total_pairs, s.em_max_iterations,
+                           s.em_tolerance)
+    elif len(compared.gamma):
+        sessions = estimate_by_sessions(compared.raw_gamma, compared.gamma,
+                                        compared.extra["rules"].astype(np.int64),
+                                        s.blocking_rules, total_pairs, model,
+                                        s.em_max_iterations, s.em_tolerance)
+        model.trained_on = "em: " + "; ".join(sessions)
+    else:
+        model.m = initial_m(comparisons)
+    say(f"{entity_type}: EM {model.iterations} iterations, prior {model.prior:.3g}")
+    lap("estimate")
+    bf, weight, probability = score(compared.gamma, compared.tf, model)
+    probability, rule = apply_rules(compared, probability, comparisons)
+    linked = (probability >= s.threshold) & ~compared.cannot_link
+    record_ids, codes = identifier_codes(engine, s.identifiers)
+    rep = cluster(record_ids, compared.left[linked], compared.right[linked], weight[linked], codes)
+    lap("score_cluster")
+    prefix = PREFIX.get(entity_type, entity_type[:1].upper())
+    clusters = pl.DataFrame({"record_id": record_ids, "rep": rep}).select(
+        "record_id", (pl.lit(prefix) + pl.col("rep").cast(pl.Utf8).str.zfill(9)).alias("entity_id"))
+    rule_labels = np.array([" + ".join(r) for r in s.blocking_rules], dtype=object)
+    columns_out = {
+        "record_id_l": compared.left.astype(np.int64),
+        "record_id_r": compared.right.astype(np.int64),
+        "entity_type": pa.array([entity_type] * len(weight), pa.string()),
+        "match_weight": weight, "match_probability": probability,
+        "rule": pa.array(rule, pa.string()),
+        "blocked_by": pa.array(rule_labels[compared.extra["rule"].astype(np.int64)], pa.string()),
+    }
+    for k, comp in enumerate(comparisons):
+        columns_out[f"gamma_{comp.name}"] = compared.gamma[:, k]
+    for k, comp in enumerate(comparisons):
+        columns_out[f"bf_{comp.name}"] = bf[:, k]
+    for table in ("_link_candidates", FEATURES):
+        engine.execute(f"DROP TABLE IF EXISTS {table}")
+    return EntityResult(entity_type, pa.table(columns_out), clusters, rules, int(linked.sum()),
+                        model, s, seconds)

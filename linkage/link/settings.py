@@ -1,0 +1,146 @@
+"""Per-entity linkage settings as they appear under `linkage:` in the config file.
+
+Everything the engine does is chosen here, as data: the blocking rules (lists of column names
+of the `records` table joined on equality), the comparisons (one per attribute, each an ordered
+list of agreement levels), the columns that identify an entity outright, the model's
+estimation knobs and the match threshold.  Left out, `blocking_rules`, `comparisons` and
+`identifiers` take the defaults of the entity type (`LinkageSettings.resolved`).
+
+A comparison names a `kind` (a preset list of levels, see `linkage.link.presets`) or lists its
+own `levels`; a level is one test on a pair (`exact`, `jaro_winkler` ≥ threshold, …) on one or
+more columns.  The order of the blocking rules matters twice: a pair is credited to the first
+rule that finds it, and EM trains one session per rule in that order (each session fits the
+comparisons that neither read the rule's columns nor were fitted before), so put the rules on
+identifying columns first.  Comparisons sharing a `group` (phone and address: a household)
+count their strongest agreement once.  Example (FEBRL-style Latin data):
+
+    comparisons:
+      - {name: surname, kind: text}
+      - {name: dob, column: birth_date, kind: date}
+      - name: ssn
+        column: id_number
+        levels: [{type: exact}, {type: one_typo}]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+LevelType = Literal[
+    "exact",         # all `columns` equal
+    "id_legacy",     # equal ID numbers, one written in the 15-digit form (`<column>_legacy`)
+    "one_typo",      # same length, one character off or two neighbours swapped
+    "id_typo",       # 18-digit IDs: one_typo on the 15-digit body (no check or century digits)
+    "edit_distance",  # Levenshtein distance (characters) <= threshold
+    "jaro_winkler",  # Jaro-Winkler similarity >= threshold
+    "ratio",         # normalized Indel similarity (rapidfuzz fuzz.ratio / 100) >= threshold
+    "shape",         # same length, one character replaced by one of similar shape
+    "homophone",     # same length, one character replaced by a homophone (any tone)
+    "one_dropped",   # one character dropped or added (Indel distance 1)
+    "date_swap",     # ISO dates with day and month swapped
+    "date_one_off",  # ISO dates equal in two of year, month, day
+    "date_within",   # ISO dates at most `threshold` days apart
+    "shared_value",  # ";"-separated value lists share a value
+]
+LEVEL_TYPES: tuple[str, ...] = LevelType.__args__  # type: ignore[attr-defined]
+_NEEDS_THRESHOLD = {"edit_distance", "jaro_winkler", "ratio", "date_within"}
+
+
+class LevelSettings(BaseModel):
+    """One agreement level of a comparison; levels are tried in order, the first that holds wins."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: LevelType
+    columns: list[str] | None = None  # default: the comparison's column
+    threshold: float | None = None
+    tf: bool = False        # weight agreement by how rare the value of the first column is
+    identity: bool = False  # agreement here makes attributes derived from this one redundant
+    label: str | None = None
+    label_zh: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.type in _NEEDS_THRESHOLD and self.threshold is None:
+            raise ValueError(f"a {self.type!r} level needs a `threshold`")
+        if self.columns is not None and not self.columns:
+            raise ValueError("`columns` must name at least one column")
+        return self
+
+
+class ComparisonSettings(BaseModel):
+    """One comparison: an attribute compared level by level (missing on either side = neutral)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    column: str | None = None  # default: `name`
+    kind: str | None = None    # a preset of levels (linkage.link.presets.KINDS)
+    levels: list[LevelSettings] | None = None
+    fallback: str | None = None     # column used where `column` is blank (birth date from the ID)
+    implied_by: str | None = None   # neutral when that comparison agrees at an identity level
+    ignore_values: list[str] = Field(default_factory=list)  # values treated as blank ("0", "9")
+    # comparisons of one group share their evidence (a household shares its phone and address):
+    # only the group's strongest agreement counts, its disagreements all count
+    group: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.column is None:
+            self.column = self.name
+        if self.kind is None and self.levels is None:
+            raise ValueError(f"comparison {self.name!r}: give a `kind` or a list of `levels`")
+        if self.levels is not None and not self.levels:
+            raise ValueError(f"comparison {self.name!r}: `levels` is empty")
+        if self.kind is not None:
+            from linkage.link.presets import KINDS
+            if self.kind not in KINDS:
+                raise ValueError(f"comparison {self.name!r}: unknown kind {self.kind!r}; "
+                                 f"choose one of: {', '.join(sorted(KINDS))}")
+        return self
+
+
+class LinkageSettings(BaseModel):
+    """How one entity type is linked; see the module docstring."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float = Field(default=0.9, gt=0, lt=1)  # match probability at which a pair links
+    blocking_rules: list[list[str]] | None = None
+    max_pairs_per_rule: int = Field(default=30_000_000, gt=0)
+    comparisons: list[ComparisonSettings] | None = None
+    identifiers: list[str] | None = None  # valid values identify: different ones never link
+    u_sample_pairs: int = Field(default=100_000, gt=0)
+    em_max_iterations: int = Field(default=100, gt=0)
+    em_tolerance: float = Field(default=1e-5, gt=0)
+    labels: Path | None = None  # CSV/Parquet: source_l, source_row_l, source_r, source_row_r, is_match
+    seed: int = 20240601
+
+    @model_validator(mode="after")
+    def _check(self):
+        for rule in self.blocking_rules or []:
+            if not rule:
+                raise ValueError("a blocking rule must name at least one column")
+        names = [c.name for c in self.comparisons or []]
+        if len(set(names)) != len(names):
+            raise ValueError("comparison names must be unique")
+        for c in self.comparisons or []:
+            if c.implied_by is not None and c.implied_by not in names:
+                raise ValueError(f"comparison {c.name!r}: implied_by {c.implied_by!r} "
+                                 "is not a comparison")
+        return self
+
+    def resolved(self, entity_type: str) -> "LinkageSettings":
+        """A copy with the entity type's defaults filled in where the config left them out."""
+        from linkage.link.presets import DEFAULTS
+        defaults = DEFAULTS[entity_type]
+        return self.model_copy(update={
+            "blocking_rules": self.blocking_rules or defaults["blocking_rules"],
+            "comparisons": self.comparisons or [ComparisonSettings(**c)
+                                                for c in defaults["comparisons"]],
+            "identifiers": (self.identifiers if self.identifiers is not None
+                            else defaults["identifiers"]),
+        })

@@ -1,0 +1,113 @@
+"""Comparison levels on small batches of pairs: every preset level, missing values, implied."""
+
+import numpy as np
+import polars as pl
+
+from linkage.link.comparisons import compare_batch, compile_comparisons, neutralise_implied
+from linkage.link.settings import ComparisonSettings
+
+
+def _levels(kind: str, left: dict, right: dict, name: str = "x", **extra) -> list[int]:
+    """Gamma of one comparison of `kind` on pairs given as columns of the left/right records."""
+    comps = compile_comparisons([ComparisonSettings(name=name, kind=kind, **extra)])
+    n = len(next(iter(left.values())))
+    columns = {}
+    for c in comps[0].columns:
+        for s, side in (("l", left), ("r", right)):
+            columns[f"{c}_{s}"] = pl.Series(side.get(c, [None] * n),
+                                            dtype=pl.Boolean if c.endswith("_legacy") else pl.Utf8)
+    for lv in comps[0].levels:
+        if lv.tf:
+            for s in "lr":
+                columns[f"tf__{lv.columns[0]}_{s}"] = pl.Series([0.01] * n, dtype=pl.Float32)
+    gamma, _ = compare_batch(pl.DataFrame(columns), comps)
+    return gamma[:, 0].tolist()
+
+
+def test_id_number_levels():
+    a = "110105199001010012"
+    pairs = [(a, False, a, 3),                          # exact
+             (a, True, a, 4),                           # one side written in 15 digits
+             (a, False, "110105199001010013", 2),       # one digit off
+             (a, False, "110105199001100012", 2),       # two neighbours swapped
+             (a, True, "110105199001010025", 2),        # typo in a converted 15-digit number
+             ("G1234567", False, "G1234576", 1),        # not an ID number: one typo
+             (a, False, "440305198001010034", 0),
+             (None, False, a, -1)]
+    left = {"id_number": [p[0] for p in pairs], "id_number_legacy": [p[1] for p in pairs]}
+    right = {"id_number": [p[2] for p in pairs], "id_number_legacy": [False] * len(pairs)}
+    assert _levels("id_number", left, right, "id_number") == [p[3] for p in pairs]
+
+
+def test_name_levels_count_characters_not_bytes():
+    pairs = [("张伟", "张伟", "zhangwei", "zhangwei", 8),          # exact
+             ("张伟", "张玮", "zhangwei", "zhangwei", 7),          # same pinyin
+             ("程强", "盛强", "chengqiang", "shengqiang", 6),      # 盛 also reads cheng
+             ("李起", "李超", "liqi", "lichao", 5),                # similar shape
+             ("孟蕾庆", "孟庆", "mengleiqing", "mengqing", 4),     # one character dropped
+             ("欧阳娜娜", "欧阳娜", "ouyangnana", "ouyangna", 4),
+             ("王小明", "王小敏", "wangxiaoming", "wangxiaomin", 2),  # Jaro-Winkler 0.82
+             ("谭庆峰", "覃庆峰", "tanqingfeng", "qinqingfeng", 2),  # 0.78
+             ("曾弟", "竲弟", "zengdi", "cengdi", 1),              # same given name
+             ("张伟", "张三", "zhangwei", "zhangsan", 0),
+             ("王芳", "刘强", "wangfang", "liuqiang", 0)]
+    left = {"name": [p[0] for p in pairs], "name_pinyin": [p[2] for p in pairs],
+            "given_name": [p[0][1:] for p in pairs]}
+    right = {"name": [p[1] for p in pairs], "name_pinyin": [p[3] for p in pairs],
+             "given_name": [p[1][1:] for p in pairs]}
+    assert _levels("person_name", left, right, "name") == [p[4] for p in pairs]
+
+
+def test_jaro_winkler_band():
+    levels = _levels("text", {"x": ["jonathan", "jonathan", "jon"]},
+                     {"x": ["jonathon", "jonas", "mike"]}, "x")
+    assert levels == [2, 1, 0]
+
+
+def test_date_levels():
+    left = {"d": ["1990-03-04", "1990-03-04", "1990-03-04", "1990-03-04", "1990-03-04",
+                  "1990-03", None]}
+    right = {"d": ["1990-03-04", "1990-04-03", "1991-03-04", "1990-11-20", "1960-03-05",
+                   "1990-03", "1990-03-04"]}
+    # exact / swapped / one part off / within a year / different / partial exact / missing
+    assert _levels("date", left, right, "d") == [4, 3, 2, 1, 0, 4, -1]
+
+
+def test_phone_and_address_levels():
+    left = {"phone": ["13800138000", "13800138000", "13800138000", "13800138000"],
+            "phone_all": ["13800138000", "13800138000;075588881234", "13800138000",
+                          "13800138000"]}
+    right = {"phone": ["13800138000", "075588881234", "13800138001", "13912345678"],
+             "phone_all": ["13800138000", "075588881234", "13800138001", "13912345678"]}
+    assert _levels("phone", left, right, "phone") == [3, 2, 1, 0]
+    key = "南山区|桃源社区|中山路|1号|3栋"
+    left = {"address": ["南山区中山路1号3栋101", "南山区中山路1号3栋101", "南山区中山路1号3栋101",
+                        "中山路1号3栋101", "深圳市南山区中山路1号3栋101室", "南山区中山路1号3栋101"],
+            "address_key": [key] * 6, "address_building": ["3栋"] * 6,
+            "address_room": ["101"] * 6, "address_road": ["中山路"] * 6,
+            "address_number": ["1号"] * 6}
+    right = {"address": ["南山区中山路1号3栋101", "中山路1号3栋101室", "南山区中山路1号3栋502",
+                         "中山路1号5栋101", "深圳市南山区中山路1号3栋101", "福田区深南大道1号"],
+             "address_key": [key, key, key, key.replace("3栋", "5栋"), None, "福田区||深南大道|1号|"],
+             "address_building": ["3栋", "3栋", "3栋", "5栋", None, None],
+             "address_room": ["101", "101", "502", "101", None, None],
+             "address_road": ["中山路", "中山路", "中山路", "中山路", None, "深南大道"],
+             "address_number": ["1号"] * 6}
+    # exact / same building+room / same building / same road+number / similar text / different
+    assert _levels("address", left, right, "address") == [6, 5, 4, 3, 2, 0]
+
+
+def test_gender_ignores_unknown_codes_and_a_missing_column_is_neutral():
+    assert _levels("gender", {"g": ["1", "1", "0"]}, {"g": ["1", "2", "1"]}, "g") == [1, 0, 0]
+    assert _levels("phone", {"phone": [None, None]}, {"phone": [None, None]}, "phone") == [-1, -1]
+
+
+def test_implied_comparisons_are_neutral_beside_an_agreeing_id():
+    comps = compile_comparisons([
+        ComparisonSettings(name="id_number", kind="id_number"),
+        ComparisonSettings(name="birth_date", kind="date", implied_by="id_number")])
+    gamma = np.array([[3, 4], [0, 4], [1, 0], [4, 0]], dtype=np.int8)
+    tf = np.full(gamma.shape, np.nan, dtype=np.float32)
+    scored, _ = neutralise_implied(gamma, tf, comps)
+    assert scored[:, 1].tolist() == [-1, 4, 0, -1]  # a non-ID typo is not an identity level
+    assert gamma[0, 1] == 4  # the raw levels are kept for training

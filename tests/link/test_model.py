@@ -1,0 +1,68 @@
+"""The Fellegi–Sunter model: EM recovers m and the prior, term frequencies, shared evidence."""
+
+import numpy as np
+
+from linkage.link.comparisons import compile_comparisons
+from linkage.link.model import (Model, estimate_by_sessions, estimate_m, pattern_counts, score,
+                                share_group_evidence)
+from linkage.link.settings import ComparisonSettings
+
+
+def _comparisons(group=None):
+    return compile_comparisons([ComparisonSettings(name=n, kind="exact", group=group)
+                                for n in ("a", "b", "c")])
+
+
+def _simulate(rng, n_match, n_non, m_agree, u_agree):
+    """Gamma for matches and non-matches of three exact comparisons (1 = agree, 0 = not)."""
+    match = (rng.random((n_match, 3)) < m_agree).astype(np.int8)
+    non = (rng.random((n_non, 3)) < u_agree).astype(np.int8)
+    return np.vstack([match, non])
+
+
+def test_em_recovers_m_and_the_share_of_matches():
+    rng = np.random.default_rng(0)
+    m_agree, u_agree = np.array([0.95, 0.9, 0.8]), np.array([0.05, 0.1, 0.2])
+    gamma = _simulate(rng, 3_000, 7_000, m_agree, u_agree)
+    comps = _comparisons()
+    model = Model(comps, u=[np.array([1 - u, u]) for u in u_agree])
+    patterns, counts = pattern_counts(gamma)
+    assert len(patterns) == 8 and counts.sum() == 10_000
+    estimate_m(patterns, counts, model, 200, 1e-7)
+    assert model.converged
+    np.testing.assert_allclose([m[1] for m in model.m], m_agree, atol=0.02)
+    assert abs(model.prior - 0.3) < 0.02
+
+
+def test_sessions_fit_each_comparison_outside_its_own_rule_and_the_random_pair_prior():
+    rng = np.random.default_rng(1)
+    gamma = _simulate(rng, 2_000, 2_000, np.array([0.95, 0.9, 0.9]), np.array([0.5, 0.1, 0.1]))
+    gamma[:, 0] = 1  # every candidate pair was blocked on comparison a
+    comps = _comparisons()
+    model = Model(comps, u=[np.array([0.999, 0.001]), np.array([0.9, 0.1]), np.array([0.9, 0.1])])
+    bits = np.ones(len(gamma), dtype=np.int64)
+    log = estimate_by_sessions(gamma, gamma, bits, [["a"]], 10_000_000, model, 200, 1e-7)
+    assert log[0] == "a: b, c" and log[1] == "all pairs: a"
+    np.testing.assert_allclose([model.m[1][1], model.m[2][1]], [0.9, 0.9], atol=0.03)
+    # about 2,000 matches among all 10 million record pairs
+    assert 1.5e-4 < model.prior < 2.5e-4
+
+
+def test_term_frequency_makes_common_values_weaker():
+    comps = compile_comparisons([ComparisonSettings(name="name", kind="person_name")])
+    model = Model(comps, u=[np.array([0.86] + [0.02] * 7)],
+                  m=[np.array([0.01] * 6 + [0.02, 0.95])], prior=1e-4)
+    gamma = np.array([[7], [7], [7]], dtype=np.int8)
+    tf = np.array([[1e-2], [1e-6], [np.nan]], dtype=np.float32)  # 张伟, 欧阳娜娜, no tf
+    bf, weight, prob = score(gamma, tf, model)
+    assert bf[1, 0] > 1000 * bf[0, 0]
+    np.testing.assert_allclose(bf[2, 0], 0.95 / 0.02)
+    np.testing.assert_allclose(weight, np.log2(1e-4 / (1 - 1e-4)) + np.log2(bf[:, 0]))
+    assert prob[1] > 0.98 and prob[0] < 0.01
+
+
+def test_a_group_counts_its_strongest_agreement_once():
+    comps = _comparisons(group="household")
+    log_bf = np.array([[10.0, 12.0, -3.0], [-4.0, -2.0, 1.0], [5.0, 0.0, 0.0]])
+    out = share_group_evidence(log_bf, comps)
+    assert out.tolist() == [[0.0, 12.0, -3.0], [-4.0, -2.0, 1.0], [5.0, 0.0, 0.0]]
