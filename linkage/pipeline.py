@@ -1,0 +1,202 @@
+"""Run the stages of a linkage run in order, with progress lines and per-stage timings.
+
+read → normalize → link → measure → unify → report, every table in `<output>/linkage.duckdb`
+and the files of the output contract beside it.  The run checks, per source, that
+rows in = records + quarantined and fails loudly otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+
+from linkage import __version__
+from linkage.attributes import ATTRIBUTES, ENTITY_TYPES
+from linkage.config import Config
+from linkage.connectors import SourceError, read_source
+from linkage.connectors.mapping import canonical_frame, map_columns, mapping_frame
+from linkage.engine import Engine, open_engine
+from linkage.link import run_linkage
+from linkage.measure import run_measure
+from linkage.normalize import normalize_records
+from linkage.report import render_report
+from linkage.unify import run_unify
+
+IDENTIFYING = {
+    "person": ("name", "id_number"),
+    "enterprise": ("name", "uscc", "org_code", "reg_number"),
+}
+
+
+class RunError(Exception):
+    """A run that cannot go on; the message is for the analyst."""
+
+
+@dataclass
+class StageLog:
+    echo: Callable[[str], None] = print
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str, label: str):
+        index = len(self.timings) + 1
+        self.echo(f"[{index}] {label} …")
+        start = time.perf_counter()
+        yield
+        seconds = time.perf_counter() - start
+        self.timings[name] = round(seconds, 3)
+        self.echo(f"    {label} done in {seconds:.1f} s")
+
+
+def _quarantine_frame(source: str, q: pl.DataFrame) -> pl.DataFrame:
+    return q.select(pl.lit(source).alias("source"), "source_row", "reason", "raw")
+
+
+def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -> None:
+    """Read every source, map its columns, and write sources/source_columns/raw_records/quarantine."""
+    frames: dict[str, list[pl.DataFrame]] = {e: [] for e in ENTITY_TYPES}
+    quarantine, columns, sources = [], [], []
+    next_id = 1
+    for key, source in config.sources.items():
+        where = source.url or str(config.source_path(source))
+        try:
+            table = read_source(config, key, workdir)
+            mappings = map_columns(table, source.entity, source.columns, where)
+        except SourceError as exc:
+            raise RunError(f"source {key!r}: {exc}") from None
+        frame = canonical_frame(table, mappings).with_columns(
+            pl.lit(key).alias("source"), pl.lit(source.entity).alias("entity_type"))
+        frame = frame.with_row_index("record_id", offset=next_id).with_columns(
+            pl.col("record_id").cast(pl.Int64))
+        next_id += frame.height
+        frames[source.entity].append(frame)
+        quarantine.append(_quarantine_frame(key, table.quarantine))
+        columns.append(mapping_frame(key, mappings))
+        sources.append({
+            "source": key, "system": config.system_of(key), "title": source.title or key,
+            "entity_type": source.entity, "path": where, "format": source.format,
+            "encoding": table.encoding, "header_row": table.header_row, "rows_in": table.rows_in,
+            "read_quarantined": table.quarantine.height,
+            "updates_per_year": source.updates_per_year,
+        })
+        mapped = sum(1 for m in mappings if m.attribute)
+        log.echo(f"    {key}: {table.rows_in} rows, {mapped}/{len(mappings)} columns mapped, "
+                 f"{table.quarantine.height} quarantined"
+                 + (f", encoding {table.encoding}" if table.encoding else ""))
+    raw = [pl.concat(f, how="diagonal_relaxed") for f in frames.values() if f]
+    raw_records = pl.concat(raw, how="diagonal_relaxed")
+    engine.load("raw_records", raw_records)
+    engine.load("quarantine", pl.concat(quarantine))
+    engine.load("source_columns", pl.concat(columns))
+    engine.load("sources", pl.DataFrame(sources, schema_overrides={
+        "updates_per_year": pl.Float64, "encoding": pl.Utf8, "header_row": pl.Int64}))
+
+
+def normalize_stage(config: Config, engine: Engine) -> None:
+    """Normalize each entity type's raw records; rows with nothing to link on go to quarantine."""
+    parts, unusable = [], []
+    for entity in ENTITY_TYPES:
+        raw = engine.sql(f"SELECT * FROM raw_records WHERE entity_type = '{entity}' ORDER BY record_id")
+        if raw.height == 0:
+            continue
+        raw = raw.select([c for c in raw.columns if c in _entity_columns(entity)])
+        normalized = normalize_records(raw, entity, region_hint=config.region)
+        keys = [k for k in IDENTIFYING[entity] if k in normalized.columns]
+        blank = (pl.all_horizontal([pl.col(k).is_null() for k in keys]) if keys
+                 else pl.repeat(True, normalized.height))
+        mask = normalized.select(blank.alias("blank"))["blank"]
+        reason = f"no identifying value: {', '.join(IDENTIFYING[entity])} all blank"
+        unusable.append(raw.filter(mask).select(
+            "source", "source_row", pl.lit(reason).alias("reason"),
+            pl.struct(pl.exclude("record_id", "source", "source_row", "entity_type"))
+            .struct.json_encode().alias("raw")))
+        parts.append(normalized.filter(~mask))
+    engine.load("records", pl.concat(parts, how="diagonal_relaxed"))
+    bad = pl.concat(unusable)
+    if bad.height:
+        engine.load("_unusable", bad)
+        engine.execute("INSERT INTO quarantine SELECT * FROM _unusable")
+        engine.execute("DROP TABLE _unusable")
+
+
+def _entity_columns(entity: str) -> set[str]:
+    return {"record_id", "source", "source_row", "entity_type", "extras", *ATTRIBUTES[entity]}
+
+
+def row_accounting(engine: Engine) -> pl.DataFrame:
+    """rows_in = records + quarantined, per source; raises RunError when any source is off."""
+    table = engine.sql("""
+        SELECT s.source, s.rows_in,
+               coalesce(r.n, 0) AS records, coalesce(q.n, 0) AS quarantined,
+               s.rows_in = coalesce(r.n, 0) + coalesce(q.n, 0) AS balanced
+        FROM sources s
+        LEFT JOIN (SELECT source, count(*) n FROM records GROUP BY source) r USING (source)
+        LEFT JOIN (SELECT source, count(*) n FROM quarantine GROUP BY source) q USING (source)
+        ORDER BY s.source""")
+    engine.load("row_accounting", table)
+    off = table.filter(~pl.col("balanced"))
+    if off.height:
+        lines = [f"{r['source']}: {r['rows_in']} rows in but {r['records']} records + "
+                 f"{r['quarantined']} quarantined" for r in off.to_dicts()]
+        raise RunError("row accounting failed (rows were lost):\n" + "\n".join(lines))
+    return table
+
+
+def write_outputs(engine: Engine, out: Path) -> None:
+    engine.export_parquet("records", out / "records.parquet", order_by="record_id")
+    engine.export_parquet("quarantine", out / "quarantine.parquet", order_by="source, source_row")
+    engine.export_parquet("pairs", out / "pairs.parquet", order_by="record_id_l, record_id_r")
+    engine.export_parquet("clusters", out / "clusters.parquet", order_by="record_id")
+
+
+def run(config: Config, echo: Callable[[str], None] = print) -> dict:
+    """Run the whole pipeline for a loaded config; returns the metrics dict written to metrics.json."""
+    out = config.output_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    db_path = out / "linkage.duckdb"
+    db_path.unlink(missing_ok=True)
+    workdir = out / ".work"
+    workdir.mkdir(exist_ok=True)
+    log = StageLog(echo)
+    engine = open_engine(db_path)
+    try:
+        with log.stage("read", "read sources"):
+            read_sources(config, engine, workdir, log)
+        with log.stage("normalize", "normalize"):
+            normalize_stage(config, engine)
+            accounting = row_accounting(engine)
+        with log.stage("link", "link"):
+            link_stats = run_linkage(engine, {e: config.linkage_for(e) for e in ENTITY_TYPES},
+                                     progress=log.echo, base_dir=config.base_dir)
+        with log.stage("measure", "measure"):
+            measure = run_measure(engine, config.burden, config.report.language)
+        with log.stage("unify", "unify"):
+            unify = run_unify(engine, measure, out)
+        with log.stage("write", "write outputs"):
+            write_outputs(engine, out)
+        metrics = {
+            "run": {"name": config.name, "version": __version__, "language": config.report.language,
+                    "config": str(config.config_path) if config.config_path else None},
+            "row_accounting": accounting.to_dicts(),
+            "link": link_stats,
+            "measure": measure,
+            "unify": unify,
+        }
+        with log.stage("report", "report"):
+            metrics["run"]["stage_seconds"] = log.timings
+            (out / "metrics.json").write_text(
+                json.dumps(metrics, ensure_ascii=False, indent=2, sort_keys=True, default=str),
+                encoding="utf-8")
+            render_report(engine, metrics, out, config.report.language)
+    finally:
+        engine.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    echo(f"done: {out}")
+    return metrics
