@@ -1,8 +1,12 @@
 """Benchmark: normalize 1M messy addresses (~300k distinct) with `normalize_address`.
 
     .venv/bin/python benchmarks/bench_addresses.py [--rows 1000000] [--distinct 300000]
+    .venv/bin/python benchmarks/bench_addresses.py --run OUTPUT/linkage.duckdb
 
-Makes its own data: dwellings in real communities of 深圳 (most), 北京, 南京 and 长沙 from the
+With --run, normalizes the `address` and `household_address` columns of a run's
+`raw_records` (opened read-only, e.g. of `linkage synth --people 250000` data), with no region
+hint, as the normalize stage does; prints rows, distinct values, wall and CPU seconds per
+column, peak RSS and the load average.  Otherwise it makes its own data: dwellings in real communities of 深圳 (most), 北京, 南京 and 长沙 from the
 packaged divisions, each written in a random style (upper levels from the province down to
 none, Chinese or Arabic numerals, 栋/幢/座/号楼, 室/房/none, dashed 3-2-502, full-width
 digits, spaces, 居委会 suffixes); rows repeat the distinct addresses as households do.
@@ -78,7 +82,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--distinct", type=int, default=300_000)
+    parser.add_argument("--run", help="a run's linkage.duckdb: normalize its raw address columns")
     args = parser.parse_args()
+    if args.run:
+        run_columns(args.run)
+        return
     addresses = make_addresses(args.rows, args.distinct)
     divisions(), names()  # package data loaded before timing, as in a run
     start, cpu = time.perf_counter(), time.process_time()
@@ -88,6 +96,29 @@ def main() -> None:
     print(f"rows {out.height:,}  distinct {addresses.n_unique():,}  seconds {seconds:.2f} (cpu {cpu:.2f})  peak RSS {peak:,.0f} MiB")
     print(out["address_flag"].value_counts(normalize=True).sort("address_flag"))
     print(out.select(pl.all().is_not_null().mean()).transpose(include_header=True))
+
+
+def run_columns(database: str) -> None:
+    """Time `normalize_address` on the raw address columns of a run's database."""
+    import os
+
+    import duckdb
+
+    with duckdb.connect(database, read_only=True) as con:
+        raw = con.sql("SELECT address, household_address FROM raw_records ORDER BY record_id").pl()
+    divisions(), names()
+    normalize_address(pl.Series(["广东省深圳市南山区桃源街道桃源社区科技园路18号"]), "warm")  # cached tables
+    total_wall = total_cpu = 0.0
+    for column in raw.columns:
+        start, cpu = time.perf_counter(), time.process_time()
+        out = normalize_address(raw[column], column)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        total_wall, total_cpu = total_wall + seconds, total_cpu + cpu
+        print(f"{column}: rows {out.height:,}  distinct {raw[column].n_unique():,}  "
+              f"seconds {seconds:.2f} (cpu {cpu:.2f})")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"both: seconds {total_wall:.2f} (cpu {total_cpu:.2f})  peak RSS {peak:,.0f} MiB  load {load}")
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ KEY_PARTS = ("district", "community", "road", "number", "building")
 def normalize_address(series: pl.Series, prefix: str, region_hint: str | None = None) -> pl.DataFrame:
     """Parse and canonicalise each address; see the module docstring for the columns."""
     hint = resolve_hint(region_hint)
-    parsed = per_unique(series.cast(pl.Utf8), lambda values: _parse(values, hint))
+    parsed = per_unique(series.cast(pl.Utf8), lambda values: _parse(values, hint), always=True)
     return parsed.select(pl.all().name.map(lambda name: prefix if name == "text" else f"{prefix}_{name}"))
 
 

@@ -139,19 +139,20 @@ def _convert(values: pl.Series) -> pl.Series:
     return pl.Series(values.name, converted, dtype=pl.Utf8)
 
 
-def per_unique(series: pl.Series, compute: Callable[[pl.Series], pl.DataFrame]) -> pl.DataFrame:
+def per_unique(series: pl.Series, compute: Callable[[pl.Series], pl.DataFrame],
+               always: bool = False) -> pl.DataFrame:
     """Apply `compute` once per distinct value of `series`; its columns for every row, in order.
 
     `compute` receives a column of values and returns a frame of the same height.  When most
-    values are distinct, spreading results back would cost more than it saves, so `compute`
-    then runs on the column itself.
+    values are distinct, spreading results back costs more than a cheap `compute` saves, so it
+    then runs on the column itself, unless `always` (for costly work such as address parsing,
+    where deduplicating pays even at 60–80 % distinct values).
     """
-    if series.len() < 1000 or series.approx_n_unique() > series.len() // 2:
+    if not always and (series.len() < 1000 or series.approx_n_unique() > series.len() // 2):
         return compute(series)
-    keys = series.unique().alias("__key")
-    table = compute(keys).with_columns(keys)
-    return (
-        series.alias("__key").to_frame()
-        .join(table, on="__key", how="left", nulls_equal=True, maintain_order="left")
-        .drop("__key")
-    )
+    distinct = series.unique()
+    index = pl.DataFrame({series.name: distinct,
+                          "__index": pl.int_range(len(distinct), eager=True, dtype=pl.UInt32)})
+    rows = series.to_frame().join(index, on=series.name, how="left", nulls_equal=True,
+                                  maintain_order="left")
+    return compute(distinct).gather(rows["__index"])

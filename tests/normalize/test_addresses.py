@@ -29,6 +29,15 @@ def test_columns_row_aligned_and_named_by_prefix():
     assert out.row(1) == (None,) * 13
 
 
+def test_mostly_distinct_column_parsed_once_per_value_in_row_order():
+    numbers = [*range(1, 1500), *range(1, 1500, 7)]
+    values = [f"南山区科技园路{n}号" if n % 100 else None for n in numbers]
+    out = normalize_address(pl.Series(values), "address", "深圳市")
+    expected = [f"{n}号" if n % 100 else None for n in numbers]
+    assert out["address_number"].to_list() == expected
+    assert out["address_district"].drop_nulls().unique().to_list() == ["南山区"]
+
+
 def test_full_address_every_component():
     (row,) = parse(["广东省深圳市南山区桃源街道桃源社区科技园路18号16栋2单元1203室"])
     assert row == {

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import polars as pl
 
 from linkage.normalize.address.divisions import LEVELS, MUNICIPALITIES, ancestor, names, spellings
@@ -29,30 +30,53 @@ from linkage.normalize.text import per_unique
 MAX_LENGTH = 15  # the longest county name (level 3); longer townships and villages are rare
 # after a short form: a road (北京路, 江西南路, 人民大道) or the type word it dropped (南山区)
 SHORT_GUARD = r"^(?:[东西南北中]?(?:路|街|道|巷|弄|大道|大街|里|胡同|公路)|[省市区县旗州盟镇乡村])"
-STEM = r"^(.*?)(?:[0-9A-Z]|[零〇一二两三四五六七八九十百千]+(?:栋|幢|号楼|单元)|$)"
+# where the stem read for the head ends: a digit, a Latin letter or a building number (十六栋)
+AFTER_STEM = r"(?s)(?:[0-9A-Z]|[零〇一二两三四五六七八九十百千]+(?:栋|幢|号楼|单元)).*"
 SELF_NAMED = {4: r"(?:街道|镇|乡)$", 5: r"(?:社区|村)$"}
 _SEED = 20231  # of the 64-bit hashes prefixes and spellings are joined on
+_BITMAP_MASK = (1 << 24) - 1  # low bits of those hashes in `_spelling_bitmap`
 
 
-def _spelled(state: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
+def _spelled(state: pl.DataFrame, table: pl.DataFrame, keep: pl.Expr = pl.lit(True)) -> pl.DataFrame:
     """Rows of `table` (with its `key`, see `_keyed`) spelled at the start of each `rest` of
-    `state`, with k = their length.  Prefixes and spellings meet on 64-bit hashes of the text,
-    then the text itself is compared."""
+    `state` and satisfying `keep`, with k = their length.  Prefixes and spellings meet on
+    64-bit hashes of the text (a bitmap of the spellings' hashes first drops the many prefixes
+    that cannot be one), then the text itself is compared."""
+    rest = state["rest"]
+    length = rest.str.len_chars().to_numpy()
+    bitmap = _spelling_bitmap()
+    found = []
+    for k in range(2, MAX_LENGTH + 1):
+        key = rest.str.head(k).hash(seed=_SEED)
+        rows = np.flatnonzero(bitmap[key.to_numpy() & _BITMAP_MASK] & (length >= k))
+        found.append(pl.DataFrame({"row": rows, "k": np.full(len(rows), k), "key": key.gather(rows)}))
+    prefixes = pl.concat(found)
     return (
-        state.with_columns(pl.int_ranges(2, pl.col("rest").str.len_chars().clip(upper_bound=MAX_LENGTH) + 1).alias("k"))
-        .explode("k").drop_nulls("k")
-        .with_columns(pl.col("rest").str.slice(0, pl.col("k")).hash(seed=_SEED).alias("key"))
+        state.gather(prefixes["row"]).with_columns(prefixes.drop("row"))
         .join(table, on="key")
+        .filter(keep)
         .filter(pl.col("rest").str.starts_with(pl.col("spelling")))
         .drop("key")
     )
 
 
 @functools.cache
+def _spelling_bitmap() -> np.ndarray:
+    """True at the low bits of every spelling's join key (a few percent of the slots)."""
+    bitmap = np.zeros(_BITMAP_MASK + 1, dtype=bool)
+    bitmap[_keyed()["key"].to_numpy() & _BITMAP_MASK] = True
+    return bitmap
+
+
+@functools.cache
 def _keyed(level: int | None = None) -> pl.DataFrame:
-    """`spellings()` (or one level of them) with the join key of `_spelled`."""
+    """`spellings()` (or one level of them) with the join key of `_spelled` and `self_named`
+    (not a township or community, or one whose name says what it is: …街道, …社区)."""
     table = spellings() if level is None else spellings().filter(pl.col("level") == level)
-    return table.with_columns(pl.col("spelling").hash(seed=_SEED).alias("key"))
+    self_named = pl.lit(True)
+    for named_level, pattern in SELF_NAMED.items():
+        self_named = self_named & ((pl.col("level") != named_level) | pl.col("spelling").str.contains(pattern))
+    return table.with_columns(pl.col("spelling").hash(seed=_SEED).alias("key"), self_named.alias("self_named"))
 
 
 def _confirmed_short_townships(found: pl.DataFrame) -> pl.DataFrame:
@@ -75,19 +99,16 @@ def _confirmed_short_townships(found: pl.DataFrame) -> pl.DataFrame:
 
 def _candidates(state: pl.DataFrame, context: pl.DataFrame, hint: pl.DataFrame) -> pl.DataFrame:
     """Every admissible division spelled at the start of `rest`: id, k (length), level, code, in_hint."""
-    found = _spelled(state.select("id", "rest", "last"), _keyed()).filter(pl.col("level") > pl.col("last"))
-    guarded = pl.col("short") & pl.col("rest").str.slice(pl.col("k")).str.contains(SHORT_GUARD)
-    found = _confirmed_short_townships(found.filter(~guarded))
-    # inside the division read before (when one was read)
-    found = found.join(context, on="id", how="left").with_columns(
-        pl.col("context_code").is_null().alias("free"),
-        (ancestor(pl.col("code"), pl.col("level"), pl.col("context_level").fill_null(1))
-         == pl.col("context_code")).fill_null(True).alias("inside"))
-    found = found.filter(pl.col("inside")).with_columns(_in_hint(hint).alias("in_hint"))
-    self_named = pl.lit(True)
-    for level, pattern in SELF_NAMED.items():
-        self_named = self_named & ((pl.col("level") != level) | pl.col("spelling").str.contains(pattern))
-    found = found.filter(~pl.col("free") | self_named | ((pl.col("level") == 4) & pl.col("in_hint")))
+    # deeper than, and inside, the division read before (when one was read)
+    inside = (ancestor(pl.col("code"), pl.col("level"), pl.col("context_level").fill_null(1))
+              == pl.col("context_code")).fill_null(True)
+    state = state.select("id", "rest", "last").join(context, on="id", how="left")
+    found = _spelled(state, _keyed(), (pl.col("level") > pl.col("last")) & inside)
+    short = found.filter(pl.col("short"))
+    unguarded = short.filter(~pl.col("rest").str.slice(pl.col("k")).str.contains(SHORT_GUARD))
+    found = _confirmed_short_townships(pl.concat([found.filter(~pl.col("short")), unguarded]))
+    found = found.with_columns(pl.col("context_code").is_null().alias("free"), _in_hint(hint).alias("in_hint"))
+    found = found.filter(~pl.col("free") | pl.col("self_named") | ((pl.col("level") == 4) & pl.col("in_hint")))
     return found.select("id", "k", "level", "code", "in_hint").unique()
 
 
@@ -105,8 +126,8 @@ def read_heads(text: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
     """Per address of `text` (no nulls): `read` characters and the names of the five levels
     (`province` … `community`, see `division_names`).  Division names hold no digits, Latin
     letters or building numbers (十六栋), so each distinct leading run without them is read once."""
-    stems = text.str.extract(STEM, 1)
-    return per_unique(stems, lambda distinct: _read_and_name(distinct, hint))
+    stems = text.str.replace(AFTER_STEM, "")
+    return per_unique(stems, lambda distinct: _read_and_name(distinct, hint), always=True)
 
 
 def _read_and_name(text: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:

@@ -14,6 +14,8 @@ import re
 
 import polars as pl
 
+from linkage.normalize.text import apply_where
+
 DIGIT = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
          "六": 6, "七": 7, "八": 8, "九": 9}
 UNIT = {"十": 10, "百": 100, "千": 1000}
@@ -46,6 +48,10 @@ def _convert_token(token: str) -> str:
 
 def arabic_numerals(text: pl.Series) -> pl.Series:
     """Every numeral of the column before a counting word or ending it as a room, in digits."""
+    return apply_where(text, text.str.contains(f"[{''.join(DIGIT)}{''.join(UNIT)}]"), _arabic_numerals)
+
+
+def _arabic_numerals(text: pl.Series) -> pl.Series:
     for pattern in (BEFORE_COUNTER, ROOM_AT_END):
         tokens = text.str.extract_all(pattern).explode().drop_nulls().unique().sort()
         if not tokens.is_empty():

@@ -23,38 +23,41 @@ import functools
 import polars as pl
 
 from linkage.normalize.address.numerals import arabic_numerals
-from linkage.normalize.text import blank_placeholders
+from linkage.normalize.text import apply_where, blank_placeholders, fold
 
 _PUNCTUATION = r"[\u200b-\u200f\u2060\ufeff,，、;；:：\"“”'‘’()（）\[\]【】{}<>《》。·?？!！]"
 # spaces go, except one between two ASCII characters (No. 5 Main Street)
-_SPACES = (r"\s+", " "), (r" ?([^\x00-\x7F]) ?", "${1}")
+# (pattern, replacement, literals): the literals are words every match contains, so values
+# without any of them are skipped cheaply (none given: the pattern itself is searched for)
+Rule = tuple[str, str, tuple[str, ...]]
+_SPACES: tuple[Rule, ...] = ((r"\s+", " ", ()), (r" ?([^\x00-\x7F]) ?", "${1}", ()))
 _ROOM_NO = r"[A-Z]?\d+[A-Z]?"
 _BUILDING_NO = r"(?:[A-Z]?\d+[A-Z]?|[A-Z])"
 _ROAD_WORDS = r"(?:大道|大街|公路|胡同|路|街|巷|道|里|段)"
 
-# (pattern, replacement), applied in order to the whole address before its head is read
-HEAD_REWRITES: tuple[tuple[str, str], ...] = (
-    (r"^(?:中华人民共和国|中国)", ""),
-    (r"[－—–~～_]", "-"),
-    (r"村?(?:村民委员会|村委会)", "村"),
-    (r"(?:社区)?(?:居民委员会|居委会)", "社区"),
-    (r"街道办事处|街道办", "街道"),
+# applied in order to the whole address before its head is read
+HEAD_REWRITES: tuple[Rule, ...] = (
+    (r"^(?:中华人民共和国|中国)", "", ("中",)),
+    (r"[－—–~～_]", "-", ("－", "—", "–", "~", "～", "_")),
+    (r"村?(?:村民委员会|村委会)", "村", ("委员会", "村委会")),
+    (r"(?:社区)?(?:居民委员会|居委会)", "社区", ("委员会", "居委会")),
+    (r"街道办事处|街道办", "街道", ("街道办",)),
 )
 # applied in order to the tail, after its Chinese numerals became digits
-TAIL_REWRITES: tuple[tuple[str, str], ...] = (
-    (r"第(\d)", "${1}"),
-    (rf"({_BUILDING_NO})(?:号楼|栋楼|#楼|幢|座|栋|#)", "${1}栋"),
-    (r"(\d+)楼(\d+单元)", "${1}栋${2}"),
-    (r"(\d+)门(\d)", "${1}单元${2}"),
-    (r"(\d+)(?:层|楼)-?(\d+)", "${2}"),
-    (rf"({_ROOM_NO})(?:号房|房间|室|房|户)", "${1}"),
-    (rf"(栋|单元)({_ROOM_NO})号", "${1}${2}"),
-    (r"(\d+)-(\d+)-(\d+)$", "${1}栋${2}单元${3}"),
-    (r"(栋|单元)-", "${1}"),
-    (r"栋(\d+)-(\d{3,})$", "栋${1}单元${2}"),
-    (r"([^\d\-])(\d+)-(\d{3,})$", "${1}${2}栋${3}"),
-    (r"(\d+)弄(\d+)号", "${1}弄${2}栋"),
-    (r"(^|[^\d])0+(\d)", "${1}${2}"),
+TAIL_REWRITES: tuple[Rule, ...] = (
+    (r"第(\d)", "${1}", ("第",)),
+    (rf"({_BUILDING_NO})(?:号楼|栋楼|#楼|幢|座|栋|#)", "${1}栋", ("楼", "幢", "座", "栋", "#")),
+    (r"(\d+)楼(\d+单元)", "${1}栋${2}", ("楼",)),
+    (r"(\d+)门(\d)", "${1}单元${2}", ("门",)),
+    (r"(\d+)(?:层|楼)-?(\d+)", "${2}", ("层", "楼")),
+    (rf"({_ROOM_NO})(?:号房|房间|室|房|户)", "${1}", ("房", "室", "户")),
+    (rf"(栋|单元)({_ROOM_NO})号", "${1}${2}", ()),
+    (r"(\d+)-(\d+)-(\d+)$", "${1}栋${2}单元${3}", ("-",)),
+    (r"(栋|单元)-", "${1}", ("-",)),
+    (r"栋(\d+)-(\d{3,})$", "栋${1}单元${2}", ("-",)),
+    (r"([^\d\-])(\d+)-(\d{3,})$", "${1}${2}栋${3}", ("-",)),
+    (r"(\d+)弄(\d+)号", "${1}弄${2}栋", ("弄",)),
+    (r"(^|[^\d])0+(\d)", "${1}${2}", ()),
 )
 
 
@@ -74,17 +77,28 @@ def simplified(text: pl.Series) -> pl.Series:
     return text.str.replace_many(_traditional())
 
 
-def _rewrite(text: pl.Series, rules: tuple[tuple[str, str], ...]) -> pl.Series:
-    for pattern, replacement in rules:
-        text = text.str.replace_all(pattern, replacement)
+def _rewrite(text: pl.Series, rules: tuple[Rule, ...]) -> pl.Series:
+    """The rules applied in order, each only to the values it may match: finding a match
+    costs a fraction of rewriting a column, and most rules match few addresses or none."""
+    for pattern, replacement, literals in rules:
+        hits = (text.str.contains_any(list(literals)) if literals else text.str.contains(pattern)).fill_null(False)
+        count = hits.sum()
+        if count > len(text) // 2:
+            text = text.str.replace_all(pattern, replacement)
+        elif count:
+            text = apply_where(text, hits, lambda values: values.str.replace_all(pattern, replacement))
     return text
 
 
 def clean_address(text: pl.Series) -> pl.Series:
     """Each address folded and with committee words unified (null when blank or a placeholder)."""
-    out = _rewrite(text.str.normalize("NFKC").str.to_uppercase().str.replace_all(_PUNCTUATION, ""), _SPACES)
+    out = fold(text).str.replace_all(_PUNCTUATION, "")
+    out = apply_where(out, out.str.contains(r"\p{Ll}"), lambda values: values.str.to_uppercase())
+    out = apply_where(out, out.str.contains(" ", literal=True), lambda values: _rewrite(values, _SPACES))
     out = simplified(out.str.strip_chars())
-    out = _rewrite(blank_placeholders(out), HEAD_REWRITES)
+    # a placeholder (无, 不详, NULL, ---) is short or has no Chinese character, letter or digit
+    maybe_blank = (out.str.len_bytes() <= 32) | ~out.str.contains(r"[\p{Han}A-Z1-9]")
+    out = _rewrite(apply_where(out, maybe_blank, blank_placeholders), HEAD_REWRITES)
     return pl.select(pl.when(out.str.len_chars() > 0).then(out)).to_series().alias(text.name)
 
 
