@@ -12,6 +12,11 @@ scale — time `run_measure` alone on a generated, already linked `records` tabl
 1–9 records over 9 systems, 10 attributes, flags, communities):
 
     /usr/bin/time -v .venv/bin/python benchmarks/bench_measure.py scale --records 1000000
+
+rerun — time the measure stage alone on a copy of a finished run's database (the copy is made
+in the given folder; the run's own file is never written):
+
+    /usr/bin/time -v .venv/bin/python benchmarks/bench_measure.py rerun out/linkage.duckdb /tmp/m
 """
 
 from __future__ import annotations
@@ -142,6 +147,21 @@ def scale(records: int) -> dict:
             "reentry_hours_per_year": round(metrics["reentry"]["totals"]["person"]["hours_per_year"], 1)}
 
 
+def rerun(database: Path, workdir: Path) -> dict:
+    workdir.mkdir(parents=True, exist_ok=True)
+    copy = workdir / "linkage.duckdb"
+    shutil.copyfile(database, copy)
+    engine = open_engine(copy)
+    records = engine.scalar("SELECT count(*) FROM records")
+    wall, cpu = time.perf_counter(), time.process_time()
+    run_measure(engine, BurdenSettings())
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    engine.close()
+    copy.unlink()
+    return {"records": records, "run_measure_wall_seconds": round(wall, 2),
+            "run_measure_cpu_seconds": round(cpu, 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,8 +170,16 @@ def main() -> None:
     acc.add_argument("truth_dir", type=Path)
     sc = sub.add_parser("scale")
     sc.add_argument("--records", type=int, default=1_000_000)
+    re = sub.add_parser("rerun")
+    re.add_argument("database", type=Path)
+    re.add_argument("workdir", type=Path)
     args = parser.parse_args()
-    result = accuracy(args.run_dir, args.truth_dir) if args.command == "accuracy" else scale(args.records)
+    if args.command == "accuracy":
+        result = accuracy(args.run_dir, args.truth_dir)
+    elif args.command == "scale":
+        result = scale(args.records)
+    else:
+        result = rerun(args.database, args.workdir)
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 

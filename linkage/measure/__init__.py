@@ -78,7 +78,7 @@ def run_measure(engine: Engine, burden: BurdenSettings | None = None, language: 
     try:
         measure_redundancy(engine)
         measure_reentry(engine, burden, measured)
-        measure_consistency(engine)
+        measure_consistency(engine, measured)
         measure_quality(engine)
         measure_authority(engine, burden.authority_weights)
         return _metrics(engine, burden, language)

@@ -20,32 +20,34 @@ from linkage.measure.settings import AuthorityWeights
 
 
 def measure_authority(engine: Engine, weights: AuthorityWeights) -> None:
-    """Write metric_authority (needs metric_quality, and _m_held / _m_compared from consistency)."""
+    """Write metric_authority (needs metric_quality, and _m_agree_sets / _m_disagree_held from
+    consistency: where every source agrees, each holds the majority value)."""
     w_c, w_v, w_a = (float(weights.completeness), float(weights.validity), float(weights.agreement))
     engine.execute(f"""
         CREATE OR REPLACE TABLE metric_authority AS
         WITH votes AS (
-            SELECT entity_type, entity_key, attribute, compare_value, count(*) AS n
-            FROM _m_held JOIN _m_compared USING (entity_type, entity_key, attribute)
-            GROUP BY entity_type, entity_key, attribute, compare_value),
+            SELECT entity_key, aid, cmp, count(*) AS n
+            FROM _m_disagree_held GROUP BY entity_key, aid, cmp),
         tops AS (
-            SELECT entity_type, entity_key, attribute, max(n) AS top
-            FROM votes GROUP BY entity_type, entity_key, attribute),
+            SELECT entity_key, aid, max(n) AS top FROM votes GROUP BY entity_key, aid),
         majority AS (
-            SELECT v.entity_type, v.entity_key, v.attribute,
-                   any_value(v.compare_value) AS compare_value
-            FROM votes v JOIN tops t USING (entity_type, entity_key, attribute)
+            SELECT v.entity_key, v.aid, any_value(v.cmp) AS cmp
+            FROM votes v JOIN tops t USING (entity_key, aid)
             WHERE v.n = t.top
-            GROUP BY v.entity_type, v.entity_key, v.attribute HAVING count(*) = 1),
+            GROUP BY v.entity_key, v.aid HAVING count(*) = 1),
         holds AS (
-            SELECT h.entity_type, h.entity_key, h.attribute, h.source,
-                   bool_or(h.compare_value = m.compare_value) AS holds_majority
-            FROM _m_held h JOIN majority m USING (entity_type, entity_key, attribute)
-            GROUP BY h.entity_type, h.entity_key, h.attribute, h.source),
+            SELECT g.aid, s.sid, g.n AS entities, g.n AS agreeing
+            FROM _m_agree_sets g JOIN _m_sources s ON get_bit(g.sids, s.sid) = 1
+            UNION ALL
+            SELECT h.aid, h.sid, 1, CASE WHEN bool_or(h.cmp = m.cmp) THEN 1 ELSE 0 END
+            FROM _m_disagree_held h JOIN majority m USING (entity_key, aid)
+            GROUP BY h.entity_key, h.aid, h.sid),
         agree AS (
-            SELECT entity_type, attribute, source, count(*) AS entities,
-                   count(*) FILTER (WHERE holds_majority) AS agreeing
-            FROM holds GROUP BY entity_type, attribute, source),
+            SELECT a.entity_type, a.attribute, s.source,
+                   CAST(sum(g.entities) AS BIGINT) AS entities,
+                   CAST(sum(g.agreeing) AS BIGINT) AS agreeing
+            FROM holds g JOIN _m_attrs a USING (aid) JOIN _m_sources s USING (sid)
+            GROUP BY a.entity_type, a.attribute, s.source),
         parts AS (
             SELECT q.entity_type, q.attribute, q.source, q.system,
                    CAST(q.fill_rate AS DOUBLE) AS completeness,

@@ -23,75 +23,104 @@ from __future__ import annotations
 import polars as pl
 
 from linkage.engine import Engine
-from linkage.measure.base import PER_RECORD, sql_list
+from linkage.measure.base import values_sql
 from linkage.measure.masking import mask_value
 
 
-def measure_consistency(engine: Engine, examples: int = 3) -> None:
-    """Write the consistency tables listed in the module docstring, and the working tables
-    `_m_held` (distinct entity, attribute, source, compare_value) and `_m_compared` (entity and
-    attribute held by two or more sources → disagrees) that authority reads."""
-    engine.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _m_held AS
-        SELECT DISTINCT entity_type, entity_key, attribute, source, compare_value
-        FROM _m_values
-        WHERE compare_value IS NOT NULL AND attribute NOT IN ({sql_list(PER_RECORD)})""")
+def measure_consistency(engine: Engine, measured: list[tuple[str, str]],
+                        examples: int = 3) -> None:
+    """Write the consistency tables listed in the module docstring (from `_m_groups`), and the
+    working tables authority reads: `_m_agree_sets` (agreeing entities counted per attribute and
+    set of sources) and `_m_disagree_held` (distinct entity_key, aid, sid, cmp of the
+    disagreeing entities).
+
+    Entities whose sources all agree (most of them) are counted per set of sources, so only the
+    disagreeing ones go through the pairwise comparison of sources."""
     engine.execute("""
-        CREATE OR REPLACE TEMP TABLE _m_compared AS
-        SELECT entity_type, entity_key, attribute,
-               min(compare_value) <> max(compare_value) AS disagrees
-        FROM _m_held GROUP BY entity_type, entity_key, attribute
-        HAVING min(source) <> max(source)""")
+        CREATE OR REPLACE TEMP TABLE _m_agree_sets AS
+        SELECT aid, sids, count(*) AS n FROM _m_groups WHERE compared AND NOT disagrees
+        GROUP BY aid, sids""")
+    engine.execute("""
+        CREATE OR REPLACE TEMP TABLE _m_disagree_held AS
+        SELECT DISTINCT v.entity_key, v.aid, v.sid, v.cmp FROM _m_values v
+        SEMI JOIN (SELECT entity_key, aid FROM _m_groups WHERE compared AND disagrees) d
+          USING (entity_key, aid)
+        WHERE v.cmp IS NOT NULL""")
     engine.execute("""
         CREATE OR REPLACE TABLE metric_consistency AS
-        SELECT entity_type, attribute, count(*) AS entities_compared,
-               count(*) FILTER (WHERE disagrees) AS entities_disagreeing,
-               count(*) FILTER (WHERE disagrees) / count(*) AS disagreement_rate
-        FROM _m_compared GROUP BY entity_type, attribute ORDER BY entity_type, attribute""")
+        SELECT a.entity_type, a.attribute, c.entities_compared, c.entities_disagreeing,
+               c.entities_disagreeing / c.entities_compared AS disagreement_rate
+        FROM (SELECT aid, count(*) AS entities_compared,
+                     count(*) FILTER (WHERE disagrees) AS entities_disagreeing
+              FROM _m_groups WHERE compared GROUP BY aid) c JOIN _m_attrs a USING (aid)
+        ORDER BY a.entity_type, a.attribute""")
     engine.execute("""
         CREATE OR REPLACE TEMP TABLE _m_pair_agree AS
-        SELECT a.entity_type, a.entity_key, a.attribute, a.source AS source_l, b.source AS source_r,
-               bool_or(a.compare_value = b.compare_value) AS agree
-        FROM _m_held a JOIN _m_held b
-          ON a.entity_key = b.entity_key AND a.attribute = b.attribute AND a.source < b.source
-        GROUP BY a.entity_type, a.entity_key, a.attribute, a.source, b.source""")
+        SELECT a.entity_key, a.aid, a.sid AS sid_l, b.sid AS sid_r,
+               bool_or(a.cmp = b.cmp) AS agree
+        FROM _m_disagree_held a JOIN _m_disagree_held b
+          ON a.entity_key = b.entity_key AND a.aid = b.aid AND a.sid < b.sid
+        GROUP BY a.entity_key, a.aid, a.sid, b.sid""")
     engine.execute("""
         CREATE OR REPLACE TABLE metric_consistency_pair AS
-        SELECT entity_type, attribute, source_l, source_r, count(*) AS entities_compared,
-               count(*) FILTER (WHERE NOT agree) AS entities_disagreeing,
-               count(*) FILTER (WHERE NOT agree) / count(*) AS disagreement_rate
-        FROM _m_pair_agree GROUP BY entity_type, attribute, source_l, source_r
-        ORDER BY entity_type, attribute, source_l, source_r""")
+        WITH counts AS (
+            SELECT g.aid, l.sid AS sid_l, r.sid AS sid_r, g.n AS compared, 0 AS disagreeing
+            FROM _m_agree_sets g JOIN _m_sources l ON get_bit(g.sids, l.sid) = 1
+            JOIN _m_sources r ON r.sid > l.sid AND get_bit(g.sids, r.sid) = 1
+            UNION ALL
+            SELECT aid, sid_l, sid_r, 1, CASE WHEN agree THEN 0 ELSE 1 END FROM _m_pair_agree),
+        p AS (SELECT aid, sid_l, sid_r, CAST(sum(compared) AS BIGINT) AS entities_compared,
+                     CAST(sum(disagreeing) AS BIGINT) AS entities_disagreeing
+              FROM counts GROUP BY aid, sid_l, sid_r)
+        SELECT a.entity_type, a.attribute, l.source AS source_l, r.source AS source_r,
+               p.entities_compared, p.entities_disagreeing,
+               p.entities_disagreeing / p.entities_compared AS disagreement_rate
+        FROM p JOIN _m_attrs a USING (aid)
+        JOIN _m_sources l ON l.sid = p.sid_l JOIN _m_sources r ON r.sid = p.sid_r
+        ORDER BY a.entity_type, a.attribute, source_l, source_r""")
     engine.execute("""
         CREATE OR REPLACE TABLE metric_consistency_source AS
         WITH sides AS (
-            SELECT entity_type, entity_key, attribute, source_l AS source, agree FROM _m_pair_agree
+            SELECT entity_key, aid, sid_l AS sid, agree FROM _m_pair_agree
             UNION ALL
-            SELECT entity_type, entity_key, attribute, source_r AS source, agree FROM _m_pair_agree),
-        per AS (SELECT entity_type, entity_key, attribute, source, bool_and(agree) AS agrees
-                FROM sides GROUP BY entity_type, entity_key, attribute, source)
-        SELECT p.entity_type, p.attribute, p.source,
-               any_value(coalesce(s.system, p.source)) AS system,
-               count(*) AS entities_compared,
-               count(*) FILTER (WHERE NOT p.agrees) AS entities_disagreeing,
-               count(*) FILTER (WHERE NOT p.agrees) / count(*) AS disagreement_rate
-        FROM per p LEFT JOIN sources s ON s.source = p.source
-        GROUP BY p.entity_type, p.attribute, p.source
-        ORDER BY p.entity_type, p.attribute, disagreement_rate DESC, p.source""")
-    _examples(engine, examples)
+            SELECT entity_key, aid, sid_r AS sid, agree FROM _m_pair_agree),
+        counts AS (
+            SELECT g.aid, s.sid, g.n AS compared, 0 AS disagreeing
+            FROM _m_agree_sets g JOIN _m_sources s ON get_bit(g.sids, s.sid) = 1
+            UNION ALL
+            SELECT aid, sid, 1, CASE WHEN bool_and(agree) THEN 0 ELSE 1 END
+            FROM sides GROUP BY entity_key, aid, sid),
+        per AS (SELECT aid, sid, CAST(sum(compared) AS BIGINT) AS entities_compared,
+                       CAST(sum(disagreeing) AS BIGINT) AS entities_disagreeing
+                FROM counts GROUP BY aid, sid)
+        SELECT a.entity_type, a.attribute, s.source, s.system, p.entities_compared,
+               p.entities_disagreeing, p.entities_disagreeing / p.entities_compared
+                   AS disagreement_rate
+        FROM per p JOIN _m_attrs a USING (aid) JOIN _m_sources s USING (sid)
+        ORDER BY a.entity_type, a.attribute, disagreement_rate DESC, s.source""")
+    _examples(engine, measured, examples)
 
 
-def _examples(engine: Engine, examples: int) -> None:
+def _examples(engine: Engine, measured: list[tuple[str, str]], examples: int) -> None:
+    firsts = f"""
+        SELECT entity_key, aid FROM (
+            SELECT entity_key, aid,
+                   row_number() OVER (PARTITION BY aid ORDER BY entity_key) AS k
+            FROM _m_groups WHERE compared AND disagrees)
+        WHERE k <= {int(examples)}"""
+    engine.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _m_example_records AS
+        SELECT m.record_id, m.entity_id, m.source, f.aid FROM _m_records m JOIN ({firsts}) f
+        USING (entity_key)""")
+    shown = values_sql(engine, measured, "record_id, aid, value",
+                       "record_id IN (SELECT record_id FROM _m_example_records)")
     rows = engine.sql(f"""
-        WITH firsts AS (
-            SELECT entity_type, attribute, entity_key,
-                   row_number() OVER (PARTITION BY entity_type, attribute ORDER BY entity_key) AS k
-            FROM _m_compared WHERE disagrees)
-        SELECT DISTINCT v.entity_type, v.attribute, v.entity_id, v.source, v.value
-        FROM _m_values v JOIN firsts f USING (entity_type, attribute, entity_key)
-        WHERE f.k <= {int(examples)}
-        ORDER BY v.entity_type, v.attribute, v.entity_id, v.source, v.value""")
+        SELECT DISTINCT a.entity_type, a.attribute, m.entity_id, m.source, v.value
+        FROM ({shown}) v JOIN _m_example_records m USING (record_id, aid)
+        JOIN _m_attrs a USING (aid)
+        ORDER BY a.entity_type, a.attribute, m.entity_id, m.source, v.value""")
     masked = rows.with_columns(pl.Series("value", [
         mask_value(r["value"], r["attribute"]) for r in rows.to_dicts()],
         dtype=pl.Utf8))
     engine.load("metric_consistency_example", masked)
+    engine.execute("DROP TABLE _m_example_records")

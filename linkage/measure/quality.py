@@ -15,19 +15,17 @@ fill_rate, flagged, valid, validity_rate, conforming, format_rate.
 from __future__ import annotations
 
 from linkage.engine import Engine
-from linkage.measure.base import NONCONFORMING_FLAGS, VALID_FLAGS, sql_list
 
 
 def measure_quality(engine: Engine) -> None:
-    """Write metric_quality (see the module docstring)."""
-    engine.execute(f"""
+    """Write metric_quality (see the module docstring); `_m_values.fc` holds the flag class."""
+    engine.execute("""
         CREATE OR REPLACE TABLE metric_quality AS
         WITH v AS (
-            SELECT source, attribute, count(*) AS filled, count(flag) AS flagged,
-                   count(*) FILTER (WHERE flag IN ({sql_list(VALID_FLAGS)})) AS valid,
-                   count(*) FILTER (WHERE flag IS NOT NULL
-                                      AND flag NOT IN ({sql_list(NONCONFORMING_FLAGS)})) AS conforming
-            FROM _m_values GROUP BY source, attribute)
+            SELECT sid, aid, count(*) AS filled, count(fc) AS flagged,
+                   count(*) FILTER (WHERE fc = 2) AS valid,
+                   count(*) FILTER (WHERE fc >= 1) AS conforming
+            FROM _m_values GROUP BY sid, aid)
         SELECT a.entity_type, a.source, a.system, a.attribute, a.records,
                coalesce(v.filled, 0) AS filled,
                CASE WHEN a.records > 0 THEN coalesce(v.filled, 0) / a.records END AS fill_rate,
@@ -35,5 +33,5 @@ def measure_quality(engine: Engine) -> None:
                CASE WHEN v.flagged > 0 THEN v.valid / v.flagged END AS validity_rate,
                coalesce(v.conforming, 0) AS conforming,
                CASE WHEN v.flagged > 0 THEN v.conforming / v.flagged END AS format_rate
-        FROM _m_source_attributes a LEFT JOIN v USING (source, attribute)
+        FROM _m_source_attributes a LEFT JOIN v USING (sid, aid)
         ORDER BY a.entity_type, a.source, a.attribute""")

@@ -24,6 +24,26 @@ from __future__ import annotations
 from linkage.engine import Engine
 
 LEVELS = ("source", "system")
+# per level: the bit string column of _m_entity_sets, and the bit → name of each member
+_BITS = {"source": "source_bits", "system": "system_bits"}
+_MEMBERS = {"source": "SELECT sid AS bit, source AS name FROM _m_sources",
+            "system": "SELECT DISTINCT yid AS bit, system AS name FROM _m_sources"}
+
+
+def _entity_sets(engine: Engine) -> None:
+    """`_m_entity_sets`: entities counted per entity_type, set of sources, set of systems (bit
+    strings over sid / yid) and number of records — the few rows every redundancy figure needs."""
+    top = int(engine.scalar("SELECT count(*) FROM _m_sources"))
+    engine.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _m_entity_sets AS
+        SELECT entity_type, source_bits, system_bits, records,
+               CAST(bit_count(source_bits) AS BIGINT) AS sources,
+               CAST(bit_count(system_bits) AS BIGINT) AS systems, count(*) AS entities
+        FROM (SELECT entity_type, entity_key, count(*) AS records,
+                     bitstring_agg(CAST(sid AS INTEGER), 0, {top}) AS source_bits,
+                     bitstring_agg(CAST(yid AS INTEGER), 0, {top}) AS system_bits
+              FROM _m_records GROUP BY entity_type, entity_key)
+        GROUP BY entity_type, source_bits, system_bits, records""")
 
 
 def _per_level(engine: Engine, level: str) -> None:
@@ -32,14 +52,18 @@ def _per_level(engine: Engine, level: str) -> None:
     join = "LEFT JOIN sources s ON s.source = p.source" if level == "source" else ""
     engine.execute(f"""
         CREATE OR REPLACE TABLE metric_{level} AS
-        WITH held AS (SELECT entity_type, entity_key, count(DISTINCT {level}) AS holders
-                      FROM _m_records GROUP BY entity_type, entity_key),
+        WITH held AS (
+            SELECT e.entity_type, k.name AS {level}, CAST(sum(e.entities) AS BIGINT) AS entities,
+                   CAST(sum(e.entities) FILTER (WHERE e.{level}s > 1) AS BIGINT)
+                       AS shared_entities
+            FROM _m_entity_sets e JOIN ({_MEMBERS[level]}) k ON get_bit(e.{_BITS[level]}, k.bit) = 1
+            GROUP BY e.entity_type, k.name),
         per AS (
-            SELECT m.entity_type, m.{level}, count(*) AS records,
-                   count(DISTINCT m.entity_key) AS entities,
-                   count(DISTINCT m.entity_key) FILTER (WHERE h.holders > 1) AS shared_entities
-            FROM _m_records m JOIN held h USING (entity_type, entity_key)
-            GROUP BY m.entity_type, m.{level})
+            SELECT entity_type, {level}, n.records, h.entities,
+                   coalesce(h.shared_entities, 0) AS shared_entities
+            FROM (SELECT entity_type, {level}, count(*) AS records FROM _m_records
+                  GROUP BY entity_type, {level}) n
+            JOIN held h USING (entity_type, {level}))
         SELECT p.entity_type, p.{level}, {described} p.records, p.entities,
                p.records - p.entities AS within_duplicates, p.shared_entities,
                p.shared_entities / p.entities AS shared_share
@@ -50,12 +74,13 @@ def _per_level(engine: Engine, level: str) -> None:
 def _pairs(engine: Engine, level: str) -> None:
     engine.execute(f"""
         CREATE OR REPLACE TABLE metric_{level}_pair AS
-        WITH held AS (SELECT DISTINCT entity_type, entity_key, {level} AS k FROM _m_records),
-        shared AS (
-            SELECT a.entity_type, a.k AS l, b.k AS r, count(*) AS shared_entities
-            FROM held a JOIN held b
-              ON a.entity_type = b.entity_type AND a.entity_key = b.entity_key AND a.k < b.k
-            GROUP BY a.entity_type, a.k, b.k)
+        WITH shared AS (
+            SELECT e.entity_type, l.name AS l, r.name AS r,
+                   CAST(sum(e.entities) AS BIGINT) AS shared_entities
+            FROM _m_entity_sets e
+            JOIN ({_MEMBERS[level]}) l ON get_bit(e.{_BITS[level]}, l.bit) = 1
+            JOIN ({_MEMBERS[level]}) r ON l.name < r.name AND get_bit(e.{_BITS[level]}, r.bit) = 1
+            GROUP BY e.entity_type, l.name, r.name)
         SELECT a.entity_type, a.{level} AS {level}_l, b.{level} AS {level}_r,
                a.entities AS entities_l, b.entities AS entities_r,
                coalesce(s.shared_entities, 0) AS shared_entities,
@@ -69,13 +94,16 @@ def _pairs(engine: Engine, level: str) -> None:
 
 def _combinations(engine: Engine) -> None:
     selects = [f"""
-        SELECT '{level}' AS level, entity_type, members, degree, count(*) AS entities,
-               CAST(sum(records) AS BIGINT) AS records
-        FROM (SELECT entity_type, entity_key,
-                     string_agg(DISTINCT {level}, '+' ORDER BY {level}) AS members,
-                     count(DISTINCT {level}) AS degree, count(*) AS records
-              FROM _m_records GROUP BY entity_type, entity_key)
-        GROUP BY entity_type, members, degree""" for level in LEVELS]
+        SELECT '{level}' AS level, entity_type, members, degree, entities, records
+        FROM (SELECT e.entity_type, string_agg(k.name, '+' ORDER BY k.name) AS members,
+                     any_value(e.degree) AS degree, any_value(e.entities) AS entities,
+                     any_value(e.records) AS records
+              FROM (SELECT entity_type, {_BITS[level]} AS bits, any_value({level}s) AS degree,
+                           CAST(sum(entities) AS BIGINT) AS entities,
+                           CAST(sum(entities * records) AS BIGINT) AS records
+                    FROM _m_entity_sets GROUP BY entity_type, {_BITS[level]}) e
+              JOIN ({_MEMBERS[level]}) k ON get_bit(e.bits, k.bit) = 1
+              GROUP BY e.entity_type, e.bits)""" for level in LEVELS]
     engine.execute(f"""
         CREATE OR REPLACE TABLE metric_combination AS
         SELECT * FROM ({' UNION ALL '.join(selects)})
@@ -85,12 +113,9 @@ def _combinations(engine: Engine) -> None:
 def _distribution(engine: Engine) -> None:
     engine.execute("""
         CREATE OR REPLACE TABLE metric_entity_distribution AS
-        WITH per AS (
-            SELECT entity_type, entity_key, count(DISTINCT system) AS systems,
-                   count(DISTINCT source) AS sources, count(*) AS records
-            FROM _m_records GROUP BY entity_type, entity_key)
-        SELECT entity_type, measure, n, count(*) AS entities
-        FROM (UNPIVOT per ON systems, sources, records INTO NAME measure VALUE n)
+        SELECT entity_type, measure, n, CAST(sum(entities) AS BIGINT) AS entities
+        FROM (UNPIVOT (SELECT entity_type, systems, sources, records, entities FROM _m_entity_sets)
+              ON systems, sources, records INTO NAME measure VALUE n)
         GROUP BY entity_type, measure, n
         ORDER BY entity_type, measure, n""")
 
@@ -99,24 +124,28 @@ def _overview(engine: Engine) -> None:
     engine.execute("""
         CREATE OR REPLACE TABLE metric_overview AS
         WITH per AS (
-            SELECT entity_type, entity_key, count(*) AS records, count(DISTINCT source) AS sources,
-                   count(DISTINCT system) AS systems
-            FROM _m_records GROUP BY entity_type, entity_key),
+            SELECT entity_type, CAST(sum(entities * records) AS BIGINT) AS records,
+                   CAST(sum(entities) AS BIGINT) AS entities,
+                   CAST(coalesce(sum(entities) FILTER (WHERE sources > 1), 0) AS BIGINT)
+                       AS multi_source_entities,
+                   CAST(coalesce(sum(entities) FILTER (WHERE systems > 1), 0) AS BIGINT)
+                       AS multi_system_entities
+            FROM _m_entity_sets GROUP BY entity_type),
         within AS (SELECT entity_type, sum(within_duplicates) AS within_source_duplicates
                    FROM metric_source GROUP BY entity_type)
-        SELECT p.entity_type, CAST(sum(p.records) AS BIGINT) AS records, count(*) AS entities,
-               CAST(sum(p.records) - count(*) AS BIGINT) AS redundant_records,
-               CAST(any_value(w.within_source_duplicates) AS BIGINT) AS within_source_duplicates,
-               CAST(sum(p.records) - count(*) - any_value(w.within_source_duplicates) AS BIGINT)
+        SELECT p.entity_type, p.records, p.entities,
+               CAST(p.records - p.entities AS BIGINT) AS redundant_records,
+               CAST(w.within_source_duplicates AS BIGINT) AS within_source_duplicates,
+               CAST(p.records - p.entities - w.within_source_duplicates AS BIGINT)
                    AS cross_source_redundant,
-               count(*) FILTER (WHERE p.sources > 1) AS multi_source_entities,
-               count(*) FILTER (WHERE p.systems > 1) AS multi_system_entities
+               p.multi_source_entities, p.multi_system_entities
         FROM per p JOIN within w USING (entity_type)
-        GROUP BY p.entity_type ORDER BY p.entity_type""")
+        ORDER BY p.entity_type""")
 
 
 def measure_redundancy(engine: Engine) -> None:
     """Write the redundancy tables listed in the module docstring."""
+    _entity_sets(engine)
     for level in LEVELS:
         _per_level(engine, level)
         _pairs(engine, level)

@@ -46,31 +46,41 @@ def measure_reentry(engine: Engine, burden: BurdenSettings,
                     measured: list[tuple[str, str]]) -> None:
     """Write metric_field_reentry and metric_community (see the module docstring)."""
     _load_settings(engine, burden, measured)
-    engine.execute(f"""
+    engine.execute("""
         CREATE OR REPLACE TEMP TABLE _m_reentry AS
-        WITH v AS (SELECT * FROM _m_values WHERE attribute NOT IN ({sql_list(PER_RECORD)})),
-        keyed AS (SELECT entity_key, attribute, count(*) AS n FROM v GROUP BY entity_key, attribute)
-        SELECT v.record_id, v.entity_type, v.entity_key, v.source, v.system, v.attribute,
+        WITH rates AS (
+            SELECT a.aid, k.sid, s.seconds_per_field, u.updates_per_year
+            FROM _m_attrs a JOIN _m_seconds s USING (entity_type, attribute)
+            CROSS JOIN _m_sources k JOIN _m_updates u USING (source))
+        SELECT v.record_id, v.entity_key, v.sid, v.aid,
                (k.n - 1) / k.n AS reentries,
-               (k.n - 1) / k.n * s.seconds_per_field AS seconds,
-               (k.n - 1) / k.n * s.seconds_per_field * u.updates_per_year / 3600 AS hours_per_year
-        FROM v JOIN keyed k USING (entity_key, attribute)
-        JOIN _m_seconds s USING (entity_type, attribute)
-        JOIN _m_updates u USING (source)""")
+               (k.n - 1) / k.n * r.seconds_per_field AS seconds,
+               (k.n - 1) / k.n * r.seconds_per_field * r.updates_per_year / 3600 AS hours_per_year
+        FROM _m_values v JOIN _m_groups k USING (entity_key, aid)
+        JOIN rates r USING (aid, sid)""")
     engine.execute(f"""
         CREATE OR REPLACE TABLE metric_field_reentry AS
+        WITH holders AS (
+            SELECT g.aid, s.sid, CAST(sum(g.n) AS BIGINT) AS entities
+            FROM (SELECT aid, keyed_sids, count(*) AS n FROM _m_groups
+                  GROUP BY aid, keyed_sids) g
+            JOIN _m_sources s ON get_bit(g.keyed_sids, s.sid) = 1
+            GROUP BY g.aid, s.sid),
+        r AS (
+            SELECT sid, aid, h.entities, count(*) AS values_keyed,
+                   sum(reentries) AS reentries, sum(seconds) AS seconds,
+                   sum(hours_per_year) AS hours_per_year
+            FROM _m_reentry JOIN holders h USING (sid, aid) GROUP BY sid, aid, h.entities)
         SELECT a.entity_type, a.attribute, a.system, a.source,
-               count(DISTINCT r.entity_key) AS entities, count(r.record_id) AS values_keyed,
-               coalesce(sum(r.reentries), 0) AS reentries, s.seconds_per_field,
-               coalesce(sum(r.seconds), 0) AS seconds, u.updates_per_year,
-               coalesce(sum(r.hours_per_year), 0) AS hours_per_year
+               coalesce(r.entities, 0) AS entities, coalesce(r.values_keyed, 0) AS values_keyed,
+               coalesce(r.reentries, 0) AS reentries, s.seconds_per_field,
+               coalesce(r.seconds, 0) AS seconds, u.updates_per_year,
+               coalesce(r.hours_per_year, 0) AS hours_per_year
         FROM _m_source_attributes a
         JOIN _m_seconds s USING (entity_type, attribute)
         JOIN _m_updates u USING (source)
-        LEFT JOIN _m_reentry r USING (entity_type, source, attribute)
+        LEFT JOIN r USING (sid, aid)
         WHERE a.attribute NOT IN ({sql_list(PER_RECORD)})
-        GROUP BY a.entity_type, a.attribute, a.system, a.source, s.seconds_per_field,
-                 u.updates_per_year
         ORDER BY a.entity_type, a.attribute, a.source""")
     _communities(engine)
 
@@ -81,15 +91,11 @@ def _communities(engine: Engine) -> None:
                         "FROM _m_records").row(0, named=True)
     levels = [(level, f"area_{level}") for level in ("community", "grid") if counts[level]]
     selects = [f"""
-        SELECT m.entity_type, '{level}' AS level, m.{column} AS area,
-               count(*) AS records, count(DISTINCT m.entity_key) AS entities,
-               coalesce(sum(r.reentries), 0) AS reentries, coalesce(sum(r.seconds), 0) AS seconds,
-               coalesce(sum(r.hours_per_year), 0) AS hours_per_year
-        FROM _m_records m
-        LEFT JOIN (SELECT record_id, sum(reentries) AS reentries, sum(seconds) AS seconds,
-                          sum(hours_per_year) AS hours_per_year
-                   FROM _m_reentry GROUP BY record_id) r USING (record_id)
-        GROUP BY m.entity_type, m.{column}""" for level, column in levels]
+        SELECT entity_type, '{level}' AS level, {column} AS area,
+               count(*) AS records, count(DISTINCT entity_key) AS entities,
+               coalesce(sum(reentries), 0) AS reentries, coalesce(sum(seconds), 0) AS seconds,
+               coalesce(sum(hours_per_year), 0) AS hours_per_year
+        FROM per_record GROUP BY entity_type, {column}""" for level, column in levels]
     if not selects:
         selects = ["SELECT NULL::VARCHAR AS entity_type, NULL::VARCHAR AS level, "
                    "NULL::VARCHAR AS area, 0::BIGINT AS records, 0::BIGINT AS entities, "
@@ -97,5 +103,12 @@ def _communities(engine: Engine) -> None:
                    "WHERE false"]
     engine.execute(f"""
         CREATE OR REPLACE TABLE metric_community AS
+        WITH per_record AS MATERIALIZED (
+            SELECT m.entity_type, m.entity_key, m.area_community, m.area_grid,
+                   r.reentries, r.seconds, r.hours_per_year
+            FROM _m_records m
+            LEFT JOIN (SELECT record_id, sum(reentries) AS reentries, sum(seconds) AS seconds,
+                              sum(hours_per_year) AS hours_per_year
+                       FROM _m_reentry GROUP BY record_id) r USING (record_id))
         SELECT * FROM ({' UNION ALL '.join(selects)})
         ORDER BY entity_type, level, reentries DESC, area NULLS LAST""")
