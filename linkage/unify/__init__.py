@@ -109,7 +109,8 @@ def run_unify(engine: Engine, metrics: dict, out_dir: Path, title: str = "linkag
         present = engine.sql("SELECT DISTINCT entity_type FROM clusters ORDER BY 1")["entity_type"].to_list()
         for entity in present:
             golden["entity_types"][entity] = golden_records(engine, schema, entity, authority)
-            engine.export_parquet(f"golden_{entity}", out_dir / f"golden_{entity}.parquet", order_by="entity_id")
+            # the table is written in entity_id order (and the engine preserves insertion order)
+            engine.export_parquet(f"golden_{entity}", out_dir / f"golden_{entity}.parquet")
             files.append(f"golden_{entity}.parquet")
             tables.append(f"golden_{entity}")
         once = collect_once(engine, schema, authority)

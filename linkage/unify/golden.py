@@ -11,6 +11,13 @@ column's standard (`ColumnType.conforms`) never survive; the entity keeps a null
 `<address>_division_code` columns take the GB/T 2260 code of the candidate records' parsed
 address (linkage.unify.divisions), ranked the same way.
 
+How (one scan, no long table): `_unify_base` holds one row per record with, per unified column,
+its candidate value, conformity and an integer key packing (rank, validity, source); then per
+column one GROUP BY (entity, value) counts carriers and keeps the best key and latest
+registration, one GROUP BY entity takes the minimum of (key, count, recency, value), and the
+winners are joined onto the entity list.  Entities and recency are numbered so those groups and
+joins run on integers.
+
 `golden_records(engine, schema, entity, authority)` writes table `golden_<entity>`: `entity_id`, `records`,
 `systems` and `sources` (lists), then per unified column its value and `<column>_source`
 (null columns when `records` lacks the attribute).
@@ -30,6 +37,8 @@ from linkage.unify.proposal import safe_name
 from linkage.unify.standards import row_type, value_column
 
 LAST = 2_147_483_647
+KEY_BITS = 16  # survivorship keys keep the source position in their low 16 bits
+COUNT_BITS = 30  # and, when ranking values, the record count below the rank and validity
 
 
 def golden_column(row: dict) -> str:
@@ -43,11 +52,17 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _candidate_select(row: dict, target: int, columns: set[str], system_sources: list[str],
-                      coded: list[str]) -> str | None:
-    """SELECT of one unified column's candidate values (`target`: the column's number), or None
-    when records lack the column.  `coded`: address attributes with `_unify_division_codes`."""
-    entity, ctype, join = row["entity_type"], row_type(row), ""
+def _json_path(header: str) -> str:
+    return '$."' + header.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _candidate(row: dict, columns: set[str], system_sources: list[str], coded: list[str],
+               extras: list[str]) -> tuple[str, str, str] | None:
+    """(value, valid, conform) SQL over one `records` row `r` for one unified column, or None
+    when records lack the column.  Division codes read `d_<address>.code`, extra columns
+    `r.x[i]` (the record's extras at the `extras` paths); extension columns only take values
+    from `system_sources`."""
+    entity, ctype = row["entity_type"], row_type(row)
     if row["attribute"]:
         attr = ATTRIBUTES[entity][row["attribute"]]
         flag = f"{attr.name}_flag" if f"{attr.name}_flag" in columns else None
@@ -56,41 +71,77 @@ def _candidate_select(row: dict, target: int, columns: set[str], system_sources:
         if row["derived"] == "division_code":
             if attr.name not in coded:
                 return None
-            join = (f"JOIN {DIVISIONS} d ON d.record_id = r.record_id "
-                    f"AND d.attribute = {_sql_text(attr.name)}")
-            value_sql, conform = "d.code", ctype.conforms("r.value", None)
+            value = f"d_{attr.name}.code"
+            conform = ctype.conforms(value, None)
         else:
             if value_column(attr) not in columns:
                 return None
-            value_sql = f"CAST(r.{value_column(attr)} AS VARCHAR)"
+            value = f"CAST(r.{value_column(attr)} AS VARCHAR)"
             conform = ctype.conforms(f"r.{value_column(attr)}", f"r.{flag}" if flag else None)
     else:
         if "extras" not in columns:
             return None
-        path = '$."' + row["header"].replace("\\", "\\\\").replace('"', '\\"') + '"'
-        value_sql = f"nullif(trim(json_extract_string(r.extras, {_sql_text(path)})), '')"
-        valid, conform = "true", ctype.conforms("r.value", None)
-    seen = "r.registration_date" if "registration_date" in columns else "NULL::VARCHAR"
-    where = [f"r.entity_type = {_sql_text(entity)}"]
+        value = f"nullif(trim(r.x[{extras.index(row['header']) + 1}]), '')"
+        valid, conform = "true", ctype.conforms(value, None)
     if row["placement"] == "extension":
-        where.append(f"r.source IN ({', '.join(_sql_text(s) for s in system_sources)})")
-    attribute = _sql_text(row["attribute"]) if row["attribute"] else "NULL::VARCHAR"
+        value = f"CASE WHEN r.source IN ({', '.join(_sql_text(s) for s in system_sources)}) THEN {value} END"
+    return value, valid, conform
+
+
+def _source_key(attribute: str | None, ranks: dict, sources: list[str]) -> str:
+    """SQL (over `r.source`) of the source part of a candidate's survivorship key:
+    (authority rank × 2) << 16 | 1-based position of the source in `sources` (sorted), so that
+    adding `(NOT valid) << 16` and taking the minimum orders by rank, validity, source."""
+    whens = " ".join(f"WHEN {_sql_text(s)} THEN {(ranks.get((attribute, s), LAST) * 2 << KEY_BITS) | i}"
+                     for i, s in enumerate(sources, 1))
+    return f"CASE r.source {whens} ELSE {LAST * 2 << KEY_BITS} END"
+
+
+def _base_sql(entity: str, candidates: dict[int, tuple], keys: dict[int, str], columns: set[str],
+              coded: list[str], extras: list[str]) -> str:
+    """One pass over `records` ⨝ `clusters`, one row per record: entity (number), recency (1 for the
+    latest registration_date, nulls last) and, per unified column k, its candidate value v<k>,
+    survivorship key k<k> and conformity c<k>."""
+    where = f"entity_type = {_sql_text(entity)}"
+    seen = "registration_date" if "registration_date" in columns else "NULL::VARCHAR"
+    paths = f"json_extract_string(r.extras, [{', '.join(_sql_text(_json_path(h)) for h in extras)}])" \
+        if extras else "NULL::VARCHAR[]"
+    joins = "".join(f"""
+            LEFT JOIN (SELECT record_id, code FROM {DIVISIONS} WHERE attribute = {_sql_text(a)}) d_{a}
+                   ON d_{a}.record_id = r.record_id""" for a in coded)
+    targets = "".join(f""",
+               {v} AS v{k}, {keys[k]} + (CASE WHEN {ok} THEN 0 ELSE {1 << KEY_BITS} END) AS k{k}, {c} AS c{k}"""
+                      for k, (v, ok, c) in candidates.items())
     return f"""
-        SELECT c.entity_id, {target}::SMALLINT AS target, {attribute} AS attribute,
-               value, r.source, r.record_id, {valid} AS valid, {conform} AS conform, {seen} AS seen
-        FROM (SELECT r.*, {value_sql} AS value FROM records r {join} WHERE {' AND '.join(where)}) r
-        JOIN clusters c USING (record_id)
-        WHERE value IS NOT NULL"""
+        WITH recency AS (
+            SELECT seen, row_number() OVER (ORDER BY seen DESC NULLS LAST) AS recency
+            FROM (SELECT DISTINCT {seen} AS seen FROM records WHERE {where}))
+        SELECT e.entity, recency.recency{targets}
+        FROM (SELECT *, {seen} AS seen, {paths} AS x FROM records r WHERE r.{where}) r
+        JOIN clusters cl ON cl.record_id = r.record_id
+        JOIN _unify_entities e ON e.entity_id = cl.entity_id
+        JOIN recency ON recency.seen IS NOT DISTINCT FROM r.seen{joins}"""
 
 
-def _pivot(row: dict, target: int, filled: bool) -> str:
+def _winner_sql(k: int) -> str:
+    """Survivorship of unified column k over `_unify_base`: per entity the value with the best
+    (authority rank, validity) among its carriers, then most records, latest registration,
+    smallest value; `w.key` keeps that value's best source key."""
+    return f"""
+        SELECT entity, min({{'order': ((key >> {KEY_BITS}) << {COUNT_BITS}) + ({(1 << COUNT_BITS) - 1} - n),
+                                'recency': recency, 'value': value, 'key': key}}) AS w
+        FROM (SELECT entity, v{k} AS value, count(*) AS n, min(recency) AS recency, min(k{k}) AS key
+              FROM _unify_base WHERE v{k} IS NOT NULL AND c{k} GROUP BY entity, v{k})
+        GROUP BY entity"""
+
+
+def _pivot(row: dict, target: int, filled: bool, sources: str) -> str:
     """The golden value and source columns of one unified column (typed nulls when unfilled)."""
     name, cast = golden_column(row), row_type(row).cast or "VARCHAR"
     if not filled:
         return f"NULL::{cast} AS {name}, NULL::VARCHAR AS {name}_source"
-    where = f"WHERE target = {target}"
-    return (f"CAST(max(value) FILTER ({where}) AS {cast}) AS {name}, "
-            f"max(source) FILTER ({where}) AS {name}_source")
+    w = f"t{target}.w"
+    return f"CAST({w}.value AS {cast}) AS {name}, ({sources})[{w}.key & {(1 << KEY_BITS) - 1}] AS {name}_source"
 
 
 def golden_records(engine: Engine, schema: pl.DataFrame, entity: str, authority: str) -> dict:
@@ -101,49 +152,49 @@ def golden_records(engine: Engine, schema: pl.DataFrame, entity: str, authority:
     sources = engine.sql(f"SELECT system, source FROM sources WHERE entity_type = {_sql_text(entity)}")
     by_system = {s: sources.filter(pl.col("system") == s)["source"].to_list()
                  for s in sources["system"].unique()}
+    ordered = sorted(sources["source"].to_list())
+    ranks = {(r["attribute"], r["source"]): r["rank"] for r in engine.sql(
+        f"SELECT attribute, source, min(rank) AS rank FROM {authority} "
+        f"WHERE entity_type = {_sql_text(entity)} GROUP BY ALL").iter_rows(named=True)}
     coded = division_codes(engine, entity)
-    selects = [(row, _candidate_select(row, k, columns, by_system.get(row["system"], []), coded))
-               for k, row in enumerate(rows)]
-    candidates = "_unify_candidates"
-    body = " UNION ALL ".join(s for _, s in selects if s) or (
-        "SELECT NULL::VARCHAR entity_id, NULL::SMALLINT target, NULL::VARCHAR attribute, "
-        "NULL::VARCHAR value, NULL::VARCHAR source, NULL::BIGINT record_id, true valid, "
-        "true conform, NULL::VARCHAR seen WHERE false")
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {candidates} AS {body}")
+    extras = list(dict.fromkeys(r["header"] for r in rows if not r["attribute"]))
+    candidates = {k: c for k, row in enumerate(rows)
+                  if (c := _candidate(row, columns, by_system.get(row["system"], []), coded, extras))}
+    keys = {k: _source_key(rows[k]["attribute"], ranks, ordered) for k in candidates}
+    # entities numbered in entity_id order: the survivorship groups and joins on integers
     engine.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _unify_chosen AS
-        WITH ok AS (SELECT * FROM {candidates} WHERE conform),
-        freq AS (SELECT entity_id, target, value, count(*) AS n, max(seen) AS last_seen
-                 FROM ok GROUP BY entity_id, target, value),
-        ranked AS (
-            SELECT ok.entity_id, ok.target, ok.value, ok.source, a.rank AS authority_rank,
-                   row_number() OVER (
-                       PARTITION BY ok.entity_id, ok.target
-                       ORDER BY coalesce(a.rank, {LAST}), ok.valid DESC, freq.n DESC,
-                                freq.last_seen DESC NULLS LAST, ok.value, ok.source, ok.record_id) AS rn
-            FROM ok JOIN freq USING (entity_id, target, value)
-            LEFT JOIN {authority} a
-                   ON a.entity_type = {_sql_text(entity)} AND a.attribute = ok.attribute AND a.source = ok.source)
-        SELECT entity_id, target, value, source, authority_rank FROM ranked WHERE rn = 1""")
-    pivot = ",\n".join(_pivot(row, k, select is not None) for k, (row, select) in enumerate(selects))
-    table = f"golden_{entity}"
-    engine.execute(f"""
-        CREATE OR REPLACE TABLE {table} AS
-        WITH entities AS (
+        CREATE OR REPLACE TEMP TABLE _unify_entities AS
+        SELECT row_number() OVER (ORDER BY entity_id) AS entity, * FROM (
             SELECT c.entity_id, count(*) AS records, list(DISTINCT s.system ORDER BY s.system) AS systems,
                    list(DISTINCT c.source ORDER BY c.source) AS sources
             FROM clusters c JOIN sources s USING (source)
-            WHERE c.entity_type = {_sql_text(entity)} GROUP BY c.entity_id),
-        chosen AS (SELECT entity_id{',' if pivot else ''} {pivot} FROM _unify_chosen GROUP BY entity_id)
-        SELECT * FROM entities LEFT JOIN chosen USING (entity_id) ORDER BY entity_id""")
+            WHERE c.entity_type = {_sql_text(entity)} GROUP BY c.entity_id)""")
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE _unify_base AS {_base_sql(entity, candidates, keys, columns, coded, extras)}")
+    drop_division_codes(engine)
+    source_list = f"[{', '.join(_sql_text(s) for s in ordered)}]::VARCHAR[]"
+    pivot = "".join(f",\n{_pivot(row, k, k in candidates, source_list)}" for k, row in enumerate(rows))
+    joins = "".join(f"\n        LEFT JOIN ({_winner_sql(k)}) t{k} ON t{k}.entity = e.entity" for k in candidates)
+    table = f"golden_{entity}"
+    engine.execute(f"""
+        CREATE OR REPLACE TABLE {table} AS
+        SELECT e.entity_id, e.records, e.systems, e.sources{pivot}
+        FROM _unify_entities e{joins}
+        ORDER BY e.entity""")
+    # a chosen value's authority rank is that of its source for the column's attribute
+    chosen, from_authority = [], []
+    for k in candidates:
+        column = f"{golden_column(rows[k])}_source"
+        chosen.append(f"count({column})")
+        first = [s for s in ordered if ranks.get((rows[k]["attribute"], s)) == 1]
+        if first:
+            from_authority.append(f"count_if({column} IN ({', '.join(_sql_text(s) for s in first)}))")
+    not_conforming = " + ".join(f"count_if(v{k} IS NOT NULL AND NOT c{k})" for k in candidates) or "0"
     figures = engine.sql(f"""
         SELECT (SELECT count(*) FROM {table}) AS entities,
-               (SELECT count(*) FROM _unify_chosen) AS values_chosen,
-               (SELECT count(*) FROM _unify_chosen WHERE authority_rank = 1) AS values_from_authority,
-               (SELECT count(*) FROM {candidates} WHERE NOT conform) AS candidates_not_conforming""").to_dicts()[0]
-    for name in (candidates, "_unify_chosen"):
+               (SELECT ({' + '.join(chosen) or '0'})::BIGINT FROM {table}) AS values_chosen,
+               (SELECT ({' + '.join(from_authority) or '0'})::BIGINT FROM {table}) AS values_from_authority,
+               (SELECT ({not_conforming})::BIGINT FROM _unify_base) AS candidates_not_conforming""").to_dicts()[0]
+    for name in ("_unify_entities", "_unify_base"):
         engine.execute(f"DROP TABLE IF EXISTS {name}")
-    drop_division_codes(engine)
-    figures["columns"] = sum(1 for _, select in selects if select)
+    figures["columns"] = len(candidates)
     return figures
-
