@@ -36,8 +36,8 @@ def _text(values: np.ndarray, width: int) -> pl.Series:
 def id_numbers(area: np.ndarray, birth_ymd: np.ndarray, sequence: np.ndarray) -> pl.Series:
     """18-character ID numbers from area codes, birth dates (YYYYMMDD ints) and sequences (0–999)."""
     body = np.hstack([digits(area, 6), digits(birth_ymd, 8), digits(sequence, 3)])
-    check = ID_CHECK[(body @ ID_WEIGHTS) % 11]
-    return _text(area, 6) + _text(birth_ymd, 8) + _text(sequence, 3) + pl.Series(check, dtype=pl.Utf8)
+    check = (body @ ID_WEIGHTS) % 11
+    return _text(area, 6) + _text(birth_ymd, 8) + _text(sequence, 3) + pl.Series(ID_CHECK).gather(check)
 
 
 def legacy_id(id18: pl.Series) -> pl.Series:

@@ -8,7 +8,8 @@ People are generated in fixed-size chunks, each source of each chunk with its ow
 generator, so the output depends only on the arguments and memory stays bounded by the chunk
 size.  Each chunk's world is made (ID numbers stay unique across chunks), then source by source
 the system's records are drawn, rendered with their entry errors, encoded and appended to its
-file, and their truth to truth.parquet; the truth summary is counted at the end, in SQL.
+file, and their truth to truth.parquet, where it is counted for the summary.  Encoding and
+writing run on a background thread while the next source is drawn.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from linkage.synth import address, codes
 from linkage.synth.noise import NOISE_LEVELS, NoiseRates
 from linkage.synth.render import build_records, choose
 from linkage.synth.systems import SourceSpec, select_sources
-from linkage.synth.truth import TruthWriter, summarize
+from linkage.synth.truth import TruthWriter
 from linkage.synth.world import REFERENCE_DATE, make_chunk
-from linkage.synth.writers import ExportFormat, Sink
+from linkage.synth.writers import Background, ExportFormat, Sink
 
 CHUNK_PEOPLE = 50_000
 EXCEL_MAX_ROWS = 200_000      # a bigger Excel system is exported as CSV instead
@@ -60,11 +61,15 @@ class _Source:
         self.format = export_format(spec)
         self.sink: Sink = self.format.open(out / spec.file)
 
-    def write(self, data: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
-        """Append a chunk's rows (numbered on from the file's last row); its truth rows, completed."""
+    def _append(self, data: pl.DataFrame, first_row: int) -> None:
+        self.sink.write(self.format.encode(data, first_row))
+
+    def write(self, data: pl.DataFrame, truth: pl.DataFrame, background: Background) -> pl.DataFrame:
+        """Append a chunk's rows (numbered on from the file's last row) in the background; its
+        truth rows, completed."""
         source_row = pl.Series("source_row", np.arange(self.rows + 1, self.rows + data.height + 1), dtype=pl.Int64)
         data = data.with_columns(source_row.alias(c.header) for c in self.spec.columns if c.field == "row_number")
-        self.sink.write(self.format.encode(data, self.rows + 1))
+        background.submit(self._append, data, self.rows + 1)
         self.rows += data.height
         return truth.select(pl.lit(self.spec.key).alias("source"), source_row,
                             pl.lit(self.spec.entity).alias("entity_type"), "entity_id", "errors")
@@ -97,6 +102,7 @@ def generate(out: str | Path, people: int, seed: int = 0, noise: str = "default"
     id_width = max(7, len(str(people)))
     sources: dict[str, _Source] = {}
     truth_writer = TruthWriter(out / "truth.parquet")
+    background = Background()
     population = {"people": 0, "enterprises": 0, "households": 0, "migrants": 0}
     try:
         first_pid = first_eid = chunk_index = 0
@@ -113,8 +119,8 @@ def generate(out: str | Path, people: int, seed: int = 0, noise: str = "default"
                         else (spec, None)
                     sources[spec.key] = _Source(switched, out, note)
                 data, truth = build_records(sources[spec.key].spec, chunk, layout, base.scaled(1.0, spec.noise), rng,
-                                            selection)
-                truths.append(sources[spec.key].write(data, truth))
+                                            selection, NOISE_LEVELS[noise])
+                truths.append(sources[spec.key].write(data, truth, background))
             population["people"] += chunk.people.height
             population["enterprises"] += chunk.enterprises.height
             population["households"] += chunk.people["household"].n_unique()
@@ -122,10 +128,12 @@ def generate(out: str | Path, people: int, seed: int = 0, noise: str = "default"
             first_pid += count
             first_eid += chunk.enterprises.height
             chunk_index += 1
-            truth_writer.write(pl.concat(truths))
+            background.submit(truth_writer.write, pl.concat(truths))
             if progress:
                 progress(first_pid, people)
+        background.finish()
     finally:
+        background.close()
         for source in sources.values():
             source.sink.close()
         truth_writer.close()
@@ -134,7 +142,7 @@ def generate(out: str | Path, people: int, seed: int = 0, noise: str = "default"
                       "city": "深圳市", "reference_date": REFERENCE_DATE.isoformat(),
                       "rates": dataclasses.asdict(base)},
         "population": population,
-        **summarize(out / "truth.parquet", {k: s.describe() for k, s in sources.items()}),
+        **truth_writer.summary({k: s.describe() for k, s in sources.items()}),
     }
     (out / "truth_summary.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n",
                                             encoding="utf-8")

@@ -38,6 +38,7 @@ class NoiseRates:
     fullwidth: float = 0.005       # full-width digits in an ID or phone number
     missing: float = 0.02          # a value left blank (scaled per field by MISSING_WEIGHT)
     day_month_swap: float = 0.02   # birth day and month swapped (where both are <= 12)
+    move_in_wrong_month: float = 0.02  # a move-in date keyed 1–12 months off
     phone_wrong_digit: float = 0.005
     stale_phone: float = 0.4       # the system keeps the old number (people who changed it)
     stale_address: float = 0.4     # the system keeps the old address (people who moved)
@@ -53,9 +54,10 @@ class NoiseRates:
             for f in dataclasses.fields(self)})
 
 
-# how much more (or less) often than `missing` each field is left blank
+# how much more (or less) often than `missing` each field is left blank (a system's own rates for
+# the ID number and phone, linkage.synth.systems SourceSpec.missing, take precedence)
 MISSING_WEIGHT = {
-    "name": 0.05, "id_number": 0.2, "gender": 0.5, "birth_date": 0.5, "phone": 3.0,
+    "name": 0.05, "gender": 0.5, "birth_date": 0.5, "phone": 3.0,
     "address": 0.3, "household_address": 2.0, "ethnicity": 1.5, "uscc": 1.0, "legal_rep": 0.5,
     "legal_rep_id_number": 2.0, "spouse_id_number": 2.0, "spouse_name": 1.0, "employer": 2.0,
 }

@@ -20,7 +20,7 @@ from linkage.synth.codes import USCC_ALPHABET
 from linkage.synth.noise import MISSING_WEIGHT, NoiseRates
 from linkage.synth.reference import reference
 from linkage.synth.systems import SourceSpec
-from linkage.synth.world import REFERENCE_DATE, Chunk, only, ymd
+from linkage.synth.world import REFERENCE_DATE, Chunk, only, texts, ymd
 
 FIRST_REGISTRATION = np.datetime64("2016-01-01")
 _END = np.datetime64(REFERENCE_DATE, "D")
@@ -37,6 +37,7 @@ class Context:
     rates: NoiseRates
     rng: np.random.Generator
     copy: np.ndarray              # 0 = first registration; 1, 2 = entered again later
+    level: float = 1.0            # the noise level's factor (scales the system's own blank rates)
     errors: list[tuple[str, np.ndarray]] = field(default_factory=list)
     cache: dict = field(default_factory=dict)
 
@@ -60,8 +61,13 @@ class Context:
         self.record(name, mask)
         return values
 
-    def blank(self, name: str, values: pl.Series, weight: float | None = None) -> pl.Series:
-        rate = self.rates.missing * (MISSING_WEIGHT.get(name, 1.0) if weight is None else weight)
+    def blank(self, name: str, values: pl.Series) -> pl.Series:
+        """Values left blank: at the system's own rate for the field if it has one (scaled by the
+        noise level), else at the `missing` rate times the field's MISSING_WEIGHT."""
+        if name in self.spec.missing:
+            rate = min(1.0, self.spec.missing[name] * self.level)
+        else:
+            rate = self.rates.missing * MISSING_WEIGHT.get(name, 1.0)
         return self.apply(f"{name}_missing", noise.blank(values, self.chance(rate)))
 
     def once(self, key: str, compute: Callable[[], object]):
@@ -84,6 +90,7 @@ def dwelling(ctx: Context) -> pl.DataFrame:
     def compute():
         stale = _stale(ctx, ctx.col("moved"), ctx.rates.stale_address)
         ctx.record("address_stale", stale)
+        ctx.cache["stale_address"] = stale
         names = ("comm", "road", "number", "building", "unit", "room", "grid")
         mask = pl.Series(stale)
         return pl.DataFrame({k: ctx.rows.select(pl.when(mask).then(pl.col(f"prev_{k}")).otherwise(pl.col(k)))
@@ -197,10 +204,9 @@ def _pool_names(keys: np.ndarray) -> pl.Series:
     """Stable invented names (grid workers, owners) chosen by a key: common surnames and characters."""
     ref = reference()
     k = np.asarray(keys, dtype=np.int64)
-    surnames = ref.surnames[:120][(k * 7919) % 120]
-    first = ref.given_chars[:400][(k * 104729 // 7) % 400]
-    second = ref.given_chars[:400][(k * 1299709 // 13) % 400]
-    return pl.Series(np.strings.add(np.strings.add(surnames, first), second))
+    chars = ref.given_chars[:400]
+    return (texts(ref.surnames[:120], (k * 7919) % 120) + texts(chars, (k * 104729 // 7) % 400)
+            + texts(chars, (k * 1299709 // 13) % 400))
 
 
 def _pick(ctx: Context, choices: list[str], p: list[float] | None = None, key: np.ndarray | None = None) -> pl.Series:
@@ -211,7 +217,7 @@ def _pick(ctx: Context, choices: list[str], p: list[float] | None = None, key: n
         cdf = np.cumsum(p if p is not None else np.full(len(choices), 1 / len(choices)))
         idx = np.searchsorted(cdf, ((np.asarray(key, np.int64) * 2654435761) % 1000) / 1000, side="right")
         idx = np.minimum(idx, len(choices) - 1)
-    return pl.Series(np.asarray(choices)[idx], dtype=pl.Utf8)
+    return texts(choices, idx)
 
 
 # ---------------------------------------------------------------- person fields
@@ -306,18 +312,28 @@ def f_registration_date(ctx: Context, fmt) -> pl.Series:
 
 
 def f_move_in_date(ctx: Context, fmt) -> pl.Series:
-    return format_dates(ctx.rows["arrived"].to_numpy(), fmt or "iso")
+    """The day the person began living at the address the record holds (a fact of the residence,
+    the same in every system holding that address), or a month keyed wrongly."""
+    dwelling(ctx)
+    dates = np.where(ctx.cache["stale_address"], ctx.col("prev_moved_in"), ctx.col("moved_in"))
+    wrong = ctx.chance(ctx.rates.move_in_wrong_month)
+    ctx.record("move_in_date_wrong_month", wrong)
+    months = np.where(ctx.rng.random(ctx.n) < 0.5, -1, 1) * ctx.rng.integers(1, 13, ctx.n)
+    dates = np.where(wrong, shift_months(dates, months), dates)
+    return ctx.blank("move_in_date", format_dates(dates, fmt or "iso"))
 
 
-def f_housed_date(ctx: Context, fmt) -> pl.Series:
-    return format_dates(ctx.rows["housed"].to_numpy(), fmt or "iso")
+def shift_months(dates: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """Dates moved by whole months (days past the 28th become the 28th)."""
+    month = dates.astype("datetime64[M]")
+    day = np.minimum((dates - month.astype("datetime64[D]")).astype(np.int64), 27)
+    return (month + months.astype("timedelta64[M]")).astype("datetime64[D]") + day.astype("timedelta64[D]")
 
 
 def f_residence_reason(ctx: Context, fmt) -> pl.Series:
     age, employed = ctx.col("age"), ctx.col("employed")
-    reason = np.select([employed, (age >= 16) & (age <= 23), ctx.col("role") >= 1],
-                       ["务工", "求学", "随迁"], "投靠亲友")
-    return pl.Series(reason, dtype=pl.Utf8)
+    reason = np.select([employed, (age >= 16) & (age <= 23), ctx.col("role") >= 1], [0, 1, 2], 3)
+    return texts(["务工", "求学", "随迁", "投靠亲友"], reason)
 
 
 def f_dwelling_type(ctx: Context, fmt) -> pl.Series:
@@ -326,8 +342,8 @@ def f_dwelling_type(ctx: Context, fmt) -> pl.Series:
 
 def f_relation(ctx: Context, fmt) -> pl.Series:
     role, male = ctx.col("role"), ctx.col("male")
-    return pl.Series(np.select([role == 0, role == 1, role == 2], ["户主", "配偶", np.where(male, "子", "女")],
-                               np.where(male, "父亲", "母亲")), dtype=pl.Utf8)
+    return texts(["户主", "配偶", "子", "女", "父亲", "母亲"],
+                 np.select([role == 0, role == 1, role == 2], [0, 1, np.where(male, 2, 3)], np.where(male, 4, 5)))
 
 
 def f_education(ctx: Context, fmt) -> pl.Series:
@@ -392,21 +408,22 @@ def f_owner(ctx: Context, fmt) -> pl.Series:
 
 
 def f_id_type(ctx: Context, fmt) -> pl.Series:
-    return pl.Series(["居民身份证"] * ctx.n, dtype=pl.Utf8)
+    return texts(["居民身份证"], np.zeros(ctx.n, dtype=np.int64))
 
 
 def f_remark(ctx: Context, fmt) -> pl.Series:
     age = ctx.col("age")
     kind = ctx.rng.random(ctx.n)
-    return pl.Series(np.select([(age >= 70) & (kind < 0.3), kind < 0.02, kind < 0.03, kind < 0.04],
-                               ["独居老人", "低保户", "残疾人", "退役军人"], ""), dtype=pl.Utf8).replace("", None)
+    which = np.select([(age >= 70) & (kind < 0.3), kind < 0.02, kind < 0.03, kind < 0.04], [0, 1, 2, 3], -1)
+    return only(which >= 0, texts(["独居老人", "低保户", "残疾人", "退役军人"], np.maximum(which, 0)))
 
 
 def f_contraception(ctx: Context, fmt) -> pl.Series:
     children = ctx.col("children")
-    return pl.Series(np.where(children >= 2, np.where(ctx.rng.random(ctx.n) < 0.6, "结扎", "上环"),
-                              np.where(children == 1, np.where(ctx.rng.random(ctx.n) < 0.7, "上环", "药具"),
-                                       np.where(ctx.rng.random(ctx.n) < 0.5, "药具", "无"))), dtype=pl.Utf8)
+    return texts(["结扎", "上环", "药具", "无"],
+                 np.where(children >= 2, np.where(ctx.rng.random(ctx.n) < 0.6, 0, 1),
+                          np.where(children == 1, np.where(ctx.rng.random(ctx.n) < 0.7, 1, 2),
+                                   np.where(ctx.rng.random(ctx.n) < 0.5, 2, 3))))
 
 
 def f_children(ctx: Context, fmt) -> pl.Series:
@@ -427,7 +444,7 @@ def f_wage_base(ctx: Context, fmt) -> pl.Series:
 
 
 def f_person_category(ctx: Context, fmt) -> pl.Series:
-    return pl.Series(np.where(ctx.col("migrant"), "流动人口", "户籍人口"), dtype=pl.Utf8)
+    return texts(["户籍人口", "流动人口"], ctx.col("migrant").astype(np.int64))
 
 
 # ---------------------------------------------------------------- enterprise fields
@@ -544,7 +561,7 @@ PERSON_FIELDS = {
     "household_address": f_household_address, "community": f_community, "street": f_street,
     "grid_code": f_grid_code, "grid_name": f_grid_name, "grid_worker": f_grid_worker,
     "house_code": f_house_code, "registration_date": f_registration_date,
-    "move_in_date": f_move_in_date, "housed_date": f_housed_date,
+    "move_in_date": f_move_in_date,
     "residence_reason": f_residence_reason, "dwelling_type": f_dwelling_type, "relation": f_relation,
     "education": f_education, "political": f_political, "marital": f_marital, "employer": f_employer,
     "spouse_name": f_spouse_name, "spouse_id_number": f_spouse_id_number, "row_number": f_row_number,
@@ -599,10 +616,12 @@ def choose(spec: SourceSpec, chunk: Chunk, rng: np.random.Generator) -> Selectio
 
 
 def build_records(spec: SourceSpec, chunk: Chunk, layout: address.Layout, rates: NoiseRates,
-                  rng: np.random.Generator, selection: Selection) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(export rows: one column per header; truth rows: entity_id and the list of errors applied)."""
+                  rng: np.random.Generator, selection: Selection,
+                  level: float = 1.0) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(export rows: one column per header; truth rows: entity_id and the list of errors applied).
+    `rates` are the system's error rates, `level` the noise level's factor."""
     entities = chunk.people if spec.entity == "person" else chunk.enterprises
-    ctx = Context(spec, entities[selection.rows], chunk, layout, rates, rng, selection.copy)
+    ctx = Context(spec, entities[selection.rows], chunk, layout, rates, rng, selection.copy, level)
     ctx.cache["u"] = selection.u
     ctx.cache["several"] = np.bincount(selection.rows)[selection.rows] > 1
     fields = FIELDS[spec.entity]

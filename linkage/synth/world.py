@@ -71,6 +71,11 @@ def only(mask: np.ndarray, values, otherwise=None) -> pl.Series:
     return pl.select(pl.when(pl.Series(mask, dtype=pl.Boolean)).then(values).otherwise(otherwise)).to_series()
 
 
+def texts(choices, idx: np.ndarray) -> pl.Series:
+    """choices[idx] as a text column, gathered in polars (numpy string arrays convert slowly)."""
+    return pl.Series(np.asarray(choices).tolist(), dtype=pl.Utf8).gather(np.asarray(idx, dtype=np.int64))
+
+
 def _dates(days_before: np.ndarray) -> np.ndarray:
     return _REF - days_before.astype("timedelta64[D]")
 
@@ -96,25 +101,26 @@ def _digits_text(rng, n: int, width: int) -> pl.Series:
 
 
 def mobiles(rng, n: int) -> pl.Series:
-    return pl.Series(MOBILE_PREFIXES[rng.integers(0, len(MOBILE_PREFIXES), n)]) + _digits_text(rng, n, 8)
+    return texts(MOBILE_PREFIXES, rng.integers(0, len(MOBILE_PREFIXES), n)) + _digits_text(rng, n, 8)
 
 
 def landlines(rng, n: int) -> pl.Series:
     return "0755" + pl.Series(rng.integers(2, 9, n)).cast(pl.Utf8) + _digits_text(rng, n, 7)
 
 
-def person_names(rng, surnames: np.ndarray, male: np.ndarray, single: np.ndarray) -> pl.Series:
+def person_names(rng, surnames: pl.Series, male: np.ndarray, single: np.ndarray) -> pl.Series:
     """Surname + one or two given characters drawn by their frequency for the gender."""
     ref = reference()
     n = len(male)
-    first = np.empty(n, dtype=ref.given_chars.dtype)
-    second = np.empty(n, dtype=ref.given_chars.dtype)
+    first = np.empty(n, dtype=np.int64)
+    second = np.empty(n, dtype=np.int64)
     for is_male, p in ((True, ref.given_p_male), (False, ref.given_p_female)):
         rows = np.flatnonzero(male == is_male)
-        first[rows] = ref.given_chars[rng.choice(len(p), len(rows), p=p)]
-        second[rows] = ref.given_chars[rng.choice(len(p), len(rows), p=p)]
-    second[single] = ""
-    return pl.Series(np.strings.add(np.strings.add(surnames, first), second), dtype=pl.Utf8)
+        first[rows] = rng.choice(len(p), len(rows), p=p)
+        second[rows] = rng.choice(len(p), len(rows), p=p)
+    chars = np.append(ref.given_chars, "")
+    second[single] = len(chars) - 1
+    return surnames + texts(chars, first) + texts(chars, second)
 
 
 def _households(rng, target: int) -> pl.DataFrame:
@@ -147,11 +153,11 @@ def _households(rng, target: int) -> pl.DataFrame:
                          "kind": kind[hh][keep]})
 
 
-def _surnames(rng, members: pl.DataFrame) -> np.ndarray:
+def _surnames(rng, members: pl.DataFrame) -> pl.Series:
     """Heads, spouses and parents draw a surname; children take their father's (or a random one)."""
     ref = reference()
     n = members.height
-    drawn = ref.surnames[rng.choice(len(ref.surname_p), n, p=ref.surname_p)]
+    drawn = rng.choice(len(ref.surname_p), n, p=ref.surname_p)
     hh, role, male = (members[c].to_numpy() for c in ("hh", "role", "male"))
     first_of_hh = np.r_[0, np.flatnonzero(hh[1:] != hh[:-1]) + 1]
     start = np.repeat(first_of_hh, np.diff(np.r_[first_of_hh, n]))
@@ -160,14 +166,14 @@ def _surnames(rng, members: pl.DataFrame) -> np.ndarray:
     spouse_surname = drawn[np.minimum(start + 1, n - 1)]
     father_surname = np.where(head_male, head_surname, np.where(next_is_spouse, spouse_surname, drawn))
     surname = np.where(role == 2, father_surname, drawn)
-    return np.where((role == 3) & male & head_male, head_surname, surname)
+    return texts(ref.surnames, np.where((role == 3) & male & head_male, head_surname, surname))
 
 
 def _education(rng, age: np.ndarray) -> np.ndarray:
     level = rng.choice(len(EDUCATION), len(age), p=EDUCATION_P)
     by_age = np.select([age < 7, age < 13, age < 16, age < 19, age < 23], [-1, 0, 1, 2, 4], 7)
     level = np.minimum(level, by_age)
-    return only(level >= 0, EDUCATION[np.maximum(level, 0)])
+    return only(level >= 0, texts(EDUCATION, np.maximum(level, 0)))
 
 
 def people_chunk(rng, layout: address.Layout, sequencer: codes.IdSequencer, first_pid: int,
@@ -188,7 +194,8 @@ def people_chunk(rng, layout: address.Layout, sequencer: codes.IdSequencer, firs
     moved_hh = rng.random(n_hh) < MOVED_SHARE
     previous = address.draw_addresses(layout, rng, n_hh, prefix="prev_")
     landline_hh = only(rng.random(n_hh) < 0.15, landlines(rng, n_hh))
-    housed_days = rng.integers(30, 365 * 9, n_hh)
+    housed_days = rng.integers(30, 365 * 9, n_hh)                        # moved into the current home
+    prev_housed_days = housed_days + rng.integers(180, 365 * 6, n_hh)      # and into the previous one
 
     migrant = migrant_hh[hh_local]
     # spouses of migrants come from the same county in most cases
@@ -203,10 +210,10 @@ def people_chunk(rng, layout: address.Layout, sequencer: codes.IdSequencer, firs
     surname = _surnames(rng, members)
     single = rng.random(n) < np.where(age >= 45, SINGLE_GIVEN_NAME * 1.8, SINGLE_GIVEN_NAME * 0.7)
     name = person_names(rng, surname, male, single)
-    ethnicity = ETHNICITIES[rng.choice(len(ETHNICITIES), n, p=ETHNICITY_P)]
+    ethnicity = rng.choice(len(ETHNICITIES), n, p=ETHNICITY_P)
     head_row = np.r_[0, np.flatnonzero(hh_local[1:] != hh_local[:-1]) + 1]
     first_of = np.repeat(head_row, np.diff(np.r_[head_row, n]))
-    ethnicity = np.where(role == 2, ethnicity[first_of], ethnicity)
+    ethnicity = texts(ETHNICITIES, np.where(role == 2, ethnicity[first_of], ethnicity))
 
     has_mobile = (age >= 12) & (rng.random(n) < 0.97)
     mobile = mobiles(rng, n)
@@ -216,20 +223,20 @@ def people_chunk(rng, layout: address.Layout, sequencer: codes.IdSequencer, firs
     hometown = address.hometown_addresses(rng, area_row, hh_local)
     local_home = address.render(layout, address.draw_addresses(layout, rng, n_hh),
                                 address.AddressStyle(level="full", unit=False).codes(n_hh)).gather(hh_local)
-    household_address = np.where(migrant, hometown.to_numpy(), local_home.to_numpy())
-    arrived = _dates(np.minimum(housed_days[hh_local] + rng.integers(0, 365 * 8, n), age * 365))
+    household_address = pl.select(pl.when(pl.Series(migrant)).then(hometown).otherwise(local_home)).to_series()
+    first_home_days = np.where(moved_hh, prev_housed_days, housed_days)[hh_local]
+    arrived = _dates(np.minimum(first_home_days + rng.integers(0, 365 * 8, n), age * 365))
 
     pid = first_pid + np.arange(n)
     nxt = np.minimum(np.arange(n) + 1, n - 1)
     head_with_spouse = (role == 0) & (role[nxt] == 1) & (hh_local[nxt] == hh_local) & (np.arange(n) + 1 < n)
     married = head_with_spouse | (role == 1)
     spouse = np.select([head_with_spouse, role == 1], [pid + 1, pid - 1], -1)
-    marital = np.where(married, "已婚", np.where(age >= 24, rng.choice(["未婚", "离婚", "丧偶"], n, p=[0.8, 0.15, 0.05]),
-                                                  "未婚"))
+    marital = texts(["已婚", "未婚", "离婚", "丧偶"],
+                    np.where(married, 0, np.where(age >= 24, 1 + rng.choice(3, n, p=[0.8, 0.15, 0.05]), 1)))
     employed = (age >= 18) & (age <= 60) & (rng.random(n) < 0.78)
-    political = only(age >= 14, np.where(
-        age < 28, rng.choice(["共青团员", "群众", "中共党员"], n, p=[0.45, 0.5, 0.05]),
-        rng.choice(["群众", "中共党员"], n, p=[0.9, 0.1])))
+    political = only(age >= 14, texts(["共青团员", "群众", "中共党员"], np.where(
+        age < 28, rng.choice(3, n, p=[0.45, 0.5, 0.05]), 1 + rng.choice(2, n, p=[0.9, 0.1]))))
     mother = np.where((role == 2) & np.isin(members["kind"].to_numpy(), [2, 3]),
                       np.where(male[first_of], first_of + 1, first_of), first_of)
     children = np.bincount(mother[role == 2], minlength=n)
@@ -240,7 +247,7 @@ def people_chunk(rng, layout: address.Layout, sequencer: codes.IdSequencer, firs
         "household": hh_local.astype(np.int64) + first_pid,
         "role": role, "age": age, "male": male, "migrant": migrant,
         "surname": surname, "name": name,
-        "surname_len": pl.Series(surname).str.len_chars(),
+        "surname_len": surname.str.len_chars(),
         "birth": birth, "id_number": id_number, "ethnicity": ethnicity,
         "mobile": only(has_mobile, mobile),
         "old_mobile": only(changed, old_mobile),
@@ -248,12 +255,14 @@ def people_chunk(rng, layout: address.Layout, sequencer: codes.IdSequencer, firs
         "moved": moved_hh[hh_local],
         "household_address": household_address,
         "arrived": only(migrant, arrived),
-        "housed": _dates(housed_days[hh_local]),
+        # the day each member began living at the current / previous home (born there: birth)
+        "moved_in": np.maximum(_dates(housed_days[hh_local]), birth),
+        "prev_moved_in": np.maximum(_dates(prev_housed_days[hh_local]), birth),
         "marital": only(age >= 18, marital),
         "education": _education(rng, age),
         "political": political,
         "employed": employed,
-        "occupation": only(employed, OCCUPATIONS[rng.integers(0, len(OCCUPATIONS), n)]),
+        "occupation": only(employed, texts(OCCUPATIONS, rng.integers(0, len(OCCUPATIONS), n))),
         "spouse": spouse,
         "children": np.where(male, 0, children),
     })

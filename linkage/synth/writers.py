@@ -2,16 +2,21 @@
 
 `ExportFormat.encode(frame, first_row)` turns one chunk of rows into what the file holds (bytes
 of CSV / TSV in the system's encoding, JSON Lines or sheet XML; row tuples for SQLite) and
-`ExportFormat.open(path)` gives the file's sink, which appends encoded chunks in order.  Blank values are written as the system writes them (empty,
-无, /); a CSV may carry a title line above its header, an Excel sheet a merged title row.
+`ExportFormat.open(path)` gives the file's sink, which appends encoded chunks in order.  Blank
+values are written as the system writes them (empty, 无, /); a CSV may carry a title line above its
+header, an Excel sheet a merged title row.  `Background` runs the encoding and writing on one
+thread while the next chunk is made (polars, zlib, SQLite and Parquet release the GIL).
 """
 
 from __future__ import annotations
 
+import io
 import sqlite3
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import polars as pl
 
@@ -46,8 +51,12 @@ class ExportFormat:
     def encode(self, frame: pl.DataFrame, first_row: int) -> Payload:
         """One chunk of rows as the file holds it; `first_row` is the chunk's 1-based data row."""
         if self.format in ("csv", "tsv"):
-            text = self._text(frame).write_csv(include_header=False, separator="\t" if self.format == "tsv" else ",")
-            return text.encode(self.text_encoding)
+            text, separator = self._text(frame), "\t" if self.format == "tsv" else ","
+            if self.text_encoding == "utf-8":  # polars writes UTF-8 bytes: no text round trip
+                buffer = io.BytesIO()
+                text.write_csv(buffer, include_header=False, separator=separator)
+                return buffer.getvalue()
+            return text.write_csv(include_header=False, separator=separator).encode(self.text_encoding)
         if self.format == "jsonl":
             lines = self._text(frame).select(pl.struct(pl.all()).struct.json_encode() + "\n").to_series()
             return bytes(utf8_bytes(lines))
@@ -93,7 +102,7 @@ class SqliteSink:
 
     def __init__(self, path: Path, fmt: ExportFormat):
         path.unlink(missing_ok=True)
-        self.con = sqlite3.connect(path)
+        self.con = sqlite3.connect(path, check_same_thread=False)  # written by the Background thread
         self.con.execute("PRAGMA journal_mode = OFF")
         self.con.execute("PRAGMA synchronous = OFF")
         table = fmt.table or path.stem
@@ -107,3 +116,26 @@ class SqliteSink:
     def close(self) -> None:
         self.con.commit()
         self.con.close()
+
+
+class Background:
+    """Jobs run one at a time on one thread, in the order submitted; at most `depth` wait, so the
+    frames queued for writing stay bounded.  `finish` waits for all and raises the first error."""
+
+    def __init__(self, depth: int = 12):
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="synth-writer")
+        self.pending: deque[Future] = deque()
+        self.depth = depth
+
+    def submit(self, job: Callable[..., None], *args) -> None:
+        self.pending.append(self.pool.submit(job, *args))
+        while len(self.pending) > self.depth:
+            self.pending.popleft().result()
+
+    def finish(self) -> None:
+        while self.pending:
+            self.pending.popleft().result()
+
+    def close(self) -> None:
+        """Stop: queued jobs not yet started are dropped (after an error), the running one ends."""
+        self.pool.shutdown(wait=True, cancel_futures=True)

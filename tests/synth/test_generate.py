@@ -19,6 +19,17 @@ from linkage.synth.systems import SOURCES
 from .test_codes import id_is_valid
 
 
+def _export_with_truth(out, key: str) -> pl.DataFrame:
+    """A source's export rows beside their truth rows (entity_id, errors)."""
+    spec = next(s for s in SOURCES if s.key == key)
+    if spec.format == "tsv":
+        export = pl.read_csv(out / spec.file, separator="\t", infer_schema=False, quote_char=None)
+    else:
+        export = pl.read_csv(out / spec.file, encoding=spec.encoding, infer_schema=False)
+    truth = pl.read_parquet(out / "truth.parquet").filter(pl.col("source") == key)
+    return pl.concat([truth, export], how="horizontal")
+
+
 def test_every_source_is_read_with_the_truths_row_count(dataset, tmp_path):
     out, summary = dataset
     config = load_config(out / "config.yaml")
@@ -124,9 +135,10 @@ def test_family_planning_holds_women_of_15_to_49(dataset):
 
 def test_popular_names_collide(dataset):
     out, _ = dataset
-    truth = pl.read_parquet(out / "truth.parquet").filter(pl.col("source") == "wgzz")
-    export = pl.read_csv(out / "wgzz.tsv", separator="\t", infer_schema=False, quote_char=None)
-    names = pl.concat([truth, export], how="horizontal").filter(pl.col("errors").list.len() == 0)
+    rows = pl.concat([_export_with_truth(out, "wgzz").select("entity_id", "errors", "姓名"),
+                      _export_with_truth(out, "jzdj").select("entity_id", "errors", "姓名")])
+    name_errors = pl.col("errors").list.eval(pl.element().str.starts_with("name_")).list.any()
+    names = rows.filter(~name_errors & pl.col("姓名").is_not_null())
     per_name = names.group_by("姓名").agg(pl.col("entity_id").n_unique().alias("people"))
     assert per_name["people"].max() >= 2
     surnames = names["姓名"].str.slice(0, 1).value_counts(sort=True)["姓名"].head(5).to_list()
@@ -185,3 +197,47 @@ def test_big_excel_systems_switch_to_csv_and_say_so(tmp_path, monkeypatch):
     config = (tmp_path / "config.yaml").read_text(encoding="utf-8")
     assert "# gzz: exported as CSV" in config and "path: gzz.csv" in config
     assert pl.read_csv(tmp_path / "gzz.csv", infer_schema=False).height == gzz["records"]
+
+
+def test_systems_miss_id_numbers_and_phones_at_their_own_rates(dataset):
+    out, _ = dataset
+    truth = pl.read_parquet(out / "truth.parquet").filter(pl.col("entity_type") == "person")
+    rates = {r["source"]: r for r in truth.group_by("source").agg(
+        pl.col("errors").list.contains("id_number_missing").mean().alias("id"),
+        pl.col("errors").list.contains("phone_missing").mean().alias("phone")).to_dicts()}
+    for key in ("fwbm", "pda"):  # occupant lists and door-to-door collection: ~10-15 % without ID
+        assert 0.07 < rates[key]["id"] < 0.2, key
+    assert 0.04 < rates["wgzz"]["id"] < 0.13
+    for key in ("laobao_ry", "jisheng", "jzdj", "zzsb"):  # keyed from ID cards: ~1-2 % or less
+        assert rates[key]["id"] < 0.04, key
+    assert rates["fwbm"]["phone"] > 2 * rates["jzdj"]["phone"] > 0 and rates["zzsb"]["phone"] < 0.02
+    # the blanks are real blanks in the export, and the records keep name and address to match on
+    fwbm = _export_with_truth(out, "fwbm")
+    no_id = fwbm.filter(pl.col("证件号码") == "无")
+    assert no_id.height == fwbm["errors"].list.contains("id_number_missing").sum() > 50
+    assert ((no_id["人员姓名"] != "无") & (no_id["房屋地址"] != "无")).mean() > 0.95
+
+
+def test_move_in_date_is_a_fact_of_the_residence(dataset):
+    out, _ = dataset
+    month = pl.col("move_in").str.slice(0, 7)
+    rows = pl.concat([
+        _export_with_truth(out, "jzdj").select("entity_id", "errors", pl.col("入住时间").alias("move_in")),
+        _export_with_truth(out, "fwbm").select("entity_id", "errors", pl.col("入住日期").alias("move_in")),
+    ]).with_columns(month.alias("month"), pl.col("errors").list.contains("address_stale").alias("stale"))
+    keyed_wrong = pl.col("errors").list.eval(pl.element().str.starts_with("move_in_date")).list.any()
+    clean = rows.filter(~keyed_wrong)
+    # every system holding the same home of a person gives the same move-in month
+    per_home = clean.group_by("entity_id", "stale").agg(pl.len().alias("records"), pl.col("month").n_unique())
+    assert per_home["month"].max() == 1 and per_home.filter(pl.col("records") > 1).height > 200
+    # the previous home was moved into before the current one
+    homes = per_home.filter(pl.col("records") > 0).select("entity_id", "stale")
+    both = clean.join(homes.group_by("entity_id").len().filter(pl.col("len") == 2), on="entity_id")
+    by_home = both.group_by("entity_id").agg(pl.col("month").filter(pl.col("stale")).first().alias("old"),
+                                             pl.col("month").filter(~pl.col("stale")).first().alias("new"))
+    assert by_home.height > 10 and (by_home["old"] <= by_home["new"]).all()  # equal: born in the new home
+    assert (by_home["old"] < by_home["new"]).mean() > 0.8
+    # a wrongly keyed month disagrees with the clean records of the same home
+    wrong = rows.filter(pl.col("errors").list.contains("move_in_date_wrong_month"))
+    check = wrong.join(clean.unique(["entity_id", "stale"]), on=["entity_id", "stale"], suffix="_clean")
+    assert check.height > 0 and (check["month"] != check["month_clean"]).all()
