@@ -1,6 +1,10 @@
 """Benchmark: normalize 1M realistic person records (every attribute except addresses).
 
     .venv/bin/python benchmarks/bench_normalize.py [--rows 1000000] [--profile]
+    .venv/bin/python benchmarks/bench_normalize.py --run OUT/linkage.duckdb   # all attributes
+
+With `--run`, times `normalize_records` instead on the raw person records of a finished run
+(every person attribute of real synth exports, addresses included; read-only).
 
 Generates the rows itself once (seeded numpy; surnames and given-name characters weighted by
 real frequencies from linkage/data/synth/, area codes from linkage/data/regions/) with the
@@ -121,18 +125,41 @@ def make_rows(rows: int, seed: int = 7) -> pl.DataFrame:
                                              "registration_date")})
 
 
+def _generated(rows: int) -> pl.DataFrame:
+    cache = Path(__file__).parent / "_data" / f"normalize_{rows}.parquet"
+    if not cache.exists():
+        start = time.perf_counter()
+        cache.parent.mkdir(exist_ok=True)
+        make_rows(rows).write_parquet(cache)
+        print(f"generated {rows:,} rows in {time.perf_counter() - start:.1f} s → {cache}")
+    return pl.read_parquet(cache)
+
+
+def _run_people(path: Path) -> pl.DataFrame:
+    import duckdb
+
+    from linkage.attributes import ATTRIBUTES
+
+    con = duckdb.connect(str(path), read_only=True)
+    raw = pl.from_arrow(con.sql(
+        "SELECT * FROM raw_records WHERE entity_type = 'person' ORDER BY record_id").to_arrow_table())
+    con.close()
+    keep = {"record_id", "source", "source_row", "entity_type", *ATTRIBUTES["person"]}
+    frame = raw.select([c for c in raw.columns if c in keep])
+    print(f"{path}: {frame.height:,} person records, {frame.width - 4} attributes")
+    return frame
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile")
+    parser.add_argument("--run", type=Path, help="a run's linkage.duckdb: use its raw person records")
     args = parser.parse_args()
-    cache = Path(__file__).parent / "_data" / f"normalize_{args.rows}.parquet"
-    if not cache.exists():
-        start = time.perf_counter()
-        cache.parent.mkdir(exist_ok=True)
-        make_rows(args.rows).write_parquet(cache)
-        print(f"generated {args.rows:,} rows in {time.perf_counter() - start:.1f} s → {cache}")
-    frame = pl.read_parquet(cache)
+    if args.run:
+        frame = _run_people(args.run)
+    else:
+        frame = _generated(args.rows)
     profiler = None
     if args.profile:
         from pyinstrument import Profiler
