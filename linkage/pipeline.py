@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,8 +60,10 @@ def _quarantine_frame(source: str, q: pl.DataFrame) -> pl.DataFrame:
     return q.select(pl.lit(source).alias("source"), "source_row", "reason", "raw")
 
 
-def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -> None:
-    """Read every source, map its columns, and write sources/source_columns/raw_records/quarantine."""
+def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -> dict[str, pl.DataFrame]:
+    """Read every source, map its columns, and write sources/source_columns/quarantine; return
+    each entity type's raw records (in record_id order), which go to table raw_records in the
+    background."""
     frames: dict[str, list[pl.DataFrame]] = {e: [] for e in ENTITY_TYPES}
     quarantine, columns, sources = [], [], []
     next_id = 1
@@ -90,21 +93,22 @@ def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -
         log.echo(f"    {key}: {table.rows_in} rows, {mapped}/{len(mappings)} columns mapped, "
                  f"{table.quarantine.height} quarantined"
                  + (f", encoding {table.encoding}" if table.encoding else ""))
-    raw = [pl.concat(f, how="diagonal_relaxed") for f in frames.values() if f]
-    raw_records = pl.concat(raw, how="diagonal_relaxed")
-    engine.load("raw_records", raw_records)
+    raw = {e: pl.concat(f, how="diagonal_relaxed") for e, f in frames.items() if f}
+    engine.load_in_background("raw_records", pl.concat(raw.values(), how="diagonal_relaxed"))
     engine.load("quarantine", pl.concat(quarantine))
     engine.load("source_columns", pl.concat(columns))
     engine.load("sources", pl.DataFrame(sources, schema_overrides={
         "updates_per_year": pl.Float64, "encoding": pl.Utf8, "header_row": pl.Int64}))
+    return raw
 
 
-def normalize_stage(config: Config, engine: Engine) -> None:
-    """Normalize each entity type's raw records; rows with nothing to link on go to quarantine."""
+def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Normalize each entity type's raw records into table `records` (returned too); rows with
+    nothing to link on go to quarantine."""
     parts, unusable = [], []
     for entity in ENTITY_TYPES:
-        raw = engine.sql(f"SELECT * FROM raw_records WHERE entity_type = '{entity}' ORDER BY record_id")
-        if raw.height == 0:
+        raw = raw_frames.get(entity)
+        if raw is None or raw.height == 0:
             continue
         raw = raw.select([c for c in raw.columns if c in _entity_columns(entity)])
         normalized = normalize_records(raw, entity, region_hint=config.region)
@@ -118,12 +122,14 @@ def normalize_stage(config: Config, engine: Engine) -> None:
             pl.struct(pl.exclude("record_id", "source", "source_row", "entity_type"))
             .struct.json_encode().alias("raw")))
         parts.append(normalized.filter(~mask))
-    engine.load("records", pl.concat(parts, how="diagonal_relaxed"))
+    records = pl.concat(parts, how="diagonal_relaxed")
+    engine.load("records", records)
     bad = pl.concat(unusable)
     if bad.height:
         engine.load("_unusable", bad)
         engine.execute("INSERT INTO quarantine SELECT * FROM _unusable")
         engine.execute("DROP TABLE _unusable")
+    return records
 
 
 def _entity_columns(entity: str) -> set[str]:
@@ -149,10 +155,14 @@ def row_accounting(engine: Engine) -> pl.DataFrame:
     return table
 
 
+def write_records(records: pl.DataFrame, out: Path) -> None:
+    """records.parquet, straight from the normalized frame (the table `records` holds the same
+    rows in the same order: entity type, then record_id); run beside linkage, it costs the run
+    almost nothing."""
+    records.write_parquet(out / "records.parquet", compression="zstd")
+
+
 def write_outputs(engine: Engine, out: Path) -> None:
-    # records stay in load order (entity type, then record_id): deterministic, and sorting
-    # a table of ~100 text columns again would cost more than the rest of this stage
-    engine.export_parquet("records", out / "records.parquet")
     engine.export_parquet("quarantine", out / "quarantine.parquet", order_by="source, source_row")
     engine.export_parquet("pairs", out / "pairs.parquet", order_by="record_id_l, record_id_r")
     engine.export_parquet("clusters", out / "clusters.parquet", order_by="record_id")
@@ -170,10 +180,14 @@ def run(config: Config, echo: Callable[[str], None] = print) -> dict:
     engine = open_engine(db_path)
     try:
         with log.stage("read", "read sources"):
-            read_sources(config, engine, workdir, log)
+            raw = read_sources(config, engine, workdir, log)
         with log.stage("normalize", "normalize"):
-            normalize_stage(config, engine)
+            records = normalize_stage(config, engine, raw)
+            del raw
             accounting = row_accounting(engine)
+            side = ThreadPoolExecutor(1, thread_name_prefix="linkage-write")
+            records_file = side.submit(write_records, records, out)
+            del records
         with log.stage("link", "link"):
             link_stats = run_linkage(engine, {e: config.linkage_for(e) for e in ENTITY_TYPES},
                                      progress=log.echo, base_dir=config.base_dir)
@@ -183,6 +197,9 @@ def run(config: Config, echo: Callable[[str], None] = print) -> dict:
             unify = run_unify(engine, measure, out)
         with log.stage("write", "write outputs"):
             write_outputs(engine, out)
+            records_file.result()
+            side.shutdown()
+            engine.settle()
         metrics = {
             "run": {"name": config.name, "version": __version__, "language": config.report.language,
                     "config": str(config.config_path) if config.config_path else None},

@@ -13,6 +13,13 @@ class Engine(Protocol):
     def load(self, name: str, data: pl.DataFrame | pa.Table, replace: bool = True) -> None:
         """Create (or replace) table `name` from a frame."""
 
+    def load_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
+        """Create (or replace) table `name` from a frame while the caller goes on; nothing may
+        read `name` before `settle()`."""
+
+    def settle(self) -> None:
+        """Wait for the background loads (raising the first error of any)."""
+
     def execute(self, query: str, params: list | None = None) -> None:
         """Run a statement that returns nothing (CREATE TABLE AS, INSERT, …)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
@@ -24,13 +25,39 @@ class DuckDBEngine:
         if memory_limit:
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute("SET preserve_insertion_order = true")
+        self._background: ThreadPoolExecutor | None = None
+        self._pending: list[Future] = []
+
+    @staticmethod
+    def _load(con: duckdb.DuckDBPyConnection, name: str, data: pl.DataFrame | pa.Table,
+              replace: bool = True) -> None:
+        table = data.to_arrow() if isinstance(data, pl.DataFrame) else data
+        con.register("__linkage_load", table)
+        verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE"
+        con.execute(f"{verb} {quote_ident(name)} AS SELECT * FROM __linkage_load")
+        con.unregister("__linkage_load")
 
     def load(self, name: str, data: pl.DataFrame | pa.Table, replace: bool = True) -> None:
-        table = data.to_arrow() if isinstance(data, pl.DataFrame) else data
-        self.con.register("__linkage_load", table)
-        verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE"
-        self.con.execute(f"{verb} {quote_ident(name)} AS SELECT * FROM __linkage_load")
-        self.con.unregister("__linkage_load")
+        self._load(self.con, name, data, replace)
+
+    def load_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
+        # one worker thread with its own cursor: DuckDB runs it beside the caller's queries
+        # (writing a big table to the database file is mostly compression, off the GIL)
+        if self._background is None:
+            self._background = ThreadPoolExecutor(1, thread_name_prefix="linkage-load")
+        cursor = self.con.cursor()
+
+        def load() -> None:
+            try:
+                self._load(cursor, name, data)
+            finally:
+                cursor.close()
+        self._pending.append(self._background.submit(load))
+
+    def settle(self) -> None:
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
 
     def execute(self, query: str, params: list | None = None) -> None:
         self.con.execute(query, params or [])
@@ -68,4 +95,9 @@ class DuckDBEngine:
             "(FORMAT parquet, COMPRESSION zstd)")
 
     def close(self) -> None:
-        self.con.close()
+        try:
+            self.settle()
+        finally:
+            if self._background is not None:
+                self._background.shutdown()
+            self.con.close()

@@ -55,13 +55,11 @@ def _model_params(result: EntityResult) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def _write(engine, name: str, frames: list, order: str) -> None:
-    for i, frame in enumerate(frames):
-        engine.load(f"_link_out_{i}", frame)
-    union = " UNION ALL BY NAME ".join(f"SELECT * FROM _link_out_{i}" for i in range(len(frames)))
-    engine.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM ({union}) ORDER BY {order}")
-    for i in range(len(frames)):
-        engine.execute(f"DROP TABLE _link_out_{i}")
+def _write(engine, name: str, frames: list, order: list[str], descending: list[bool] | None = None) -> None:
+    """Table `name`: the frames (Arrow or polars) stacked by column name, sorted by `order`."""
+    stacked = pl.concat([f if isinstance(f, pl.DataFrame) else pl.from_arrow(f) for f in frames],
+                        how="diagonal_relaxed")
+    engine.load(name, stacked.sort(order, descending=descending or False, maintain_order=True))
 
 
 def run_linkage(engine, settings: dict[str, LinkageSettings],
@@ -82,7 +80,7 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
         engine.execute("CREATE OR REPLACE TABLE clusters (record_id BIGINT, source VARCHAR, "
                        "source_row BIGINT, entity_type VARCHAR, entity_id VARCHAR)")
         return {}
-    _write(engine, "pairs", [r.pairs for r in results], "entity_type, record_id_l, record_id_r")
+    _write(engine, "pairs", [r.pairs for r in results], ["entity_type", "record_id_l", "record_id_r"])
     engine.load("_link_entity_ids", pl.concat([r.clusters for r in results]))
     engine.execute(
         "CREATE OR REPLACE TABLE clusters AS SELECT r.record_id, r.source, r.source_row, "
@@ -92,9 +90,9 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
     _write(engine, "blocking_stats", [pl.DataFrame({
         "entity_type": r.entity_type, "rule_order": i, "rule": b.label, "pairs": b.pairs,
         "candidate_pairs": b.candidate_pairs}) for r in results for i, b in enumerate(r.blocking)],
-        "entity_type, rule_order")
+        ["entity_type", "rule_order"])
     _write(engine, "model_params", [_model_params(r) for r in results],
-           "entity_type, comparison, gamma DESC")
+           ["entity_type", "comparison", "gamma"], [False, False, True])
     stats = {}
     for r in results:
         entities = int(r.clusters["entity_id"].n_unique())
@@ -112,5 +110,5 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
         "trained_on": r.model.trained_on, "candidate_pairs": r.pairs.num_rows,
         "linked_pairs": stats[r.entity_type]["linked_pairs"],
         "entities": stats[r.entity_type]["entities"],
-        "settings": r.settings.model_dump_json()}]) for r in results], "entity_type")
+        "settings": r.settings.model_dump_json()}]) for r in results], ["entity_type"])
     return stats
