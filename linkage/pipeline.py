@@ -190,16 +190,17 @@ def run(config: Config, echo: Callable[[str], None] = print) -> dict:
             del records
         with log.stage("link", "link"):
             link_stats = run_linkage(engine, {e: config.linkage_for(e) for e in ENTITY_TYPES},
-                                     progress=log.echo, base_dir=config.base_dir)
+                                     progress=log.echo, base_dir=config.base_dir,
+                                     pairs_in_background=True)  # only the report reads pairs
         with log.stage("measure", "measure"):
             measure = run_measure(engine, config.burden, config.report.language)
         with log.stage("unify", "unify"):
             unify = run_unify(engine, measure, out)
         with log.stage("write", "write outputs"):
+            engine.settle()
             write_outputs(engine, out)
             records_file.result()
             side.shutdown()
-            engine.settle()
         metrics = {
             "run": {"name": config.name, "version": __version__, "language": config.report.language,
                     "config": str(config.config_path) if config.config_path else None},

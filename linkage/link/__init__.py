@@ -55,20 +55,28 @@ def _model_params(result: EntityResult) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def _write(engine, name: str, frames: list, order: list[str], descending: list[bool] | None = None) -> None:
-    """Table `name`: the frames (Arrow or polars) stacked by column name, sorted by `order`."""
+def _write(engine, name: str, frames: list, order: list[str], descending: list[bool] | None = None,
+           background: bool = False) -> None:
+    """Table `name`: the frames (Arrow or polars) stacked by column name, sorted by `order`
+    (loaded in the background when no later stage of the run reads it)."""
     stacked = pl.concat([f if isinstance(f, pl.DataFrame) else pl.from_arrow(f) for f in frames],
                         how="diagonal_relaxed")
-    engine.load(name, stacked.sort(order, descending=descending or False, maintain_order=True))
+    stacked = stacked.sort(order, descending=descending or False, maintain_order=True)
+    if background:
+        engine.load_in_background(name, stacked)
+    else:
+        engine.load(name, stacked)
 
 
 def run_linkage(engine, settings: dict[str, LinkageSettings],
                 progress: Callable[[str], None] | None = None, *,
-                base_dir: Path | None = None) -> dict:
+                base_dir: Path | None = None, pairs_in_background: bool = False) -> dict:
     """Link every entity type in `records`; write the linkage tables; return figures.
 
     `settings` maps entity type to its settings (missing = defaults); `progress` receives
-    one-line messages; `base_dir` resolves relative `labels` paths (the config's folder)."""
+    one-line messages; `base_dir` resolves relative `labels` paths (the config's folder);
+    with `pairs_in_background` table `pairs` is written while the caller goes on (read it only
+    after `engine.settle()`)."""
     entity_types = engine.sql("SELECT DISTINCT entity_type FROM records ORDER BY 1")[
         "entity_type"].to_list()
     results = [link_entity(engine, e, settings.get(e) or LinkageSettings(), progress, base_dir)
@@ -80,7 +88,8 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
         engine.execute("CREATE OR REPLACE TABLE clusters (record_id BIGINT, source VARCHAR, "
                        "source_row BIGINT, entity_type VARCHAR, entity_id VARCHAR)")
         return {}
-    _write(engine, "pairs", [r.pairs for r in results], ["entity_type", "record_id_l", "record_id_r"])
+    _write(engine, "pairs", [r.pairs for r in results], ["entity_type", "record_id_l", "record_id_r"],
+           background=pairs_in_background)
     engine.load("_link_entity_ids", pl.concat([r.clusters for r in results]))
     engine.execute(
         "CREATE OR REPLACE TABLE clusters AS SELECT r.record_id, r.source, r.source_row, "

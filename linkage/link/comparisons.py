@@ -144,7 +144,7 @@ class _Batch:
         self.frame = frame
         self.n = frame.height
         self._present: dict[str, np.ndarray] = {}
-        self._scores: dict[tuple[str, str], np.ndarray] = {}
+        self._scores: dict[tuple[str, str], np.ndarray | tuple] = {}
 
     def side(self, column: str, side: str) -> pl.Series:
         return self.frame.get_column(f"{column}_{side}")
@@ -154,6 +154,16 @@ class _Batch:
             self._present[column] = (self.side(column, "l").is_not_null()
                                      & self.side(column, "r").is_not_null()).to_numpy()
         return self._present[column]
+
+    def date_parts(self, column: str) -> tuple[np.ndarray, ...]:
+        """(year, month, day) of both sides of an ISO date column, -1 where unreadable."""
+        key = ("date_parts", column)
+        if key not in self._scores:
+            self._scores[key] = tuple(
+                s.str.slice(a, b).cast(pl.Int32, strict=False).fill_null(-1).to_numpy()
+                for s in (self.side(column, "l"), self.side(column, "r"))
+                for a, b in ((0, 4), (5, 2), (8, 2)))
+        return self._scores[key]
 
     def equal(self, column: str) -> np.ndarray:
         return (self.side(column, "l") == self.side(column, "r")).fill_null(False).to_numpy()
@@ -222,9 +232,7 @@ def _date_level(batch: _Batch, level: Level, rows: np.ndarray) -> np.ndarray:
     if level.type == "date_within":
         days = (l.str.to_date(strict=False) - r.str.to_date(strict=False)).dt.total_days().abs()
         return rows & (days <= level.threshold).fill_null(False).to_numpy()
-    (yl, ml, dl), (yr, mr, dr) = (
-        [s.str.slice(a, b).cast(pl.Int32, strict=False).fill_null(-1).to_numpy()
-         for a, b in ((0, 4), (5, 2), (8, 2))] for s in (l, r))
+    yl, ml, dl, yr, mr, dr = batch.date_parts(column)
     if level.type == "date_swap":
         return rows & (yl == yr) & (ml == dr) & (dl == mr) & (ml != dl)
     same = (yl == yr).astype(np.int8) + (ml == mr) + (dl == dr)
