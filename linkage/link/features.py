@@ -12,6 +12,9 @@ flag column the identifier rules are off).
 
 from __future__ import annotations
 
+import numpy as np
+import polars as pl
+
 from linkage.engine.duckdb_engine import quote_ident as q
 from linkage.link.comparisons import Comparison, tf_columns
 
@@ -92,19 +95,30 @@ def build_features(engine, entity_type: str, comparisons: list[Comparison],
     return list(exprs)
 
 
-def pair_query(pairs_table: str, columns: list[str], identifiers: list[str],
-               comparisons: list[Comparison], features: str = "_link_features",
-               extra: str = "") -> str:
-    """SQL joining a table of (record_id_l, record_id_r) with both records' features."""
-    cols = list(columns) + [f"tf__{c}" for c in tf_columns(comparisons)]
-    sides = ", ".join(f"{s}.{q(c)} AS {q(c + '_' + s)}" for c in cols for s in ("l", "r"))
-    cannot = " OR ".join(
-        f"coalesce(l.{q('ident__' + c)} <> r.{q('ident__' + c)}, false)" for c in identifiers
-    ) or "false"
-    same = " OR ".join(
-        f"coalesce(l.{q('ident__' + c)} = r.{q('ident__' + c)}, false)" for c in identifiers
-    ) or "false"
-    return (f"SELECT p.record_id_l, p.record_id_r{extra}, {sides}, ({cannot}) AS cannot_link, "
-            f"({same}) AS same_identifier FROM {q(pairs_table)} p "
-            f"JOIN {q(features)} l ON l.record_id = p.record_id_l "
-            f"JOIN {q(features)} r ON r.record_id = p.record_id_r")
+def feature_frame(engine, comparisons: list[Comparison], identifiers: list[str],
+                  features: str = "_link_features") -> pl.DataFrame:
+    """The feature table as a polars frame in record_id order: record_id, the comparison
+    columns, their `tf__` and the identifiers' `ident__` columns."""
+    cols = ["record_id", *dict.fromkeys(c for comp in comparisons for c in comp.columns),
+            *(f"tf__{c}" for c in tf_columns(comparisons)), *(f"ident__{c}" for c in identifiers)]
+    # one chunk per column: gathering rows from a chunked column is several times slower
+    return engine.sql(f"SELECT {', '.join(q(c) for c in cols)} FROM {q(features)} "
+                      "ORDER BY record_id").rechunk()
+
+
+def pair_frame(features: pl.DataFrame, pairs: pl.DataFrame, identifiers: list[str]) -> pl.DataFrame:
+    """`pairs` (record_id_l, record_id_r, …) with both records' features beside them
+    (`<column>_l`, `<column>_r`; gathered by row, string data is not copied) and, from the
+    identifiers, `cannot_link` (two different valid values) and `same_identifier`."""
+    ids = features.get_column("record_id").to_numpy()
+    sides = {}
+    for side in ("l", "r"):
+        rows = np.searchsorted(ids, pairs.get_column(f"record_id_{side}").to_numpy())
+        sides[side] = features.drop("record_id").gather(rows).rename(lambda c: f"{c}_{side}")
+    frame = pl.concat([pairs, sides["l"], sides["r"]], how="horizontal")
+    idents = [(pl.col(f"ident__{c}_l"), pl.col(f"ident__{c}_r")) for c in identifiers]
+    return frame.with_columns(
+        pl.any_horizontal([(a != b).fill_null(False) for a, b in idents] or [pl.lit(False)])
+        .alias("cannot_link"),
+        pl.any_horizontal([(a == b).fill_null(False) for a, b in idents] or [pl.lit(False)])
+        .alias("same_identifier"))

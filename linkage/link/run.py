@@ -24,7 +24,7 @@ from linkage.link.blocking import RuleStats, check_budget, generate_pairs
 from linkage.link.cluster import cluster
 from linkage.link.comparisons import (Comparison, compare_batch, compile_comparisons,
                                       neutralise_implied)
-from linkage.link.features import build_features, pair_query
+from linkage.link.features import build_features, feature_frame, pair_frame
 from linkage.link.model import (Model, estimate_by_sessions, estimate_prior, estimate_u,
                                 initial_m, m_from_labels, pattern_counts, score)
 from linkage.link.settings import LinkageSettings
@@ -48,14 +48,26 @@ class Compared:
 
 
 def compare_pairs(engine, pairs_table: str, comparisons: list[Comparison], identifiers: list[str],
-                  extra: tuple[str, ...] = ()) -> Compared:
-    """Stream `pairs_table` joined with the features through `compare_batch`."""
-    columns = list(dict.fromkeys(c for comp in comparisons for c in comp.columns))
-    query = pair_query(pairs_table, columns, identifiers, comparisons, FEATURES,
-                       "".join(f", p.{q(e)}" for e in extra))
+                  extra: tuple[str, ...] = (), features: pl.DataFrame | None = None) -> Compared:
+    """Compare the pairs of `pairs_table` whose records are both in the feature table, in
+    (record_id_l, record_id_r) order; `features` is the feature table as a frame
+    (`feature_frame`, fetched when not given)."""
+    if features is None:
+        features = feature_frame(engine, comparisons, identifiers, FEATURES)
+    pairs = engine.sql(f"SELECT p.record_id_l, p.record_id_r{''.join(f', p.{q(e)}' for e in extra)} "
+                       f"FROM {q(pairs_table)} p SEMI JOIN {FEATURES} l ON l.record_id = p.record_id_l "
+                       f"SEMI JOIN {FEATURES} r ON r.record_id = p.record_id_r "
+                       "ORDER BY p.record_id_l, p.record_id_r")
+    return compare_frame(pairs, comparisons, identifiers, features, extra)
+
+
+def compare_frame(pairs: pl.DataFrame, comparisons: list[Comparison], identifiers: list[str],
+                  features: pl.DataFrame, extra: tuple[str, ...] = ()) -> Compared:
+    """Compare `pairs` (record_id_l, record_id_r and the `extra` columns; records of the
+    feature frame) in batches through `compare_batch`."""
     parts: dict[str, list] = {k: [] for k in ("l", "r", "g", "tf", "cl", "si", *extra)}
-    for batch in engine.batches(query, BATCH_SIZE):
-        frame = pl.from_arrow(batch)
+    for start in range(0, pairs.height, BATCH_SIZE):
+        frame = pair_frame(features, pairs.slice(start, BATCH_SIZE), identifiers)
         gamma, tf = compare_batch(frame, comparisons)
         for key, col in (("l", "record_id_l"), ("r", "record_id_r"), ("cl", "cannot_link"),
                          ("si", "same_identifier"), *((e, e) for e in extra)):
@@ -74,26 +86,21 @@ def compare_pairs(engine, pairs_table: str, comparisons: list[Comparison], ident
                     {e: cat(e, np.zeros(0)) for e in extra})
 
 
-def sample_u(engine, comparisons, identifiers, size: int, seed: int) -> list[np.ndarray]:
-    """u probabilities from `size` random record pairs (seeded, so reruns agree)."""
-    n = int(engine.sql(f"SELECT count(*) FROM {FEATURES}").item())
+def sample_u(comparisons, identifiers, size: int, seed: int, features: pl.DataFrame) -> list[np.ndarray]:
+    """u probabilities from `size` random record pairs of the feature frame (seeded, so reruns
+    agree)."""
+    n = features.height
     size = int(min(size, n * (n - 1) // 2))
     rng = np.random.default_rng(seed)
     i, j = rng.integers(0, n, size), rng.integers(0, n, size)
     keep = i != j
-    engine.load("_link_sample_idx", pa.table({"i": i[keep], "j": j[keep]}))
-    engine.execute(
-        f"CREATE OR REPLACE TEMP TABLE _link_sample AS "
-        f"WITH f AS (SELECT record_id, row_number() OVER (ORDER BY record_id) - 1 AS k "
-        f"FROM {FEATURES}) SELECT a.record_id AS record_id_l, b.record_id AS record_id_r "
-        f"FROM _link_sample_idx s JOIN f a ON a.k = s.i JOIN f b ON b.k = s.j")
-    engine.execute("DROP TABLE _link_sample_idx")
-    sample = compare_pairs(engine, "_link_sample", comparisons, identifiers)
-    engine.execute("DROP TABLE _link_sample")
-    return estimate_u(sample.gamma, comparisons)
+    ids = features.get_column("record_id").to_numpy()
+    pairs = pl.DataFrame({"record_id_l": ids[i[keep]], "record_id_r": ids[j[keep]]})
+    return estimate_u(compare_frame(pairs, comparisons, identifiers, features).gamma, comparisons)
 
 
-def labelled_pairs(engine, path: Path, entity_type: str, comparisons, identifiers) -> Compared:
+def labelled_pairs(engine, path: Path, entity_type: str, comparisons, identifiers,
+                   features: pl.DataFrame | None = None) -> Compared:
     """Compare the labelled pairs of a CSV/Parquet file (source, source_row of both + is_match)."""
     labels = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(
         path, infer_schema_length=0)
@@ -112,7 +119,7 @@ def labelled_pairs(engine, path: Path, entity_type: str, comparisons, identifier
         "AND b.source_row = x.source_row_r WHERE a.entity_type = ? AND b.entity_type = ? "
         "AND a.record_id <> b.record_id GROUP BY 1, 2", [entity_type, entity_type])
     engine.execute("DROP TABLE _link_labels_raw")
-    compared = compare_pairs(engine, "_link_labels", comparisons, identifiers, ("is_match",))
+    compared = compare_pairs(engine, "_link_labels", comparisons, identifiers, ("is_match",), features)
     engine.execute("DROP TABLE _link_labels")
     return compared
 
@@ -143,11 +150,10 @@ class EntityResult:
     seconds: dict[str, float]
 
 
-def identifier_codes(engine, identifiers: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Record ids (ascending) and dense int codes of their valid identifiers (-1 = none)."""
+def identifier_codes(frame: pl.DataFrame, identifiers: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Record ids (ascending) and dense int codes of their valid identifiers (-1 = none), from
+    the feature frame."""
     cols = [f"ident__{c}" for c in identifiers]
-    frame = engine.sql(f"SELECT record_id{''.join(', ' + q(c) for c in cols)} "
-                       f"FROM {FEATURES} ORDER BY record_id")
     codes = frame.select([(pl.col(c).rank("dense") - 1).fill_null(-1).cast(pl.Int64).alias(c)
                           for c in cols])
     matrix = codes.to_numpy() if cols else np.zeros((frame.height, 0), dtype=np.int64)
@@ -170,6 +176,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
         clock = now
 
     columns = build_features(engine, entity_type, comparisons, s.blocking_rules, s.identifiers)
+    features = feature_frame(engine, comparisons, s.identifiers, FEATURES)
     lap("features")
     counts = check_budget(engine, FEATURES, s.blocking_rules, s.max_pairs_per_rule, columns,
                           entity_type)
@@ -178,16 +185,15 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
         f"{len(rules)} blocking rules")
     lap("blocking")
     compared = compare_pairs(engine, "_link_candidates", comparisons, s.identifiers,
-                             ("rule", "rules"))
+                             ("rule", "rules"), features)
     lap("compare")
-    n_records = int(engine.sql(f"SELECT count(*) FROM {FEATURES}").item())
-    total_pairs = max(n_records * (n_records - 1) // 2, 1)
-    model = Model(comparisons, sample_u(engine, comparisons, s.identifiers, s.u_sample_pairs,
-                                        s.seed))
+    total_pairs = max(features.height * (features.height - 1) // 2, 1)
+    model = Model(comparisons, sample_u(comparisons, s.identifiers, s.u_sample_pairs, s.seed,
+                                        features))
     lap("u_sampling")
     if s.labels is not None:
         path = s.labels if s.labels.is_absolute() or base_dir is None else base_dir / s.labels
-        labelled = labelled_pairs(engine, path, entity_type, comparisons, s.identifiers)
+        labelled = labelled_pairs(engine, path, entity_type, comparisons, s.identifiers, features)
         model.m = m_from_labels(labelled.gamma, labelled.extra["is_match"].astype(bool),
                                 comparisons)
         model.trained_on = f"labels ({len(labelled.left):,} pairs)"
@@ -208,7 +214,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     bf, weight, probability = score(compared.gamma, compared.tf, model)
     probability, rule = apply_rules(compared, probability, comparisons)
     linked = (probability >= s.threshold) & ~compared.cannot_link
-    record_ids, codes = identifier_codes(engine, s.identifiers)
+    record_ids, codes = identifier_codes(features, s.identifiers)
     rep = cluster(record_ids, compared.left[linked], compared.right[linked], weight[linked], codes)
     lap("score_cluster")
     prefix = PREFIX.get(entity_type, entity_type[:1].upper())
