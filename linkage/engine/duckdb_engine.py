@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import queue
-import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
@@ -73,36 +71,8 @@ class DuckDBEngine:
         return rows[0][0] if rows else None
 
     def batches(self, query: str, batch_size: int = 200_000) -> Iterator[pa.RecordBatch]:
-        # the next batch is computed on a thread while the caller works on this one
         reader = self.con.sql(query).to_arrow_reader(batch_size)
-        ahead: queue.Queue = queue.Queue(maxsize=1)
-        stop = threading.Event()
-
-        def produce() -> None:
-            try:
-                for batch in reader:
-                    ahead.put(batch)
-                    if stop.is_set():
-                        return
-                ahead.put(None)
-            except BaseException as exc:  # handed to the consumer
-                ahead.put(exc)
-
-        worker = threading.Thread(target=produce, name="linkage-batches", daemon=True)
-        worker.start()
-        try:
-            while (item := ahead.get()) is not None:
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            stop.set()
-            while worker.is_alive():  # unblock a producer waiting on the full queue
-                try:
-                    ahead.get(timeout=0.05)
-                except queue.Empty:
-                    pass
-            reader.close()
+        yield from reader
 
     def has_table(self, name: str) -> bool:
         return bool(self.scalar(

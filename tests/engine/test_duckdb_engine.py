@@ -1,7 +1,6 @@
 """The DuckDB engine: load, query, stream and export, and results that do not block each other."""
 
 import polars as pl
-import pytest
 import pyarrow.parquet as pq
 
 from linkage.engine import open_engine
@@ -25,22 +24,3 @@ def test_scalar_and_has_table_leave_no_open_result():
     assert engine.scalar("SELECT count(*) FROM t") == 2
     assert engine.sql("SELECT sum(a) AS s FROM t")["s"].item() == 3
 
-
-def test_batches_stream_in_order_and_stop_early(tmp_path):
-    engine = open_engine(tmp_path / "b.duckdb")
-    engine.execute("CREATE TABLE n AS SELECT range AS i FROM range(10000)")
-    seen = [v for b in engine.batches("SELECT i FROM n ORDER BY i", batch_size=1000)
-            for v in b.column("i").to_pylist()]
-    assert seen == list(range(10000))
-    first = next(iter(engine.batches("SELECT i FROM n ORDER BY i", batch_size=100)))
-    assert first.num_rows == 100
-    assert engine.scalar("SELECT count(*) FROM n") == 10000  # the connection is usable again
-    engine.close()
-
-
-def test_batches_raise_query_errors(tmp_path):
-    engine = open_engine(tmp_path / "e.duckdb")
-    engine.execute("CREATE TABLE s AS SELECT 'x' AS v")
-    with pytest.raises(Exception, match="Conversion|convert|cast"):
-        list(engine.batches("SELECT v::INTEGER FROM s"))
-    engine.close()
