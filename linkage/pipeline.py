@@ -67,10 +67,14 @@ def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -
     frames: dict[str, list[pl.DataFrame]] = {e: [] for e in ENTITY_TYPES}
     quarantine, columns, sources = [], [], []
     next_id = 1
+    # sources are read two at a time (CSV parsing and Excel unzipping leave the GIL), then
+    # mapped and numbered one by one in config order
+    with ThreadPoolExecutor(2, thread_name_prefix="linkage-read") as pool:
+        reads = {key: pool.submit(read_source, config, key, workdir) for key in config.sources}
     for key, source in config.sources.items():
         where = source.url or str(config.source_path(source))
         try:
-            table = read_source(config, key, workdir)
+            table = reads[key].result()
             mappings = map_columns(table, source.entity, source.columns, where)
         except SourceError as exc:
             raise RunError(f"source {key!r}: {exc}") from None
