@@ -107,8 +107,9 @@ def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -
 
 
 def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """Normalize each entity type's raw records into table `records` (returned too); rows with
-    nothing to link on go to quarantine."""
+    """Normalize each entity type's raw records into table `records` (loaded in the background;
+    returned as a frame, which linkage reads meanwhile); rows with nothing to link on go to
+    quarantine."""
     parts, unusable = [], []
     for entity in ENTITY_TYPES:
         raw = raw_frames.get(entity)
@@ -127,7 +128,7 @@ def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.Dat
             .struct.json_encode().alias("raw")))
         parts.append(normalized.filter(~mask))
     records = pl.concat(parts, how="diagonal_relaxed")
-    engine.load("records", records)
+    engine.load_in_background("records", records)
     bad = pl.concat(unusable)
     if bad.height:
         engine.load("_unusable", bad)
@@ -140,16 +141,20 @@ def _entity_columns(entity: str) -> set[str]:
     return {"record_id", "source", "source_row", "entity_type", "extras", *ATTRIBUTES[entity]}
 
 
-def row_accounting(engine: Engine) -> pl.DataFrame:
-    """rows_in = records + quarantined, per source; raises RunError when any source is off."""
+def row_accounting(engine: Engine, records: pl.DataFrame) -> pl.DataFrame:
+    """rows_in = records + quarantined, per source (`records`: the normalized records);
+    raises RunError when any source is off."""
+    engine.load("_record_counts", records.group_by("source").agg(pl.len().cast(pl.Int64).alias("n")),
+                temp=True)
     table = engine.sql("""
         SELECT s.source, s.rows_in,
                coalesce(r.n, 0) AS records, coalesce(q.n, 0) AS quarantined,
                s.rows_in = coalesce(r.n, 0) + coalesce(q.n, 0) AS balanced
         FROM sources s
-        LEFT JOIN (SELECT source, count(*) n FROM records GROUP BY source) r USING (source)
+        LEFT JOIN _record_counts r USING (source)
         LEFT JOIN (SELECT source, count(*) n FROM quarantine GROUP BY source) q USING (source)
         ORDER BY s.source""")
+    engine.execute("DROP TABLE _record_counts")
     engine.load("row_accounting", table)
     off = table.filter(~pl.col("balanced"))
     if off.height:
@@ -188,15 +193,17 @@ def run(config: Config, echo: Callable[[str], None] = print) -> dict:
         with log.stage("normalize", "normalize"):
             records = normalize_stage(config, engine, raw)
             del raw
-            accounting = row_accounting(engine)
+            accounting = row_accounting(engine, records)
             side = ThreadPoolExecutor(1, thread_name_prefix="linkage-write")
             records_file = side.submit(write_records, records, out)
-            del records
         with log.stage("link", "link"):
             link_stats = run_linkage(engine, {e: config.linkage_for(e) for e in ENTITY_TYPES},
                                      progress=log.echo, base_dir=config.base_dir,
-                                     pairs_in_background=True)  # only the report reads pairs
+                                     pairs_in_background=True,  # only the report reads pairs
+                                     records=records)
+            del records
         with log.stage("measure", "measure"):
+            engine.settle("raw_records", "records")
             measure = run_measure(engine, config.burden, config.report.language)
         with log.stage("unify", "unify"):
             unify = run_unify(engine, measure, out)

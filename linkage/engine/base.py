@@ -10,15 +10,18 @@ import pyarrow as pa
 
 
 class Engine(Protocol):
-    def load(self, name: str, data: pl.DataFrame | pa.Table, replace: bool = True) -> None:
-        """Create (or replace) table `name` from a frame."""
+    def load(self, name: str, data: pl.DataFrame | pa.Table, replace: bool = True,
+             temp: bool = False) -> None:
+        """Create (or replace) table `name` from a frame (a temporary table, kept in memory
+        and gone with the connection, when `temp`)."""
 
     def load_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
         """Create (or replace) table `name` from a frame while the caller goes on; nothing may
         read `name` before `settle()`."""
 
-    def settle(self) -> None:
-        """Wait for the background loads (raising the first error of any)."""
+    def settle(self, *names: str) -> None:
+        """Wait for the background loads of tables `names` (all when none are named), raising
+        the first error of any."""
 
     def execute(self, query: str, params: list | None = None) -> None:
         """Run a statement that returns nothing (CREATE TABLE AS, INSERT, …)."""

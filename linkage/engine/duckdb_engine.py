@@ -26,23 +26,26 @@ class DuckDBEngine:
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute("SET preserve_insertion_order = true")
         self._background: ThreadPoolExecutor | None = None
-        self._pending: list[Future] = []
+        self._pending: dict[str, Future] = {}
 
     @staticmethod
     def _load(con: duckdb.DuckDBPyConnection, name: str, data: pl.DataFrame | pa.Table,
-              replace: bool = True) -> None:
+              replace: bool = True, temp: bool = False) -> None:
         table = data.to_arrow() if isinstance(data, pl.DataFrame) else data
         con.register("__linkage_load", table)
-        verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE"
+        verb = ("CREATE OR REPLACE" if replace else "CREATE") + (" TEMP TABLE" if temp else " TABLE")
         con.execute(f"{verb} {quote_ident(name)} AS SELECT * FROM __linkage_load")
         con.unregister("__linkage_load")
 
-    def load(self, name: str, data: pl.DataFrame | pa.Table, replace: bool = True) -> None:
-        self._load(self.con, name, data, replace)
+    def load(self, name: str, data: pl.DataFrame | pa.Table, replace: bool = True,
+             temp: bool = False) -> None:
+        self._load(self.con, name, data, replace, temp)
 
     def load_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
-        # one worker thread with its own cursor: DuckDB runs it beside the caller's queries
-        # (writing a big table to the database file is mostly compression, off the GIL)
+        # one worker thread with its own cursor, in submission order: DuckDB runs it beside the
+        # caller's queries (writing a big table to the database file is mostly compression,
+        # off the GIL)
+        self.settle(name)
         if self._background is None:
             self._background = ThreadPoolExecutor(1, thread_name_prefix="linkage-load")
         cursor = self.con.cursor()
@@ -52,12 +55,13 @@ class DuckDBEngine:
                 self._load(cursor, name, data)
             finally:
                 cursor.close()
-        self._pending.append(self._background.submit(load))
+        self._pending[name] = self._background.submit(load)
 
-    def settle(self) -> None:
-        pending, self._pending = self._pending, []
-        for future in pending:
-            future.result()
+    def settle(self, *names: str) -> None:
+        for name in names or list(self._pending):
+            future = self._pending.pop(name, None)
+            if future is not None:
+                future.result()
 
     def execute(self, query: str, params: list | None = None) -> None:
         self.con.execute(query, params or [])

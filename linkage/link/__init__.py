@@ -1,7 +1,7 @@
 """Probabilistic record linkage: link and de-duplicate all sources of one entity type at once.
 
-`run_linkage(engine, settings)` reads table `records` and, for each entity type present,
-blocks (SQL equi-joins, `blocking`), compares (vectorised levels, `comparisons`), estimates a
+`run_linkage(engine, settings)` reads table `records` (or the same rows as a frame) and, for
+each entity type present, blocks (SQL equi-joins, `blocking`), compares (vectorised levels, `comparisons`), estimates a
 Fellegi–Sunter model (u from random pairs, m by EM sessions per blocking rule, the prior as the
 chance that two random records match, `model`), scores, applies the domain rules and clusters
 (`cluster`).  It writes the tables
@@ -70,17 +70,20 @@ def _write(engine, name: str, frames: list, order: list[str], descending: list[b
 
 def run_linkage(engine, settings: dict[str, LinkageSettings],
                 progress: Callable[[str], None] | None = None, *,
-                base_dir: Path | None = None, pairs_in_background: bool = False) -> dict:
+                base_dir: Path | None = None, pairs_in_background: bool = False,
+                records: pl.DataFrame | None = None) -> dict:
     """Link every entity type in `records`; write the linkage tables; return figures.
 
     `settings` maps entity type to its settings (missing = defaults); `progress` receives
     one-line messages; `base_dir` resolves relative `labels` paths (the config's folder);
     with `pairs_in_background` table `pairs` is written while the caller goes on (read it only
-    after `engine.settle()`)."""
-    entity_types = engine.sql("SELECT DISTINCT entity_type FROM records ORDER BY 1")[
-        "entity_type"].to_list()
-    results = [link_entity(engine, e, settings.get(e) or LinkageSettings(), progress, base_dir)
-               for e in entity_types]
+    after `engine.settle()`); `records` is the normalized records as a frame, the rows of table
+    `records`: when given, linkage reads it instead (the table may still be loading)."""
+    lineage = (records.select("record_id", "source", "source_row", "entity_type") if records is not None
+               else engine.sql("SELECT record_id, source, source_row, entity_type FROM records"))
+    entity_types = sorted(lineage["entity_type"].unique().to_list())
+    results = [link_entity(engine, e, settings.get(e) or LinkageSettings(), progress, base_dir,
+                           records) for e in entity_types]
     if not results:
         engine.execute("CREATE OR REPLACE TABLE pairs (record_id_l BIGINT, record_id_r BIGINT, "
                        "entity_type VARCHAR, match_weight DOUBLE, match_probability DOUBLE, "
@@ -90,12 +93,8 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
         return {}
     _write(engine, "pairs", [r.pairs for r in results], ["entity_type", "record_id_l", "record_id_r"],
            background=pairs_in_background)
-    engine.load("_link_entity_ids", pl.concat([r.clusters for r in results]))
-    engine.execute(
-        "CREATE OR REPLACE TABLE clusters AS SELECT r.record_id, r.source, r.source_row, "
-        "r.entity_type, e.entity_id FROM records r JOIN _link_entity_ids e USING (record_id) "
-        "ORDER BY r.record_id")
-    engine.execute("DROP TABLE _link_entity_ids")
+    engine.load("clusters", lineage.join(pl.concat([r.clusters for r in results]), on="record_id")
+                .sort("record_id"))
     _write(engine, "blocking_stats", [pl.DataFrame({
         "entity_type": r.entity_type, "rule_order": i, "rule": b.label, "pairs": b.pairs,
         "candidate_pairs": b.candidate_pairs}) for r in results for i, b in enumerate(r.blocking)],

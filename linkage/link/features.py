@@ -44,6 +44,15 @@ def feature_columns(comparisons: list[Comparison], blocking_rules: list[list[str
     return list(dict.fromkeys(cols))
 
 
+def source_columns(comparisons: list[Comparison], blocking_rules: list[list[str]],
+                   identifiers: list[str]) -> list[str]:
+    """Every column of the records `build_features` may read, besides record_id and entity_type."""
+    cols = feature_columns(comparisons, blocking_rules)
+    cols += [c.fallback for c in comparisons if c.fallback]
+    cols += [c for i in identifiers for c in (i, f"{i}_flag", f"{i}_legacy")]
+    return list(dict.fromkeys(cols))
+
+
 def build_features(engine, entity_type: str, comparisons: list[Comparison],
                    blocking_rules: list[list[str]], identifiers: list[str],
                    table: str = "_link_features", source: str = "records") -> list[str]:

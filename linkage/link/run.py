@@ -24,7 +24,7 @@ from linkage.link.blocking import RuleStats, check_budget, generate_pairs
 from linkage.link.cluster import cluster
 from linkage.link.comparisons import (Comparison, compare_batch, compile_comparisons,
                                       neutralise_implied)
-from linkage.link.features import build_features, feature_frame, pair_frame
+from linkage.link.features import build_features, feature_frame, pair_frame, source_columns
 from linkage.link.model import (Model, estimate_by_sessions, estimate_prior, estimate_u,
                                 initial_m, m_from_labels, pattern_counts, score)
 from linkage.link.settings import LinkageSettings
@@ -100,7 +100,7 @@ def sample_u(comparisons, identifiers, size: int, seed: int, features: pl.DataFr
 
 
 def labelled_pairs(engine, path: Path, entity_type: str, comparisons, identifiers,
-                   features: pl.DataFrame | None = None) -> Compared:
+                   features: pl.DataFrame | None = None, source: str = "records") -> Compared:
     """Compare the labelled pairs of a CSV/Parquet file (source, source_row of both + is_match)."""
     labels = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(
         path, infer_schema_length=0)
@@ -114,8 +114,8 @@ def labelled_pairs(engine, path: Path, entity_type: str, comparisons, identifier
         "CREATE OR REPLACE TEMP TABLE _link_labels AS SELECT "
         "least(a.record_id, b.record_id) AS record_id_l, "
         "greatest(a.record_id, b.record_id) AS record_id_r, bool_or(x.is_match) AS is_match "
-        "FROM _link_labels_raw x JOIN records a ON a.source = x.source_l "
-        "AND a.source_row = x.source_row_l JOIN records b ON b.source = x.source_r "
+        f"FROM _link_labels_raw x JOIN {q(source)} a ON a.source = x.source_l "
+        f"AND a.source_row = x.source_row_l JOIN {q(source)} b ON b.source = x.source_r "
         "AND b.source_row = x.source_row_r WHERE a.entity_type = ? AND b.entity_type = ? "
         "AND a.record_id <> b.record_id GROUP BY 1, 2", [entity_type, entity_type])
     engine.execute("DROP TABLE _link_labels_raw")
@@ -162,7 +162,8 @@ def identifier_codes(frame: pl.DataFrame, identifiers: list[str]) -> tuple[np.nd
 
 def link_entity(engine, entity_type: str, settings: LinkageSettings,
                 progress: Callable[[str], None] | None = None,
-                base_dir: Path | None = None) -> EntityResult:
+                base_dir: Path | None = None, records: pl.DataFrame | None = None) -> EntityResult:
+    """Link one entity type of table `records` (of the `records` frame when given)."""
     say = progress or (lambda _msg: None)
     s = settings.resolved(entity_type)
     comparisons = compile_comparisons(s.comparisons)
@@ -175,7 +176,15 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
         seconds[name] = round(now - clock, 3)
         clock = now
 
-    columns = build_features(engine, entity_type, comparisons, s.blocking_rules, s.identifiers)
+    source = "records"
+    if records is not None:  # only the columns linkage reads, as an in-memory table
+        source = "_link_records"
+        wanted = ["record_id", "source", "source_row", "entity_type",
+                  *source_columns(comparisons, s.blocking_rules, s.identifiers)]
+        engine.load(source, records.filter(pl.col("entity_type") == entity_type)
+                    .select([c for c in dict.fromkeys(wanted) if c in records.columns]), temp=True)
+    columns = build_features(engine, entity_type, comparisons, s.blocking_rules, s.identifiers,
+                             FEATURES, source)
     features = feature_frame(engine, comparisons, s.identifiers, FEATURES)
     lap("features")
     counts = check_budget(engine, FEATURES, s.blocking_rules, s.max_pairs_per_rule, columns,
@@ -193,7 +202,8 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     lap("u_sampling")
     if s.labels is not None:
         path = s.labels if s.labels.is_absolute() or base_dir is None else base_dir / s.labels
-        labelled = labelled_pairs(engine, path, entity_type, comparisons, s.identifiers, features)
+        labelled = labelled_pairs(engine, path, entity_type, comparisons, s.identifiers, features,
+                                  source)
         model.m = m_from_labels(labelled.gamma, labelled.extra["is_match"].astype(bool),
                                 comparisons)
         model.trained_on = f"labels ({len(labelled.left):,} pairs)"
@@ -233,7 +243,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
         columns_out[f"gamma_{comp.name}"] = compared.gamma[:, k]
     for k, comp in enumerate(comparisons):
         columns_out[f"bf_{comp.name}"] = bf[:, k]
-    for table in ("_link_candidates", FEATURES):
+    for table in ("_link_candidates", FEATURES, "_link_records"):
         engine.execute(f"DROP TABLE IF EXISTS {table}")
     return EntityResult(entity_type, pa.table(columns_out), clusters, rules, int(linked.sum()),
                         model, s, seconds)
