@@ -53,6 +53,12 @@ def chinese_numeral(n: int) -> str:
 
 
 NUMERALS = pl.Series([chinese_numeral(i) for i in range(1000)], dtype=pl.Utf8)
+# 0..999 as written in addresses, by value + 1000 × (Chinese numerals): numbers, buildings with each
+# suffix (0 = no building: empty), units (0 = none: empty)
+_NUMBER_TEXTS = pl.Series([str(i) for i in range(1000)] + NUMERALS.to_list(), dtype=pl.Utf8)
+_BUILDING_TEXTS = pl.Series([n + suffix if i % 1000 else "" for i, n in enumerate(_NUMBER_TEXTS)
+                             for suffix in BUILDING_SUFFIXES], dtype=pl.Utf8)
+_UNIT_TEXTS = pl.Series([n + "单元" if i % 1000 else "" for i, n in enumerate(_NUMBER_TEXTS)], dtype=pl.Utf8)
 
 
 @dataclass(frozen=True)
@@ -152,25 +158,21 @@ def restyle(codes: dict[str, np.ndarray], mask: np.ndarray, rng: np.random.Gener
 
 
 def render(layout: Layout, parts: pl.DataFrame, codes: dict[str, np.ndarray], prefix: str = "") -> pl.Series:
-    """Address text of each row of `parts` (components named `<prefix>comm` …) in per-row styles."""
+    """Address text of each row of `parts` (components named `<prefix>comm` …) in per-row styles:
+    number, building and unit texts are gathered from tables of every style's spelling."""
     p = {k: parts[f"{prefix}{k}"].to_numpy() for k in ("road", "number", "building", "unit", "room")}
+    chinese = np.asarray(codes["chinese"], dtype=np.int64) * 1000
+    unit = np.where(np.asarray(codes["unit"], dtype=bool), p["unit"], 0)
     frame = pl.DataFrame({
-        "head": layout.head(codes["level"], p["road"]), "chinese": codes["chinese"], "unit_on": codes["unit"],
-        "number": p["number"], "building": p["building"], "unit": p["unit"], "room": p["room"],
-        "bsuffix": pl.Series(BUILDING_SUFFIXES).gather(codes["building"]),
+        "head": layout.head(codes["level"], p["road"]),
+        "number": _NUMBER_TEXTS.gather(p["number"] % 1000 + chinese),
+        "building": _BUILDING_TEXTS.gather((p["building"] % 1000 + chinese) * len(BUILDING_SUFFIXES)
+                                           + codes["building"]),
+        "unit": _UNIT_TEXTS.gather(unit % 1000 + chinese),
+        "room": pl.Series(p["room"]).cast(pl.Utf8),
         "rsuffix": pl.Series(ROOM_SUFFIXES).gather(codes["room"]),
     })
-    chinese = pl.col("chinese")
-
-    def num(name: str) -> pl.Expr:
-        arabic = pl.col(name).cast(pl.Utf8)
-        return pl.when(chinese).then(pl.lit(NUMERALS).gather(pl.col(name) % 1000)).otherwise(arabic)
-
-    building = pl.when(pl.col("building") > 0).then(pl.concat_str(num("building"), "bsuffix")).otherwise(pl.lit(""))
-    unit = pl.when((pl.col("unit") > 0) & pl.col("unit_on")).then(
-        pl.concat_str(num("unit"), pl.lit("单元"))).otherwise(pl.lit(""))
-    room = pl.concat_str(pl.col("room").cast(pl.Utf8), "rsuffix")
-    return frame.select(pl.concat_str("head", num("number"), pl.lit("号"), building, unit, room)).to_series()
+    return frame.select(pl.concat_str("head", "number", pl.lit("号"), "building", "unit", "room", "rsuffix")).to_series()
 
 
 def house_codes(layout: Layout, parts: pl.DataFrame, prefix: str = "") -> pl.Series:

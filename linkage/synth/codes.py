@@ -15,8 +15,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from linkage.synth import text
+
 ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-ID_CHECK = np.array(list("10X98765432"))
+ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)  # by weighted digit sum mod 11
 ORG_WEIGHTS = np.array([3, 7, 9, 10, 5, 8, 4, 2])
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28])
@@ -35,9 +37,9 @@ def _text(values: np.ndarray, width: int) -> pl.Series:
 
 def id_numbers(area: np.ndarray, birth_ymd: np.ndarray, sequence: np.ndarray) -> pl.Series:
     """18-character ID numbers from area codes, birth dates (YYYYMMDD ints) and sequences (0–999)."""
-    body = np.hstack([digits(area, 6), digits(birth_ymd, 8), digits(sequence, 3)])
-    check = (body @ ID_WEIGHTS) % 11
-    return _text(area, 6) + _text(birth_ymd, 8) + _text(sequence, 3) + pl.Series(ID_CHECK).gather(check)
+    body = np.hstack([text.digits(area, 6), text.digits(birth_ymd, 8), text.digits(sequence, 3)])
+    check = ((body - ord("0")).astype(np.int64) @ ID_WEIGHTS) % 11
+    return text.compose(body, ID_CHECK[check][:, None])
 
 
 def legacy_id(id18: pl.Series) -> pl.Series:
@@ -56,6 +58,13 @@ class IdSequencer:
         self.keys = np.empty(0, dtype=np.int64)
         self.used = np.empty(0, dtype=np.int64)
 
+    def _find(self, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each key is or would be in the sorted known keys, and whether it is there."""
+        at = np.searchsorted(self.keys, key)
+        if not len(self.keys):
+            return at, np.zeros(len(key), dtype=bool)
+        return at, (at < len(self.keys)) & (self.keys[np.minimum(at, len(self.keys) - 1)] == key)
+
     def assign(self, area: np.ndarray, birth_ymd: np.ndarray, male: np.ndarray) -> np.ndarray:
         key = (np.asarray(area, np.int64) * 100_000_000 + birth_ymd) * 2 + male
         order = np.argsort(key, kind="stable")
@@ -64,19 +73,15 @@ class IdSequencer:
         start = np.maximum.accumulate(np.where(first, np.arange(len(key)), 0))
         rank = np.empty(len(key), dtype=np.int64)
         rank[order] = np.arange(len(key)) - start
-        pos = np.searchsorted(self.keys, key)
-        found = (pos < len(self.keys)) & (self.keys[np.minimum(pos, len(self.keys) - 1)] == key) \
-            if len(self.keys) else np.zeros(len(key), dtype=bool)
-        offset = np.where(found, self.used[np.minimum(pos, max(len(self.keys) - 1, 0))] if len(self.keys)
-                          else 0, 0)
-        k = offset + rank
+        at, found = self._find(key)
+        k = np.where(found, self.used[np.minimum(at, len(self.used) - 1)] if len(self.used) else 0, 0) + rank
         if (k >= SEQUENCES_PER_GENDER).any():
             raise OverflowError("more than 500 people of one gender born on one day in one area")
         new_keys, counts = np.unique(key, return_counts=True)
-        merged = np.concatenate([self.keys, new_keys])
-        totals = np.concatenate([self.used, counts])
-        self.keys, inverse = np.unique(merged, return_inverse=True)
-        self.used = np.bincount(inverse, weights=totals).astype(np.int64)
+        at, found = self._find(new_keys)
+        self.used[at[found]] += counts[found]  # merged in place: no re-sort of all keys seen
+        self.keys = np.insert(self.keys, at[~found], new_keys[~found])
+        self.used = np.insert(self.used, at[~found], counts[~found])
         scrambled = (k * 211 + (key // 2) % SEQUENCES_PER_GENDER) % SEQUENCES_PER_GENDER
         return scrambled * 2 + np.asarray(male, np.int64)
 

@@ -29,8 +29,11 @@ def _names(values: tuple[str, ...]) -> list[str] | None:
 @click.option("--systems", multiple=True, metavar="NAME[,NAME…]",
               help=f"Only these systems or sources (default: all): {', '.join(SYSTEM_KEYS)}; "
                    f"sources {', '.join(k for k in SOURCE_KEYS if k not in SYSTEM_KEYS)}.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes making chunks (default: one per core); the files are the same for any number.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def synth(people: int, out: Path, seed: int, noise: str, systems: tuple[str, ...], quiet: bool) -> None:
+def synth(people: int, out: Path, seed: int, noise: str, systems: tuple[str, ...], workers: int | None,
+          quiet: bool) -> None:
     """Write realistic departmental exports of a synthetic 深圳 with the true entity of every row.
 
     One file per system export (CSV in GBK / GB18030 / UTF-8-BOM, TSV, Excel with a title row,
@@ -46,7 +49,8 @@ def synth(people: int, out: Path, seed: int, noise: str, systems: tuple[str, ...
             click.echo(f"  {done:,} / {total:,} people", err=True)
 
     try:
-        result = generate(out, people, seed=seed, noise=noise, systems=_names(systems), progress=progress)
+        result = generate(out, people, seed=seed, noise=noise, systems=_names(systems), workers=workers,
+                          progress=progress)
     except (ValueError, OverflowError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

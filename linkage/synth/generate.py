@@ -4,42 +4,38 @@
 truth.parquet (source, source_row, entity_type, entity_id, errors), truth_summary.json (the
 true redundancy) and config.yaml (a linkage config reading every generated file).
 
-People are generated in fixed-size chunks, each source of each chunk with its own seeded
-generator, so the output depends only on the arguments and memory stays bounded by the chunk
-size.  Each chunk's world is made (ID numbers stay unique across chunks), then source by source
-the system's records are drawn, rendered with their entry errors, encoded and appended to its
-file, and their truth to truth.parquet, where it is counted for the summary.  Encoding and
-writing run on a background thread while the next source is drawn.
+People are generated in fixed-size chunks.  Worker processes (linkage.synth.chunks, one per
+core by default) make whole chunks — world, records with their entry errors, encoded file
+contents, truth rows and counts — and this process places them (hands out their ID sequence
+numbers, so ID numbers stay unique across chunks, and numbers their rows on from the chunks
+before) and appends them to the files, all in chunk order: the output depends only on the
+arguments, not on the number of workers, and memory stays bounded by the chunk size.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import zlib
+import math
+import os
+import shutil
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-import numpy as np
-import polars as pl
 import yaml
 
-from linkage.synth import address, codes
+from linkage.synth import codes
+from linkage.synth.chunks import ChunkTask, Placement, Plan, Workers, read_truth, run_inline
 from linkage.synth.noise import NOISE_LEVELS, NoiseRates
-from linkage.synth.render import build_records, choose
 from linkage.synth.systems import SourceSpec, select_sources
 from linkage.synth.truth import TruthWriter
-from linkage.synth.world import REFERENCE_DATE, make_chunk
-from linkage.synth.writers import Background, ExportFormat, Sink
+from linkage.synth.world import REFERENCE_DATE, enterprise_count
+from linkage.synth.writers import ExportFormat, Sink
 
-CHUNK_PEOPLE = 50_000
+CHUNK_PEOPLE = 125_000
 EXCEL_MAX_ROWS = 200_000      # a bigger Excel system is exported as CSV instead
-_LAYOUT_STREAM = 2**31 - 1
-
-
-def _source_rng(seed: int, chunk: int, key: str) -> np.random.Generator:
-    return np.random.default_rng([seed, chunk, zlib.crc32(key.encode())])
 
 
 def _as_csv(spec: SourceSpec, rows: int) -> tuple[SourceSpec, str]:
@@ -50,7 +46,8 @@ def _as_csv(spec: SourceSpec, rows: int) -> tuple[SourceSpec, str]:
 
 
 def export_format(spec: SourceSpec) -> ExportFormat:
-    return ExportFormat(spec.format, tuple(spec.headers), spec.encoding, spec.title_row, spec.blank, spec.table)
+    return ExportFormat(spec.format, tuple(spec.headers), spec.encoding, spec.title_row, spec.blank,
+                        spec.table or Path(spec.file).stem, spec.key)
 
 
 class _Source:
@@ -60,19 +57,6 @@ class _Source:
         self.spec, self.note, self.rows = spec, note, 0
         self.format = export_format(spec)
         self.sink: Sink = self.format.open(out / spec.file)
-
-    def _append(self, data: pl.DataFrame, first_row: int) -> None:
-        self.sink.write(self.format.encode(data, first_row))
-
-    def write(self, data: pl.DataFrame, truth: pl.DataFrame, background: Background) -> pl.DataFrame:
-        """Append a chunk's rows (numbered on from the file's last row) in the background; its
-        truth rows, completed."""
-        source_row = pl.Series("source_row", np.arange(self.rows + 1, self.rows + data.height + 1), dtype=pl.Int64)
-        data = data.with_columns(source_row.alias(c.header) for c in self.spec.columns if c.field == "row_number")
-        background.submit(self._append, data, self.rows + 1)
-        self.rows += data.height
-        return truth.select(pl.lit(self.spec.key).alias("source"), source_row,
-                            pl.lit(self.spec.entity).alias("entity_type"), "entity_id", "errors")
 
     def describe(self) -> dict:
         s = self.spec
@@ -84,11 +68,52 @@ class _Source:
         return info
 
 
+class _Exports:
+    """The source files: opened when the first chunk's rows are known (an Excel system that would
+    grow too big becomes CSV), then each chunk placed after the rows before it and appended."""
+
+    def __init__(self, out: Path, specs: tuple[SourceSpec, ...], people: int, first_chunk: int):
+        self.out, self.specs, self.scale = out, specs, people / first_chunk
+        self.sources: dict[str, _Source] = {}
+
+    def place(self, rows: dict[str, int]) -> tuple[dict[str, int], dict[str, ExportFormat]]:
+        """Where the chunk's rows start in each file, and each file's format."""
+        if not self.sources:
+            for spec in self.specs:
+                expected, note = round(rows[spec.key] * self.scale), None
+                if spec.format == "xlsx" and expected > EXCEL_MAX_ROWS:
+                    spec, note = _as_csv(spec, expected)
+                self.sources[spec.key] = _Source(spec, self.out, note)
+        first = {key: source.rows + 1 for key, source in self.sources.items()}
+        for key, n in rows.items():
+            self.sources[key].rows += n
+        return first, {key: source.format for key, source in self.sources.items()}
+
+    def write(self, payloads: dict) -> None:
+        for key, payload in payloads.items():
+            self.sources[key].sink.write(payload)
+
+    def close(self) -> None:
+        for source in self.sources.values():
+            source.sink.close()
+
+
+def _tasks(people: int, chunk_people: int) -> Iterator[ChunkTask]:
+    first_pid = first_eid = index = 0
+    while first_pid < people:
+        count = min(chunk_people, people - first_pid)
+        yield ChunkTask(index, first_pid, count, first_eid)
+        first_pid += count
+        first_eid += enterprise_count(count)
+        index += 1
+
+
 def generate(out: str | Path, people: int, seed: int = 0, noise: str = "default",
              systems: list[str] | None = None, rates: NoiseRates | None = None,
-             chunk_people: int = CHUNK_PEOPLE,
+             chunk_people: int = CHUNK_PEOPLE, workers: int | None = None,
              progress: Callable[[int, int], None] | None = None) -> dict:
-    """Write the exports, truth.parquet, truth_summary.json and config.yaml; return the summary."""
+    """Write the exports, truth.parquet, truth_summary.json and config.yaml; return the summary.
+    `workers`: processes making chunks (default: one per core; 1 = all in this process)."""
     if people < 1:
         raise ValueError("--people must be at least 1")
     if noise not in NOISE_LEVELS:
@@ -97,52 +122,41 @@ def generate(out: str | Path, people: int, seed: int = 0, noise: str = "default"
     out.mkdir(parents=True, exist_ok=True)
     specs = select_sources(systems)
     base = (rates or NoiseRates()).scaled(NOISE_LEVELS[noise])
-    layout = address.city_layout(np.random.default_rng([seed, _LAYOUT_STREAM]))
-    sequencer = codes.IdSequencer()
-    id_width = max(7, len(str(people)))
-    sources: dict[str, _Source] = {}
+    scratch = out / ".synth-chunks"
+    scratch.mkdir(exist_ok=True)
+    plan = Plan(seed, tuple(systems) if systems else None, base, NOISE_LEVELS[noise],
+                max(7, len(str(people))), scratch)
+    workers = min(workers or os.cpu_count() or 1, math.ceil(people / chunk_people))
+    exports = _Exports(out, specs, people, min(chunk_people, people))
     truth_writer = TruthWriter(out / "truth.parquet")
-    background = Background()
-    population = {"people": 0, "enterprises": 0, "households": 0, "migrants": 0}
+    population: Counter[str] = Counter()
+    sequencer = codes.IdSequencer()
+
+    def place(rows: dict[str, int], id_keys: tuple) -> Placement:
+        return Placement(sequencer.assign(*id_keys), *exports.place(rows))
+
+    pool = Workers(plan, workers) if workers > 1 else None
     try:
-        first_pid = first_eid = chunk_index = 0
-        while first_pid < people:
-            count = min(chunk_people, people - first_pid)
-            chunk = make_chunk(seed, chunk_index, layout, sequencer, first_pid, count, first_eid, id_width)
-            truths = []
-            for spec in specs:
-                rng = _source_rng(seed, chunk_index, spec.key)
-                selection = choose(spec, chunk, rng)
-                if spec.key not in sources:
-                    expected = round(selection.n * people / count)
-                    switched, note = _as_csv(spec, expected) if (spec.format == "xlsx" and expected > EXCEL_MAX_ROWS) \
-                        else (spec, None)
-                    sources[spec.key] = _Source(switched, out, note)
-                data, truth = build_records(sources[spec.key].spec, chunk, layout, base.scaled(1.0, spec.noise), rng,
-                                            selection, NOISE_LEVELS[noise])
-                truths.append(sources[spec.key].write(data, truth, background))
-            population["people"] += chunk.people.height
-            population["enterprises"] += chunk.enterprises.height
-            population["households"] += chunk.people["household"].n_unique()
-            population["migrants"] += int(chunk.people["migrant"].sum())
-            first_pid += count
-            first_eid += chunk.enterprises.height
-            chunk_index += 1
-            background.submit(truth_writer.write, pl.concat(truths))
+        tasks = _tasks(people, chunk_people)
+        for result in pool.run(tasks, place) if pool else run_inline(plan, tasks, place):
+            exports.write(result.payloads)
+            truth_writer.write(read_truth(result.truth), result.counts)
+            result.truth.unlink()
+            population.update(result.population)
             if progress:
-                progress(first_pid, people)
-        background.finish()
+                progress(population["people"], people)
     finally:
-        background.close()
-        for source in sources.values():
-            source.sink.close()
+        if pool:
+            pool.close()
+        exports.close()
         truth_writer.close()
+        shutil.rmtree(scratch, ignore_errors=True)
     result = {
         "generator": {"people": people, "seed": seed, "noise": noise, "systems": [s.key for s in specs],
                       "city": "深圳市", "reference_date": REFERENCE_DATE.isoformat(),
                       "rates": dataclasses.asdict(base)},
-        "population": population,
-        **truth_writer.summary({k: s.describe() for k, s in sources.items()}),
+        "population": {k: population[k] for k in ("people", "enterprises", "households", "migrants")},
+        **truth_writer.summary({k: s.describe() for k, s in exports.sources.items()}),
     }
     (out / "truth_summary.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n",
                                             encoding="utf-8")

@@ -9,6 +9,7 @@ with polars expressions.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,6 +99,23 @@ def _splice(sub: pl.Series, pos: np.ndarray, middle: pl.Expr, skip: int) -> pl.S
                                       pl.col("v").str.slice(pl.col("pos") + skip))).to_series()
 
 
+@functools.cache
+def _confusion(kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, pl.Series]:
+    """Lookup of a confusion set: code points of its characters (sorted), where each one's
+    candidates start and how many it has, and all candidates in one column."""
+    table = reference().confusion.select("char", kind)
+    counts = table[kind].list.len().to_numpy().astype(np.int64)
+    starts = np.cumsum(counts) - counts
+    keys = _codepoints(table["char"])
+    order = np.argsort(keys)
+    return keys[order], starts[order], counts[order], table[kind].explode().drop_nulls()
+
+
+def _codepoints(chars: pl.Series) -> np.ndarray:
+    """Code point of each one-character value (0 for an empty one)."""
+    return np.asarray(chars.to_list(), dtype="U1").view(np.uint32).astype(np.int64)
+
+
 def substitute_char(values: pl.Series, mask: np.ndarray, rng: np.random.Generator,
                     kind: str = "homophones", start=0) -> tuple[pl.Series, np.ndarray]:
     """One character (at or after `start`) replaced by a homophone or shape-similar character."""
@@ -105,18 +123,15 @@ def substitute_char(values: pl.Series, mask: np.ndarray, rng: np.random.Generato
     if not len(idx):
         return _apply(values, idx, sub)
     pos, ok = _positions(sub, rng, start, idx)
-    table = reference().confusion.select("char", pl.col(kind).alias("cands"))
-    frame = (pl.DataFrame({"v": sub, "pos": pos, "u": rng.random(len(idx)), "ok": ok})
-             .with_columns(pl.col("v").str.slice(pl.col("pos"), 1).alias("char"))
-             .join(table, on="char", how="left", maintain_order="left"))
-    pick = pl.col("cands").list.get((pl.col("u") * pl.col("cands").list.len()).cast(pl.Int64),
-                                    null_on_oob=True)
-    new = frame.select(
-        pl.when(pl.col("ok") & pick.is_not_null())
-        .then(pl.concat_str(pl.col("v").str.slice(0, pl.col("pos")), pick,
-                            pl.col("v").str.slice(pl.col("pos") + 1)))
-        .otherwise(pl.col("v"))).to_series()
-    return _apply(values, idx, new)
+    keys, starts, counts, candidates = _confusion(kind)
+    chars = pl.DataFrame({"v": sub, "pos": pos}).select(pl.col("v").str.slice(pl.col("pos"), 1)).to_series()
+    codepoints = _codepoints(chars)
+    at = np.minimum(np.searchsorted(keys, codepoints), len(keys) - 1)
+    count = np.where(keys[at] == codepoints, counts[at], 0)
+    pick = starts[at] + np.floor(rng.random(len(idx)) * count).astype(np.int64)
+    ok &= count > 0
+    new = _splice(sub.filter(pl.Series(ok)), pos[ok], pl.lit(candidates.gather(pick[ok])), 1)
+    return _apply(values, idx[ok], new)
 
 
 def drop_char(values: pl.Series, mask, rng, start=1) -> tuple[pl.Series, np.ndarray]:

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 import polars as pl
 
-from linkage.synth import address, noise
+from linkage.synth import address, noise, text
 from linkage.synth.codes import USCC_ALPHABET
 from linkage.synth.noise import MISSING_WEIGHT, NoiseRates
 from linkage.synth.reference import reference
@@ -26,12 +26,25 @@ FIRST_REGISTRATION = np.datetime64("2016-01-01")
 _END = np.datetime64(REFERENCE_DATE, "D")
 
 
+class Rows:
+    """The true values of each record's entity, gathered column by column as the fields ask."""
+
+    def __init__(self, entities: pl.DataFrame, rows: np.ndarray):
+        self.entities, self.rows, self.height = entities, rows, len(rows)
+        self.columns: dict[str, pl.Series] = {}
+
+    def __getitem__(self, name: str) -> pl.Series:
+        if name not in self.columns:
+            self.columns[name] = self.entities[name].gather(self.rows)
+        return self.columns[name]
+
+
 @dataclass
 class Context:
     """The records of one source being built: their entities' true values and what was done to them."""
 
     spec: SourceSpec
-    rows: pl.DataFrame            # the true values of each record's entity
+    rows: Rows                    # the true values of each record's entity
     chunk: Chunk
     layout: address.Layout
     rates: NoiseRates
@@ -56,24 +69,66 @@ class Context:
         if mask.any():
             self.errors.append((name, mask))
 
-    def apply(self, name: str, result: tuple[pl.Series, np.ndarray]) -> pl.Series:
-        values, mask = result
-        self.record(name, mask)
-        return values
-
-    def blank(self, name: str, values: pl.Series) -> pl.Series:
-        """Values left blank: at the system's own rate for the field if it has one (scaled by the
-        noise level), else at the `missing` rate times the field's MISSING_WEIGHT."""
+    def missing(self, name: str) -> np.ndarray:
+        """Rows whose `name` is left blank: at the system's own rate for the field if it has one
+        (scaled by the noise level), else at the `missing` rate times the field's MISSING_WEIGHT."""
         if name in self.spec.missing:
             rate = min(1.0, self.spec.missing[name] * self.level)
         else:
             rate = self.rates.missing * MISSING_WEIGHT.get(name, 1.0)
-        return self.apply(f"{name}_missing", noise.blank(values, self.chance(rate)))
+        return self.chance(rate)
+
+    def edit(self, prefix: str, values: pl.Series, missing: bool = True, **chosen: float | np.ndarray) -> "Edit":
+        """Entry errors for a column: each named error at its rate (or on the rows of its mask),
+        then blanks (error `<prefix>_missing`) unless `missing` is false."""
+        masks = {error: self.chance(c) if isinstance(c, float) else c for error, c in chosen.items()}
+        if missing:
+            masks["missing"] = self.missing(prefix)
+        return Edit(self, prefix, values, masks)
+
+    def blank(self, name: str, values: pl.Series) -> pl.Series:
+        """Values left blank at the field's rate (`missing`)."""
+        edit = self.edit(name, values)
+        edit.apply("missing", noise.blank(edit.sub, edit.mask("missing")))
+        return edit.result()
 
     def once(self, key: str, compute: Callable[[], object]):
         if key not in self.cache:
             self.cache[key] = compute()
         return self.cache[key]
+
+
+class Edit:
+    """Entry errors applied in turn to one column, on the rows chosen for any of them only: those
+    rows (`sub`) are gathered once, each error edits them (`apply` records the rows it really
+    changed as `<prefix>_<error>`) and `result` scatters them back into the column."""
+
+    def __init__(self, ctx: Context, prefix: str, values: pl.Series, masks: dict[str, np.ndarray]):
+        self.ctx, self.prefix, self.values, self.masks = ctx, prefix, values, masks
+        chosen = np.logical_or.reduce(list(masks.values())) if masks else np.zeros(ctx.n, dtype=bool)
+        self.idx = np.flatnonzero(chosen & values.is_not_null().to_numpy())
+        self.sub = values.gather(self.idx)
+
+    def mask(self, error: str) -> np.ndarray:
+        """The sub rows chosen for `error`."""
+        return self.masks[error][self.idx]
+
+    def of(self, per_row: np.ndarray) -> np.ndarray:
+        """A per-record array restricted to the sub rows."""
+        return np.asarray(per_row)[self.idx]
+
+    def apply(self, error: str, result: tuple[pl.Series, np.ndarray]) -> None:
+        self.sub, changed = result
+        mask = np.zeros(self.ctx.n, dtype=bool)
+        mask[self.idx[changed]] = True
+        self.ctx.record(f"{self.prefix}_{error}", mask)
+
+    def result(self) -> pl.Series:
+        if not len(self.idx):
+            return self.values
+        out = self.values.clone()
+        out.scatter(self.idx, self.sub)
+        return out
 
 
 # ---------------------------------------------------------------- record-level state
@@ -92,9 +147,7 @@ def dwelling(ctx: Context) -> pl.DataFrame:
         ctx.record("address_stale", stale)
         ctx.cache["stale_address"] = stale
         names = ("comm", "road", "number", "building", "unit", "room", "grid")
-        mask = pl.Series(stale)
-        return pl.DataFrame({k: ctx.rows.select(pl.when(mask).then(pl.col(f"prev_{k}")).otherwise(pl.col(k)))
-                             .to_series() for k in names})
+        return pl.DataFrame({k: np.where(stale, ctx.col(f"prev_{k}"), ctx.col(k)) for k in names})
     return ctx.once("dwelling", compute)
 
 
@@ -115,28 +168,28 @@ def registration(ctx: Context) -> np.ndarray:
 
 # ---------------------------------------------------------------- formats
 
-def _date_text(y, m, d, fmt: str, rng=None) -> pl.Series:
-    frame = pl.DataFrame({"y": y, "m": m, "d": d}).with_columns(
-        pl.col("y").cast(pl.Utf8).alias("ys"), pl.col("m").cast(pl.Utf8).alias("ms"),
-        pl.col("d").cast(pl.Utf8).alias("ds"))
-    mm, dd = pl.col("ms").str.zfill(2), pl.col("ds").str.zfill(2)
-    y_, m_, d_ = pl.col("ys"), pl.col("ms"), pl.col("ds")
-    exprs = {
-        "iso": pl.concat_str(y_, mm, dd, separator="-"),
-        "compact": pl.concat_str(y_, mm, dd),
-        "slash": pl.concat_str(y_, m_, d_, separator="/"),
-        "cn": pl.concat_str(y_, pl.lit("年"), m_, pl.lit("月"), d_, pl.lit("日")),
-        "dot_month": pl.concat_str(y_, mm, separator="."),
-        "month": pl.concat_str(y_, mm, separator="-"),
-    }
+_DATE_LAYOUTS = {  # date format -> parts: (text, None) literal, (field, padded) digits of y / m / d
+    "iso": [("y", True), ("-", None), ("m", True), ("-", None), ("d", True)],
+    "compact": [("y", True), ("m", True), ("d", True)],
+    "slash": [("y", True), ("/", None), ("m", False), ("/", None), ("d", False)],
+    "cn": [("y", True), ("年", None), ("m", False), ("月", None), ("d", False), ("日", None)],
+    "dot_month": [("y", True), (".", None), ("m", True)],
+    "month": [("y", True), ("-", None), ("m", True)],
+}
+
+
+def _date_text(y, m, d, fmt: str, rng=None, valid: np.ndarray | None = None) -> pl.Series:
+    """Dates from year, month, day integers in a system's format ("datetime" adds a random time
+    of the working day); null where `valid` is false."""
+    n = len(y)
+    fields = {"y": (y, 4), "m": (m, 2), "d": (d, 2)}
+    layout = _DATE_LAYOUTS["iso" if fmt == "datetime" else fmt]
+    parts = [text.literal(t, n) if pad is None else text.digits(fields[t][0], fields[t][1], pad) for t, pad in layout]
     if fmt == "datetime":
-        seconds = rng.integers(8 * 3600, 20 * 3600, len(y))
-        clock = pl.Series(seconds)
-        hh = (clock // 3600).cast(pl.Utf8).str.zfill(2)
-        mi = (clock % 3600 // 60).cast(pl.Utf8).str.zfill(2)
-        ss = (clock % 60).cast(pl.Utf8).str.zfill(2)
-        return frame.select(exprs["iso"]).to_series() + " " + hh + ":" + mi + ":" + ss
-    return frame.select(exprs[fmt]).to_series()
+        clock = rng.integers(8 * 3600, 20 * 3600, n)
+        parts += [text.literal(" ", n), text.digits(clock // 3600, 2), text.literal(":", n),
+                  text.digits(clock % 3600 // 60, 2), text.literal(":", n), text.digits(clock % 60, 2)]
+    return text.compose(*parts, valid=valid)
 
 
 def format_dates(dates: np.ndarray, fmt: str, rng=None) -> pl.Series:
@@ -145,8 +198,7 @@ def format_dates(dates: np.ndarray, fmt: str, rng=None) -> pl.Series:
         return pl.Series(dates, dtype=pl.Date)
     valid = ~np.isnat(dates)
     value = ymd(np.where(valid, dates, _END))
-    text = _date_text(value // 10000, value // 100 % 100, value % 100, fmt, rng)
-    return pl.select(pl.when(pl.Series(valid)).then(text)).to_series()
+    return _date_text(value // 10000, value // 100 % 100, value % 100, fmt, rng, valid)
 
 
 def format_phones(numbers: pl.Series, fmt: str, second: pl.Series | None = None) -> pl.Series:
@@ -171,33 +223,42 @@ def format_phones(numbers: pl.Series, fmt: str, second: pl.Series | None = None)
 
 def noisy_name(ctx: Context, prefix: str, values: pl.Series, surname_len: np.ndarray) -> pl.Series:
     r = ctx.rates
-    values = ctx.apply(f"{prefix}_homophone", noise.substitute_char(values, ctx.chance(r.homophone), ctx.rng))
-    values = ctx.apply(f"{prefix}_shape", noise.substitute_char(values, ctx.chance(r.shape), ctx.rng, "shapes"))
-    values = ctx.apply(f"{prefix}_drop_char", noise.drop_char(values, ctx.chance(r.drop_char), ctx.rng, surname_len))
-    values = ctx.apply(f"{prefix}_extra_char", noise.double_char(values, ctx.chance(r.extra_char), ctx.rng, surname_len))
-    values = ctx.apply(f"{prefix}_inner_space", noise.insert_space(values, ctx.chance(r.inner_space), surname_len))
-    values = ctx.apply(f"{prefix}_traditional", noise.to_traditional(values, ctx.chance(r.traditional)))
-    return ctx.blank(prefix, values)
+    e = ctx.edit(prefix, values, homophone=r.homophone, shape=r.shape, drop_char=r.drop_char,
+                 extra_char=r.extra_char, inner_space=r.inner_space, traditional=r.traditional)
+    surname = e.of(surname_len)
+    e.apply("homophone", noise.substitute_char(e.sub, e.mask("homophone"), ctx.rng))
+    e.apply("shape", noise.substitute_char(e.sub, e.mask("shape"), ctx.rng, "shapes"))
+    e.apply("drop_char", noise.drop_char(e.sub, e.mask("drop_char"), ctx.rng, surname))
+    e.apply("extra_char", noise.double_char(e.sub, e.mask("extra_char"), ctx.rng, surname))
+    e.apply("inner_space", noise.insert_space(e.sub, e.mask("inner_space"), surname))
+    e.apply("traditional", noise.to_traditional(e.sub, e.mask("traditional")))
+    e.apply("missing", noise.blank(e.sub, e.mask("missing")))
+    return e.result()
 
 
 def noisy_id(ctx: Context, prefix: str, values: pl.Series) -> pl.Series:
     r = ctx.rates
     year = values.str.slice(6, 4).cast(pl.Int64, strict=False).fill_null(0).to_numpy()
     old = (year >= 1900) & (year <= 1984)
-    values = ctx.apply(f"{prefix}_legacy15", noise.legacy15(values, ctx.chance(r.id_legacy15, old)))
-    values = ctx.apply(f"{prefix}_swap", noise.swap_neighbours(values, ctx.chance(r.id_swap), ctx.rng))
-    values = ctx.apply(f"{prefix}_wrong_digit", noise.wrong_char(values, ctx.chance(r.id_wrong_digit), ctx.rng))
     ends_x = values.str.ends_with("X").fill_null(False).to_numpy()
-    values = ctx.apply(f"{prefix}_lower_x", noise.lower_x(values, ctx.chance(r.id_lower_x, ends_x)))
-    values = ctx.apply(f"{prefix}_fullwidth", noise.fullwidth_digits(values, ctx.chance(r.fullwidth)))
-    return ctx.blank(prefix, values)
+    e = ctx.edit(prefix, values, legacy15=ctx.chance(r.id_legacy15, old), swap=r.id_swap,
+                 wrong_digit=r.id_wrong_digit, lower_x=ctx.chance(r.id_lower_x, ends_x), fullwidth=r.fullwidth)
+    e.apply("legacy15", noise.legacy15(e.sub, e.mask("legacy15")))
+    e.apply("swap", noise.swap_neighbours(e.sub, e.mask("swap"), ctx.rng))
+    e.apply("wrong_digit", noise.wrong_char(e.sub, e.mask("wrong_digit"), ctx.rng))
+    e.apply("lower_x", noise.lower_x(e.sub, e.mask("lower_x")))
+    e.apply("fullwidth", noise.fullwidth_digits(e.sub, e.mask("fullwidth")))
+    e.apply("missing", noise.blank(e.sub, e.mask("missing")))
+    return e.result()
 
 
 def noisy_phone(ctx: Context, prefix: str, values: pl.Series) -> pl.Series:
     r = ctx.rates
-    values = ctx.apply(f"{prefix}_wrong_digit", noise.wrong_char(values, ctx.chance(r.phone_wrong_digit), ctx.rng, 12))
-    values = ctx.apply(f"{prefix}_fullwidth", noise.fullwidth_digits(values, ctx.chance(r.fullwidth)))
-    return ctx.blank(prefix, values)
+    e = ctx.edit(prefix, values, wrong_digit=r.phone_wrong_digit, fullwidth=r.fullwidth)
+    e.apply("wrong_digit", noise.wrong_char(e.sub, e.mask("wrong_digit"), ctx.rng, 12))
+    e.apply("fullwidth", noise.fullwidth_digits(e.sub, e.mask("fullwidth")))
+    e.apply("missing", noise.blank(e.sub, e.mask("missing")))
+    return e.result()
 
 
 def _pool_names(keys: np.ndarray) -> pl.Series:
@@ -269,8 +330,10 @@ def f_address(ctx: Context, fmt) -> pl.Series:
     restyle = ctx.chance(ctx.rates.address_style)
     ctx.record("address_style", restyle)
     text = address.render(ctx.layout, dwelling(ctx), address.restyle(codes, restyle, ctx.rng))
-    text = ctx.apply("address_traditional", noise.to_traditional(text, ctx.chance(ctx.rates.traditional)))
-    return ctx.blank("address", text)
+    e = ctx.edit("address", text, traditional=ctx.rates.traditional)
+    e.apply("traditional", noise.to_traditional(e.sub, e.mask("traditional")))
+    e.apply("missing", noise.blank(e.sub, e.mask("missing")))
+    return e.result()
 
 
 def f_household_address(ctx: Context, fmt) -> pl.Series:
@@ -452,7 +515,7 @@ def f_person_category(ctx: Context, fmt) -> pl.Series:
 NAME_VARIANTS = 5  # 0 canonical, 1 no region, 2 region in brackets, 3 other legal form, 4 half-width brackets
 
 
-def enterprise_names(ent: pl.DataFrame, variant: np.ndarray, core: pl.Series | None = None) -> pl.Series:
+def enterprise_names(ent: pl.DataFrame | Rows, variant: np.ndarray, core: pl.Series | None = None) -> pl.Series:
     """Enterprise names in a variant: 深圳市X科技有限公司, X科技有限公司, X科技（深圳）有限公司 …"""
     core = ent["core"] if core is None else core
     individual = ent["individual"].to_numpy()
@@ -473,42 +536,47 @@ def enterprise_names(ent: pl.DataFrame, variant: np.ndarray, core: pl.Series | N
 
 def f_enterprise_name(ctx: Context, fmt) -> pl.Series:
     r = ctx.rates
-    core = ctx.apply("name_homophone", noise.substitute_char(ctx.rows["core"], ctx.chance(r.homophone), ctx.rng))
-    core = ctx.apply("name_shape", noise.substitute_char(core, ctx.chance(r.shape), ctx.rng, "shapes"))
+    e = ctx.edit("name", ctx.rows["core"], missing=False, homophone=r.homophone, shape=r.shape)
+    e.apply("homophone", noise.substitute_char(e.sub, e.mask("homophone"), ctx.rng))
+    e.apply("shape", noise.substitute_char(e.sub, e.mask("shape"), ctx.rng, "shapes"))
+    core = e.result()
     varied = ctx.chance(r.name_variant)
     ctx.record("name_variant", varied)
     variant = np.where(varied, ctx.rng.integers(1, NAME_VARIANTS, ctx.n), 0)
-    names = enterprise_names(ctx.rows, variant, core)
-    names = ctx.apply("name_traditional", noise.to_traditional(names, ctx.chance(r.traditional)))
-    return ctx.blank("name", names)
+    e = ctx.edit("name", enterprise_names(ctx.rows, variant, core), traditional=r.traditional)
+    e.apply("traditional", noise.to_traditional(e.sub, e.mask("traditional")))
+    e.apply("missing", noise.blank(e.sub, e.mask("missing")))
+    return e.result()
 
 
 def f_uscc(ctx: Context, fmt) -> pl.Series:
     r = ctx.rates
-    values = ctx.rows["uscc"]
-    if "reg_number" in {c.field for c in ctx.spec.columns}:
-        # records keyed before the USCC reform carry only the registration number
-        only_old = ctx.chance(0.4, ctx.col("legacy"))
-        values = ctx.apply("uscc_missing", noise.blank(values, only_old))
-    values = ctx.apply("uscc_wrong_char", noise.wrong_char(values, ctx.chance(r.code_wrong_char), ctx.rng, 18,
-                                                           USCC_ALPHABET))
-    values = ctx.apply("uscc_swap", noise.swap_neighbours(values, ctx.chance(r.id_swap), ctx.rng, 18))
-    return ctx.blank("uscc", values)
+    # records keyed before the USCC reform carry only the registration number
+    has_reg_number = "reg_number" in {c.field for c in ctx.spec.columns}
+    only_old = ctx.chance(0.4, ctx.col("legacy")) if has_reg_number else np.zeros(ctx.n, dtype=bool)
+    e = ctx.edit("uscc", ctx.rows["uscc"], only_old=only_old, wrong_char=r.code_wrong_char, swap=r.id_swap)
+    e.apply("missing", noise.blank(e.sub, e.mask("only_old")))
+    e.apply("wrong_char", noise.wrong_char(e.sub, e.mask("wrong_char"), ctx.rng, 18, USCC_ALPHABET))
+    e.apply("swap", noise.swap_neighbours(e.sub, e.mask("swap"), ctx.rng, 18))
+    e.apply("missing", noise.blank(e.sub, e.mask("missing")))
+    return e.result()
 
 
 def f_reg_number(ctx: Context, fmt) -> pl.Series:
-    values = ctx.apply("reg_number_wrong_digit", noise.wrong_char(
-        ctx.rows["reg_number"], ctx.chance(ctx.rates.code_wrong_char), ctx.rng, 15))
-    return ctx.blank("reg_number", values)
+    e = ctx.edit("reg_number", ctx.rows["reg_number"], wrong_digit=ctx.rates.code_wrong_char)
+    e.apply("wrong_digit", noise.wrong_char(e.sub, e.mask("wrong_digit"), ctx.rng, 15))
+    e.apply("missing", noise.blank(e.sub, e.mask("missing")))
+    return e.result()
 
 
 def f_org_code(ctx: Context, fmt) -> pl.Series:
     keyed = ctx.chance(0.5) | ctx.col("legacy")
     values = ctx.rows["org_code"].str.slice(0, 8) + "-" + ctx.rows["org_code"].str.slice(8)
     values = pl.select(pl.when(pl.Series(keyed)).then(values)).to_series()
-    values = ctx.apply("org_code_wrong_char", noise.wrong_char(values, ctx.chance(ctx.rates.code_wrong_char),
-                                                               ctx.rng, 8, USCC_ALPHABET))
-    return ctx.blank("org_code", values)
+    e = ctx.edit("org_code", values, wrong_char=ctx.rates.code_wrong_char)
+    e.apply("wrong_char", noise.wrong_char(e.sub, e.mask("wrong_char"), ctx.rng, 8, USCC_ALPHABET))
+    e.apply("missing", noise.blank(e.sub, e.mask("missing")))
+    return e.result()
 
 
 def f_legal_rep(ctx: Context, fmt) -> pl.Series:
@@ -618,16 +686,19 @@ def choose(spec: SourceSpec, chunk: Chunk, rng: np.random.Generator) -> Selectio
 def build_records(spec: SourceSpec, chunk: Chunk, layout: address.Layout, rates: NoiseRates,
                   rng: np.random.Generator, selection: Selection,
                   level: float = 1.0) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(export rows: one column per header; truth rows: entity_id and the list of errors applied).
-    `rates` are the system's error rates, `level` the noise level's factor."""
+    """(export rows: one column per header; truth rows: entity_id, entity_key (the entity's
+    number: pid or eid) and the list of errors applied).  `rates` are the system's error rates,
+    `level` the noise level's factor."""
     entities = chunk.people if spec.entity == "person" else chunk.enterprises
-    ctx = Context(spec, entities[selection.rows], chunk, layout, rates, rng, selection.copy, level)
+    ctx = Context(spec, Rows(entities, selection.rows), chunk, layout, rates, rng, selection.copy, level)
     ctx.cache["u"] = selection.u
     ctx.cache["several"] = np.bincount(selection.rows)[selection.rows] > 1
     fields = FIELDS[spec.entity]
     data = pl.DataFrame({c.header: fields[c.field](ctx, c.fmt) for c in spec.columns}) if ctx.n else \
         pl.DataFrame({c.header: pl.Series([], dtype=pl.Utf8) for c in spec.columns})
-    truth = pl.DataFrame({"entity_id": ctx.rows["entity_id"], "errors": error_lists(ctx.errors, ctx.n)})
+    key = ctx.rows["pid" if spec.entity == "person" else "eid"]
+    truth = pl.DataFrame({"entity_id": ctx.rows["entity_id"], "entity_key": key,
+                          "errors": error_lists(ctx.errors, ctx.n)})
     return data, truth
 
 

@@ -1,5 +1,6 @@
 """The ground truth of a synthetic run: truth.parquet, written chunk by chunk, and the summary of
-the true redundancy counted chunk by chunk as the truth is written.
+the true redundancy, added up from counts made per chunk (`chunk_counts`, in the worker process
+that made the chunk).
 
 Entities never cross chunks (linkage.synth.world), so per-chunk counts of distinct entities,
 shared entities and entity sizes add up exactly: memory stays bounded by the chunk size.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,18 +21,25 @@ TRUTH_SCHEMA = pa.schema([
 ])
 
 
+def truth_table(frame: pl.DataFrame) -> pa.Table:
+    """A chunk's truth rows as truth.parquet holds them."""
+    return frame.select([f.name for f in TRUTH_SCHEMA]).to_arrow().cast(TRUTH_SCHEMA)
+
+
 class TruthWriter:
-    """Append each chunk's truth rows to truth.parquet (one row group per chunk) and count them."""
+    """Append each chunk's truth rows to truth.parquet (one row group per chunk) and add up its counts."""
 
     def __init__(self, path: Path):
-        self.writer = pq.ParquetWriter(path, TRUTH_SCHEMA, compression="zstd")
+        # dictionaries for the few distinct sources, types and error names, not for entity ids
+        self.writer = pq.ParquetWriter(path, TRUTH_SCHEMA, compression="zstd",
+                                       use_dictionary=["source", "entity_type", "errors.list.element"])
         self.counts: dict[str, list[pl.DataFrame]] = {"sources": [], "pairs": [], "sizes": [], "errors": []}
 
-    def write(self, frame: pl.DataFrame) -> None:
-        table = frame.select([f.name for f in TRUTH_SCHEMA]).to_arrow()
-        self.writer.write_table(table.cast(TRUTH_SCHEMA))
-        for name, counts in _chunk_counts(frame).items():
-            self.counts[name].append(counts)
+    def write(self, table: pa.Table, counts: dict[str, pl.DataFrame]) -> None:
+        """`table` from truth_table, `counts` from chunk_counts of the same rows."""
+        self.writer.write_table(table)
+        for name, frame in counts.items():
+            self.counts[name].append(frame)
 
     def close(self) -> None:
         self.writer.close()
@@ -47,29 +56,37 @@ _KEYS = {"sources": ["source"], "pairs": ["entity_type", "source_l", "source_r"]
          "sizes": ["entity_type", "n"], "errors": ["error"]}
 
 
-def _chunk_counts(truth: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """One chunk's counts (its entities appear in no other chunk).  Each entity's sources are a
-    bit mask, so the entities shared by two sources come from the few distinct masks."""
+def chunk_counts(truth: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """One chunk's counts from its truth rows (with `entity_key`, the entity's number; its entities
+    appear in no other chunk), in numpy: each entity's sources are a bit mask, so the entities
+    shared by two sources come from the few distinct masks."""
     names = sorted(truth["source"].unique().to_list())
-    bits = {name: 1 << i for i, name in enumerate(names)}
-    per_entity = (truth.with_columns(pl.col("source").replace_strict(bits, return_dtype=pl.Int64).alias("bit"))
-                  .group_by("entity_type", "entity_id")
-                  .agg(pl.len().alias("n"), pl.col("bit").bitwise_or().alias("mask")))
+    types = sorted(truth["entity_type"].unique().to_list())
+    source = truth["source"].replace_strict({n: i for i, n in enumerate(names)}, return_dtype=pl.Int64).to_numpy()
+    kind = truth["entity_type"].replace_strict({t: i for i, t in enumerate(types)}, return_dtype=pl.Int64).to_numpy()
+    entities, entity = np.unique((kind << 40) | truth["entity_key"].to_numpy(), return_inverse=True)
+    held = np.sort(entity * 64 + source)                        # (entity, source) pairs
+    held = held[np.r_[True, held[1:] != held[:-1]]]             # (np.unique alone hashes: slower)
+    mask = np.bincount(held // 64, weights=np.left_shift(1, held % 64), minlength=len(entities)).astype(np.int64)
+    entity_kind = entities >> 40
     shared: dict[tuple[str, str, str], int] = {}
-    for entity_type, mask, entities in per_entity.group_by("entity_type", "mask").len().iter_rows():
-        held = [name for name in names if mask & bits[name]]
-        for i, left in enumerate(held):
-            for right in held[i + 1:]:
-                key = (entity_type, left, right)
-                shared[key] = shared.get(key, 0) + entities
+    combos, counts = np.unique((entity_kind << 32) | mask, return_counts=True)
+    for combo, n in zip(combos.tolist(), counts.tolist()):
+        within = [name for i, name in enumerate(names) if combo & (1 << i)]
+        for i, left in enumerate(within):
+            for right in within[i + 1:]:
+                key = (types[combo >> 32], left, right)
+                shared[key] = shared.get(key, 0) + n
     pairs = pl.DataFrame([(*key, n) for key, n in shared.items()], orient="row",
                          schema={"entity_type": pl.Utf8, "source_l": pl.Utf8, "source_r": pl.Utf8,
                                  "shared_entities": pl.Int64})
+    sizes, size_counts = np.unique((entity_kind << 32) | np.bincount(entity), return_counts=True)
     return {
-        "sources": truth.group_by("source").agg(pl.len().alias("records"),
-                                                pl.col("entity_id").n_unique().alias("entities")),
+        "sources": pl.DataFrame({"source": names, "records": np.bincount(source, minlength=len(names)),
+                                 "entities": np.bincount(held % 64, minlength=len(names))}),
         "pairs": pairs,
-        "sizes": per_entity.group_by("entity_type", "n").agg(pl.len().alias("entities")),
+        "sizes": pl.DataFrame({"entity_type": pl.Series(types).gather(sizes >> 32), "n": sizes & 0xFFFFFFFF,
+                               "entities": size_counts}),
         "errors": truth.select(pl.col("errors").explode().drop_nulls().alias("error"))
         .group_by("error").agg(pl.len().alias("n")),
     }

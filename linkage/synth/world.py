@@ -176,9 +176,9 @@ def _education(rng, age: np.ndarray) -> np.ndarray:
     return only(level >= 0, texts(EDUCATION, np.maximum(level, 0)))
 
 
-def people_chunk(rng, layout: address.Layout, sequencer: codes.IdSequencer, first_pid: int,
-                 count: int, id_width: int) -> pl.DataFrame:
-    """`count` people (whole households, the last one maybe cut) with their true attributes."""
+def people_chunk(rng, layout: address.Layout, first_pid: int, count: int, id_width: int) -> pl.DataFrame:
+    """`count` people (whole households, the last one maybe cut) with their true attributes, all
+    but the ID number: its area code and birth date are kept for `with_id_numbers`."""
     ref = reference()
     members = _households(rng, count).head(count)
     n = members.height
@@ -204,8 +204,6 @@ def people_chunk(rng, layout: address.Layout, sequencer: codes.IdSequencer, firs
     area_code = ref.areas["code"].cast(pl.Int64).to_numpy()[area_row]
     birth = _dates(age * 365 + rng.integers(0, 365, n))
     birth_ymd = ymd(birth)
-    sequence = sequencer.assign(area_code, birth_ymd, male.astype(np.int64))
-    id_number = codes.id_numbers(area_code, birth_ymd, sequence)
 
     surname = _surnames(rng, members)
     single = rng.random(n) < np.where(age >= 45, SINGLE_GIVEN_NAME * 1.8, SINGLE_GIVEN_NAME * 0.7)
@@ -248,7 +246,7 @@ def people_chunk(rng, layout: address.Layout, sequencer: codes.IdSequencer, firs
         "role": role, "age": age, "male": male, "migrant": migrant,
         "surname": surname, "name": name,
         "surname_len": surname.str.len_chars(),
-        "birth": birth, "id_number": id_number, "ethnicity": ethnicity,
+        "birth": birth, "area_code": area_code, "birth_ymd": birth_ymd, "ethnicity": ethnicity,
         "mobile": only(has_mobile, mobile),
         "old_mobile": only(changed, old_mobile),
         "landline": landline_hh.gather(hh_local),
@@ -272,7 +270,7 @@ def people_chunk(rng, layout: address.Layout, sequencer: codes.IdSequencer, firs
 def enterprises_chunk(rng, layout: address.Layout, people: pl.DataFrame, first_eid: int, id_width: int) -> pl.DataFrame:
     """Enterprises of a chunk: legal representatives and workers are the chunk's people."""
     ref = reference()
-    n = max(1, round(people.height * ENTERPRISES_PER_PERSON))
+    n = enterprise_count(people.height)
     eid = first_eid + np.arange(n)
     individual = rng.random(n) < 0.35
     founded = _dates(np.where(rng.random(n) < 0.45, rng.integers(365 * 9, 365 * 29, n), rng.integers(60, 365 * 9, n)))
@@ -310,7 +308,7 @@ def enterprises_chunk(rng, layout: address.Layout, people: pl.DataFrame, first_e
         "uscc": codes.usccs(org, area, individual),
         "reg_number": only(legacy, codes.registration_numbers(eid, area)),
         "legal_rep": rep["name"], "legal_rep_surname_len": rep["surname_len"],
-        "legal_rep_id_number": rep["id_number"],
+        "legal_rep_pid": rep["pid"],
         "safety_supervisor": only(rng.random(n) < 0.5, rep["name"], officer["name"]),
         "phone": only(rng.random(n) < 0.6, landline, rep["mobile"].fill_null(landline)),
         "capital": capital,
@@ -332,10 +330,34 @@ def assign_employers(rng, people: pl.DataFrame, enterprises: pl.DataFrame) -> tu
             enterprises.with_columns(pl.Series("employees", employees)))
 
 
-def make_chunk(seed: int, index: int, layout: address.Layout, sequencer: codes.IdSequencer,
-               first_pid: int, count: int, first_eid: int, id_width: int) -> Chunk:
+def make_chunk(seed: int, index: int, layout: address.Layout, first_pid: int, count: int,
+               first_eid: int, id_width: int) -> Chunk:
+    """Chunk `index` of the world, without ID numbers (`id_keys`, then `with_id_numbers`)."""
     rng = np.random.default_rng([seed, index, 0])
-    people = people_chunk(rng, layout, sequencer, first_pid, count, id_width)
+    people = people_chunk(rng, layout, first_pid, count, id_width)
     enterprises = enterprises_chunk(rng, layout, people, first_eid, id_width)
     people, enterprises = assign_employers(rng, people, enterprises)
     return Chunk(people, enterprises)
+
+
+def id_keys(chunk: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per person, what an ID sequence number is unique within: area code, birth date (YYYYMMDD
+    integer), male (linkage.synth.codes.IdSequencer)."""
+    people = chunk.people
+    return (people["area_code"].to_numpy(), people["birth_ymd"].to_numpy(),
+            people["male"].to_numpy().astype(np.int64))
+
+
+def with_id_numbers(chunk: Chunk, sequence: np.ndarray) -> Chunk:
+    """The chunk with its people's ID numbers (and their legal representatives') from their
+    sequence numbers."""
+    people = chunk.people
+    id_number = codes.id_numbers(people["area_code"].to_numpy(), people["birth_ymd"].to_numpy(), sequence)
+    rep = chunk.enterprises["legal_rep_pid"].to_numpy() - int(people["pid"][0])
+    return Chunk(people.with_columns(id_number.alias("id_number")),
+                 chunk.enterprises.with_columns(id_number.gather(rep).alias("legal_rep_id_number")))
+
+
+def enterprise_count(people: int) -> int:
+    """How many enterprises a chunk of `people` people has."""
+    return max(1, round(people * ENTERPRISES_PER_PERSON))

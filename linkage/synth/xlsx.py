@@ -1,20 +1,23 @@
 """A minimal streaming .xlsx writer: one sheet, a merged title row, text / number / date cells.
 
 General-purpose writers build every cell as a Python object (xlsxwriter: ~70k cells/s); here
-each chunk's rows become sheet XML with polars string expressions and stream into the zip, so
-large exports stay fast and memory stays flat.  Strings are inline (no shared-string table);
-zip entries carry a fixed timestamp so the same data gives the same bytes.
+each chunk's rows become sheet XML with polars string expressions, deflated apart (in the
+worker process that made the chunk) and joined in the zip, so large exports stay fast and memory
+stays flat.  Strings are inline (no shared-string table); zip entries carry a fixed timestamp so
+the same data gives the same bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
+import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
+from isal import isal_zlib
 
 MAX_ROWS = 1_048_576
 _TIME = (1980, 1, 1, 0, 0, 0)
@@ -96,8 +99,10 @@ def rows_xml(frame: pl.DataFrame, first_row: int) -> bytes:
         elif dtype.is_numeric():
             cell = pl.concat_str(ref, pl.lit('"><v>'), col.cast(pl.Utf8), pl.lit("</v></c>"))
         else:
-            cell = pl.concat_str(ref, pl.lit('" t="inlineStr"><is><t>'), _escape(col.cast(pl.Utf8)),
-                                 pl.lit("</t></is></c>"))
+            text = frame[name].cast(pl.Utf8)
+            # escaping is three passes over the column: only for columns that need it
+            value = _escape(col.cast(pl.Utf8)) if text.str.contains("[&<>]").any() else col.cast(pl.Utf8)
+            cell = pl.concat_str(ref, pl.lit('" t="inlineStr"><is><t>'), value, pl.lit("</t></is></c>"))
         cells.append(cell.fill_null(""))
     xml = frame.with_columns(rows.alias("__row")).select(
         pl.concat_str([pl.lit('<row r="'), pl.col("__row"), pl.lit('">'), *cells, pl.lit("</row>")])
@@ -105,42 +110,106 @@ def rows_xml(frame: pl.DataFrame, first_row: int) -> bytes:
     return bytes(utf8_bytes(xml))
 
 
+@dataclass(frozen=True)
+class Deflated:
+    """A piece of raw deflate stream ending on a byte boundary (a sync flush), so pieces deflated
+    apart (in worker processes) join into one stream; with the CRC-32 and size of its input."""
+
+    data: bytes
+    crc: int
+    size: int
+
+
+def deflate(data: bytes) -> Deflated:
+    """`data` deflated on its own (ISA-L level 1: several times faster than zlib's fastest level)."""
+    compressor = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
+    return Deflated(compressor.compress(data) + compressor.flush(isal_zlib.Z_SYNC_FLUSH),
+                    isal_zlib.crc32(data), len(data))
+
+
+_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END = struct.Struct("<IHHHHIIH")
+_DOS_DATE = ((_TIME[0] - 1980) << 9) | (_TIME[1] << 5) | _TIME[2]   # 1980-01-01, time 00:00:00
+_FINAL_BLOCK = b"\x03\x00"  # an empty last block closes the joined stream
+
+
+class _Zip:
+    """A zip archive of deflated entries written one after another, each from joined pieces
+    (no zip64: every entry stays under 4 GiB, as Excel exports are capped well below that)."""
+
+    def __init__(self, path: Path):
+        self.file = open(path, "wb")
+        self.entries: list[tuple[bytes, int, int, int, int]] = []  # name, crc, csize, size, offset
+
+    def begin(self, name: str) -> None:
+        self.name, self.offset = name.encode("ascii"), self.file.tell()
+        self.crc = self.csize = self.size = 0
+        self.file.write(_LOCAL.pack(0x04034B50, 20, 0, 8, 0, _DOS_DATE, 0, 0, 0, len(self.name), 0) + self.name)
+
+    def write(self, piece: Deflated) -> None:
+        self.file.write(piece.data)
+        self.crc = isal_zlib.crc32_combine(self.crc, piece.crc, piece.size)
+        self.csize += len(piece.data)
+        self.size += piece.size
+
+    def end(self) -> None:
+        self.file.write(_FINAL_BLOCK)
+        self.csize += len(_FINAL_BLOCK)
+        if max(self.csize, self.size) >= 2**32:
+            raise ValueError(f"{self.name.decode()} exceeds 4 GiB")
+        after = self.file.tell()
+        self.file.seek(self.offset + 14)
+        self.file.write(struct.pack("<III", self.crc, self.csize, self.size))
+        self.file.seek(after)
+        self.entries.append((self.name, self.crc, self.csize, self.size, self.offset))
+
+    def add(self, name: str, text: str) -> None:
+        self.begin(name)
+        self.write(deflate(text.encode("utf-8")))
+        self.end()
+
+    def close(self) -> None:
+        start = self.file.tell()
+        for name, crc, csize, size, offset in self.entries:
+            self.file.write(_CENTRAL.pack(0x02014B50, 20, 20, 0, 8, 0, _DOS_DATE, crc, csize, size,
+                                          len(name), 0, 0, 0, 0, 0, offset) + name)
+        directory = self.file.tell() - start
+        self.file.write(_END.pack(0x06054B50, 0, 0, len(self.entries), len(self.entries), directory, start, 0))
+        self.file.close()
+
+
 class XlsxWriter:
     """One sheet streamed into a zip: `title` becomes a bold row merged across all columns, then
-    the header; `write` appends the XML of `rows_xml` (its rows numbered after the header)."""
+    the header; `write` appends a deflated piece of `rows_xml` (its rows numbered after the header)."""
 
     def __init__(self, path: Path, headers: list[str], title: str | None = None, sheet: str = "Sheet1"):
-        self.path = Path(path)
         self.headers = headers
         self.title = title
         self.sheet = sheet
-        self.zip = zipfile.ZipFile(self.path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
-        info = zipfile.ZipInfo("xl/worksheets/sheet1.xml", date_time=_TIME)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        self.stream = self.zip.open(info, "w", force_zip64=True)
+        self.zip = _Zip(Path(path))
+        self.zip.begin("xl/worksheets/sheet1.xml")
         head = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {_NS}><sheetData>'
         if title:
             head += (f'<row r="1"><c r="A1" s="{TITLE_STYLE}" t="inlineStr"><is><t>{_xml(title)}</t></is></c></row>')
         head += _text_cells([_xml(h) for h in headers], 2 if title else 1)
-        self.stream.write(head.encode("utf-8"))
+        self.zip.write(deflate(head.encode("utf-8")))
 
-    def write(self, xml: bytes) -> None:
-        self.stream.write(xml)
+    def write(self, piece: Deflated) -> None:
+        self.zip.write(piece)
 
     def close(self) -> None:
         tail = "</sheetData>"
         if self.title:
             tail += f'<mergeCells count="1"><mergeCell ref="A1:{column_letter(len(self.headers) - 1)}1"/></mergeCells>'
-        self.stream.write((tail + "</worksheet>").encode("utf-8"))
-        self.stream.close()
+        self.zip.write(deflate((tail + "</worksheet>").encode("utf-8")))
+        self.zip.end()
         parts = dict(_PARTS)
         parts["xl/workbook.xml"] = (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook {_NS} xmlns:r="{_REL}">'
             f'<sheets><sheet name="{_xml(self.sheet)}" sheetId="1" r:id="rId1"/></sheets></workbook>')
         for name, text in parts.items():
-            info = zipfile.ZipInfo(name, date_time=_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            self.zip.writestr(info, text)
+            self.zip.add(name, text)
         self.zip.close()
 
 

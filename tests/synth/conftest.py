@@ -7,7 +7,8 @@ from linkage.synth.generate import generate
 
 @pytest.fixture(scope="session")
 def dataset(tmp_path_factory):
-    """(folder, summary) of `linkage synth --people 1500 --seed 11` written in chunks of 400 people."""
+    """(folder, summary) of `linkage synth --people 1500 --seed 11` written in chunks of 400 people
+    by two worker processes."""
     out = tmp_path_factory.mktemp("synth")
-    summary = generate(out, 1500, seed=11, chunk_people=400)
+    summary = generate(out, 1500, seed=11, chunk_people=400, workers=2)
     return out, summary

@@ -12,8 +12,10 @@ from linkage.attributes import attribute_for_header
 from linkage.config import load_config
 from linkage.connectors import read_source
 from linkage.connectors.mapping import map_columns
+from linkage.synth.chunks import ChunkTask, Plan, Workers
 from linkage.synth.command import synth
 from linkage.synth.generate import generate
+from linkage.synth.noise import NoiseRates
 from linkage.synth.systems import SOURCES
 
 from .test_codes import id_is_valid
@@ -157,6 +159,35 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
     assert (a / "jzdj.csv").read_bytes() != (c / "jzdj.csv").read_bytes()
 
 
+def test_same_bytes_whatever_the_number_of_workers(tmp_path, dataset):
+    out, _ = dataset  # made by two workers
+    generate(tmp_path, 1500, seed=11, chunk_people=400, workers=1)
+    for path in sorted(out.iterdir()):
+        assert path.read_bytes() == (tmp_path / path.name).read_bytes(), path.name
+    assert not (out / ".synth-chunks").exists()
+
+
+def test_id_numbers_stay_unique_across_chunks(dataset):
+    out, _ = dataset
+    truth = pl.read_parquet(out / "truth.parquet").filter(pl.col("source") == "wgzz")
+    export = pl.read_csv(out / "wgzz.tsv", separator="\t", infer_schema=False, quote_char=None)
+    rows = pl.concat([truth, export], how="horizontal").filter(pl.col("errors").list.len() == 0)
+    assert rows["entity_id"].str.slice(1).cast(pl.Int64).max() >= 1200  # people of all 4 chunks
+    per_id = rows.group_by("身份证号").agg(pl.col("entity_id").n_unique())
+    assert per_id.height > 500 and per_id["entity_id"].max() == 1
+
+
+def test_a_worker_error_reaches_the_caller(tmp_path):
+    plan = Plan(0, ("no-such-system",), NoiseRates(), 1.0, 7, tmp_path)
+    pool = Workers(plan, 2)
+    try:
+        with pytest.raises(ValueError, match="unknown system no-such-system"):
+            list(pool.run([ChunkTask(0, 0, 10, 0)], lambda rows, keys: None))
+    finally:
+        pool.close()
+    assert not any(p.is_alive() for p in pool.processes)
+
+
 def test_noise_levels_scale_the_errors(tmp_path):
     counts = {}
     for level in ("low", "high"):
@@ -168,7 +199,7 @@ def test_noise_levels_scale_the_errors(tmp_path):
 def test_synth_command(tmp_path):
     out = tmp_path / "x"
     result = CliRunner().invoke(synth, ["--people", "200", "--out", str(out), "--seed", "1",
-                                        "--systems", "jzdj,laobao"])
+                                        "--systems", "jzdj,laobao", "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert "records/s" in result.output
     summary = json.loads((out / "truth_summary.json").read_text(encoding="utf-8"))
