@@ -97,7 +97,7 @@ def build_features(engine, entity_type: str, comparisons: list[Comparison],
         joins.append(f"LEFT JOIN _link_tf{i} ON b.{q(col)} = _link_tf{i}.v")
         tf_select.append(f", _link_tf{i}.tf AS {q('tf__' + col)}")
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {q(table)} AS SELECT b.*{''.join(tf_select)} "
-                   f"FROM _link_base b {' '.join(joins)} ORDER BY b.record_id")
+                   f"FROM _link_base b {' '.join(joins)}")
     for i in range(len(joins)):
         engine.execute(f"DROP TABLE _link_tf{i}")
     engine.execute("DROP TABLE _link_base")
