@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
@@ -122,10 +123,16 @@ def profile(file: Path, entity: str, fmt: str | None, encoding: str, sheet: str,
     for m in mappings:
         values = raw.data[m.header].drop_nulls().head(samples).to_list()
         shown = ", ".join(mask_value(v, m.attribute) for v in values)
-        click.echo(f"{m.header:<20} {m.attribute or '(extra)':<22} {m.method:<9} "
+        click.echo(f"{_pad(m.header, 20)} {m.attribute or '(extra)':<22} {m.method:<9} "
                    f"{m.confidence:>5.2f} {m.fill_rate:>6.1%}  {shown}")
     for row in raw.quarantine.head(5).to_dicts():
         click.echo(f"unreadable row {row['source_row']}: {row['reason']}")
+
+
+def _pad(text: str, width: int) -> str:
+    """`text` padded to `width` terminal columns (CJK characters take two)."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - used, 0)
 
 
 if __name__ == "__main__":

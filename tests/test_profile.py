@@ -20,6 +20,15 @@ def test_profile_shows_encoding_header_mapping_and_masked_samples(tmp_path):
     assert "11010519491231002X" not in out and "110105********002X" in out
     assert "13812345678" not in out and "138****5678" in out
     assert "(extra)" in lines["避孕措施"] and "50.0%" in lines["联系电话"]
+    # the attribute column starts at the same terminal column on every row (CJK counts double)
+    starts = {_columns_before(line, line.split()[1]) for line in lines.values()}
+    assert starts == {21}
+
+
+def _columns_before(line: str, word: str) -> int:
+    import unicodedata
+    head = line[:line.index(word, len(line.split()[0]))]
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in head)
 
 
 def test_profile_bad_file(tmp_path):
