@@ -65,9 +65,14 @@ def detect_encoding(path: Path) -> str:
 
 
 def _transcode(path: Path, encoding: str, workdir: Path) -> Path:
-    """A UTF-8 copy of a non-UTF-8 file, decoded in chunks; bad bytes become U+FFFD."""
+    """A UTF-8 copy of a non-UTF-8 file, decoded in chunks; bad bytes become U+FFFD.
+
+    GBK is decoded as GB18030, its superset (every byte pair GBK decodes, GB18030 decodes to
+    the same character): a file whose first megabyte reads as GBK may still hold a rare name
+    character written in GB18030's four-byte form further down."""
     target = Path(tempfile.mkstemp(suffix=".csv", dir=workdir)[1])
-    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    codec = "gb18030" if codecs.lookup(encoding).name == "gbk" else encoding
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
     with open(path, "rb") as src, open(target, "wb") as dst:
         while chunk := src.read(CHUNK_BYTES):
             dst.write(decoder.decode(chunk).encode("utf-8"))

@@ -33,6 +33,17 @@ def test_gb18030_only_characters(write):
     assert table.data["姓名"].to_list() == ["刘䶮"]
 
 
+def test_gb18030_character_after_the_detection_sample(tmp_path):
+    # the first megabyte reads as GBK; a rare name character (GB18030 four-byte form) comes later
+    rows = ["姓名,联系电话"] + [f"张伟{i},138{i:08d}" for i in range(90_000)] + ["王㐀,13900000000"]
+    path = tmp_path / "late.csv"
+    path.write_bytes(("\n".join(rows) + "\n").encode("gb18030"))
+    assert path.stat().st_size > (1 << 20)
+    table = read_path(path, "csv")
+    assert table.encoding == "gbk" and table.quarantine.height == 0
+    assert table.data.height == 90_001 and table.data["姓名"][-1] == "王㐀"
+
+
 def test_title_lines_and_blank_lines_above_header(write):
     text = "南山区居住登记信息表\n导出时间：2024-05-01\n\n" + PEOPLE
     table = read_path(write("p.csv", text, "gbk"), "csv")
