@@ -21,6 +21,10 @@ import numpy as np
 from linkage.link.comparisons import Comparison
 
 M_FLOOR = 1e-6  # no level is impossible among matches
+# EM's m are smoothed towards `initial_m` with this many pseudo-matches: with few matches (a
+# small run, a rare entity type) a level no match happened to show keeps a modest share instead
+# of the floor, so "same pinyin" never weighs against a match; thousands of matches outweigh it
+M_PSEUDO = 5.0
 
 
 @dataclass
@@ -114,6 +118,7 @@ def estimate_m(patterns: np.ndarray, counts: np.ndarray, model: Model, max_itera
     fit = np.ones(len(model.comparisons), dtype=bool) if fit is None else fit
     weights = counts.astype(np.float64)
     evidence = np.zeros(len(model.comparisons))
+    prior_m = initial_m(model.comparisons)
     model.converged = False
     for _ in range(max_iterations):
         log_odds = (np.log(model.prior) - np.log1p(-model.prior)
@@ -121,9 +126,11 @@ def estimate_m(patterns: np.ndarray, counts: np.ndarray, model: Model, max_itera
         p = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
         prior = float(np.clip((p * weights).sum() / weights.sum(), 1e-9, 1 - 1e-9))
         fitted = level_frequencies(patterns, model.comparisons, p * weights, pseudo=0.0)
-        m = [np.maximum(x, M_FLOOR) / np.maximum(x, M_FLOOR).sum() if f else old
-             for x, old, f in zip(fitted, model.m, fit)]
         evidence = ((patterns >= 0) * (p * weights)[:, None]).sum(axis=0)
+        smoothed = [(x * n + M_PSEUDO * x0) / (n + M_PSEUDO)
+                    for x, x0, n in zip(fitted, prior_m, evidence)]
+        m = [np.maximum(x, M_FLOOR) / np.maximum(x, M_FLOOR).sum() if f else old
+             for x, old, f in zip(smoothed, model.m, fit)]
         change = max([abs(prior - model.prior)]
                      + [float(np.abs(a - b).max()) for a, b in zip(m, model.m)])
         model.m, model.prior = m, prior

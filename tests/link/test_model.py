@@ -34,6 +34,27 @@ def test_em_recovers_m_and_the_share_of_matches():
     assert abs(model.prior - 0.3) < 0.02
 
 
+def test_a_level_few_matches_show_keeps_a_positive_weight():
+    # 30 matches, none at the middle "similar" level of comparison a: m there must not drop to
+    # the floor (a similar value would then count against a match), yet stay below "exact"
+    comps = compile_comparisons([ComparisonSettings(name="a", kind="person_name"),
+                                 ComparisonSettings(name="b", kind="exact"),
+                                 ComparisonSettings(name="c", kind="exact")])
+    k = len(comps[0].levels)
+    rng = np.random.default_rng(2)
+    u_a = np.full(k + 1, 0.001)
+    u_a[0] = 1 - u_a[1:].sum()
+    match = np.column_stack([np.full(30, k), np.ones(30), np.ones(30)]).astype(np.int8)
+    non = np.column_stack([rng.choice(k + 1, 3_000, p=u_a), rng.random(3_000) < 0.05,
+                           rng.random(3_000) < 0.05]).astype(np.int8)
+    model = Model(comps, u=[u_a, np.array([0.95, 0.05]), np.array([0.95, 0.05])])
+    patterns, counts = pattern_counts(np.vstack([match, non]))
+    estimate_m(patterns, counts, model, 200, 1e-7)
+    weights = np.log2(model.m[0] / u_a)
+    assert weights[k - 2] > 0 and weights[k] > weights[k - 2]
+    assert model.m[0][k] > 0.8  # the observed level still carries almost all matches
+
+
 def test_sessions_fit_each_comparison_outside_its_own_rule_and_the_random_pair_prior():
     rng = np.random.default_rng(1)
     gamma = _simulate(rng, 2_000, 2_000, np.array([0.95, 0.9, 0.9]), np.array([0.5, 0.1, 0.1]))
