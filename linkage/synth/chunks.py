@@ -38,7 +38,7 @@ from linkage.synth.render import build_records, choose
 from linkage.synth.systems import SourceSpec, select_sources
 from linkage.synth.truth import chunk_counts, truth_table
 from linkage.synth.world import id_keys, make_chunk, with_id_numbers
-from linkage.synth.writers import ExportFormat, Payload
+from linkage.synth.writers import DAMAGE_ERRORS, ExportFormat, Payload, damage
 
 _LAYOUT_STREAM = 2**31 - 1
 
@@ -119,12 +119,20 @@ class ChunkWork:
         chunk = with_id_numbers(self.chunk, placement.sequence)
         payloads, truths = {}, []
         for spec in self.specs:
-            data, truth = build_records(spec, chunk, self.layout, self.plan.rates.scaled(1.0, spec.noise),
-                                        self.rngs[spec.key], self.selections[spec.key], self.plan.level)
+            rates = self.plan.rates.scaled(1.0, spec.noise)
+            data, truth = build_records(spec, chunk, self.layout, rates, self.rngs[spec.key],
+                                        self.selections[spec.key], self.plan.level)
             first = placement.first_rows[spec.key]
             source_row = pl.Series("source_row", np.arange(first, first + data.height), dtype=pl.Int64)
             data = data.with_columns(source_row.alias(c.header) for c in spec.columns if c.field == "row_number")
-            payloads[spec.key] = placement.formats[spec.key].encode(data, first, self.plan.scratch)
+            fmt = placement.formats[spec.key]
+            damaged = damage(fmt, data.height, rates.damaged_row, self.rngs[spec.key])
+            for code, error in DAMAGE_ERRORS.items():
+                if damaged is not None and (damaged == code).any():
+                    truth = truth.with_columns(
+                        pl.when(pl.Series(damaged == code)).then(pl.col("errors").list.concat(pl.lit([error])))
+                        .otherwise(pl.col("errors")).alias("errors"))
+            payloads[spec.key] = fmt.encode(data, first, self.plan.scratch, damaged)
             truths.append(truth.select(pl.lit(spec.key).alias("source"), source_row,
                                        pl.lit(spec.entity).alias("entity_type"), "entity_id", "entity_key",
                                        "errors"))

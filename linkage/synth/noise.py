@@ -46,6 +46,7 @@ class NoiseRates:
     address_style: float = 0.1     # the address in another style (numerals, 栋/座/号楼, levels)
     name_variant: float = 0.15     # an enterprise name in another form (region, legal form)
     code_wrong_char: float = 0.005  # one character of a USCC or organisation code wrong
+    damaged_row: float = 0.001     # a CSV / TSV line broken in the export (extra field, bad bytes)
 
     def scaled(self, factor: float, multipliers: dict[str, float] | None = None) -> "NoiseRates":
         """Rates times a factor (and per-error multipliers), capped at 1."""

@@ -12,6 +12,7 @@ title line above its header, an Excel sheet a merged title row.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sqlite3
@@ -19,12 +20,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 import polars as pl
 from adbc_driver_sqlite import dbapi as adbc_sqlite
 
 from linkage.synth.xlsx import Deflated, XlsxWriter, deflate, rows_xml, utf8_bytes
 
 Payload = Deflated | Path
+# lines a text export breaks (linkage.synth.writers.damage): code 1 carries an unquoted extra
+# field (a separator typed into a value), code 2 bytes that are not text in the file's encoding
+DAMAGE_ERRORS = {1: "row_extra_field", 2: "row_bad_bytes"}
+
+
+def damage(fmt: "ExportFormat", n: int, rate: float, rng: np.random.Generator) -> np.ndarray | None:
+    """Per row of a chunk, the damage its line gets in a CSV / TSV export (0 = none, see
+    DAMAGE_ERRORS); None for other formats."""
+    if fmt.format not in ("csv", "tsv") or rate <= 0:
+        return None
+    hit = rng.random(n) < rate
+    return np.where(hit, rng.integers(1, 3, n), 0).astype(np.int8)
 
 
 class Sink(Protocol):
@@ -51,15 +65,19 @@ class ExportFormat:
         text = frame.with_columns(pl.all().cast(pl.Utf8))
         return text.fill_null(self.blank) if self.blank is not None else text
 
-    def encode(self, frame: pl.DataFrame, first_row: int, scratch: Path) -> Payload:
-        """One chunk of rows as the file holds it; `first_row` is the chunk's 1-based data row."""
+    def encode(self, frame: pl.DataFrame, first_row: int, scratch: Path,
+               damaged: np.ndarray | None = None) -> Payload:
+        """One chunk of rows as the file holds it; `first_row` is the chunk's 1-based data row;
+        `damaged` (CSV / TSV, from `damage`) breaks the lines of some rows."""
         part = scratch / f"{self.name}-{first_row}.{self.format}"
         if self.format in ("csv", "tsv"):
             text, separator = self._text(frame), "\t" if self.format == "tsv" else ","
-            if self.text_encoding == "utf-8":  # polars writes UTF-8 bytes: no text round trip
-                text.write_csv(part, include_header=False, separator=separator)
-            else:
-                part.write_bytes(text.write_csv(include_header=False, separator=separator).encode(self.text_encoding))
+            if damaged is None or not damaged.any():
+                self._csv(text, separator, part)
+                return part
+            buffer = io.BytesIO()
+            self._csv(text, separator, buffer)
+            part.write_bytes(self._break_lines(buffer.getvalue(), damaged, separator))
             return part
         if self.format == "jsonl":
             lines = self._text(frame).select(pl.struct(pl.all()).struct.json_encode() + "\n").to_series()
@@ -71,6 +89,32 @@ class ExportFormat:
         if self.format == "xlsx":
             return deflate(rows_xml(frame, first_row + (2 if self.title else 1)))
         raise ValueError(f"unknown export format {self.format!r}")
+
+    def _csv(self, text: pl.DataFrame, separator: str, target) -> None:
+        if self.text_encoding == "utf-8":  # polars writes UTF-8 bytes: no text round trip
+            text.write_csv(target, include_header=False, separator=separator)
+            return
+        data = text.write_csv(include_header=False, separator=separator).encode(self.text_encoding)
+        if isinstance(target, Path):
+            target.write_bytes(data)
+        else:
+            target.write(data)
+
+    def _break_lines(self, data: bytes, damaged: np.ndarray, separator: str) -> bytes:
+        """The encoded rows with the lines of damaged rows broken (see DAMAGE_ERRORS)."""
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+        if len(ends) != len(damaged):
+            raise ValueError("a synthetic value holds a line break: cannot find the rows' lines")
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        extra = (separator + "见备注").encode(self.text_encoding)
+        pieces, pos = [], 0
+        for i in np.flatnonzero(damaged):
+            pieces.append(data[pos:starts[i]])
+            line = data[starts[i]:ends[i]]
+            pieces.append(line + extra + b"\n" if damaged[i] == 1 else b"\xff\xfe" + line + b"\n")
+            pos = ends[i] + 1
+        pieces.append(data[pos:])
+        return b"".join(pieces)
 
     def open(self, path: Path) -> Sink:
         if self.format in ("csv", "tsv", "jsonl"):

@@ -159,12 +159,16 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
     assert (a / "jzdj.csv").read_bytes() != (c / "jzdj.csv").read_bytes()
 
 
-def test_same_bytes_whatever_the_number_of_workers(tmp_path, dataset):
-    out, _ = dataset  # made by two workers
-    generate(tmp_path, 1500, seed=11, chunk_people=400, workers=1)
-    for path in sorted(out.iterdir()):
-        assert path.read_bytes() == (tmp_path / path.name).read_bytes(), path.name
-    assert not (out / ".synth-chunks").exists()
+def test_same_bytes_whatever_the_number_of_workers(tmp_path):
+    # default rates, damaged lines included
+    one, two = tmp_path / "one", tmp_path / "two"
+    generate(two, 1500, seed=11, chunk_people=400, workers=2)
+    generate(one, 1500, seed=11, chunk_people=400, workers=1)
+    truth = pl.read_parquet(two / "truth.parquet")
+    assert truth["errors"].list.eval(pl.element().str.starts_with("row_")).list.any().sum() > 0
+    for path in sorted(two.iterdir()):
+        assert path.read_bytes() == (one / path.name).read_bytes(), path.name
+    assert not (two / ".synth-chunks").exists()
 
 
 def test_id_numbers_stay_unique_across_chunks(dataset):

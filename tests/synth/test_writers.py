@@ -5,10 +5,11 @@ import datetime as dt
 import sqlite3
 import zipfile
 
+import numpy as np
 import polars as pl
 from python_calamine import CalamineWorkbook
 
-from linkage.synth.writers import ExportFormat
+from linkage.synth.writers import ExportFormat, damage
 
 
 def _write(fmt: ExportFormat, path, frames, scratch):
@@ -45,3 +46,30 @@ def test_sqlite_chunks_are_copied_in_order_and_removed(tmp_path):
     assert [r[1] for r in rows] == [f"n{i}" for i in range(9)] and [r[0] for r in rows] == list(range(1, 10))
     assert rows[3][2] is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.sqlite"]
+
+
+def test_damaged_lines_are_quarantined_by_the_reader_with_line_and_reason(tmp_path):
+    from linkage.connectors import read_path
+
+    fmt = ExportFormat("csv", ("姓名", "公民身份号码", "联系电话"), encoding="gbk")
+    frame = pl.DataFrame({"姓名": [f"张{i}" for i in range(6)],
+                          "公民身份号码": [f"11010519491231{i:04d}" for i in range(6)],
+                          "联系电话": ["13800138000"] * 6})
+    damaged = np.array([0, 1, 0, 2, 0, 0], dtype=np.int8)
+    sink = fmt.open(tmp_path / "d.csv")
+    sink.write(fmt.encode(frame, 1, tmp_path, damaged))
+    sink.close()
+    raw = (tmp_path / "d.csv").read_bytes()
+    assert raw.count(b"\n") == 7 and b"\xff\xfe" in raw  # header + 6 rows, one line with bad bytes
+    table = read_path(tmp_path / "d.csv", "csv")
+    assert table.data["姓名"].to_list() == ["张0", "张2", "张4", "张5"]
+    reasons = dict(table.quarantine.select("source_row", "reason").iter_rows())
+    assert set(reasons) == {2, 4}
+    assert "too many" in reasons[2] and "undecodable" in reasons[4]
+
+
+def test_damage_only_breaks_text_exports():
+    rng = np.random.default_rng(0)
+    assert damage(ExportFormat("xlsx", ("a",)), 1000, 0.5, rng) is None
+    codes = damage(ExportFormat("tsv", ("a",)), 10_000, 0.01, rng)
+    assert set(np.unique(codes)) == {0, 1, 2} and 50 < (codes > 0).sum() < 150
