@@ -1,6 +1,7 @@
 """Streaming exports: how a source file is encoded, and sinks that append encoded chunks to it.
 
-`ExportFormat.encode(frame, first_row, scratch)` turns one chunk of rows into what the file holds:
+`ExportFormat.encode(frame, first_row, scratch, damaged)` turns one chunk of rows into what the
+file holds (CSV / TSV lines that `damage` chose broken, as damaged exports are):
 a file under `scratch` of CSV / TSV in the system's encoding or of JSON Lines, or of SQLite (a
 small database of the chunk's rows), or a deflated piece of sheet XML.  It runs in the worker
 process that made the chunk (files, not pickled bytes, carry the bulk to the main process);
