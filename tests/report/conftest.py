@@ -94,7 +94,8 @@ def run_tables() -> dict[str, pl.DataFrame]:
             "title": ["居住登记", "计生", "劳保"], "entity_type": ["person", "person", "enterprise"],
             "rows_in": [6, 5, 3]}),
         "quarantine": pl.DataFrame({
-            "source": ["jsxt"], "source_row": [5], "reason": ["no identifying value"],
+            "source": ["jsxt"], "source_row": [5],
+            "reason": ["too many columns (line 6): Expected Number of Columns: 4 Found: 5"],
             "raw": [f'{{"phone": "{RAW_PHONE}"}}']}),
         "pairs": pl.DataFrame({
             "record_id_l": [1, 1, 2, 3, 4, 5, 11, 11], "record_id_r": [7, 8, 9, 10, 6, 6, 12, 13],

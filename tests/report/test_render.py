@@ -96,6 +96,13 @@ def test_summary_figures_match_metrics(rendered, metrics):
     assert page.figures["records_in"] == 14 and page.figures["redundant_records"] == 4
 
 
+def test_quarantine_reasons_by_kind_in_the_report_language(rendered):
+    page = ReportPage((rendered / "report.html").read_text(encoding="utf-8"))
+    table = page.tables["quarantine"]
+    assert table["columns"] == ["source", "reason", "rows", "first_rows"]
+    assert table["rows"] == [["jsxt", "字段过多：表头 4 列，此行 5 列", "1", "5"]]
+
+
 def test_tables_match_metrics(rendered, metrics):
     page = ReportPage((rendered / "report.html").read_text(encoding="utf-8"))
     accounting = page.tables["row_accounting"]
