@@ -477,7 +477,6 @@ REASONS_ZH = [
     (r"invalid encoding: .*", "含有无法按文件编码解读的字节"),
     (r"undecodable bytes in column (.+)", "“{0}”列含有无法按文件编码解读的字节"),
     (r"undecodable bytes", "含有无法按文件编码解读的字节"),
-    (r"no identifying value: (.+) all blank", "无可用于比对的标识：{0} 均为空"),
     (r"not valid JSON: (.+)", "不是有效的 JSON：{0}"),
     (r"line (\d+) is a JSON (\w+), not an object", "第 {0} 行是 JSON {1}，不是对象"),
     (r"([a-z ]+): (.+)", "无法读取（{0}）：{1}"),
@@ -487,6 +486,9 @@ REASONS_ZH = [
 def reason_label(reason: str, language: str) -> str:
     """A quarantine reason (its line taken out) in the report's language (see REASONS_ZH)."""
     if language == "zh" and reason:
+        if match := re.fullmatch(r"no identifying value: (.+) all blank", reason):
+            names = "、".join(attribute_label(a.strip(), "zh") for a in match.group(1).split(","))
+            return f"无可用于比对的标识：{names}均为空"
         for pattern, template in REASONS_ZH:
             if match := re.fullmatch(pattern, reason):
                 return template.format(*match.groups())

@@ -34,7 +34,7 @@ def test_quarantine_reasons_in_chinese():
         "too many fields: 7 values for 5 columns": "字段过多：7 个值，表头只有 5 列",
         "invalid encoding: Invalid unicode (byte sequence mismatch) detected.": "含有无法按文件编码解读的字节",
         "undecodable bytes in column 姓名": "“姓名”列含有无法按文件编码解读的字节",
-        "no identifying value: name, id_number all blank": "无可用于比对的标识：name, id_number 均为空",
+        "no identifying value: name, id_number all blank": "无可用于比对的标识：姓名、公民身份号码均为空",
         "not valid JSON: Expecting value": "不是有效的 JSON：Expecting value",
         "unquoted value: Value with unterminated quote found.": "无法读取（unquoted value）：Value with unterminated quote found.",
     }
