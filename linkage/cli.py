@@ -1,28 +1,49 @@
 """The `linkage` command line: run, validate, profile, config-schema and the tools around a run.
 
-Every expected failure (bad config, unreadable source, lost rows) ends with a short message
-naming the file and a non-zero exit, never a traceback.
+This is the one error boundary: every expected failure below it is a `LinkageError` (bad
+config, unreadable source, lost rows, an output folder that cannot be used), caught here and
+printed as a short message naming the file, with exit status 2 — never a traceback.  An
+unexpected exception is a bug: its traceback goes to a file and the message says where.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import json
-import sys
+import tempfile
+import traceback
 import unicodedata
 from pathlib import Path
 
 import click
 
 from linkage.attributes import ENTITY_TYPES
-from linkage.config import FORMATS, ConfigError, config_json_schema, load_config
-from linkage.connectors import SourceError, read_path
+from linkage.config import FORMATS, config_json_schema, load_config
+from linkage.connectors import read_path
 from linkage.connectors.mapping import map_columns
+from linkage.errors import ConfigError, LinkageError, SourceError
+
+EXIT_ERROR = 2   # an expected failure: the message says what to fix
+EXIT_BUG = 3     # an unexpected exception: a bug, traceback written to a file
 
 
-def _fail(message: str) -> None:
+def _report_error(message: str) -> int:
     click.echo(f"error: {message}", err=True)
-    sys.exit(2)
+    return EXIT_ERROR
+
+
+def _report_bug(exc: BaseException) -> int:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(tempfile.gettempdir()) / f"linkage-error-{stamp}.txt"
+    try:
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        where = f"details in {path}"
+    except OSError:
+        where = "no details could be saved"
+    click.echo(f"error: internal error ({type(exc).__name__}: {exc}); this is a bug in linkage, "
+               f"please report it — {where}", err=True)
+    return EXIT_BUG
 
 
 # Commands that live beside the stage they belong to, imported only when used.
@@ -46,6 +67,22 @@ class _Group(click.Group):
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, name)
 
+    def invoke(self, ctx):
+        """Run the command; expected failures become a message and exit status 2."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except LinkageError as exc:
+            ctx.exit(_report_error(str(exc)))
+        except MemoryError:
+            ctx.exit(_report_error("out of memory: the run needs more memory than this machine "
+                                   "could give; lower the input size or set a memory limit"))
+        except RecursionError:
+            ctx.exit(_report_error("an input is nested too deeply to read"))
+        except Exception as exc:  # noqa: BLE001 — the boundary: a bug, reported, not a traceback
+            ctx.exit(_report_bug(exc))
+
 
 @click.group(cls=_Group)
 @click.version_option(package_name="linkage")
@@ -58,13 +95,10 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and the output folder.")
 def run(config: Path, quiet: bool) -> None:
     """Run the whole pipeline described by CONFIG (YAML)."""
-    from linkage.pipeline import RunError, run as run_pipeline
+    from linkage.pipeline import run as run_pipeline
 
-    try:
-        cfg = load_config(config)
-        run_pipeline(cfg, echo=(lambda _m: None) if quiet else (lambda m: click.echo(m, err=True)))
-    except (ConfigError, RunError) as exc:
-        _fail(str(exc))
+    cfg = load_config(config)
+    run_pipeline(cfg, echo=(lambda _m: None) if quiet else (lambda m: click.echo(m, err=True)))
     if quiet:
         click.echo(str(cfg.output_dir()))
 
@@ -73,14 +107,11 @@ def run(config: Path, quiet: bool) -> None:
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 def validate(config: Path) -> None:
     """Check CONFIG and that every source file exists, without running."""
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        _fail(str(exc))
+    cfg = load_config(config)
     missing = [f"source {key!r}: {cfg.source_path(s)}: file not found"
                for key, s in cfg.sources.items() if s.path and not cfg.source_path(s).exists()]
     if missing:
-        _fail("\n".join(missing))
+        raise ConfigError("\n".join(missing))
     click.echo(f"{config}: valid ({len(cfg.sources)} sources, output {cfg.output_dir()})")
 
 
@@ -106,13 +137,10 @@ def profile(file: Path, entity: str, fmt: str | None, encoding: str, sheet: str,
 
     fmt = fmt or _EXTENSIONS.get(file.suffix.lower())
     if fmt is None:
-        _fail(f"{file}: cannot tell the format from the extension; pass --format")
-    try:
-        raw = read_path(file, fmt, encoding=encoding, sheet=int(sheet) if sheet.isdigit() else sheet,
-                        table=table)
-        mappings = map_columns(raw, entity, {}, str(file))
-    except SourceError as exc:
-        _fail(str(exc))
+        raise SourceError(f"{file}: cannot tell the format from the extension; pass --format")
+    raw = read_path(file, fmt, encoding=encoding, sheet=int(sheet) if sheet.isdigit() else sheet,
+                    table=table)
+    mappings = map_columns(raw, entity, {}, str(file))
     click.echo(f"file:       {file}")
     click.echo(f"format:     {fmt}" + (f"   encoding: {raw.encoding}" if raw.encoding else ""))
     if raw.header_row:

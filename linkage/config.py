@@ -16,6 +16,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
                       model_validator)
 
 from linkage.attributes import ATTRIBUTES, ENTITY_TYPES, EntityType
+from linkage.errors import ConfigError
 from linkage.link.settings import LinkageSettings
 from linkage.measure.settings import BurdenSettings
 
@@ -26,10 +27,6 @@ _EXTENSIONS = {
     ".xls": "xls", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
     ".pq": "parquet", ".sqlite": "sqlite", ".sqlite3": "sqlite", ".db": "sqlite",
 }
-
-
-class ConfigError(Exception):
-    """A problem with the config file or a source it names; the message is for the analyst."""
 
 
 class Source(BaseModel):

@@ -19,14 +19,17 @@ from typing import Callable
 import polars as pl
 
 from linkage import __version__
+from linkage import quarantine as q
 from linkage.attributes import ATTRIBUTES, ENTITY_TYPES
 from linkage.config import Config
-from linkage.connectors import SourceError, read_source
+from linkage.connectors import read_source
 from linkage.connectors.mapping import canonical_frame, map_columns, mapping_frame
 from linkage.engine import Engine, open_engine
+from linkage.errors import RunError, SourceError
 from linkage.link import run_linkage
 from linkage.measure import run_measure
 from linkage.normalize import normalize_records
+from linkage.quarantine import QUARANTINE_SCHEMA
 from linkage.report import render_report
 from linkage.unify import run_unify
 
@@ -34,10 +37,6 @@ IDENTIFYING = {
     "person": ("name", "id_number"),
     "enterprise": ("name", "uscc", "org_code", "reg_number"),
 }
-
-
-class RunError(Exception):
-    """A run that cannot go on; the message is for the analyst."""
 
 
 @dataclass
@@ -56,8 +55,8 @@ class StageLog:
         self.echo(f"    {label} done in {seconds:.1f} s")
 
 
-def _quarantine_frame(source: str, q: pl.DataFrame) -> pl.DataFrame:
-    return q.select(pl.lit(source).alias("source"), "source_row", "reason", "raw")
+def _quarantine_frame(source: str, entries: pl.DataFrame) -> pl.DataFrame:
+    return entries.select(pl.lit(source).alias("source"), *QUARANTINE_SCHEMA)
 
 
 def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -> dict[str, pl.DataFrame]:
@@ -121,9 +120,10 @@ def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.Dat
         blank = (pl.all_horizontal([pl.col(k).is_null() for k in keys]) if keys
                  else pl.repeat(True, normalized.height))
         mask = normalized.select(blank.alias("blank"))["blank"]
-        reason = f"no identifying value: {', '.join(IDENTIFYING[entity])} all blank"
+        reason = q.entry(0, "no_identifying_value", None, attributes=list(IDENTIFYING[entity]))
         unusable.append(raw.filter(mask).select(
-            "source", "source_row", pl.lit(reason).alias("reason"),
+            "source", "source_row", pl.lit(None, pl.Int64).alias("line"),
+            *(pl.lit(reason[c]).alias(c) for c in ("code", "detail", "reason")),
             pl.struct(pl.exclude("record_id", "source", "source_row", "entity_type"))
             .struct.json_encode().alias("raw")))
         parts.append(normalized.filter(~mask))

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import polars as pl
 
+from linkage import quarantine as q
 from linkage.attributes import SYNONYMS, header_key
+from linkage.errors import SourceError
+from linkage.quarantine import QUARANTINE_SCHEMA
 
-QUARANTINE_SCHEMA = {"source_row": pl.Int64, "reason": pl.Utf8, "raw": pl.Utf8}
-
-
-class SourceError(Exception):
-    """A source that cannot be read at all; the message names the file (and row/column)."""
+__all__ = ["RawTable", "SourceError", "QUARANTINE_SCHEMA", "empty_quarantine", "unique_headers",
+           "cell_text", "detect_header", "text_column", "rows_to_table"]
 
 
 @dataclass
@@ -39,7 +39,7 @@ class RawTable:
 
 
 def empty_quarantine() -> pl.DataFrame:
-    return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    return q.empty()
 
 
 def unique_headers(cells: list) -> list[str]:
@@ -172,14 +172,15 @@ def rows_to_table(rows: list[list], path: Path | str, header_row: int | str,
     too_wide = cells.filter(overflow)
     data = cells.filter(~overflow).select(
         [pl.col(f"c{i}").alias(name) for i, name in enumerate(headers)] + ["source_row"])
-    quarantine = [
-        (row["source_row"], f"too many fields: {_last_filled(row, value_columns)} values for "
-         f"{width} columns", json.dumps([row[c] for c in value_columns[:_last_filled(row, value_columns)]],
-                                         ensure_ascii=False))
+    entries = [
+        q.entry(row["source_row"], "too_many_fields",
+                json.dumps([row[c] for c in value_columns[:_last_filled(row, value_columns)]],
+                           ensure_ascii=False),
+                line=row["source_row"] + numbers[h], found=_last_filled(row, value_columns),
+                expected=width)
         for row in too_wide.to_dicts()]
-    q = pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA, orient="row") if quarantine else empty_quarantine()
     return RawTable(data=data, headers=headers, rows_in=data.height + too_wide.height,
-                    quarantine=q, header_row=numbers[h])
+                    quarantine=q.frame(entries), header_row=numbers[h])
 
 
 def _last_filled(row: dict, columns: list[str]) -> int:

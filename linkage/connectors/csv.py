@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import tempfile
 from pathlib import Path
 
@@ -20,8 +21,9 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from linkage.connectors.base import (QUARANTINE_SCHEMA, RawTable, SourceError, detect_header,
-                                     empty_quarantine, unique_headers)
+from linkage import quarantine as q
+from linkage.connectors.base import (RawTable, SourceError, detect_header, empty_quarantine,
+                                     unique_headers)
 
 SAMPLE_BYTES = 1 << 20
 CHUNK_BYTES = 16 << 20
@@ -201,20 +203,38 @@ def _read_body(utf8: Path, path: Path, headers: list[str], delim: str, header_li
                           f"({data.height} rows parsed, {len(accepted)} line numbers)")
     data = data.with_columns(pl.Series("source_row", accepted - header_line, dtype=pl.Int64))
 
-    quarantine = rejects.select(
-        (pl.col("line").cast(pl.Int64) - header_line).alias("source_row"),
-        pl.format("{} (line {}): {}", pl.col("error_type").str.to_lowercase(), pl.col("line"),
-                  pl.col("error_message")).alias("reason"),
-        pl.col("csv_line").alias("raw"),
-    ) if rejects.height else empty_quarantine()
-    data, bad = _split_undecodable(data, headers)
+    quarantine = q.frame([_reject_entry(r, header_line, len(headers)) for r in rejects.to_dicts()])
+    data, bad = _split_undecodable(data, headers, header_line)
     if bad.height:
         quarantine = pl.concat([quarantine, bad]).sort("source_row")
     return RawTable(data=data, headers=headers, rows_in=int(data.height + quarantine.height),
-                    quarantine=quarantine.cast(QUARANTINE_SCHEMA))
+                    quarantine=quarantine)
 
 
-def _split_undecodable(data: pl.DataFrame, headers: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+_FOUND = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def _reject_entry(reject: dict, header_line: int, width: int) -> dict:
+    """A quarantine entry for a line DuckDB's CSV reader rejected."""
+    line = int(reject["line"])
+    kind = (reject["error_type"] or "").upper()
+    counts = _FOUND.search(reject["error_message"] or "")
+    found = int(counts.group(2)) if counts else None
+    common = {"source_row": line - header_line, "raw": reject["csv_line"], "line": line}
+    if kind == "TOO MANY COLUMNS":
+        return q.entry(**common, code="too_many_fields", found=found or width + 1, expected=width)
+    if kind == "MISSING COLUMNS":
+        return q.entry(**common, code="too_few_fields", found=found or width - 1, expected=width)
+    if kind == "INVALID ENCODING":
+        return q.entry(**common, code="undecodable_bytes", column="?")
+    if kind == "UNQUOTED VALUE":
+        return q.entry(**common, code="bad_quoting", message="text after a closing quote")
+    message = (reject["error_message"] or kind).splitlines()[0]
+    return q.entry(**common, code="unreadable_row", message=message)
+
+
+def _split_undecodable(data: pl.DataFrame, headers: list[str],
+                       header_line: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Rows with U+FFFD (bytes the encoding could not decode) leave for quarantine."""
     if not headers:
         return data, empty_quarantine()
@@ -224,9 +244,10 @@ def _split_undecodable(data: pl.DataFrame, headers: list[str]) -> tuple[pl.DataF
     if bad.height == 0:
         return data, empty_quarantine()
     first_bad = pl.coalesce([pl.when(f).then(pl.lit(h)) for f, h in zip(flags, headers)])
-    q = bad.select(
-        pl.col("source_row"),
-        pl.format("undecodable bytes in column {}", first_bad).alias("reason"),
-        pl.concat_str([pl.col(h).fill_null("") for h in headers], separator=",").alias("raw"),
-    )
-    return data.filter(~bad_mask), q
+    rows = bad.select(
+        pl.col("source_row"), first_bad.alias("column"),
+        pl.concat_str([pl.col(h).fill_null("") for h in headers], separator=",").alias("raw"))
+    entries = [q.entry(r["source_row"], "undecodable_bytes", r["raw"],
+                       line=r["source_row"] + header_line, column=r["column"])
+               for r in rows.to_dicts()]
+    return data.filter(~bad_mask), q.frame(entries)

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import polars as pl
 
-from linkage.connectors.base import QUARANTINE_SCHEMA, RawTable, SourceError, empty_quarantine, text_column
+from linkage import quarantine as q
+from linkage.connectors.base import RawTable, SourceError, text_column
 
 
-def _table(objects: list[tuple[int, dict]], bad: list[tuple[int, str, str]]) -> RawTable:
+def _table(objects: list[tuple[int, dict]], bad: list[dict]) -> RawTable:
     headers: dict[str, None] = {}
     for _, obj in objects:
         headers.update(dict.fromkeys(obj))
@@ -22,13 +23,12 @@ def _table(objects: list[tuple[int, dict]], bad: list[tuple[int, str, str]]) -> 
     data = pl.DataFrame({
         name: text_column(name, [obj.get(name) for _, obj in objects]) for name in names})
     data = data.with_columns(pl.Series("source_row", [n for n, _ in objects], dtype=pl.Int64))
-    q = pl.DataFrame(bad, schema=QUARANTINE_SCHEMA, orient="row") if bad else empty_quarantine()
-    return RawTable(data=data, headers=names, rows_in=len(objects) + len(bad), quarantine=q)
+    return RawTable(data=data, headers=names, rows_in=len(objects) + len(bad), quarantine=q.frame(bad))
 
 
 def read_jsonl(path: Path, encoding: str = "utf-8") -> RawTable:
     objects: list[tuple[int, dict]] = []
-    bad: list[tuple[int, str, str]] = []
+    bad: list[dict] = []
     enc = "utf-8-sig" if encoding in ("auto", "utf-8") else encoding
     with open(path, encoding=enc, errors="replace") as fh:
         for number, line in enumerate(fh, start=1):
@@ -37,14 +37,16 @@ def read_jsonl(path: Path, encoding: str = "utf-8") -> RawTable:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                bad.append((number, f"not valid JSON (line {number}, column {exc.colno}): {exc.msg}",
-                            line.rstrip("\n")))
+                bad.append(q.entry(number, "not_json", line.rstrip("\n"), line=number,
+                                   column=exc.colno, message=exc.msg))
                 continue
             if not isinstance(obj, dict):
-                bad.append((number, f"line {number} is a JSON {type(obj).__name__}, not an object",
-                            line.rstrip("\n")))
+                bad.append(q.entry(number, "not_an_object", line.rstrip("\n"), line=number,
+                                   type=type(obj).__name__))
             elif "\ufffd" in line:
-                bad.append((number, "undecodable bytes", line.rstrip("\n")))
+                column = next((k for k, v in obj.items() if "\ufffd" in f"{k}{v}"), "?")
+                bad.append(q.entry(number, "undecodable_bytes", line.rstrip("\n"), line=number,
+                                   column=column))
             else:
                 objects.append((number, obj))
     if not objects and not bad:
@@ -75,6 +77,6 @@ def read_json(path: Path, encoding: str = "utf-8") -> RawTable:
     if not isinstance(doc, list):
         raise SourceError(f"{path}: expected a JSON array of records")
     objects = [(i, o) for i, o in enumerate(doc, start=1) if isinstance(o, dict)]
-    bad = [(i, f"element {i} is a JSON {type(o).__name__}, not an object", json.dumps(o, ensure_ascii=False))
+    bad = [q.entry(i, "not_an_object", json.dumps(o, ensure_ascii=False), type=type(o).__name__)
            for i, o in enumerate(doc, start=1) if not isinstance(o, dict)]
     return _table(objects, bad)

@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 import polars as pl
 
-from linkage.link.blocking import BlockingBudgetError
+from linkage.errors import BlockingBudgetError
 from linkage.link.run import EntityResult, link_entity
 from linkage.link.settings import LinkageSettings
 

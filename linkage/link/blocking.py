@@ -13,10 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from linkage.engine.duckdb_engine import quote_ident as q
-
-
-class BlockingBudgetError(ValueError):
-    """A blocking rule would produce more candidate pairs than the configured budget."""
+from linkage.errors import BlockingBudgetError
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from linkage.engine import open_engine
+from linkage.errors import NotARunError
 from linkage.link.comparisons import compile_comparisons
 from linkage.link.features import build_features
 from linkage.link.model import Model, score
@@ -117,11 +118,11 @@ def explain_pair(engine, a: int, b: int, language: str = "zh") -> str:
     recs = engine.sql("SELECT * FROM records WHERE record_id IN (?, ?) ORDER BY record_id",
                       [left, right])
     if recs.height != 2:
-        raise click.ClickException(f"record ids not found in records: "
+        raise NotARunError(f"record ids not found in records: "
                                    f"{sorted({left, right} - set(recs['record_id']))}")
     entity_type = recs["entity_type"][0]
     if recs["entity_type"][1] != entity_type:
-        raise click.ClickException("the two records are of different entity types")
+        raise NotARunError("the two records are of different entity types")
     model = engine.sql("SELECT * FROM link_model WHERE entity_type = ?",
                        [entity_type]).to_dicts()[0]
     settings = LinkageSettings.model_validate(json.loads(model["settings"]))
@@ -181,13 +182,13 @@ def explain(output_dir: Path, record_a: int, record_b: int, language: str) -> No
     """Explain the match weight of two records of a run, comparison by comparison."""
     db = output_dir / "linkage.duckdb"
     if not db.exists():
-        raise click.ClickException(f"{db} not found: run `linkage run` first")
+        raise NotARunError(f"{db} not found: run `linkage run` first")
     engine = open_engine(str(db))
     try:
         tables = set(engine.tables())
         for table in ("records", "pairs", "link_model", "model_params"):
             if table not in tables:
-                raise click.ClickException(f"{db} has no table {table!r}: the run did not link")
+                raise NotARunError(f"{db} has no table {table!r}: the run did not link")
         click.echo(explain_pair(engine, record_a, record_b, language))
     finally:
         engine.close()

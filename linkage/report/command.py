@@ -6,12 +6,12 @@ Reads OUTPUT_DIR/linkage.duckdb and OUTPUT_DIR/metrics.json; nothing is relinked
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
 from linkage.engine import open_engine
+from linkage.errors import NotARunError
 from linkage.report import render_report
 from linkage.report.i18n import LANGUAGES
 from linkage.report.model import lookup
@@ -26,20 +26,16 @@ def report(output_dir: Path, language: str | None) -> None:
     db, metrics_path = output_dir / "linkage.duckdb", output_dir / "metrics.json"
     missing = [p for p in (db, metrics_path) if not p.exists()]
     if missing:
-        click.echo(f"error: {missing[0]}: not found (is {output_dir} the output of a run?)",
-                   err=True)
-        sys.exit(2)
+        raise NotARunError(f"{missing[0]}: not found (is {output_dir} the output of a run?)")
     try:
         metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        click.echo(f"error: {metrics_path}: not valid JSON ({exc})", err=True)
-        sys.exit(2)
+        raise NotARunError(f"{metrics_path}: not valid JSON ({exc})") from None
     language = language or lookup(metrics, "measure.language") or "zh"
     try:
         engine = open_engine(str(db))
     except Exception as exc:  # noqa: BLE001 — e.g. the database is locked by a running run
-        click.echo(f"error: {db}: cannot open ({exc})", err=True)
-        sys.exit(2)
+        raise NotARunError(f"{db}: cannot open ({exc})") from None
     try:
         render_report(engine, metrics, output_dir, language)
     finally:

@@ -8,8 +8,6 @@ so a renamed column is a one-line change); unknown columns fall back to an attri
 
 from __future__ import annotations
 
-import re
-
 from linkage.attributes import ATTRIBUTES
 
 LANGUAGES = ("zh", "en")
@@ -467,29 +465,3 @@ def value_label(value: str, language: str) -> str:
 def rule_label(rule: str, language: str) -> str:
     """A blocking rule ("name_pinyin + birth_date") with its columns labelled."""
     return " + ".join(column_label(part.strip(), language) for part in rule.split("+"))
-
-
-# quarantine reasons as the readers write them (English), with "(line N…)" taken out → Chinese;
-# the first pattern that matches wins, an unknown reason is shown as it is
-REASONS_ZH = [
-    (r"too many columns: Expected Number of Columns: (\d+) Found: (\d+)", "字段过多：表头 {0} 列，此行 {1} 列"),
-    (r"too many fields: (\d+) values for (\d+) columns", "字段过多：{0} 个值，表头只有 {1} 列"),
-    (r"invalid encoding: .*", "含有无法按文件编码解读的字节"),
-    (r"undecodable bytes in column (.+)", "“{0}”列含有无法按文件编码解读的字节"),
-    (r"undecodable bytes", "含有无法按文件编码解读的字节"),
-    (r"not valid JSON: (.+)", "不是有效的 JSON：{0}"),
-    (r"line (\d+) is a JSON (\w+), not an object", "第 {0} 行是 JSON {1}，不是对象"),
-    (r"([a-z ]+): (.+)", "无法读取（{0}）：{1}"),
-]
-
-
-def reason_label(reason: str, language: str) -> str:
-    """A quarantine reason (its line taken out) in the report's language (see REASONS_ZH)."""
-    if language == "zh" and reason:
-        if match := re.fullmatch(r"no identifying value: (.+) all blank", reason):
-            names = "、".join(attribute_label(a.strip(), "zh") for a in match.group(1).split(","))
-            return f"无可用于比对的标识：{names}均为空"
-        for pattern, template in REASONS_ZH:
-            if match := re.fullmatch(pattern, reason):
-                return template.format(*match.groups())
-    return reason

@@ -18,7 +18,8 @@ import polars as pl
 
 from linkage.attributes import ENTITY_TYPES
 from linkage.report import svg
-from linkage.report.i18n import UI, attribute_label, entity_label, reason_label, rule_label
+from linkage.quarantine import render_reason
+from linkage.report.i18n import UI, attribute_label, entity_label, rule_label
 from linkage.report.model import FIGURE_PATHS, Chart, Figure, Inputs, Section, Unavailable
 from linkage.report.tables import Table, format_value, mask_column, table_from_frame
 
@@ -413,15 +414,17 @@ def row_accounting(inputs: Inputs) -> Section:
     section.tables.append(_table(inputs, "row_accounting", inputs.t("row_accounting"), rows,
                                  ["source", "rows_in", "records", "quarantined", "balanced"]))
     if inputs.has("quarantine"):
-        # one row per source and kind of reason (line numbers out), with its first rows
+        # one row per source and kind of reason (its arguments included), with its first rows
         reasons = inputs.sql(
-            "SELECT source, regexp_replace(reason, ' \\(line [0-9]+[^)]*\\)', '') AS reason, "
-            "count(*) AS rows, array_to_string(list(source_row ORDER BY source_row)[1:5], ', ') "
+            "SELECT source, code, detail, count(*) AS rows, "
+            "array_to_string(list(source_row ORDER BY source_row)[1:5], ', ') "
             "|| CASE WHEN count(*) > 5 THEN ' …' ELSE '' END AS first_rows "
-            "FROM quarantine GROUP BY ALL ORDER BY source, rows DESC, reason")
+            "FROM quarantine GROUP BY ALL ORDER BY source, rows DESC, code, detail")
         if reasons.height:
-            reasons = reasons.with_columns(pl.col("reason").map_elements(
-                lambda r: reason_label(r, inputs.language), return_dtype=pl.Utf8))
+            labels = [render_reason(c, d, inputs.language)
+                      for c, d in zip(reasons["code"], reasons["detail"])]
+            reasons = reasons.select("source", pl.Series("reason", labels, pl.Utf8), "rows",
+                                     "first_rows")
             section.tables.append(_table(inputs, "quarantine", inputs.t("quarantine_reasons"),
                                          reasons))
     return section

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import click
 
+from linkage.errors import LinkageError
 from linkage.synth.noise import NOISE_LEVELS
 from linkage.synth.systems import SOURCE_KEYS, SYSTEM_KEYS
 
@@ -52,8 +52,7 @@ def synth(people: int, out: Path, seed: int, noise: str, systems: tuple[str, ...
         result = generate(out, people, seed=seed, noise=noise, systems=_names(systems), workers=workers,
                           progress=progress)
     except (ValueError, OverflowError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        raise LinkageError(str(exc)) from None
     if quiet:
         return
     seconds = time.perf_counter() - start

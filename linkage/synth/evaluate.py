@@ -12,13 +12,13 @@ Prints a table and writes `OUTPUT_DIR/evaluation.json`.
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from pathlib import Path
 
 import click
 
 from linkage.engine import Engine, open_engine
+from linkage.errors import NotARunError
 
 MEMORY_LIMIT = "1GB"  # DuckDB spills beyond this (10M-record runs stay in bounded memory)
 _JOINED = """
@@ -143,8 +143,7 @@ def evaluate(output_dir: Path, truth: Path) -> None:
     clusters = output_dir / "clusters.parquet"
     for path in (truth, clusters):
         if not path.is_file():
-            click.echo(f"error: {path}: file not found", err=True)
-            sys.exit(2)
+            raise NotARunError(f"{path}: file not found")
     result = evaluate_clusters(clusters, truth)
     (output_dir / "evaluation.json").write_text(
         json.dumps({"truth": str(truth), "clusters": str(clusters), "entity_types": result},

@@ -68,8 +68,9 @@ def test_wrong_field_count_goes_to_quarantine_with_row_and_raw(write):
     assert table.data["source_row"].to_list() == [1, 2, 6]
     q = table.quarantine.to_dicts()
     assert [r["source_row"] for r in q] == [3, 4]
-    assert "missing columns" in q[0]["reason"] and q[0]["raw"] == "王芳,110105"
-    assert "too many columns" in q[1]["reason"]
+    assert q[0]["code"] == "too_few_fields" and q[0]["raw"] == "王芳,110105"
+    assert q[0]["reason"] == "too few fields: 2 values for 4 columns (line 4)"
+    assert q[1]["code"] == "too_many_fields" and q[1]["line"] == 5
 
 
 def test_quoted_newline_keeps_row_numbers(write):
@@ -86,7 +87,7 @@ def test_undecodable_row_is_quarantined(write):
     assert table.encoding == "gbk"
     assert table.data.height == 2
     q = table.quarantine.to_dicts()
-    assert q[0]["source_row"] == 3 and q[0]["reason"] == "undecodable bytes in column 联系电话"
+    assert q[0]["source_row"] == 3 and q[0]["reason"] == "undecodable bytes in column 联系电话 (line 4)"
 
 
 def test_undecodable_file(write):

@@ -85,7 +85,8 @@ def test_jsonl_bad_line_quarantined(write):
     assert table.data["户"].to_list() == [None, '{"号": 1}']
     q = table.quarantine.to_dicts()
     assert [r["source_row"] for r in q] == [3, 4]
-    assert "not valid JSON (line 3" in q[0]["reason"]
+    assert q[0]["code"] == "not_json" and q[0]["line"] == 3
+    assert q[0]["reason"].startswith("not valid JSON (column 2)") and q[0]["reason"].endswith("(line 3)")
 
 
 def test_json_array(write):

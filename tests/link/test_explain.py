@@ -4,9 +4,10 @@ import re
 
 from click.testing import CliRunner
 
+from linkage.cli import main
+
 from linkage.engine import open_engine
 from linkage.link import run_linkage
-from linkage.link.explain import explain
 from tests.link.conftest import FAST, people
 
 
@@ -19,7 +20,7 @@ def test_waterfall_adds_up_to_the_match_weight(tmp_path):
                       "ORDER BY match_weight DESC LIMIT 1").row(0)
     engine.close()
     runner = CliRunner()
-    result = runner.invoke(explain, [str(tmp_path), str(pair[1]), str(pair[0]),
+    result = runner.invoke(main, ["explain", str(tmp_path), str(pair[1]), str(pair[0]),
                                      "--language", "en"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -30,11 +31,11 @@ def test_waterfall_adds_up_to_the_match_weight(tmp_path):
     assert "decision: same person" in result.output
 
     # a pair no blocking rule found is compared now, in Chinese by default
-    other = runner.invoke(explain, [str(tmp_path), "1", str(frame.height)])
+    other = runner.invoke(main, ["explain", str(tmp_path), "1", str(frame.height)])
     assert other.exit_code == 0, other.output
     assert "没有分块规则" in other.output and "判定：不是同一人" in other.output
 
 
 def test_missing_run_is_a_clear_error(tmp_path):
-    result = CliRunner().invoke(explain, [str(tmp_path), "1", "2"])
+    result = CliRunner().invoke(main, ["explain", str(tmp_path), "1", "2"])
     assert result.exit_code != 0 and "linkage run" in result.output

@@ -94,8 +94,9 @@ def run_tables() -> dict[str, pl.DataFrame]:
             "title": ["居住登记", "计生", "劳保"], "entity_type": ["person", "person", "enterprise"],
             "rows_in": [6, 5, 3]}),
         "quarantine": pl.DataFrame({
-            "source": ["jsxt"], "source_row": [5],
-            "reason": ["too many columns (line 6): Expected Number of Columns: 4 Found: 5"],
+            "source": ["jsxt"], "source_row": [5], "line": [6], "code": ["too_many_fields"],
+            "detail": ['{"expected": 4, "found": 5}'],
+            "reason": ["too many fields: 5 values for 4 columns (line 6)"],
             "raw": [f'{{"phone": "{RAW_PHONE}"}}']}),
         "pairs": pl.DataFrame({
             "record_id_l": [1, 1, 2, 3, 4, 5, 11, 11], "record_id_r": [7, 8, 9, 10, 6, 6, 12, 13],

@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from linkage.engine import open_engine
-from linkage.report.command import report
+from linkage.cli import main
 
 from .conftest import run_tables
 
@@ -22,14 +22,14 @@ def _run_folder(path, metrics):
 
 def test_report_command_renders_both_files(tmp_path, metrics):
     _run_folder(tmp_path, metrics)
-    result = CliRunner().invoke(report, [str(tmp_path)])
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == str(tmp_path / "report.html")
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<h1>数据整合报告</h1>" in html and 'data-figure="records_in" data-value="14"' in html
     assert (tmp_path / "report.xlsx").stat().st_size > 0
 
-    result = CliRunner().invoke(report, [str(tmp_path), "--language", "en"])
+    result = CliRunner().invoke(main, ["report", str(tmp_path), "--language", "en"])
     assert result.exit_code == 0, result.output
     assert "<h1>Data consolidation report</h1>" in (tmp_path / "report.html").read_text(
         encoding="utf-8")
@@ -38,7 +38,7 @@ def test_report_command_renders_both_files(tmp_path, metrics):
 def test_report_command_defaults_to_the_runs_language(tmp_path, metrics):
     metrics["measure"]["language"] = "en"
     _run_folder(tmp_path, metrics)
-    result = CliRunner().invoke(report, [str(tmp_path)])
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert 'lang="en"' in (tmp_path / "report.html").read_text(encoding="utf-8")
 
@@ -53,6 +53,6 @@ def test_linkage_cli_has_the_report_command(tmp_path, metrics):
 
 
 def test_report_command_explains_a_wrong_folder(tmp_path):
-    result = CliRunner().invoke(report, [str(tmp_path)])
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert result.exit_code == 2
     assert "linkage.duckdb: not found" in result.output

@@ -100,7 +100,7 @@ def test_quarantine_reasons_by_kind_in_the_report_language(rendered):
     page = ReportPage((rendered / "report.html").read_text(encoding="utf-8"))
     table = page.tables["quarantine"]
     assert table["columns"] == ["source", "reason", "rows", "first_rows"]
-    assert table["rows"] == [["jsxt", "字段过多：表头 4 列，此行 5 列", "1", "5"]]
+    assert table["rows"] == [["jsxt", "字段过多：表头 4 列，此行 5 个值", "1", "5"]]
 
 
 def test_tables_match_metrics(rendered, metrics):

@@ -6,7 +6,9 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from linkage.synth.evaluate import evaluate, evaluate_clusters
+from linkage.cli import main
+
+from linkage.synth.evaluate import evaluate_clusters
 
 
 @pytest.fixture
@@ -69,7 +71,7 @@ def test_perfect_clusters_score_one(run_dir):
 
 def test_command_prints_table_and_writes_json(run_dir):
     out = run_dir / "out"
-    result = CliRunner().invoke(evaluate, [str(out), "--truth", str(run_dir)])
+    result = CliRunner().invoke(main, ["evaluate", str(out), "--truth", str(run_dir)])
     assert result.exit_code == 0, result.output
     assert "pairwise precision" in result.output and "50.00%" in result.output
     saved = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
@@ -79,6 +81,6 @@ def test_command_prints_table_and_writes_json(run_dir):
 def test_command_names_missing_clusters(tmp_path, run_dir):
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = CliRunner().invoke(evaluate, [str(empty), "--truth", str(run_dir / "truth.parquet")])
+    result = CliRunner().invoke(main, ["evaluate", str(empty), "--truth", str(run_dir / "truth.parquet")])
     assert result.exit_code == 2
     assert "clusters.parquet: file not found" in result.output

@@ -8,12 +8,13 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
+from linkage.cli import main
+
 from linkage.attributes import attribute_for_header
 from linkage.config import load_config
 from linkage.connectors import read_source
 from linkage.connectors.mapping import map_columns
 from linkage.synth.chunks import ChunkTask, Plan, Workers
-from linkage.synth.command import synth
 from linkage.synth.generate import generate
 from linkage.synth.noise import NoiseRates
 from linkage.synth.systems import SOURCES
@@ -202,7 +203,7 @@ def test_noise_levels_scale_the_errors(tmp_path):
 
 def test_synth_command(tmp_path):
     out = tmp_path / "x"
-    result = CliRunner().invoke(synth, ["--people", "200", "--out", str(out), "--seed", "1",
+    result = CliRunner().invoke(main, ["synth", "--people", "200", "--out", str(out), "--seed", "1",
                                         "--systems", "jzdj,laobao", "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert "records/s" in result.output
@@ -212,7 +213,7 @@ def test_synth_command(tmp_path):
 
 
 def test_synth_command_rejects_unknown_system(tmp_path):
-    result = CliRunner().invoke(synth, ["--people", "10", "--out", str(tmp_path), "--systems", "jzdk"])
+    result = CliRunner().invoke(main, ["synth", "--people", "10", "--out", str(tmp_path), "--systems", "jzdk"])
     assert result.exit_code == 2
     assert "unknown system jzdk" in result.output
 
