@@ -30,7 +30,7 @@ _EXTENSIONS = {
 
 
 class Source(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     title: str | None = None
     system: str | None = None
@@ -78,13 +78,13 @@ class Source(BaseModel):
 
 
 class ReportSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     language: Literal["zh", "en"] = "zh"
 
 
 class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = "linkage"
     output: Path = Path("out")
@@ -195,6 +195,28 @@ def _check_duplicate_keys(text: str, where: str) -> None:
     yaml.load(text, Loader=_Loader)
 
 
+MAX_CONFIG_VALUES = 100_000  # values of the document with its aliases (*name) expanded
+
+
+def _check_size(text: str, where: str) -> None:
+    """Refuse a document whose aliases expand it beyond MAX_CONFIG_VALUES (a "billion laughs"
+    alias bomb takes minutes and gigabytes to validate); a real config has a few hundred."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    sizes: dict[int, int] = {}
+
+    def size(node) -> int:
+        if id(node) not in sizes:
+            sizes[id(node)] = 0  # a recursive alias counts once
+            children = node.value if isinstance(node, yaml.SequenceNode) else \
+                [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else []
+            sizes[id(node)] = min(1 + sum(size(child) for child in children), MAX_CONFIG_VALUES + 1)
+        return sizes[id(node)]
+
+    if root is not None and size(root) > MAX_CONFIG_VALUES:
+        raise ConfigError(f"{where}: the config expands to more than {MAX_CONFIG_VALUES:,} values "
+                          "through YAML aliases (&name / *name); write the values out instead")
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate a config file; raise ConfigError with a readable message."""
     path = Path(path)
@@ -205,8 +227,11 @@ def load_config(path: str | Path) -> Config:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: config file is not UTF-8 text") from None
     try:
+        _check_size(text, str(path))
         _check_duplicate_keys(text, str(path))
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(f"{path}: the YAML is nested too deeply to be a config") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f", line {mark.line + 1}" if mark else ""
@@ -219,7 +244,39 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError("\n".join(_format_error(e, str(path)) for e in exc.errors())) from None
     config._base_dir = path.resolve().parent
     config._config_path = path.resolve()
+    _check_linkage_columns(config, str(path))
     return config
+
+
+def _linkage_column_refs(settings: LinkageSettings) -> list[tuple[str, str]]:
+    """(key path, column) of every records column the linkage settings name."""
+    refs = [(f"blocking_rules[{i}]", column) for i, rule in enumerate(settings.blocking_rules or [])
+            for column in rule]
+    refs += [(f"identifiers[{i}]", column) for i, column in enumerate(settings.identifiers or [])]
+    for i, comp in enumerate(settings.comparisons or []):
+        refs.append((f"comparisons[{i}].column", comp.column))
+        if comp.fallback:
+            refs.append((f"comparisons[{i}].fallback", comp.fallback))
+        for j, level in enumerate(comp.levels or []):
+            refs += [(f"comparisons[{i}].levels[{j}].columns", c) for c in level.columns or []]
+    return refs
+
+
+def _check_linkage_columns(config: Config, where: str) -> None:
+    """A rule or comparison naming a column the records never have is a typo, not a blank."""
+    if not config.linkage:
+        return
+    from linkage.normalize import record_columns
+
+    errors = []
+    for entity, settings in config.linkage.items():
+        known = sorted(record_columns(entity))
+        for key, column in _linkage_column_refs(settings):
+            if column not in known:
+                errors.append(f"{where}: `linkage.{entity}.{key}`: {column!r} is not a column of "
+                              f"{entity} records{_suggest(column, known)}")
+    if errors:
+        raise ConfigError("\n".join(errors))
 
 
 def config_json_schema() -> dict:

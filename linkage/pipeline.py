@@ -25,7 +25,9 @@ from linkage.config import Config
 from linkage.connectors import read_source
 from linkage.connectors.mapping import canonical_frame, map_columns, mapping_frame
 from linkage.engine import Engine, open_engine
-from linkage.errors import RunError, SourceError
+from linkage import outputs
+from linkage.errors import OutputError, RunError, SourceError
+from linkage.measure.masking import mask_json
 from linkage.link import run_linkage
 from linkage.measure import run_measure
 from linkage.normalize import normalize_records
@@ -127,6 +129,10 @@ def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.Dat
             pl.struct(pl.exclude("record_id", "source", "source_row", "entity_type"))
             .struct.json_encode().alias("raw")))
         parts.append(normalized.filter(~mask))
+    if not any(part.height for part in parts):
+        raise RunError("nothing to link: no source holds a usable data row (every source is "
+                       "empty, holds only its header, or has no name or ID in any row); see "
+                       "`linkage profile FILE`")
     records = pl.concat(parts, how="diagonal_relaxed")
     engine.load_in_background("records", records)
     bad = pl.concat(unusable)
@@ -178,15 +184,29 @@ def write_outputs(engine: Engine, out: Path) -> None:
 
 
 def run(config: Config, echo: Callable[[str], None] = print) -> dict:
-    """Run the whole pipeline for a loaded config; returns the metrics dict written to metrics.json."""
-    out = config.output_dir()
-    out.mkdir(parents=True, exist_ok=True)
-    db_path = out / "linkage.duckdb"
-    db_path.unlink(missing_ok=True)
-    workdir = out / ".work"
-    workdir.mkdir(exist_ok=True)
+    """Run the whole pipeline for a loaded config; returns the metrics dict written to metrics.json.
+
+    Everything is built in a fresh folder beside the output and swapped in only when the whole
+    run succeeded (`linkage.outputs`): a failed or killed run leaves the previous output whole."""
+    target = config.output_dir()
+    inputs = [config.source_path(s) for s in config.sources.values() if s.path is not None]
+    if config.config_path is not None:
+        inputs.append(config.config_path)
     log = StageLog(echo)
-    engine = open_engine(db_path)
+    try:
+        with outputs.building(target, inputs) as out:
+            metrics = _run_stages(config, out, log)
+    except OSError as exc:
+        raise OutputError(f"{exc.filename or target}: {exc.strerror or exc}") from None
+    echo(f"done: {target}")
+    return metrics
+
+
+def _run_stages(config: Config, out: Path, log: StageLog) -> dict:
+    workdir = out / ".work"
+    workdir.mkdir()
+    engine = open_engine(out / "linkage.duckdb")
+    side = ThreadPoolExecutor(1, thread_name_prefix="linkage-write")
     try:
         with log.stage("read", "read sources"):
             raw = read_sources(config, engine, workdir, log)
@@ -194,7 +214,6 @@ def run(config: Config, echo: Callable[[str], None] = print) -> dict:
             records = normalize_stage(config, engine, raw)
             del raw
             accounting = row_accounting(engine, records)
-            side = ThreadPoolExecutor(1, thread_name_prefix="linkage-write")
             records_file = side.submit(write_records, records, out)
         with log.stage("link", "link"):
             link_stats = run_linkage(engine, {e: config.linkage_for(e) for e in ENTITY_TYPES},
@@ -211,7 +230,6 @@ def run(config: Config, echo: Callable[[str], None] = print) -> dict:
             engine.settle()
             write_outputs(engine, out)
             records_file.result()
-            side.shutdown()
         metrics = {
             "run": {"name": config.name, "version": __version__, "language": config.report.language,
                     "config": str(config.config_path) if config.config_path else None},
@@ -222,12 +240,13 @@ def run(config: Config, echo: Callable[[str], None] = print) -> dict:
         }
         with log.stage("report", "report"):
             metrics["run"]["stage_seconds"] = log.timings
+            metrics = mask_json(metrics)
             (out / "metrics.json").write_text(
-                json.dumps(metrics, ensure_ascii=False, indent=2, sort_keys=True, default=str),
-                encoding="utf-8")
+                json.dumps(metrics, ensure_ascii=False, indent=2, sort_keys=True, default=str,
+                           allow_nan=False), encoding="utf-8")
             render_report(engine, metrics, out, config.report.language)
     finally:
+        side.shutdown(wait=True, cancel_futures=True)
         engine.close()
         shutil.rmtree(workdir, ignore_errors=True)
-    echo(f"done: {out}")
     return metrics

@@ -1,7 +1,13 @@
-"""DuckDB implementation of the engine interface (the default, embedded backend)."""
+"""DuckDB implementation of the engine interface (the default, embedded backend).
+
+DuckDB's own failures that are not bugs — a disk that refuses a write, memory that runs out —
+leave it as `OutputError` / `RunError` naming the database file.
+"""
 
 from __future__ import annotations
 
+import functools
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
@@ -9,6 +15,33 @@ from typing import Iterator
 import duckdb
 import polars as pl
 import pyarrow as pa
+
+from linkage.errors import OutputError, RunError
+
+
+def _translated(method):
+    """Turn DuckDB's I/O and out-of-memory errors into the project's errors."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except duckdb.OutOfMemoryException as exc:
+            raise RunError(f"{self.path}: DuckDB ran out of memory ({_first_line(exc)})") from None
+        except duckdb.Error as exc:
+            if not isinstance(exc, duckdb.IOException) and not _WRITE_FAILED.search(str(exc)):
+                raise
+            raise OutputError(f"{self.path}: the database could not be written or read "
+                              f"({_first_line(exc)}); is the disk full?") from None
+    return wrapper
+
+
+# a commit or checkpoint that failed because the file system refused the write
+_WRITE_FAILED = re.compile(r"Could not write|File too large|No space left|Disk quota", re.I)
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 def quote_ident(name: str) -> str:
@@ -19,7 +52,10 @@ class DuckDBEngine:
     def __init__(self, path: str | Path | None = None, threads: int | None = None,
                  memory_limit: str | None = None):
         self.path = str(path) if path else ":memory:"
-        self.con = duckdb.connect(self.path)
+        try:
+            self.con = duckdb.connect(self.path)
+        except duckdb.IOException as exc:
+            raise OutputError(f"{self.path}: cannot open the database ({_first_line(exc)})") from None
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
@@ -37,6 +73,7 @@ class DuckDBEngine:
         con.execute(f"{verb} {quote_ident(name)} AS SELECT * FROM __linkage_load")
         con.unregister("__linkage_load")
 
+    @_translated
     def load(self, name: str, data: pl.DataFrame | pa.Table, replace: bool = True,
              temp: bool = False) -> None:
         self._load(self.con, name, data, replace, temp)
@@ -57,19 +94,23 @@ class DuckDBEngine:
                 cursor.close()
         self._pending[name] = self._background.submit(load)
 
+    @_translated
     def settle(self, *names: str) -> None:
         for name in names or list(self._pending):
             future = self._pending.pop(name, None)
             if future is not None:
                 future.result()
 
+    @_translated
     def execute(self, query: str, params: list | None = None) -> None:
         self.con.execute(query, params or [])
 
+    @_translated
     def sql(self, query: str, params: list | None = None) -> pl.DataFrame:
         rel = self.con.sql(query, params=params) if params else self.con.sql(query)
         return pl.from_arrow(rel.to_arrow_table())
 
+    @_translated
     def scalar(self, query: str, params: list | None = None):
         rows = self.con.execute(query, params or []).fetchall()  # fetch all: frees the result
         return rows[0][0] if rows else None
@@ -91,6 +132,7 @@ class DuckDBEngine:
             "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
             "ORDER BY ordinal_position", [name]).fetchall()]
 
+    @_translated
     def export_parquet(self, name: str, path: Path, order_by: str | None = None) -> None:
         order = f" ORDER BY {order_by}" if order_by else ""
         target = str(path).replace("'", "''")
@@ -98,6 +140,7 @@ class DuckDBEngine:
             f"COPY (SELECT * FROM {quote_ident(name)}{order}) TO '{target}' "
             "(FORMAT parquet, COMPRESSION zstd)")
 
+    @_translated
     def close(self) -> None:
         try:
             self.settle()

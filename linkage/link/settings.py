@@ -52,7 +52,7 @@ _NEEDS_THRESHOLD = {"edit_distance", "jaro_winkler", "ratio", "date_within"}
 class LevelSettings(BaseModel):
     """One agreement level of a comparison; levels are tried in order, the first that holds wins."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     type: LevelType
     columns: list[str] | None = None  # default: the comparison's column
@@ -74,7 +74,7 @@ class LevelSettings(BaseModel):
 class ComparisonSettings(BaseModel):
     """One comparison: an attribute compared level by level (missing on either side = neutral)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str
     column: str | None = None  # default: `name`
@@ -106,7 +106,7 @@ class ComparisonSettings(BaseModel):
 class LinkageSettings(BaseModel):
     """How one entity type is linked; see the module docstring."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     threshold: float = Field(default=0.9, gt=0, lt=1)  # match probability at which a pair links
     blocking_rules: list[list[str]] | None = None

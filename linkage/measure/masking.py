@@ -1,6 +1,9 @@
-"""Mask personal identifiers before they are shown (profile output, report examples).
+"""Mask personal identifiers before they are shown (profile output, report, metrics.json).
 
-Rules, by canonical attribute (raw or normalized text both work):
+Two ways in.  `mask_value` masks a value by its canonical attribute; `mask_text` masks anything
+shaped like an identifier wherever it appears — an ID number or phone typed into a free-text
+column (所属社区, 备注) is masked too — and `mask_json` applies it to every string of a
+document (metrics.json).  Rules, by canonical attribute (raw or normalized text both work):
 
 | attribute                                              | shown as                                   |
 |--------------------------------------------------------|--------------------------------------------|
@@ -14,6 +17,9 @@ stay in the run's database for the analyst who owns it.
 """
 
 from __future__ import annotations
+
+import math
+import re
 
 _CODES = frozenset({"id_number", "spouse_id_number", "legal_rep_id_number", "uscc"})
 
@@ -42,3 +48,57 @@ def mask_value(value: str | None, attribute: str | None) -> str | None:
     if attribute == "phone":
         return _keep_ends(text, 3, 4)
     return text
+
+
+_DAY = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"  # MMDD
+# 18-character ID numbers (GB 11643; any 17 digits + check, even with a wrong birth date) and
+# 15-digit legacy IDs with a birth date inside
+_ID = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{8}" + _DAY + r"\d{3})(?![0-9A-Za-z])")
+_USCC = re.compile(r"(?<![0-9A-Z])[0-9A-HJ-NP-RTUWY]{2}\d{6}[0-9A-Z]{10}(?![0-9A-Z])")
+# mobile numbers however they are grouped: 17532538496, 175-3253-8496, +86 175 3253 8496
+_MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[-\s]?)?1[3-9](?:[-\s]?\d){9}(?![0-9A-Za-z])")
+_DIGITS = re.compile(r"(?<![0-9A-Za-z*])\d{7,14}(?![0-9A-Za-z*])")
+_DATE8 = re.compile(r"(?:19|20)\d{2}" + _DAY)
+
+
+def _stars(text: str, head: int, tail: int) -> str:
+    return text[:head] + "*" * (len(text) - head - tail) + text[-tail:]
+
+
+def _mask_mobile(match: re.Match) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return _stars(digits[-11:], 3, 4)
+
+
+def _mask_digits(match: re.Match) -> str:
+    digits = match.group(0)
+    if len(digits) == 8 and _DATE8.fullmatch(digits):
+        return digits  # a date (20240131): dates are left readable
+    return _stars(digits, 3, 4) if len(digits) >= 11 else _stars(digits, 2, 2)
+
+
+def mask_text(value: str) -> str:
+    """Mask ID numbers (110105********002X), credit codes and phone numbers (138****5678)
+    wherever they appear in `value`.
+
+    >>> mask_text("联系人 175-3253-8496")
+    '联系人 175****8496'
+    """
+    value = _ID.sub(lambda m: _stars(m.group(0), 6, 4), value)
+    value = _USCC.sub(lambda m: _stars(m.group(0), 6, 4), value)
+    value = _MOBILE.sub(_mask_mobile, value)
+    return _DIGITS.sub(_mask_digits, value)
+
+
+def mask_json(document):
+    """`document` (dicts, lists, scalars) made fit to publish: every string masked by
+    `mask_text`, and numbers JSON cannot hold (inf, nan) replaced by null."""
+    if isinstance(document, str):
+        return mask_text(document)
+    if isinstance(document, float) and not math.isfinite(document):
+        return None
+    if isinstance(document, dict):
+        return {key: mask_json(value) for key, value in document.items()}
+    if isinstance(document, (list, tuple)):
+        return [mask_json(value) for value in document]
+    return document

@@ -38,7 +38,7 @@ class AuthorityWeights(BaseModel):
     """Weights of the authority score (一数一源); a missing component is left out and the
     other weights rescaled."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     completeness: float = Field(0.4, ge=0)
     validity: float = Field(0.3, ge=0)
@@ -46,7 +46,7 @@ class AuthorityWeights(BaseModel):
 
 
 class BurdenSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     seconds_per_field: dict[str, float] = {}
     updates_per_year: dict[str, float] = {}

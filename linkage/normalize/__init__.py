@@ -39,6 +39,7 @@ Columns by attribute kind (only for attributes present in the input; `<a>` is th
 
 from __future__ import annotations
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
@@ -118,3 +119,16 @@ def normalize_records(frame: pl.DataFrame, entity_type: str,
         elif column not in LINEAGE:
             columns.append(frame[column])
     return pl.DataFrame(columns + derived)
+
+
+@functools.cache
+def record_columns(entity_type: str) -> frozenset[str]:
+    """Every column `normalize_records` can give records of `entity_type`: the lineage, every
+    attribute and every column derived from it (found by normalizing one blank row, so the
+    vocabulary always matches the normalizers)."""
+    attributes = list(ATTRIBUTES[entity_type])
+    blank = pl.DataFrame({"record_id": [1], "source": ["s"], "source_row": [1],
+                          "entity_type": [entity_type], "extras": [None],
+                          **{a: pl.Series([None], dtype=pl.Utf8) for a in attributes}},
+                         schema_overrides={"extras": pl.Utf8})
+    return frozenset(normalize_records(blank, entity_type).columns)

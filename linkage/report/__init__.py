@@ -10,10 +10,12 @@ are missing renders as a short "not available" note.  ID numbers and phones are 
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
 from linkage.engine import Engine
+from linkage.outputs import write_file_atomically
 from linkage.report.excel import write_workbook
 from linkage.report.html import render_html
 from linkage.report.i18n import LANGUAGES, text
@@ -40,7 +42,10 @@ def render_report(engine: Engine, metrics: dict, out_dir: Path, language: str = 
     run = metrics.get("run") or {}
     generated = text(language, "generated", name=run.get("name") or "—",
                      version=run.get("version") or "—")
-    (out_dir / "report.html").write_text(
-        render_html(sections, language, generated, run.get("name") or ""), encoding="utf-8")
-    write_workbook(sections, out_dir / "report.xlsx", text(language, "summary"),
+    write_file_atomically(out_dir / "report.html",
+                          render_html(sections, language, generated, run.get("name") or "")
+                          .encode("utf-8"))
+    workbook = out_dir / ".report.xlsx.tmp"
+    write_workbook(sections, workbook, text(language, "summary"),
                    (text(language, "figure_header"), text(language, "value_header")))
+    os.replace(workbook, out_dir / "report.xlsx")

@@ -12,6 +12,7 @@ import click
 
 from linkage.engine import open_engine
 from linkage.errors import NotARunError
+from linkage.outputs import updating
 from linkage.report import render_report
 from linkage.report.i18n import LANGUAGES
 from linkage.report.model import lookup
@@ -37,7 +38,8 @@ def report(output_dir: Path, language: str | None) -> None:
     except Exception as exc:  # noqa: BLE001 — e.g. the database is locked by a running run
         raise NotARunError(f"{db}: cannot open ({exc})") from None
     try:
-        render_report(engine, metrics, output_dir, language)
+        with updating(output_dir):
+            render_report(engine, metrics, output_dir, language)
     finally:
         engine.close()
     click.echo(str(output_dir / "report.html"))

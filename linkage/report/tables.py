@@ -9,38 +9,13 @@ with linkage.measure.masking).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import polars as pl
 
-from linkage.measure.masking import mask_value
+from linkage.measure.masking import mask_text, mask_value
 from linkage.report.i18n import (PERCENT_COLUMNS, VALUE_COLUMNS, attribute_label, column_label,
                                  entity_label, rule_label, value_label)
-
-_DAY = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"  # MMDD
-# 18-digit (GB 11643) and 15-digit legacy ID numbers: region, birth date, sequence (+ check)
-_ID = re.compile(r"(?<![0-9A-Za-z])(?:\d{6}(?:18|19|20)\d{2}" + _DAY + r"\d{3}[\dXx]|\d{8}"
-                 + _DAY + r"\d{3})(?![0-9A-Za-z])")
-_USCC = re.compile(r"(?<![0-9A-Z])[0-9A-HJ-NP-RTUWY]{2}\d{6}[0-9A-Z]{10}(?![0-9A-Z])")
-_DIGITS = re.compile(r"(?<![0-9A-Za-z])\d{7,14}(?![0-9A-Za-z])")
-
-
-def _keep_ends(text: str, head: int, tail: int) -> str:
-    return text[:head] + "*" * (len(text) - head - tail) + text[-tail:]
-
-
-def _mask_digits(match: re.Match) -> str:
-    digits = match.group(0)
-    return _keep_ends(digits, 3, 4) if len(digits) >= 11 else _keep_ends(digits, 2, 2)
-
-
-def mask_text(value: str) -> str:
-    """Mask ID numbers (110105********002X), credit codes and phone numbers (138****5678)."""
-    value = _ID.sub(lambda m: _keep_ends(m.group(0), 6, 4), value)
-    value = _USCC.sub(lambda m: _keep_ends(m.group(0), 6, 4), value)
-    return _DIGITS.sub(_mask_digits, value)
-
 
 def mask_column(frame: pl.DataFrame, column: str, attribute_column: str) -> pl.DataFrame:
     """Mask `column` by the canonical attribute in `attribute_column` (linkage.measure.masking),

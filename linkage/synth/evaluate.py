@@ -19,6 +19,7 @@ import click
 
 from linkage.engine import Engine, open_engine
 from linkage.errors import NotARunError
+from linkage.outputs import register_files, updating, write_file_atomically
 
 MEMORY_LIMIT = "1GB"  # DuckDB spills beyond this (10M-record runs stay in bounded memory)
 _JOINED = """
@@ -145,8 +146,10 @@ def evaluate(output_dir: Path, truth: Path) -> None:
         if not path.is_file():
             raise NotARunError(f"{path}: file not found")
     result = evaluate_clusters(clusters, truth)
-    (output_dir / "evaluation.json").write_text(
-        json.dumps({"truth": str(truth), "clusters": str(clusters), "entity_types": result},
-                   ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    document = json.dumps({"truth": str(truth), "clusters": str(clusters), "entity_types": result},
+                          ensure_ascii=False, indent=2) + "\n"
+    with updating(output_dir) as folder:
+        write_file_atomically(folder / "evaluation.json", document.encode("utf-8"))
+        register_files(folder, ["evaluation.json"])
     click.echo(format_table(result))
     click.echo(f"\nwritten to {output_dir / 'evaluation.json'}")

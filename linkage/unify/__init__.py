@@ -45,6 +45,7 @@ from pathlib import Path
 import polars as pl
 
 from linkage.engine import Engine
+from linkage.outputs import write_csv
 from linkage.unify.authority import authority_relation, drop_authority
 from linkage.unify.collect_once import collect_once
 from linkage.unify.ddl import to_json_schema, to_sql
@@ -99,7 +100,7 @@ def run_unify(engine: Engine, metrics: dict, out_dir: Path, title: str = "linkag
     (out_dir / "unified_schema.sql").write_text(to_sql(schema, title), encoding="utf-8")
     (out_dir / "unified_schema.json").write_text(
         json.dumps(to_json_schema(schema, title), ensure_ascii=False, indent=2), encoding="utf-8")
-    crosswalk.select(CROSSWALK_CSV).write_csv(out_dir / "crosswalk.csv")
+    write_csv(crosswalk.select(CROSSWALK_CSV), out_dir / "crosswalk.csv")
     files = ["unified_schema.sql", "unified_schema.json", "crosswalk.csv"]
     tables = ["unified_schema", "crosswalk"]
 

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from linkage.engine import open_engine
 from linkage.cli import main
+from linkage.outputs import write_marker
 
 from .conftest import run_tables
 
@@ -18,6 +19,7 @@ def _run_folder(path, metrics):
         engine.load(name, frame)
     engine.close()
     (path / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False), encoding="utf-8")
+    write_marker(path, "complete", ["linkage.duckdb", "metrics.json"])
 
 
 def test_report_command_renders_both_files(tmp_path, metrics):

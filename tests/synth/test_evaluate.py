@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from linkage.cli import main
+from linkage.outputs import read_marker, write_marker
 
 from linkage.synth.evaluate import evaluate_clusters
 
@@ -33,6 +34,7 @@ def run_dir(tmp_path):
     out.mkdir()
     truth.write_parquet(tmp_path / "truth.parquet")
     clusters.write_parquet(out / "clusters.parquet")
+    write_marker(out, "complete", ["clusters.parquet"])
     return tmp_path
 
 
@@ -76,6 +78,7 @@ def test_command_prints_table_and_writes_json(run_dir):
     assert "pairwise precision" in result.output and "50.00%" in result.output
     saved = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
     assert saved["entity_types"]["person"]["pairwise"]["true_pairs"] == 4
+    assert "evaluation.json" in read_marker(out)["files"]  # the next run may replace it
 
 
 def test_command_names_missing_clusters(tmp_path, run_dir):
