@@ -10,7 +10,8 @@ Gamma convention (as in Splink): with K levels, the first (strongest) level is K
 A level is tried only where all its columns are present on both sides, so a level on a column
 a run does not have is skipped, and a pair with no comparable level is neutral.
 String similarities are rapidfuzz scores on characters, computed only on the pairs a level
-still has to decide (never on equal or blank values).
+still has to decide (never on equal or blank values).  What each level type tests lives in
+`linkage.link.levels` (one class per type).
 """
 
 from __future__ import annotations
@@ -24,24 +25,9 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import Hamming, Indel, JaroWinkler, Levenshtein, OSA
 
+from linkage.link.levels import level_type
 from linkage.link.presets import KINDS
 from linkage.link.settings import ComparisonSettings, LevelSettings
-
-_AUTO_LABELS = {
-    "exact": ("exact", "完全一致"), "id_legacy": ("15/18-digit equivalent", "15/18位等同"),
-    "one_typo": ("one character off or swapped", "错一位或颠倒"),
-    "edit_distance": ("edit distance <= {t:g}", "编辑距离 ≤ {t:g}"),
-    "jaro_winkler": ("Jaro-Winkler >= {t:g}", "相似度 ≥ {t:g}"),
-    "ratio": ("similarity >= {t:g}", "相似度 ≥ {t:g}"), "shape": ("similar shape", "形近"),
-    "homophone": ("one character a homophone", "一字同音"),
-    "one_dropped": ("one character dropped or added", "漏字或多字"),
-    "id_typo": ("one digit off or swapped (15-digit body)", "错一位或颠倒(不计校验位)"),
-    "date_swap": ("day and month swapped", "月日颠倒"),
-    "date_one_off": ("one date part off", "年月日错一项"),
-    "date_within": ("within {t:g} days", "相差 {t:g} 天内"),
-    "shared_value": ("shared value", "有相同值"),
-}
-
 
 @dataclass(frozen=True)
 class Level:
@@ -56,9 +42,7 @@ class Level:
     @property
     def required(self) -> tuple[str, ...]:
         """Columns that must be present on both sides for the level to be tried."""
-        if self.type == "id_legacy":
-            return (*self.columns, f"{self.columns[0]}_legacy")
-        return self.columns
+        return level_type(self.type).required(self.columns)
 
 
 @dataclass(frozen=True)
@@ -92,7 +76,7 @@ class Comparison:
 
 
 def _compile_level(level: LevelSettings, column: str) -> Level:
-    label, label_zh = _AUTO_LABELS[level.type]
+    label, label_zh = level_type(level.type).label
     columns = tuple(level.columns or [column])
     if level.type == "exact" and columns != (column,):
         label, label_zh = "same " + " + ".join(columns), "相同: " + " + ".join(columns)
@@ -137,7 +121,7 @@ def confusion_pairs(kind: str) -> pl.Series:
     return pl.Series("pair", sorted(pairs))
 
 
-class _Batch:
+class Batch:
     """A batch of pairs with per-batch caches of similarity scores."""
 
     def __init__(self, frame: pl.DataFrame):
@@ -168,15 +152,28 @@ class _Batch:
     def equal(self, column: str) -> np.ndarray:
         return (self.side(column, "l") == self.side(column, "r")).fill_null(False).to_numpy()
 
+    def cross_equal(self, left: str, right: str) -> np.ndarray:
+        """Column `left` of the left record equals column `right` of the right record."""
+        return (self.side(left, "l") == self.side(right, "r")).fill_null(False).to_numpy()
+
+    def same_length(self, column: str, rows: np.ndarray) -> np.ndarray:
+        same = self.side(column, "l").str.len_chars() == self.side(column, "r").str.len_chars()
+        return rows & same.fill_null(False).to_numpy()
+
     def score(self, metric: str, column: str, rows: np.ndarray) -> np.ndarray:
         """A rapidfuzz score for `rows` (computed once per batch, only where still unknown)."""
-        key = (metric, column)
+        return self.cross_score(metric, column, column, rows)
+
+    def cross_score(self, metric: str, left: str, right: str, rows: np.ndarray) -> np.ndarray:
+        """A rapidfuzz score of column `left` of the left record against column `right` of the
+        right record, for `rows` (cached per batch like `score`)."""
+        key = (metric, left, right)
         values = self._scores.setdefault(key, np.full(self.n, np.nan, dtype=np.float32))
         todo = np.flatnonzero(rows & np.isnan(values))
         if todo.size:
             idx = pl.Series(todo)
-            a = self.side(column, "l").gather(idx).to_list()
-            b = self.side(column, "r").gather(idx).to_list()
+            a = self.side(left, "l").gather(idx).to_list()
+            b = self.side(right, "r").gather(idx).to_list()
             values[todo] = process.cpdist(a, b, scorer=_SCORERS[metric], workers=-1)
         return values
 
@@ -186,104 +183,12 @@ _SCORERS = {"jaro_winkler": JaroWinkler.normalized_similarity,
             "levenshtein": Levenshtein.distance, "hamming": Hamming.distance}
 
 
-def _same_length(batch: _Batch, column: str, rows: np.ndarray) -> np.ndarray:
-    same = (batch.side(column, "l").str.len_chars() == batch.side(column, "r").str.len_chars())
-    return rows & same.fill_null(False).to_numpy()
-
-
-def _confusion(batch: _Batch, column: str, rows: np.ndarray, kind: str) -> np.ndarray:
-    """Same length, one character different, and that character a confusable one."""
-    rows = _same_length(batch, column, rows)
-    rows &= batch.score("hamming", column, rows) == 1
-    idx = np.flatnonzero(rows)
-    out = np.zeros(batch.n, dtype=bool)
-    if not idx.size:
-        return out
-    sub = pl.DataFrame({"a": batch.side(column, "l").gather(idx),
-                        "b": batch.side(column, "r").gather(idx)})
-    width = int(sub["a"].str.len_chars().max())
-    chars = [[pl.col(s).str.slice(i, 1) for s in "ab"] for i in range(width)]
-    differing = pl.coalesce([pl.when(a != b).then(a + b) for a, b in chars])
-    out[idx] = sub.select(differing.is_in(confusion_pairs(kind).implode())).to_series().to_numpy()
-    return out
-
-
-def _id_typo(batch: _Batch, column: str, rows: np.ndarray) -> np.ndarray:
-    """18-character IDs one digit off or with two neighbours swapped in the 15-digit body
-    (area, 2-digit year, month, day, sequence): the check digit of a number converted from 15
-    digits was computed from the typo, so it differs too."""
-    l, r = batch.side(column, "l"), batch.side(column, "r")
-    full = ((l.str.len_chars() == 18) & (r.str.len_chars() == 18)).fill_null(False).to_numpy()
-    idx = np.flatnonzero(rows & full)
-    out = np.zeros(batch.n, dtype=bool)
-    if idx.size:
-        gather = pl.Series(idx)
-        a, b = ((s.gather(gather).str.slice(0, 6) + s.gather(gather).str.slice(8, 9)).to_list()
-                for s in (l, r))
-        out[idx] = process.cpdist(a, b, scorer=OSA.distance, workers=-1) <= 1
-    return out
-
-
-def _date_level(batch: _Batch, level: Level, rows: np.ndarray) -> np.ndarray:
-    column = level.columns[0]
-    l, r = batch.side(column, "l"), batch.side(column, "r")
-    full = ((l.str.len_chars() == 10) & (r.str.len_chars() == 10)).fill_null(False).to_numpy()
-    rows = rows & full
-    if level.type == "date_within":
-        days = (l.str.to_date(strict=False) - r.str.to_date(strict=False)).dt.total_days().abs()
-        return rows & (days <= level.threshold).fill_null(False).to_numpy()
-    yl, ml, dl, yr, mr, dr = batch.date_parts(column)
-    if level.type == "date_swap":
-        return rows & (yl == yr) & (ml == dr) & (dl == mr) & (ml != dl)
-    same = (yl == yr).astype(np.int8) + (ml == mr) + (dl == dr)
-    return rows & (same == 2)
-
-
-def _shared_value(batch: _Batch, column: str, rows: np.ndarray) -> np.ndarray:
-    common = (batch.side(column, "l").str.split(";")
-              .list.set_intersection(batch.side(column, "r").str.split(";")).list.len())
-    return rows & (common > 0).fill_null(False).to_numpy()
-
-
-def _level_holds(batch: _Batch, level: Level, rows: np.ndarray) -> np.ndarray:
-    """Where the level holds, evaluated only on `rows` (False elsewhere)."""
-    column = level.columns[0]
-    match level.type:
-        case "exact":
-            out = rows.copy()
-            for c in level.columns:
-                out &= batch.equal(c)
-            return out
-        case "id_legacy":
-            legacy = f"{column}_legacy"
-            differ = (batch.side(legacy, "l") != batch.side(legacy, "r")).fill_null(False)
-            return rows & batch.equal(column) & differ.to_numpy()
-        case "one_typo":
-            rows = _same_length(batch, column, rows)
-            return rows & (batch.score("osa", column, rows) <= 1)
-        case "id_typo":
-            return _id_typo(batch, column, rows)
-        case "edit_distance":
-            return rows & (batch.score("levenshtein", column, rows) <= level.threshold)
-        case "jaro_winkler" | "ratio":
-            return rows & (batch.score(level.type, column, rows) >= level.threshold - 1e-6)
-        case "shape" | "homophone":
-            return _confusion(batch, column, rows, level.type)
-        case "one_dropped":
-            return rows & (batch.score("indel", column, rows) == 1)
-        case "date_swap" | "date_one_off" | "date_within":
-            return _date_level(batch, level, rows)
-        case "shared_value":
-            return _shared_value(batch, column, rows)
-    raise ValueError(f"unknown level type {level.type!r}")
-
-
 def compare_batch(frame: pl.DataFrame, comparisons: list[Comparison]
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Gamma (n × k, int8) and the term frequency behind each frequency-weighted agreement
     (n × k, float32, NaN where the level is not frequency-weighted) for a batch of pairs;
     `implied_by` is not applied here (see `neutralise_implied`)."""
-    batch = _Batch(frame)
+    batch = Batch(frame)
     gamma = np.full((batch.n, len(comparisons)), -1, dtype=np.int8)
     tf = np.full((batch.n, len(comparisons)), np.nan, dtype=np.float32)
     for k, comp in enumerate(comparisons):
@@ -294,7 +199,7 @@ def compare_batch(frame: pl.DataFrame, comparisons: list[Comparison]
             for c in level.required:
                 comparable &= batch.present(c)
             compared |= comparable
-            hit = _level_holds(batch, level, undecided & comparable)
+            hit = level_type(level.type).holds(batch, level, undecided & comparable)
             gamma[hit, k] = comp.gamma(i)
             undecided &= ~hit
             if level.tf:

@@ -29,24 +29,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-LevelType = Literal[
-    "exact",         # all `columns` equal
-    "id_legacy",     # equal ID numbers, one written in the 15-digit form (`<column>_legacy`)
-    "one_typo",      # same length, one character off or two neighbours swapped
-    "id_typo",       # 18-digit IDs: one_typo on the 15-digit body (no check or century digits)
-    "edit_distance",  # Levenshtein distance (characters) <= threshold
-    "jaro_winkler",  # Jaro-Winkler similarity >= threshold
-    "ratio",         # normalized Indel similarity (rapidfuzz fuzz.ratio / 100) >= threshold
-    "shape",         # same length, one character replaced by one of similar shape
-    "homophone",     # same length, one character replaced by a homophone (any tone)
-    "one_dropped",   # one character dropped or added (Indel distance 1)
-    "date_swap",     # ISO dates with day and month swapped
-    "date_one_off",  # ISO dates equal in two of year, month, day
-    "date_within",   # ISO dates at most `threshold` days apart
-    "shared_value",  # ";"-separated value lists share a value
-]
-LEVEL_TYPES: tuple[str, ...] = LevelType.__args__  # type: ignore[attr-defined]
-_NEEDS_THRESHOLD = {"edit_distance", "jaro_winkler", "ratio", "date_within"}
+from linkage.link.levels import LEVEL_TYPES, level_type
+
+# every registered level type (linkage.link.levels), as a closed set for the config's schema
+LevelType = Literal[LEVEL_TYPES]  # type: ignore[valid-type]
 
 
 class LevelSettings(BaseModel):
@@ -64,8 +50,11 @@ class LevelSettings(BaseModel):
 
     @model_validator(mode="after")
     def _check(self):
-        if self.type in _NEEDS_THRESHOLD and self.threshold is None:
+        kind = level_type(self.type)
+        if kind.needs_threshold and self.threshold is None:
             raise ValueError(f"a {self.type!r} level needs a `threshold`")
+        if kind.n_columns is not None and len(self.columns or []) != kind.n_columns:
+            raise ValueError(f"a {self.type!r} level names exactly {kind.n_columns} `columns`")
         if self.columns is not None and not self.columns:
             raise ValueError("`columns` must name at least one column")
         return self

@@ -2,6 +2,7 @@
 
 import numpy as np
 import polars as pl
+import pytest
 
 from linkage.link.comparisons import compare_batch, compile_comparisons, neutralise_implied
 from linkage.link.settings import ComparisonSettings
@@ -111,3 +112,29 @@ def test_implied_comparisons_are_neutral_beside_an_agreeing_id():
     scored, _ = neutralise_implied(gamma, tf, comps)
     assert scored[:, 1].tolist() == [-1, 4, 0, -1]  # a non-ID typo is not an identity level
     assert gamma[0, 1] == 4  # the raw levels are kept for training
+
+
+def test_swapped_name_parts():
+    from linkage.link.settings import LevelSettings
+
+    levels = [{"type": "exact", "columns": ["name", "former_name"]},
+              {"type": "swapped", "columns": ["name", "former_name"]},
+              {"type": "swapped", "columns": ["name", "former_name"], "threshold": 0.85}]
+    comps = compile_comparisons([ComparisonSettings(name="full", column="name", levels=levels)])
+    left = {"name": ["john", "john", "john", "john", None],
+            "former_name": ["smith", "smith", "smith", "smith", "smith"]}
+    right = {"name": ["john", "smith", "smyth", "peter", "smith"],
+             "former_name": ["smith", "john", "jon", "jones", "john"]}
+    frame = pl.DataFrame({f"{c}_{s}": pl.Series(side[c], dtype=pl.Utf8)
+                          for s, side in (("l", left), ("r", right)) for c in side})
+    gamma, _ = compare_batch(frame, comps)
+    assert gamma[:, 0].tolist() == [3, 2, 1, 0, -1]
+    with pytest.raises(ValueError, match="exactly 2 `columns`"):
+        LevelSettings(type="swapped", columns=["name"])
+
+
+def test_every_registered_level_type_has_labels_in_both_languages():
+    from linkage.link.levels import REGISTRY
+
+    for name, kind in REGISTRY.items():
+        assert kind.name == name and len(kind.label) == 2 and all(kind.label)
