@@ -250,8 +250,8 @@ def load_config(path: str | Path) -> Config:
 
 def _linkage_column_refs(settings: LinkageSettings) -> list[tuple[str, str]]:
     """(key path, column) of every records column the linkage settings name."""
-    refs = [(f"blocking_rules[{i}]", column) for i, rule in enumerate(settings.blocking_rules or [])
-            for column in rule]
+    refs = [(f"blocking_rules[{i}]", key) for i, rule in enumerate(settings.blocking_rules or [])
+            for key in rule.columns]
     refs += [(f"identifiers[{i}]", column) for i, column in enumerate(settings.identifiers or [])]
     for i, comp in enumerate(settings.comparisons or []):
         refs.append((f"comparisons[{i}].column", comp.column))
@@ -266,15 +266,18 @@ def _check_linkage_columns(config: Config, where: str) -> None:
     """A rule or comparison naming a column the records never have is a typo, not a blank."""
     if not config.linkage:
         return
+    from linkage.link.keys import check_key, columns_read
     from linkage.normalize import record_columns
 
     errors = []
     for entity, settings in config.linkage.items():
-        known = sorted(record_columns(entity))
+        known = record_columns(entity)
         for key, column in _linkage_column_refs(settings):
-            if column not in known:
-                errors.append(f"{where}: `linkage.{entity}.{key}`: {column!r} is not a column of "
-                              f"{entity} records{_suggest(column, known)}")
+            problem = check_key(column, known)
+            if problem is not None:
+                wrong = next((c for c in columns_read(column) if c not in known), column)
+                errors.append(f"{where}: `linkage.{entity}.{key}`: {problem} of {entity} "
+                              f"records{_suggest(wrong, sorted(known))}")
     if errors:
         raise ConfigError("\n".join(errors))
 

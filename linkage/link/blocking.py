@@ -1,11 +1,15 @@
 """Blocking: candidate pairs from equi-join rules, with a pair budget checked before any join.
 
-A rule is a list of feature columns; two records form a candidate pair when they are equal
-(and non-null: blanks and placeholders are null in the feature table) on every column of one
-rule.  Rules run as SQL self-joins in the engine; rule i skips pairs an earlier rule already
-found, so a pair found by several rules is compared once and "pairs" per rule counts the new
-pairs it brought.  Before joining, every rule's pair count is computed exactly from its block
-sizes (sum of n(n-1)/2); a rule over the budget is refused with a tighter rule suggested.
+A rule is a list of keys (`linkage.link.keys`: feature columns and keys derived from them);
+two records form a candidate pair when they are equal (and non-null: blanks and placeholders
+are null in the feature table) on every key of one rule.  Each rule becomes one 64-bit key
+column of a keys table (`build_keys`: the hash of the rule's keys, null when any is null, and
+for a rule with `max_block` null in blocks larger than that), so every rule joins, counts and
+deduplicates on one column.  Rules run as SQL self-joins in the engine; rule i skips pairs an
+earlier rule already found, so a pair found by several rules is compared once and "pairs" per
+rule counts the new pairs it brought.  Before joining, every rule's pair count is computed
+exactly from its block sizes (sum of n(n-1)/2); a configured rule over the budget is refused
+with a tighter rule suggested.
 """
 
 from __future__ import annotations
@@ -14,37 +18,66 @@ from dataclasses import dataclass
 
 from linkage.engine.duckdb_engine import quote_ident as q
 from linkage.errors import BlockingBudgetError
+from linkage.link.settings import BlockingRule
+
+KEYS = "_link_keys"
 
 
 @dataclass(frozen=True)
 class RuleStats:
-    rule: tuple[str, ...]
+    rule: BlockingRule
     candidate_pairs: int  # pairs the rule finds on its own
     pairs: int            # new pairs it adds after the rules before it
 
     @property
     def label(self) -> str:
-        return " + ".join(self.rule)
+        return self.rule.label
 
 
-def _equal(rule, left="l", right="r") -> str:
-    return " AND ".join(f"{left}.{q(c)} = {right}.{q(c)}" for c in rule)
+def _key_column(i: int) -> str:
+    return f"k{i}"
 
 
-def count_pairs(engine, table: str, rule: list[str] | tuple[str, ...]) -> int:
-    """Exact number of pairs a rule generates, from its block sizes."""
-    cols = ", ".join(q(c) for c in rule)
-    nonnull = " AND ".join(f"{q(c)} IS NOT NULL" for c in rule)
-    return int(engine.sql(
+def _rule_key(rule: BlockingRule) -> str:
+    """SQL: the rule's 64-bit key over the feature table's key columns, null if any is null."""
+    cols = [q(c) for c in rule.columns]
+    nonnull = " AND ".join(f"{c} IS NOT NULL" for c in cols)
+    return f"CASE WHEN {nonnull} THEN hash({', '.join(cols)}) END"
+
+
+def build_keys(engine, features: str, rules: list[BlockingRule], out: str = KEYS) -> None:
+    """Temp table `out`: record_id and one key column per rule (`k0`, `k1`, …)."""
+    keys = []
+    for i, rule in enumerate(rules):
+        key = _rule_key(rule)
+        if rule.max_block:
+            key = (f"CASE WHEN count(*) OVER (PARTITION BY {key}) <= {int(rule.max_block)} "
+                   f"THEN {key} END")
+        keys.append(f"{key} AS {_key_column(i)}")
+    select = ", ".join(["record_id", *keys])
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {q(out)} AS SELECT {select} FROM {q(features)}")
+
+
+def _pairs_of(engine, table: str, key: str) -> int:
+    return int(engine.scalar(
         f"SELECT coalesce(sum(n * (n - 1) // 2), 0)::BIGINT FROM "
-        f"(SELECT count(*)::BIGINT AS n FROM {q(table)} WHERE {nonnull} GROUP BY {cols})").item())
+        f"(SELECT count(*)::BIGINT AS n FROM {q(table)} WHERE {key} IS NOT NULL GROUP BY {key})"))
 
 
-def suggest_tighter(engine, table: str, rule: list[str], columns: list[str],
-                    budget: int) -> tuple[list[str], int] | None:
+def count_pairs(engine, keys: str, i: int) -> int:
+    """Exact number of pairs rule i generates, from its block sizes."""
+    return _pairs_of(engine, keys, _key_column(i))
+
+
+def suggest_tighter(engine, features: str, rule: BlockingRule, columns: list[str],
+                    budget: int) -> tuple[BlockingRule, int] | None:
     """A one-column extension of `rule`: the least strict within budget, else the strictest."""
-    options = [([*rule, c], count_pairs(engine, table, [*rule, c])) for c in columns
-               if c not in rule]
+    options = []
+    for c in columns:
+        if c in rule.columns:
+            continue
+        tighter = rule.model_copy(update={"columns": (*rule.columns, c)})
+        options.append((tighter, _pairs_of(engine, features, f"({_rule_key(tighter)})")))
     options = [o for o in options if o[1] > 0]
     fitting = [o for o in options if o[1] <= budget]
     if fitting:
@@ -52,38 +85,44 @@ def suggest_tighter(engine, table: str, rule: list[str], columns: list[str],
     return min(options, key=lambda o: o[1]) if options else None
 
 
-def check_budget(engine, table: str, rules: list[list[str]], budget: int,
+def check_budget(engine, features: str, keys: str, rules: list[BlockingRule], budget: int,
                  columns: list[str], entity_type: str) -> list[int]:
     """Pair count per rule; raises BlockingBudgetError naming the first rule over budget."""
-    counts = [count_pairs(engine, table, rule) for rule in rules]
+    counts = [count_pairs(engine, keys, i) for i in range(len(rules))]
     for rule, n in zip(rules, counts):
         if n > budget:
-            hint = suggest_tighter(engine, table, rule, columns, budget)
-            advice = (f"; try [{', '.join(hint[0])}] ({hint[1]:,} pairs)" if hint
+            hint = suggest_tighter(engine, features, rule, columns, budget)
+            advice = (f"; try [{', '.join(hint[0].columns)}] ({hint[1]:,} pairs)" if hint
                       else "; add a column to the rule")
             raise BlockingBudgetError(
-                f"{entity_type} blocking rule [{', '.join(rule)}] would generate {n:,} candidate "
-                f"pairs, over the budget of {budget:,} (linkage.{entity_type}.max_pairs_per_rule)"
-                f"{advice}")
+                f"{entity_type} blocking rule [{', '.join(rule.columns)}] would generate {n:,} "
+                f"candidate pairs, over the budget of {budget:,} "
+                f"(linkage.{entity_type}.max_pairs_per_rule){advice}")
     return counts
 
 
-def generate_pairs(engine, table: str, rules: list[list[str]], out: str = "_link_candidates",
+def generate_pairs(engine, keys: str, rules: list[BlockingRule], out: str = "_link_candidates",
                    candidate_counts: list[int] | None = None) -> list[RuleStats]:
     """Create table `out` from the rules: record_id_l < record_id_r, `rule` (index of the first
     rule that found the pair) and `rules` (bit i set when the pair satisfies rule i)."""
+    if len(rules) > 62:
+        raise BlockingBudgetError(f"{len(rules)} blocking rules: at most 62 are supported")
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {q(out)} "
                    "(record_id_l BIGINT, record_id_r BIGINT, rule SMALLINT, rules BIGINT)")
-    bits = " + ".join(f"(coalesce({_equal(rule)}, false)::BIGINT << {i})"
-                      for i, rule in enumerate(rules))
+
+    def equal(i: int) -> str:
+        return f"coalesce(l.{_key_column(i)} = r.{_key_column(i)}, false)"
+
+    bits = " + ".join(f"({equal(i)}::BIGINT << {i})" for i in range(len(rules)))
     stats = []
     for i, rule in enumerate(rules):
-        seen = "".join(f" AND NOT coalesce({_equal(prev)}, false)" for prev in rules[:i])
-        before = engine.sql(f"SELECT count(*) FROM {q(out)}").item()
+        seen = "".join(f" AND NOT {equal(j)}" for j in range(i))
+        before = engine.scalar(f"SELECT count(*) FROM {q(out)}")
         engine.execute(
-            f"INSERT INTO {q(out)} SELECT l.record_id, r.record_id, {i}, {bits} FROM {q(table)} l "
-            f"JOIN {q(table)} r ON {_equal(rule)} AND l.record_id < r.record_id WHERE true{seen}")
-        added = engine.sql(f"SELECT count(*) FROM {q(out)}").item() - before
-        found = candidate_counts[i] if candidate_counts else count_pairs(engine, table, rule)
-        stats.append(RuleStats(tuple(rule), found, int(added)))
+            f"INSERT INTO {q(out)} SELECT l.record_id, r.record_id, {i}, {bits} FROM {q(keys)} l "
+            f"JOIN {q(keys)} r ON l.{_key_column(i)} = r.{_key_column(i)} "
+            f"AND l.record_id < r.record_id WHERE true{seen}")
+        added = engine.scalar(f"SELECT count(*) FROM {q(out)}") - before
+        found = candidate_counts[i] if candidate_counts else count_pairs(engine, keys, i)
+        stats.append(RuleStats(rule, found, int(added)))
     return stats

@@ -1,7 +1,7 @@
 """The per-entity feature table the linkage stages read: one row per record, only needed columns.
 
 `build_features` selects, from `records`, every column the blocking rules, comparisons and
-identifiers read, cleaned so that blank and placeholder values are null (a column the run does
+identifiers read (and computes the rules' derived keys, `linkage.link.keys`), cleaned so that blank and placeholder values are null (a column the run does
 not have becomes all-null), with a comparison's `fallback` filled in where its column is blank
 (the birth date written in the ID number) and its `ignore_values` nulled.  It adds `tf__<col>`,
 the share of the entity's non-null values equal to the record's value, for frequency-weighted
@@ -17,6 +17,8 @@ import polars as pl
 
 from linkage.engine.duckdb_engine import quote_ident as q
 from linkage.link.comparisons import Comparison, tf_columns
+from linkage.link.keys import columns_read, is_derived, key_sql
+from linkage.link.settings import BlockingRule
 
 # values that mean "blank" in departmental exports, on top of the normalizer's own cleaning
 PLACEHOLDERS = ("", "无", "不详", "未知", "暂无", "其他", "空", "-", "--", "/", "\\", "null", "NULL",
@@ -38,23 +40,24 @@ def _ignore(expr: str, values: tuple[str, ...]) -> str:
     return f"CASE WHEN {expr} IN ({listed}) THEN NULL ELSE {expr} END"
 
 
-def feature_columns(comparisons: list[Comparison], blocking_rules: list[list[str]]) -> list[str]:
+def feature_columns(comparisons: list[Comparison], blocking_rules: list[BlockingRule]) -> list[str]:
+    """The feature table's columns: what the comparisons read and the rules' keys."""
     cols = [c for comp in comparisons for c in comp.columns]
-    cols += [c for rule in blocking_rules for c in rule]
+    cols += [key for rule in blocking_rules for key in rule.columns]
     return list(dict.fromkeys(cols))
 
 
-def source_columns(comparisons: list[Comparison], blocking_rules: list[list[str]],
+def source_columns(comparisons: list[Comparison], blocking_rules: list[BlockingRule],
                    identifiers: list[str]) -> list[str]:
     """Every column of the records `build_features` may read, besides record_id and entity_type."""
-    cols = feature_columns(comparisons, blocking_rules)
+    cols = [c for key in feature_columns(comparisons, blocking_rules) for c in columns_read(key)]
     cols += [c.fallback for c in comparisons if c.fallback]
     cols += [c for i in identifiers for c in (i, f"{i}_flag", f"{i}_legacy")]
     return list(dict.fromkeys(cols))
 
 
 def build_features(engine, entity_type: str, comparisons: list[Comparison],
-                   blocking_rules: list[list[str]], identifiers: list[str],
+                   blocking_rules: list[BlockingRule], identifiers: list[str],
                    table: str = "_link_features", source: str = "records") -> list[str]:
     """Create temp table `table` for one entity type; returns its comparison/blocking columns."""
     types = dict(engine.sql(f"SELECT column_name, data_type FROM information_schema.columns "
@@ -65,7 +68,8 @@ def build_features(engine, entity_type: str, comparisons: list[Comparison],
             return "NULL::VARCHAR"
         return _clean(q(col)) if types[col] == "VARCHAR" else q(col)
 
-    exprs: dict[str, str] = {c: base(c) for c in feature_columns(comparisons, blocking_rules)}
+    exprs: dict[str, str] = {c: key_sql(c, base) if is_derived(c) else base(c)
+                             for c in feature_columns(comparisons, blocking_rules)}
     for comp in comparisons:
         expr = base(comp.column)
         if comp.fallback:

@@ -162,7 +162,7 @@ def estimate_prior(patterns: np.ndarray, counts: np.ndarray, model: Model, total
 
 
 def estimate_by_sessions(raw_gamma: np.ndarray, gamma: np.ndarray, rule_bits: np.ndarray,
-                         rules: list[list[str]], total_pairs: int,
+                         rules: list[tuple[str, set[str]]], total_pairs: int,
                          model: Model, max_iterations: int, tolerance: float,
                          min_evidence: float = 20.0) -> list[str]:
     """m by EM without labels, one session per blocking rule (as Splink trains), then the prior.
@@ -173,15 +173,16 @@ def estimate_by_sessions(raw_gamma: np.ndarray, gamma: np.ndarray, rule_bits: np
     pairs sharing an ID number, and m for the ID from pairs sharing name and birth date: people
     who share a household phone and address cannot pass for one person.  Comparisons no session
     could fit are fitted on all pairs; `estimate_prior` then sets the prior.
-    Sessions read `raw_gamma` (before `implied_by`), the all-pairs runs `gamma` (as scored).
+    Sessions read `raw_gamma` (before `implied_by`), the all-pairs runs `gamma` (as scored);
+    `rules` gives each blocking rule's label and the records columns it reads.
     Returns the sessions that fitted something (rule label and comparisons)."""
     if not model.m:
         model.m = initial_m(model.comparisons)
     k = len(model.comparisons)
     fitted = np.zeros(k, dtype=bool)
     log = []
-    for i, rule in enumerate(rules):
-        left_out = np.array([bool(set(c.columns) & set(rule)) for c in model.comparisons])
+    for i, (label, read) in enumerate(rules):
+        left_out = np.array([bool(set(c.columns) & read) for c in model.comparisons])
         todo = ~left_out & ~fitted
         in_rule = ((rule_bits >> i) & 1).astype(bool)
         if not todo.any() or in_rule.sum() < min_evidence:
@@ -194,7 +195,7 @@ def estimate_by_sessions(raw_gamma: np.ndarray, gamma: np.ndarray, rule_bits: np
         done = todo & (evidence >= min_evidence)
         fitted |= done
         if done.any():
-            log.append(f"{' + '.join(rule)}: "
+            log.append(f"{label}: "
                        + ", ".join(c.name for c, d in zip(model.comparisons, done) if d))
     patterns, counts = pattern_counts(gamma)
     model.prior = 0.5

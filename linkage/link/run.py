@@ -20,11 +20,12 @@ import polars as pl
 import pyarrow as pa
 
 from linkage.engine.duckdb_engine import quote_ident as q
-from linkage.link.blocking import RuleStats, check_budget, generate_pairs
+from linkage.link.blocking import KEYS, RuleStats, build_keys, check_budget, generate_pairs
 from linkage.link.cluster import cluster
 from linkage.link.comparisons import (Comparison, compare_batch, compile_comparisons,
                                       neutralise_implied)
 from linkage.link.features import build_features, feature_frame, pair_frame, source_columns
+from linkage.link.keys import columns_read
 from linkage.link.model import (Model, estimate_by_sessions, estimate_prior, estimate_u,
                                 initial_m, m_from_labels, pattern_counts, score)
 from linkage.link.settings import LinkageSettings
@@ -187,9 +188,10 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
                              FEATURES, source)
     features = feature_frame(engine, comparisons, s.identifiers, FEATURES)
     lap("features")
-    counts = check_budget(engine, FEATURES, s.blocking_rules, s.max_pairs_per_rule, columns,
+    build_keys(engine, FEATURES, s.blocking_rules, KEYS)
+    counts = check_budget(engine, FEATURES, KEYS, s.blocking_rules, s.max_pairs_per_rule, columns,
                           entity_type)
-    rules = generate_pairs(engine, FEATURES, s.blocking_rules, "_link_candidates", counts)
+    rules = generate_pairs(engine, KEYS, s.blocking_rules, "_link_candidates", counts)
     say(f"{entity_type}: {sum(r.pairs for r in rules):,} candidate pairs from "
         f"{len(rules)} blocking rules")
     lap("blocking")
@@ -214,7 +216,8 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     elif len(compared.gamma):
         sessions = estimate_by_sessions(compared.raw_gamma, compared.gamma,
                                         compared.extra["rules"].astype(np.int64),
-                                        s.blocking_rules, total_pairs, model,
+                                        [(r.label, {c for k in r.columns for c in columns_read(k)})
+                                         for r in s.blocking_rules], total_pairs, model,
                                         s.em_max_iterations, s.em_tolerance)
         model.trained_on = "em: " + "; ".join(sessions)
     else:
@@ -230,7 +233,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     prefix = PREFIX.get(entity_type, entity_type[:1].upper())
     clusters = pl.DataFrame({"record_id": record_ids, "rep": rep}).select(
         "record_id", (pl.lit(prefix) + pl.col("rep").cast(pl.Utf8).str.zfill(9)).alias("entity_id"))
-    rule_labels = np.array([" + ".join(r) for r in s.blocking_rules], dtype=object)
+    rule_labels = np.array([r.label for r in s.blocking_rules], dtype=object)
     columns_out = {
         "record_id_l": compared.left.astype(np.int64),
         "record_id_r": compared.right.astype(np.int64),
@@ -243,7 +246,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
         columns_out[f"gamma_{comp.name}"] = compared.gamma[:, k]
     for k, comp in enumerate(comparisons):
         columns_out[f"bf_{comp.name}"] = bf[:, k]
-    for table in ("_link_candidates", FEATURES, "_link_records"):
+    for table in ("_link_candidates", KEYS, FEATURES, "_link_records"):
         engine.execute(f"DROP TABLE IF EXISTS {table}")
     return EntityResult(entity_type, pa.table(columns_out), clusters, rules, int(linked.sum()),
                         model, s, seconds)

@@ -92,13 +92,41 @@ class ComparisonSettings(BaseModel):
         return self
 
 
+class BlockingRule(BaseModel):
+    """Records are candidate pairs when they agree on every key of the rule (see
+    linkage.link.keys for derived keys); with `max_block`, only keys that at most that many
+    records share block (a rule on rare values: a rare name alone is worth comparing)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+    columns: tuple[str, ...]
+    max_block: int | None = Field(default=None, ge=2)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, value):
+        return {"columns": value} if isinstance(value, (list, tuple)) else value
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.columns:
+            raise ValueError("a blocking rule must name at least one column")
+        return self
+
+    @property
+    def label(self) -> str:
+        return " + ".join(self.columns) + (f" (≤{self.max_block})" if self.max_block else "")
+
+
 class LinkageSettings(BaseModel):
     """How one entity type is linked; see the module docstring."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     threshold: float = Field(default=0.9, gt=0, lt=1)  # match probability at which a pair links
-    blocking_rules: list[list[str]] | None = None
+    # a rule is a list of keys ([name_pinyin, birth_date]) or {columns: […], max_block: N};
+    # left out, the rules are planned from the columns the run's sources carry (linkage.link.plan)
+    blocking_rules: list[BlockingRule] | None = None
     max_pairs_per_rule: int = Field(default=30_000_000, gt=0)
     comparisons: list[ComparisonSettings] | None = None
     identifiers: list[str] | None = None  # valid values identify: different ones never link
@@ -110,9 +138,6 @@ class LinkageSettings(BaseModel):
 
     @model_validator(mode="after")
     def _check(self):
-        for rule in self.blocking_rules or []:
-            if not rule:
-                raise ValueError("a blocking rule must name at least one column")
         names = [c.name for c in self.comparisons or []]
         if len(set(names)) != len(names):
             raise ValueError("comparison names must be unique")
@@ -127,7 +152,8 @@ class LinkageSettings(BaseModel):
         from linkage.link.presets import DEFAULTS
         defaults = DEFAULTS[entity_type]
         return self.model_copy(update={
-            "blocking_rules": self.blocking_rules or defaults["blocking_rules"],
+            "blocking_rules": self.blocking_rules or [BlockingRule.model_validate(r)
+                                                      for r in defaults["blocking_rules"]],
             "comparisons": self.comparisons or [ComparisonSettings(**c)
                                                 for c in defaults["comparisons"]],
             "identifiers": (self.identifiers if self.identifiers is not None

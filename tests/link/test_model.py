@@ -62,7 +62,7 @@ def test_sessions_fit_each_comparison_outside_its_own_rule_and_the_random_pair_p
     comps = _comparisons()
     model = Model(comps, u=[np.array([0.999, 0.001]), np.array([0.9, 0.1]), np.array([0.9, 0.1])])
     bits = np.ones(len(gamma), dtype=np.int64)
-    log = estimate_by_sessions(gamma, gamma, bits, [["a"]], 10_000_000, model, 200, 1e-7)
+    log = estimate_by_sessions(gamma, gamma, bits, [("a", {"a"})], 10_000_000, model, 200, 1e-7)
     assert log[0] == "a: b, c" and log[1] == "all pairs: a"
     np.testing.assert_allclose([model.m[1][1], model.m[2][1]], [0.9, 0.9], atol=0.03)
     # about 2,000 matches among all 10 million record pairs
