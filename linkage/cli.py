@@ -17,6 +17,7 @@ import unicodedata
 from pathlib import Path
 
 import click
+import polars as pl
 
 from linkage.attributes import ENTITY_TYPES
 from linkage.config import FORMATS, config_json_schema, load_config
@@ -113,6 +114,37 @@ def validate(config: Path) -> None:
     if missing:
         raise ConfigError("\n".join(missing))
     click.echo(f"{config}: valid ({len(cfg.sources)} sources, output {cfg.output_dir()})")
+
+
+@main.command()
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+def plan(config: Path) -> None:
+    """Show the blocking plan of CONFIG: attributes per source, rules, pairs, weak links."""
+    from linkage.pipeline import plan_blocking
+
+    cfg = load_config(config)
+    for entity, records, blocking in plan_blocking(cfg):
+        p = blocking.plan
+        click.echo(f"{entity}: {records:,} records in {p.fill['source'].n_unique()} sources")
+        click.echo("  attributes per source (share of records filled):")
+        fill = p.fill.filter(pl.col("fill") > 0).pivot(on="source", index="key", values="fill")
+        sources = [c for c in fill.columns if c != "key"]
+        click.echo("    " + _pad("key", 24) + " ".join(_pad(s, 10) for s in sources))
+        for row in fill.iter_rows(named=True):
+            cells = " ".join(_pad("" if row[s] is None else f"{row[s]:.0%}", 10) for s in sources)
+            click.echo("    " + _pad(row["key"], 24) + cells)
+        origin = "planned from the data" if p.planned else "from the config"
+        click.echo(f"  blocking rules ({origin}; `linkage.{entity}.blocking_rules` replaces them):")
+        for i, (rule, reason, n) in enumerate(zip(p.rules, p.reasons, blocking.counts), 1):
+            click.echo(f"    {i:>2}. {_pad(rule.label, 44)} {n:>12,} pairs   {reason}")
+        fragile = p.coverage.filter(pl.col("fragile") != "")
+        if fragile.height:
+            click.echo("  source pairs that one error in these attributes separates:")
+            for row in fragile.iter_rows(named=True):
+                click.echo(f"    {row['source_l']} – {row['source_r']}: shares {row['shared']}; "
+                           f"fragile: {row['fragile']}")
+        else:
+            click.echo("  every pair of sources survives one error in any shared attribute")
 
 
 @main.command("config-schema")

@@ -183,6 +183,33 @@ def write_outputs(engine: Engine, out: Path) -> None:
     engine.export_parquet("clusters", out / "clusters.parquet", order_by="record_id")
 
 
+def plan_blocking(config: Config, echo: Callable[[str], None] = print) -> list[tuple]:
+    """Read and normalize the sources (nothing is written) and plan each entity type's blocking:
+    [(entity type, records, Blocking)] — what `linkage plan` prints."""
+    import tempfile
+
+    from linkage.link.comparisons import compile_comparisons
+    from linkage.link.run import prepare_blocking
+
+    log = StageLog(lambda _m: None)
+    engine = open_engine(None)
+    try:
+        with tempfile.TemporaryDirectory(prefix="linkage-plan-") as workdir:
+            raw = read_sources(config, engine, Path(workdir), log)
+        records = normalize_stage(config, engine, raw)
+        out = []
+        for entity in ENTITY_TYPES:
+            part = records.filter(pl.col("entity_type") == entity)
+            if part.height:
+                settings = config.linkage_for(entity).resolved(entity)
+                blocking = prepare_blocking(engine, entity, settings,
+                                            compile_comparisons(settings.comparisons), part)
+                out.append((entity, part.height, blocking))
+    finally:
+        engine.close()
+    return out
+
+
 def run(config: Config, echo: Callable[[str], None] = print) -> dict:
     """Run the whole pipeline for a loaded config; returns the metrics dict written to metrics.json.
 

@@ -15,7 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tests" / "runtime_only.py"
-COMMANDS = ["run", "validate", "profile", "config-schema", "explain", "report", "synth", "evaluate"]
+COMMANDS = ["run", "validate", "plan", "profile", "config-schema", "explain", "report", "synth",
+            "evaluate"]
 
 
 def runtime_only(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:

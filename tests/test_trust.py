@@ -63,7 +63,7 @@ output: out
 sources:
   jzdj: {{path: {FIXTURES / 'jzdj.csv'}}}
 linkage:
-  person: {{max_pairs_per_rule: 10}}
+  person: {{max_pairs_per_rule: 10, blocking_rules: [[surname]]}}
 """)
     result = invoke("run", str(config))
     assert result.exit_code == 2

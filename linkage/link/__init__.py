@@ -12,6 +12,10 @@ chance that two random records match, `model`), scores, applies the domain rules
 - `clusters`: record_id, source, source_row, entity_type, entity_id ("P"/"E" + the entity's
   smallest record id, zero-padded), one row per record, singletons included;
 - `blocking_stats`: entity_type, rule_order, rule, pairs (new pairs), candidate_pairs (alone);
+- `blocking_plan`: entity_type, rule_order, rule, reason, planned (false: the config's rules);
+- `blocking_coverage`: entity_type, source_l, source_r, shared (attributes both carry), rules
+  (usable between them), fragile (attributes one error in which leaves no rule between them);
+- `attribute_fill`: entity_type, source, attribute, key, fill (share of records with the key);
 - `model_params`: entity_type, comparison, gamma, level, level_zh, m, u, bayes_factor,
   match_weight (log2 Bayes factor), tf (frequency-weighted level);
 - `link_model`: entity_type, prior (λ: two random records match), threshold, iterations,
@@ -99,6 +103,11 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
         "entity_type": r.entity_type, "rule_order": i, "rule": b.label, "pairs": b.pairs,
         "candidate_pairs": b.candidate_pairs}) for r in results for i, b in enumerate(r.blocking)],
         ["entity_type", "rule_order"])
+    _write(engine, "blocking_plan", [r.plan.table() for r in results], ["entity_type", "rule_order"])
+    _write(engine, "blocking_coverage", [r.plan.coverage.with_columns(entity_type=pl.lit(r.entity_type))
+                                         for r in results], ["entity_type", "source_l", "source_r"])
+    _write(engine, "attribute_fill", [r.plan.fill.with_columns(entity_type=pl.lit(r.entity_type))
+                                      for r in results], ["entity_type", "source", "key"])
     _write(engine, "model_params", [_model_params(r) for r in results],
            ["entity_type", "comparison", "gamma"], [False, False, True])
     stats = {}

@@ -101,6 +101,25 @@ def check_budget(engine, features: str, keys: str, rules: list[BlockingRule], bu
     return counts
 
 
+def fit_to_budget(engine, features: str, rule: BlockingRule, budget: int) -> BlockingRule | None:
+    """The rule with `max_block` set so its pairs fit the budget (the largest blocks dropped),
+    or None when not even blocks of two records fit."""
+    sizes = engine.sql(
+        f"SELECT n, count(*)::BIGINT AS blocks FROM (SELECT count(*)::BIGINT AS n FROM {q(features)} "
+        f"WHERE ({_rule_key(rule)}) IS NOT NULL GROUP BY ({_rule_key(rule)})) WHERE n > 1 "
+        "GROUP BY n ORDER BY n")
+    largest, total = None, 0
+    for n, blocks in sizes.iter_rows():
+        total += blocks * n * (n - 1) // 2
+        if total > budget:
+            break
+        largest = n
+    if largest is None:
+        return None
+    cap = min(largest, rule.max_block) if rule.max_block else largest
+    return rule.model_copy(update={"max_block": cap})
+
+
 def generate_pairs(engine, keys: str, rules: list[BlockingRule], out: str = "_link_candidates",
                    candidate_counts: list[int] | None = None) -> list[RuleStats]:
     """Create table `out` from the rules: record_id_l < record_id_r, `rule` (index of the first
@@ -113,7 +132,7 @@ def generate_pairs(engine, keys: str, rules: list[BlockingRule], out: str = "_li
     def equal(i: int) -> str:
         return f"coalesce(l.{_key_column(i)} = r.{_key_column(i)}, false)"
 
-    bits = " + ".join(f"({equal(i)}::BIGINT << {i})" for i in range(len(rules)))
+    bits = " + ".join(f"({equal(i)}::BIGINT << {i})" for i in range(len(rules))) or "0"
     stats = []
     for i, rule in enumerate(rules):
         seen = "".join(f" AND NOT {equal(j)}" for j in range(i))

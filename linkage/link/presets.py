@@ -117,9 +117,6 @@ KINDS: dict[str, Callable[[str], list[dict]]] = {
 
 DEFAULTS: dict[str, dict] = {
     "person": {
-        # order matters for training: EM sessions run in rule order (model.estimate_by_sessions)
-        "blocking_rules": [["id_number"], ["name_pinyin", "birth_date"], ["phone"],
-                           ["address_key", "surname"], ["name", "address_road"]],
         "comparisons": [
             {"name": "id_number", "kind": "id_number"},
             {"name": "name", "kind": "person_name"},
@@ -134,8 +131,6 @@ DEFAULTS: dict[str, dict] = {
         "identifiers": ["id_number"],
     },
     "enterprise": {
-        "blocking_rules": [["uscc"], ["org_key"], ["reg_number"], ["name_core"], ["phone"],
-                           ["legal_rep", "address_key"]],
         "comparisons": [
             {"name": "name", "kind": "enterprise_name"},
             {"name": "registration", "column": "uscc", "kind": "registration"},

@@ -20,12 +20,14 @@ import polars as pl
 import pyarrow as pa
 
 from linkage.engine.duckdb_engine import quote_ident as q
-from linkage.link.blocking import KEYS, RuleStats, build_keys, check_budget, generate_pairs
+from linkage.link.blocking import (KEYS, RuleStats, build_keys, check_budget, count_pairs,
+                                   fit_to_budget, generate_pairs)
 from linkage.link.cluster import cluster
 from linkage.link.comparisons import (Comparison, compare_batch, compile_comparisons,
                                       neutralise_implied)
 from linkage.link.features import build_features, feature_frame, pair_frame, source_columns
 from linkage.link.keys import columns_read
+from linkage.link.plan import Plan, catalogue_columns, make_plan
 from linkage.link.model import (Model, estimate_by_sessions, estimate_prior, estimate_u,
                                 initial_m, m_from_labels, pattern_counts, score)
 from linkage.link.settings import LinkageSettings
@@ -140,6 +142,57 @@ def apply_rules(compared: Compared, probability: np.ndarray,
 
 
 @dataclass
+class Blocking:
+    """What blocking needs before pairs are made: the records' table, the plan (rules fitted to
+    the budget), the feature frame, and each rule's pair count."""
+    source: str
+    plan: Plan
+    features: pl.DataFrame
+    counts: list[int]
+
+
+def prepare_blocking(engine, entity_type: str, s: LinkageSettings, comparisons: list[Comparison],
+                     records: pl.DataFrame | None = None) -> Blocking:
+    """Plan the blocking of one entity type (`s` resolved) and build the feature and keys
+    tables; reads table `records` (the `records` frame when given)."""
+    source = "records"
+    if records is not None:  # only the columns linkage may read, as an in-memory table
+        source = "_link_records"
+        wanted = ["record_id", "source", "source_row", "entity_type",
+                  *source_columns(comparisons, s.blocking_rules or [], s.identifiers),
+                  *catalogue_columns(entity_type)]
+        engine.load(source, records.filter(pl.col("entity_type") == entity_type)
+                    .select([c for c in dict.fromkeys(wanted) if c in records.columns]), temp=True)
+    plan = make_plan(engine, source, entity_type, s.blocking_rules)
+    columns = build_features(engine, entity_type, comparisons, plan.rules, s.identifiers,
+                             FEATURES, source)
+    features = feature_frame(engine, comparisons, s.identifiers, FEATURES)
+    build_keys(engine, FEATURES, plan.rules, KEYS)
+    if plan.planned:
+        plan.rules = fit_planned_rules(engine, plan, s.max_pairs_per_rule)
+    counts = check_budget(engine, FEATURES, KEYS, plan.rules, s.max_pairs_per_rule, columns,
+                          entity_type)
+    return Blocking(source, plan, features, counts)
+
+
+def fit_planned_rules(engine, plan: Plan, budget: int) -> list:
+    """Planned rules over the pair budget keep only blocks small enough to fit (rules that
+    cannot fit at all are dropped); the keys table is rebuilt when anything changed."""
+    fitted, reasons = [], []
+    for i, (rule, reason) in enumerate(zip(plan.rules, plan.reasons)):
+        if count_pairs(engine, KEYS, i) > budget:
+            rule = fit_to_budget(engine, FEATURES, rule, budget)
+            reason = f"{reason}; large blocks left out to fit the pair budget"
+        if rule is not None:
+            fitted.append(rule)
+            reasons.append(reason)
+    if fitted != plan.rules:
+        plan.reasons = reasons
+        build_keys(engine, FEATURES, fitted, KEYS)
+    return fitted
+
+
+@dataclass
 class EntityResult:
     entity_type: str
     pairs: pa.Table
@@ -149,6 +202,7 @@ class EntityResult:
     model: Model
     settings: LinkageSettings
     seconds: dict[str, float]
+    plan: Plan
 
 
 def identifier_codes(frame: pl.DataFrame, identifiers: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -177,21 +231,12 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
         seconds[name] = round(now - clock, 3)
         clock = now
 
-    source = "records"
-    if records is not None:  # only the columns linkage reads, as an in-memory table
-        source = "_link_records"
-        wanted = ["record_id", "source", "source_row", "entity_type",
-                  *source_columns(comparisons, s.blocking_rules, s.identifiers)]
-        engine.load(source, records.filter(pl.col("entity_type") == entity_type)
-                    .select([c for c in dict.fromkeys(wanted) if c in records.columns]), temp=True)
-    columns = build_features(engine, entity_type, comparisons, s.blocking_rules, s.identifiers,
-                             FEATURES, source)
-    features = feature_frame(engine, comparisons, s.identifiers, FEATURES)
+    blocking = prepare_blocking(engine, entity_type, s, comparisons, records)
+    plan, source, features = blocking.plan, blocking.source, blocking.features
     lap("features")
-    build_keys(engine, FEATURES, s.blocking_rules, KEYS)
-    counts = check_budget(engine, FEATURES, KEYS, s.blocking_rules, s.max_pairs_per_rule, columns,
-                          entity_type)
-    rules = generate_pairs(engine, KEYS, s.blocking_rules, "_link_candidates", counts)
+    s = s.model_copy(update={"blocking_rules": plan.rules})
+    counts = blocking.counts
+    rules = generate_pairs(engine, KEYS, plan.rules, "_link_candidates", counts)
     say(f"{entity_type}: {sum(r.pairs for r in rules):,} candidate pairs from "
         f"{len(rules)} blocking rules")
     lap("blocking")
@@ -249,4 +294,4 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     for table in ("_link_candidates", KEYS, FEATURES, "_link_records"):
         engine.execute(f"DROP TABLE IF EXISTS {table}")
     return EntityResult(entity_type, pa.table(columns_out), clusters, rules, int(linked.sum()),
-                        model, s, seconds)
+                        model, s, seconds, plan)

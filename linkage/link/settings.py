@@ -1,10 +1,11 @@
 """Per-entity linkage settings as they appear under `linkage:` in the config file.
 
-Everything the engine does is chosen here, as data: the blocking rules (lists of column names
-of the `records` table joined on equality), the comparisons (one per attribute, each an ordered
-list of agreement levels), the columns that identify an entity outright, the model's
-estimation knobs and the match threshold.  Left out, `blocking_rules`, `comparisons` and
-`identifiers` take the defaults of the entity type (`LinkageSettings.resolved`).
+Everything the engine does is chosen here, as data: the blocking rules (lists of keys of the
+`records` table joined on equality, `linkage.link.keys`), the comparisons (one per attribute,
+each an ordered list of agreement levels), the columns that identify an entity outright, the
+model's estimation knobs and the match threshold.  Left out, `comparisons` and `identifiers`
+take the defaults of the entity type (`LinkageSettings.resolved`), and the blocking rules are
+planned from the columns the run's sources carry (`linkage.link.plan`).
 
 A comparison names a `kind` (a preset list of levels, see `linkage.link.presets`) or lists its
 own `levels`; a level is one test on a pair (`exact`, `jaro_winkler` ≥ threshold, …) on one or
@@ -152,8 +153,6 @@ class LinkageSettings(BaseModel):
         from linkage.link.presets import DEFAULTS
         defaults = DEFAULTS[entity_type]
         return self.model_copy(update={
-            "blocking_rules": self.blocking_rules or [BlockingRule.model_validate(r)
-                                                      for r in defaults["blocking_rules"]],
             "comparisons": self.comparisons or [ComparisonSettings(**c)
                                                 for c in defaults["comparisons"]],
             "identifiers": (self.identifiers if self.identifiers is not None

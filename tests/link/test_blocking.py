@@ -92,3 +92,15 @@ def test_a_rule_on_rare_values_skips_large_blocks(engine):
     generate_pairs(engine, KEYS, rules)
     assert [p[:2] for p in _pairs(engine)] == [(6, 7)]
     assert rules[0].label == "name_pinyin (≤3)"
+
+
+def test_planned_rules_keep_only_blocks_that_fit_the_budget(engine):
+    from linkage.link.blocking import fit_to_budget
+
+    rows = [{"phone": "13800000000"}] * 10 + [{"phone": "13900000000"}] * 3 + \
+        [{"phone": "13700000000"}] * 2
+    rules = _keys(engine, rows, [["phone"]])
+    assert count_pairs(engine, KEYS, 0) == 45 + 3 + 1
+    fitted = fit_to_budget(engine, "_link_features", rules[0], 10)
+    assert fitted.max_block == 3  # the block of ten (45 pairs) is left out
+    assert fit_to_budget(engine, "_link_features", rules[0], 0) is None

@@ -1,0 +1,60 @@
+"""Blocking planned from the attributes each source carries, and the coverage between sources."""
+
+import polars as pl
+from click.testing import CliRunner
+
+from linkage.cli import main
+from linkage.link.plan import coverage, plan_rules
+from tests.conftest import REPO
+
+
+def _fill(carried: dict[str, list[str]]) -> pl.DataFrame:
+    keys = sorted({k for ks in carried.values() for k in ks})
+    return pl.DataFrame([{"source": s, "attribute": k, "key": k, "fill": 1.0 if k in ks else 0.0}
+                         for s, ks in carried.items() for k in keys])
+
+
+SPARSE_CITY = {
+    "residence": ["name_pinyin", "id_number", "phone", "birth_date", "address_key"],
+    "labour": ["name_pinyin", "id_number", "employer_core"],     # name + ID + employer
+    "grid": ["name_pinyin", "phone"],                            # name + phone
+    "housing": ["name_pinyin", "address_key"],                   # name + address
+}
+
+
+def test_rules_follow_the_attributes_the_sources_carry():
+    rules, reasons = plan_rules(_fill(SPARSE_CITY), "person")
+    labels = [r.label for r in rules]
+    assert labels[:3] == ["id_number", "name_pinyin + birth_date", "phone"]
+    for segment in ("area6", "birth8", "seq3"):
+        assert f"name_pinyin + id_number__{segment}" in labels
+    assert "name_pinyin + employer_core" in labels and "birth_date + employer_core" in labels
+    assert labels[-1] == "name_pinyin (≤8)" and "rare name" in reasons[-1]
+    # nobody carries a household address: no rule on it
+    assert not [lab for lab in labels if "household" in lab]
+
+
+def test_coverage_names_the_pairs_one_error_separates():
+    fill = _fill(SPARSE_CITY)
+    rules, _ = plan_rules(fill, "person")
+    cover = {(r["source_l"], r["source_r"]): r for r in coverage(rules, fill, "person").to_dicts()}
+    # residence and labour share name and ID: one wrong ID digit leaves name + two segments,
+    # a mistyped name leaves the ID
+    assert cover[("labour", "residence")]["fragile"] == ""
+    # labour and grid share only the name: a typo in it leaves nothing
+    assert cover[("grid", "labour")]["fragile"] == "name"
+    assert cover[("grid", "residence")]["fragile"] == ""
+
+
+def test_without_an_id_number_no_segment_rules():
+    rules, _ = plan_rules(_fill({"a": ["name_pinyin", "phone"], "b": ["name_pinyin", "phone"]}),
+                          "person")
+    assert [r.label for r in rules] == ["phone", "name_pinyin (≤8)"]
+
+
+def test_plan_command_prints_rules_and_pairs():
+    result = CliRunner().invoke(main, ["plan", str(REPO / "configs" / "demo.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "person: 3,972 records in 8 sources" in result.output
+    assert "name_pinyin + id_number__birth8" in result.output
+    assert "planned from the data" in result.output
