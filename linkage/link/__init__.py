@@ -16,6 +16,9 @@ chance that two random records match, `model`), scores, applies the domain rules
 - `blocking_coverage`: entity_type, source_l, source_r, shared (attributes both carry), rules
   (usable between them), fragile (attributes one error in which leaves no rule between them);
 - `attribute_fill`: entity_type, source, attribute, key, fill (share of records with the key);
+- `recall_estimate`: per entity type, source and kind of record (identifier missing / invalid),
+  how many are linked, the recovery rate of silver records made to look like them and the
+  records estimated missed (`linkage.link.recall`);
 - `model_params`: entity_type, comparison, gamma, level, level_zh, m, u, bayes_factor,
   match_weight (log2 Bayes factor), tf (frequency-weighted level);
 - `link_model`: entity_type, prior (λ: two random records match), threshold, iterations,
@@ -108,6 +111,9 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
                                          for r in results], ["entity_type", "source_l", "source_r"])
     _write(engine, "attribute_fill", [r.plan.fill.with_columns(entity_type=pl.lit(r.entity_type))
                                       for r in results], ["entity_type", "source", "key"])
+    estimates = [r.recall_table for r in results if r.recall_table.height]
+    if estimates:
+        _write(engine, "recall_estimate", estimates, ["entity_type", "source", "kind"])
     _write(engine, "model_params", [_model_params(r) for r in results],
            ["entity_type", "comparison", "gamma"], [False, False, True])
     stats = {}
@@ -120,6 +126,7 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
             "threshold": r.settings.threshold, "iterations": r.model.iterations,
             "converged": r.model.converged, "lambda": r.model.prior,
             "trained_on": r.model.trained_on, "seconds": r.seconds,
+            "recall_estimate": r.recall,
         }
     _write(engine, "link_model", [pl.DataFrame([{
         "entity_type": r.entity_type, "prior": r.model.prior, "threshold": r.settings.threshold,

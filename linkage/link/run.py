@@ -28,6 +28,7 @@ from linkage.link.comparisons import (Comparison, compare_batch, compile_compari
 from linkage.link.features import build_features, feature_frame, pair_frame, source_columns
 from linkage.link.keys import columns_read
 from linkage.link.plan import Plan, catalogue_columns, make_plan
+from linkage.link.recall import estimate_recall
 from linkage.link.model import (Model, estimate_by_sessions, estimate_prior, estimate_u,
                                 initial_m, m_from_labels, pattern_counts, score)
 from linkage.link.settings import LinkageSettings
@@ -203,6 +204,8 @@ class EntityResult:
     settings: LinkageSettings
     seconds: dict[str, float]
     plan: Plan
+    recall: dict
+    recall_table: pl.DataFrame
 
 
 def identifier_codes(frame: pl.DataFrame, identifiers: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -275,8 +278,12 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     record_ids, codes = identifier_codes(features, s.identifiers)
     rep = cluster(record_ids, compared.left[linked], compared.right[linked], weight[linked], codes)
     lap("score_cluster")
+    clusters = pl.DataFrame({"record_id": record_ids, "rep": rep})
+    recall, recall_table = estimate_recall(engine, entity_type, source, s, comparisons, model,
+                                           features, clusters.rename({"rep": "entity_id"}), KEYS)
+    lap("estimate_recall")
     prefix = PREFIX.get(entity_type, entity_type[:1].upper())
-    clusters = pl.DataFrame({"record_id": record_ids, "rep": rep}).select(
+    clusters = clusters.select(
         "record_id", (pl.lit(prefix) + pl.col("rep").cast(pl.Utf8).str.zfill(9)).alias("entity_id"))
     rule_labels = np.array([r.label for r in s.blocking_rules], dtype=object)
     columns_out = {
@@ -294,4 +301,4 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     for table in ("_link_candidates", KEYS, FEATURES, "_link_records"):
         engine.execute(f"DROP TABLE IF EXISTS {table}")
     return EntityResult(entity_type, pa.table(columns_out), clusters, rules, int(linked.sum()),
-                        model, s, seconds, plan)
+                        model, s, seconds, plan, recall, recall_table)

@@ -1,0 +1,283 @@
+"""How many true links the run missed, estimated from the data itself (no truth needed).
+
+Records that share one valid identifier (the same 18-digit ID number, the same credit code)
+are the same entity: a silver standard the run finds with near certainty.  The records that
+could be missed are the others — their identifier is blank, or present but invalid (a wrong
+digit).  How often would the run still have linked those?  Take silver records and make each
+look like one of the others, drawn at random: blank what that record has blank (records
+without an ID number often lack more than the ID), then remove the identifier or give it one
+wrong digit or two swapped neighbours; run them through the same blocking rules, comparisons,
+model and threshold against the records of their own cluster.  The share still linked is the
+recovery rate q of that kind of record.  Each source gets its own rate, from its own silver
+records where it has enough, else from everyone's.
+
+Then, for a source with L linked records of a kind, about L / q of them truly had a twin, so
+about L (1 − q) / q were missed (never more than its unlinked records); where q is too small to
+divide by, the records of that kind are taken to have twins as often as the source's records
+with a valid identifier do.  Each missed record
+would have joined a cluster of the size its silver records sit in, which turns missed records
+into missed pairs and an estimated pairwise recall; missed records are also the error of the
+distinct-entity and redundant-record counts, with a band from the Wilson interval of q.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from linkage.engine.duckdb_engine import quote_ident as q
+from linkage.link.blocking import build_keys
+from linkage.link.comparisons import Comparison
+from linkage.link.features import build_features, feature_frame
+from linkage.link.model import Model, score
+from linkage.link.settings import LinkageSettings
+
+SAMPLE_PER_SOURCE = 1500   # silver records simulated per source and kind
+MIN_OWN_SILVER = 60        # fewer silver records of its own: a source borrows everyone's
+Z = 1.96                   # 95 % Wilson interval
+MIN_RATE = 0.2             # below this recovery rate, missed records come from the twin rate
+KINDS = ("missing", "invalid")
+# columns the normalizer derives from an identifier column, besides <column>_flag / _legacy
+DERIVED = {"id_number": ("id_birth_date", "id_gender", "id_region"), "uscc": ("org_key",)}
+
+
+@dataclass
+class Simulation:
+    """Silver records made to look like one kind of record of one source."""
+    source: str
+    kind: str          # missing | invalid
+    borrowed: bool     # from everyone's silver records (the source has too few of its own)
+    original: np.ndarray   # record ids of the silver records
+    recovered: np.ndarray  # bool: still linked to their cluster
+
+
+def wilson(successes: int, n: int) -> tuple[float, float]:
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + Z * Z / (2 * n)) / (1 + Z * Z / n)
+    half = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n)) / (1 + Z * Z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _fetch(engine, table: str, ids: np.ndarray, select: str = "t.*") -> pl.DataFrame:
+    """Rows of `table` for record ids `ids`, in that order (ids may repeat)."""
+    engine.load("_recall_ids", pl.DataFrame({"record_id": ids.astype(np.int64),
+                                             "position": np.arange(len(ids), dtype=np.int64)}),
+                temp=True)
+    rows = engine.sql(f"SELECT {select} FROM {q(table)} t JOIN _recall_ids i USING (record_id) "
+                      "ORDER BY i.position")
+    engine.execute("DROP TABLE _recall_ids")
+    return rows
+
+
+def _corrupt(values: list[str], rng: np.random.Generator) -> list[str]:
+    """Each ID number with one wrong digit or two neighbours swapped (in the 17-digit body)."""
+    out = []
+    for value in values:
+        chars = list(value)
+        i = int(rng.integers(0, 16))
+        if rng.random() < 0.5 and chars[i] != chars[i + 1]:
+            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+        else:
+            chars[i] = str((int(chars[i]) + int(rng.integers(1, 10))) % 10) if chars[i].isdigit() \
+                else "0"
+        out.append("".join(chars))
+    return out
+
+
+def _simulated_rows(engine, table: str, identifier: str, silver: np.ndarray,
+                    patterns: np.ndarray, kind: str, offset: int,
+                    rng: np.random.Generator) -> pl.DataFrame:
+    """Silver records `silver` made to look like the records `patterns` (one each): every
+    column blank in the pattern is blanked, then the identifier removed (`missing`) or given one
+    wrong digit or two swapped neighbours (`invalid`).  New ids: −offset − position."""
+    rows = _fetch(engine, table, silver)
+    lineage = {"record_id", "source", "source_row", "entity_type"}
+    columns = [c for c in rows.columns if c not in lineage]
+    blank = _fetch(engine, table, patterns,
+                   ", ".join(f"t.{q(c)} IS NULL AS {q(c)}" for c in columns))
+    rows = rows.with_columns([pl.when(blank[c]).then(None).otherwise(pl.col(c)).alias(c)
+                              for c in columns])
+    derived = [c for c in (f"{identifier}_flag", f"{identifier}_legacy",
+                           *DERIVED.get(identifier, ())) if c in rows.columns]
+    if kind == "invalid" and identifier == "id_number":
+        from linkage.normalize.ids import normalize_id_number
+
+        original = _fetch(engine, table, silver, f"t.{q(identifier)}")[identifier]
+        typo = pl.Series(identifier, _corrupt(original.to_list(), rng), pl.Utf8)
+        fresh = normalize_id_number(typo, identifier, derive=True)
+        rows = rows.with_columns([fresh[c].cast(rows.schema[c]) for c in [identifier, *derived]
+                                  if c in fresh.columns])
+    else:
+        rows = rows.with_columns([pl.lit(None, rows.schema[c]).alias(c)
+                                  for c in [identifier, *derived]])
+    return rows.with_columns((-offset - pl.int_range(0, pl.len(), dtype=pl.Int64)).alias("record_id"))
+
+
+def simulate(engine, entity_type: str, table: str, s: LinkageSettings,
+             comparisons: list[Comparison], model: Model, features: pl.DataFrame,
+             clusters: pl.DataFrame, keys: str) -> list[Simulation]:
+    """Run silver records, made to look like the records of each kind of each source (their
+    blank columns, their missing or invalid identifier), through the run's blocking,
+    comparisons, model and threshold against the records of their own cluster."""
+    identifier = s.identifiers[0]
+    ident = f"ident__{identifier}"
+    rng = np.random.default_rng(s.seed)
+    kinds = _kinds(engine, table, identifier, clusters)
+    valid = features.select("record_id", ident).filter(pl.col(ident).is_not_null())
+    silver = valid.filter(pl.len().over(ident) > 1).join(kinds.select("record_id", "source"),
+                                                          on="record_id")
+    plans, frames, offset = [], [], 1
+    for (source, kind), group in kinds.filter(pl.col("kind") != "valid").group_by(
+            ["source", "kind"], maintain_order=True):
+        own = silver.filter(pl.col("source") == source)["record_id"].to_numpy()
+        borrowed = len(own) < MIN_OWN_SILVER
+        pool = silver["record_id"].to_numpy() if borrowed else own
+        if not len(pool):
+            continue
+        size = min(SAMPLE_PER_SOURCE, len(pool))
+        chosen = np.sort(rng.choice(pool, size=size, replace=False))
+        patterns = rng.choice(group["record_id"].to_numpy(), size=size, replace=True)
+        frames.append(_simulated_rows(engine, table, identifier, chosen, patterns, kind, offset,
+                                      rng))
+        plans.append((source, kind, borrowed, chosen, offset))
+        offset += size
+    if not plans:
+        return []
+    engine.load("_recall_records", pl.concat(frames, how="diagonal_relaxed"), temp=True)
+    uncapped = [r.model_copy(update={"max_block": None}) for r in s.blocking_rules]
+    build_features(engine, entity_type, comparisons, s.blocking_rules, s.identifiers,
+                   "_recall_features", "_recall_records")
+    build_keys(engine, "_recall_features", uncapped, "_recall_keys")
+    originals = pl.concat([pl.DataFrame({"record_id_l": -o - np.arange(len(c), dtype=np.int64),
+                                         "original": c.astype(np.int64)})
+                           for _, _, _, c, o in plans])
+    # term frequencies are the population's, not the sample's: the original record's
+    tf = [c for c in features.columns if c.startswith("tf__")]
+    simulated = feature_frame(engine, comparisons, s.identifiers, "_recall_features").drop(tf) \
+        .join(originals.rename({"record_id_l": "record_id"}), on="record_id") \
+        .join(features.select("record_id", *tf).rename({"record_id": "original"}), on="original") \
+        .select(features.columns)
+    # each simulated record against the other records of its original's cluster
+    mates = originals.join(clusters.select(pl.col("record_id").alias("original"), "entity_id"),
+                           on="original").join(
+        clusters.select(pl.col("record_id").alias("record_id_r"), "entity_id"), on="entity_id"
+    ).filter(pl.col("record_id_r") != pl.col("original"))
+    engine.load("_recall_pairs", mates.select("record_id_l", "record_id_r"), temp=True)
+    found_any = " OR ".join(f"coalesce(s.k{i} = m.k{i}, false)" for i in range(len(uncapped))) \
+        or "false"
+    found = engine.sql(
+        f"SELECT p.record_id_l, p.record_id_r FROM _recall_pairs p "
+        f"JOIN _recall_keys s ON s.record_id = p.record_id_l "
+        f"JOIN {q(keys)} m ON m.record_id = p.record_id_r WHERE {found_any}")
+    for name in ("_recall_pairs", "_recall_keys", "_recall_features", "_recall_records"):
+        engine.execute(f"DROP TABLE IF EXISTS {name}")
+    recovered: set[int] = set()
+    if found.height:
+        from linkage.link.run import apply_rules, compare_frame
+
+        both = pl.concat([simulated, features], how="vertical_relaxed").sort("record_id")
+        compared = compare_frame(found.sort("record_id_l", "record_id_r"), comparisons,
+                                 s.identifiers, both)
+        _, _, probability = score(compared.gamma, compared.tf, model)
+        probability, _ = apply_rules(compared, probability, comparisons)
+        linked = (probability >= s.threshold) & ~compared.cannot_link
+        recovered = set(compared.left[linked].tolist())
+    out = []
+    for source, kind, borrowed, chosen, offset in plans:
+        sim_ids = -offset - np.arange(len(chosen), dtype=np.int64)
+        out.append(Simulation(source, kind, borrowed, chosen,
+                              np.array([i in recovered for i in sim_ids.tolist()], dtype=bool)))
+    return out
+
+
+def _kinds(engine, table: str, identifier: str, clusters: pl.DataFrame) -> pl.DataFrame:
+    """Per record: source, kind (valid / missing / invalid identifier, by its flag) and the
+    size of its cluster."""
+    flag = f"{identifier}_flag"
+    columns = set(engine.columns(table))
+    value = f"nullif(trim({q(identifier)}), '')" if identifier in columns else "NULL"
+    valid = f"{q(flag)} = 'valid'" if flag in columns else "false"
+    records = engine.sql(f"SELECT record_id, source, CASE WHEN {value} IS NULL THEN 'missing' "
+                         f"WHEN {valid} THEN 'valid' ELSE 'invalid' END AS kind "
+                         f"FROM {q(table)}")
+    sizes = clusters.with_columns(pl.len().over("entity_id").alias("size"))
+    return records.join(sizes.select("record_id", "size"), on="record_id")
+
+
+def estimate_recall(engine, entity_type: str, table: str, s: LinkageSettings,
+                    comparisons: list[Comparison], model: Model, features: pl.DataFrame,
+                    clusters: pl.DataFrame, keys: str) -> tuple[dict, pl.DataFrame]:
+    """The estimate (a dict for metrics.json) and its per-source table (`recall_estimate`)."""
+    if not s.identifiers or f"ident__{s.identifiers[0]}" not in features.columns:
+        return {"estimated": False, "reason": "no identifier to build a silver standard on"}, \
+            pl.DataFrame()
+    identifier = s.identifiers[0]
+    sims = simulate(engine, entity_type, table, s, comparisons, model, features, clusters, keys)
+    kinds = _kinds(engine, table, identifier, clusters)
+    rate = {(x.source, x.kind): x for x in sims}
+    valid = kinds.filter(pl.col("kind") == "valid")
+    per_source = valid.group_by("source").agg(
+        (pl.col("size").filter(pl.col("size") > 1) - 1).mean().alias("twins"),
+        (pl.col("size") > 1).mean().alias("twin_rate"))
+    twins = {r["source"]: r for r in per_source.to_dicts()}
+    linked_valid = valid.filter(pl.col("size") > 1)
+    mean_twins = float(linked_valid["size"].mean() - 1) if linked_valid.height else 1.0
+    overall_twin_rate = float((valid["size"] > 1).mean()) if valid.height else 0.0
+    rows = []
+    for (source, kind), group in kinds.filter(pl.col("kind") != "valid").group_by(
+            ["source", "kind"], maintain_order=True):
+        n = group.height
+        linked = int((group["size"] > 1).sum())
+        sim = rate.get((source, kind))
+        if sim is None or not len(sim.recovered):
+            continue
+        k = int(sim.recovered.sum())
+        low_q, high_q = wilson(k, len(sim.recovered))
+        point_q = k / len(sim.recovered)
+        known = twins.get(source) or {}
+        twin_rate = known.get("twin_rate") if known.get("twin_rate") is not None \
+            else overall_twin_rate
+        per_twin = known.get("twins") or mean_twins
+
+        def missed(qv: float) -> float:
+            """Records of this kind that truly had a twin, less those linked: L / q where the
+            recovery rate is informative, else the share of the source's valid records that
+            have a twin (the kind's records are assumed to have twins as often)."""
+            truly = linked / qv if qv >= MIN_RATE else n * twin_rate
+            return float(min(max(truly - linked, 0.0), n - linked))
+
+        rows.append({"entity_type": entity_type, "source": source, "kind": kind, "records": n,
+                     "linked": linked, "simulated": len(sim.recovered), "recovered": k,
+                     "borrowed": sim.borrowed, "recovery_rate": point_q,
+                     "recovery_low": low_q, "recovery_high": high_q,
+                     "missed_records": missed(point_q), "missed_low": missed(high_q),
+                     "missed_high": missed(low_q), "twins_per_record": float(per_twin or 1.0),
+                     "twin_rate": float(twin_rate)})
+    table_out = pl.DataFrame(rows) if rows else pl.DataFrame()
+    sizes = clusters.group_by("entity_id").len()["len"].to_numpy().astype(np.float64)
+    found_pairs = float((sizes * (sizes - 1) / 2).sum())
+    entities = int(len(sizes))
+    records = int(clusters.height)
+    out = {"estimated": True, "identifier": identifier, "silver_records":
+           int(kinds.filter((pl.col("kind") == "valid") & (pl.col("size") > 1)).height),
+           "found_pairs": found_pairs}
+    for label, column in (("", "missed_records"), ("_low", "missed_low"),
+                          ("_high", "missed_high")):
+        missed_records = float(table_out[column].sum()) if rows else 0.0
+        missed_pairs = float((table_out[column] * table_out["twins_per_record"]).sum()) if rows else 0.0
+        out[f"missed_records{label}"] = round(missed_records, 1)
+        out[f"pairwise_recall{label}"] = (found_pairs / (found_pairs + missed_pairs)
+                                          if found_pairs + missed_pairs else 1.0)
+        out[f"distinct_entities{label}"] = round(entities - missed_records, 1)
+        out[f"redundant_records{label}"] = round(records - entities + missed_records, 1)
+    # the band runs the other way for recall: more missed records, lower recall
+    out["pairwise_recall_low"], out["pairwise_recall_high"] = (
+        out.pop("pairwise_recall_high"), out.pop("pairwise_recall_low"))
+    out["distinct_entities_low"], out["distinct_entities_high"] = (
+        out.pop("distinct_entities_high"), out.pop("distinct_entities_low"))
+    return out, table_out
