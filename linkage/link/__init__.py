@@ -16,6 +16,9 @@ chance that two random records match, `model`), scores, applies the domain rules
 - `blocking_coverage`: entity_type, source_l, source_r, shared (attributes both carry), rules
   (usable between them), fragile (attributes one error in which leaves no rule between them);
 - `attribute_fill`: entity_type, source, attribute, key, fill (share of records with the key);
+- `possible_matches`: entity_type, record_id_l, record_id_r, match_probability, match_weight —
+  pairs between `possible_threshold` and `threshold` whose records are in different entities,
+  most probable first (for review; never merged, never dropped);
 - `recall_estimate`: per entity type, source and kind of record (identifier missing / invalid),
   how many are linked, the recovery rate of silver records made to look like them and the
   records estimated missed (`linkage.link.recall`);
@@ -111,6 +114,9 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
                                          for r in results], ["entity_type", "source_l", "source_r"])
     _write(engine, "attribute_fill", [r.plan.fill.with_columns(entity_type=pl.lit(r.entity_type))
                                       for r in results], ["entity_type", "source", "key"])
+    _write(engine, "possible_matches", [r.possible for r in results],
+           ["entity_type", "match_probability", "record_id_l", "record_id_r"],
+           [False, True, False, False])
     estimates = [r.recall_table for r in results if r.recall_table.height]
     if estimates:
         _write(engine, "recall_estimate", estimates, ["entity_type", "source", "kind"])
@@ -127,6 +133,9 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
             "converged": r.model.converged, "lambda": r.model.prior,
             "trained_on": r.model.trained_on, "seconds": r.seconds,
             "recall_estimate": r.recall,
+            "possible_matches": r.possible.height,
+            "possible_threshold": r.settings.possible_threshold,
+            "entities_if_possible_linked": r.entities_if_linked,
         }
     _write(engine, "link_model", [pl.DataFrame([{
         "entity_type": r.entity_type, "prior": r.model.prior, "threshold": r.settings.threshold,

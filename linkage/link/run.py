@@ -18,6 +18,8 @@ from typing import Callable
 import numpy as np
 import polars as pl
 import pyarrow as pa
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from linkage.engine.duckdb_engine import quote_ident as q
 from linkage.link.blocking import (KEYS, RuleStats, build_keys, check_budget, count_pairs,
@@ -142,6 +144,28 @@ def apply_rules(compared: Compared, probability: np.ndarray,
     return probability, rule
 
 
+def possible_matches(compared: Compared, probability: np.ndarray, weight: np.ndarray,
+                     record_ids: np.ndarray, rep: np.ndarray,
+                     s: LinkageSettings) -> tuple[pl.DataFrame, int]:
+    """Pairs between `possible_threshold` and `threshold` whose records ended in different
+    entities — neither merged nor dropped, they wait for a person to decide — and how many
+    entities there would be if every one of them were a match."""
+    band = (probability >= s.possible_threshold) & (probability < s.threshold) & \
+        ~compared.cannot_link
+    rep_l = rep[np.searchsorted(record_ids, compared.left)]
+    rep_r = rep[np.searchsorted(record_ids, compared.right)]
+    keep = band & (rep_l != rep_r)
+    frame = pl.DataFrame({"record_id_l": compared.left[keep].astype(np.int64),
+                          "record_id_r": compared.right[keep].astype(np.int64),
+                          "match_probability": probability[keep], "match_weight": weight[keep]})
+    reps, inverse = np.unique(np.concatenate([rep, rep_l[keep], rep_r[keep]]),
+                              return_inverse=True)
+    n, k = len(rep), int(keep.sum())
+    edges = (inverse[n:n + k], inverse[n + k:])
+    graph = coo_matrix((np.ones(k, dtype=np.int8), edges), shape=(len(reps), len(reps)))
+    return frame, int(connected_components(graph, directed=False)[0])
+
+
 @dataclass
 class Blocking:
     """What blocking needs before pairs are made: the records' table, the plan (rules fitted to
@@ -206,6 +230,8 @@ class EntityResult:
     plan: Plan
     recall: dict
     recall_table: pl.DataFrame
+    possible: pl.DataFrame       # possible matches: record_id_l, record_id_r, probability, weight
+    entities_if_linked: int
 
 
 def identifier_codes(frame: pl.DataFrame, identifiers: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -278,6 +304,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     record_ids, codes = identifier_codes(features, s.identifiers)
     rep = cluster(record_ids, compared.left[linked], compared.right[linked], weight[linked], codes)
     lap("score_cluster")
+    possible, if_linked = possible_matches(compared, probability, weight, record_ids, rep, s)
     clusters = pl.DataFrame({"record_id": record_ids, "rep": rep})
     recall, recall_table = estimate_recall(engine, entity_type, source, s, comparisons, model,
                                            features, clusters.rename({"rep": "entity_id"}), KEYS)
@@ -301,4 +328,6 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     for table in ("_link_candidates", KEYS, FEATURES, "_link_records"):
         engine.execute(f"DROP TABLE IF EXISTS {table}")
     return EntityResult(entity_type, pa.table(columns_out), clusters, rules, int(linked.sum()),
-                        model, s, seconds, plan, recall, recall_table)
+                        model, s, seconds, plan, recall, recall_table,
+                        possible.select(pl.lit(entity_type).alias("entity_type"), pl.all()),
+                        if_linked)

@@ -125,6 +125,8 @@ class LinkageSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     threshold: float = Field(default=0.9, gt=0, lt=1)  # match probability at which a pair links
+    # pairs from here up to the threshold, in different entities, are possible matches for review
+    possible_threshold: float = Field(default=0.3, gt=0, lt=1)
     # a rule is a list of keys ([name_pinyin, birth_date]) or {columns: […], max_block: N};
     # left out, the rules are planned from the columns the run's sources carry (linkage.link.plan)
     blocking_rules: list[BlockingRule] | None = None
@@ -139,6 +141,9 @@ class LinkageSettings(BaseModel):
 
     @model_validator(mode="after")
     def _check(self):
+        if self.possible_threshold >= self.threshold:
+            raise ValueError(f"possible_threshold ({self.possible_threshold}) must be below "
+                             f"threshold ({self.threshold})")
         names = [c.name for c in self.comparisons or []]
         if len(set(names)) != len(names):
             raise ValueError("comparison names must be unique")

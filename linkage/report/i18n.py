@@ -42,6 +42,15 @@ UI: dict[str, dict[str, str]] = {
         "authority": "权威来源建议（一数一源）",
         "schema": "统一数据结构建议",
         "match_quality": "匹配质量",
+        "uncertainty": "可能遗漏与待核实的匹配",
+        "recall_estimate": "各数据源的召回率估计",
+        "possible_matches": "可能匹配（{entity}，待人工核实）",
+        "recall_text": "{entity}：估计召回率 {recall}（95% 区间 {low}–{high}）；约 {missed} 条记录"
+                       "未能与同一{entity}的其他记录关联，据此实际{entity}数约为 {entities}"
+                       "（区间 {entities_low}–{entities_high}），本次识别出 {found}。",
+        "recall_unknown": "{entity}：没有可作银标准的有效标识（如身份证号、统一社会信用代码），无法估计召回率。",
+        "possible_text": "{entity}：有 {pairs} 对记录的匹配概率介于 {low} 与阈值之间（可能匹配），"
+                         "既未合并也未丢弃；若全部确认为同一{entity}，{entity}数将为 {entities}。",
         "row_accounting": "数据行核对",
         "how_to_read": "阅读说明",
         "systems_grouped": "按系统汇总",
@@ -62,6 +71,9 @@ UI: dict[str, dict[str, str]] = {
         "intro_authority": "每个字段推荐的权威来源（排名第一），依据完整率、有效率和与多数一致的比例。",
         "intro_schema": "建议的统一数据结构：每类实体一张共享核心表，加上每个部门一张扩展表，以实体编号关联。",
         "intro_match_quality": "记录匹配的依据：匹配权重分布、阈值，以及各分块规则找到的候选记录对。",
+        "intro_uncertainty": "共享同一有效标识的记录必属同一实体（银标准）；把它们的标识去掉或改错一位、"
+                             "并按各数据源缺少标识的记录的样子抹去字段后重新匹配，仍能匹配上的比例即为该类记录的召回率，"
+                             "由此估计漏掉的记录和实体数的区间。介于两个阈值之间的记录对列为可能匹配，待人工核实。",
         "intro_row_accounting": "每个数据源的每一行都有去处：成为有效记录，或因无法识别而被隔离（并注明原因）。",
         # summary figures
         "fig_records_in": "输入数据行",
@@ -154,6 +166,18 @@ UI: dict[str, dict[str, str]] = {
         "authority": "Authoritative sources (one source per attribute)",
         "schema": "Proposed unified schema",
         "match_quality": "Match quality",
+        "uncertainty": "What may be missed, and matches to review",
+        "recall_estimate": "Estimated recall per source",
+        "possible_matches": "Possible matches ({entity}, for review)",
+        "recall_text": "{entity}: estimated recall {recall} (95% band {low}–{high}); about {missed} "
+                       "records were not linked to the other records of their {entity}, so there "
+                       "are about {entities} distinct entities (band {entities_low}–{entities_high}) "
+                       "where the run found {found}.",
+        "recall_unknown": "{entity}: no valid identifier (ID number, credit code) to build a silver "
+                          "standard on; recall cannot be estimated.",
+        "possible_text": "{entity}: {pairs} pairs have a match probability between {low} and the "
+                         "threshold (possible matches): neither merged nor dropped; if all were "
+                         "confirmed there would be {entities} entities.",
         "row_accounting": "Row accounting",
         "how_to_read": "How to read this report",
         "systems_grouped": "Grouped by system",
@@ -184,6 +208,12 @@ UI: dict[str, dict[str, str]] = {
                         "one extension table per department, joined by the entity ID.",
         "intro_match_quality": "What the matching rests on: match weights, the threshold, and the "
                                "candidate pairs each blocking rule found.",
+        "intro_uncertainty": "Records sharing one valid identifier are one entity (a silver "
+                             "standard). With the identifier removed or given one wrong digit, and "
+                             "blanked where each source's records without an identifier are blank, "
+                             "the share still matched is that kind of record's recall; it gives "
+                             "the records missed and a band on the entity counts. Pairs between "
+                             "the two thresholds are listed as possible matches for review.",
         "intro_row_accounting": "Every input row is accounted for: a record, or quarantined with a "
                                 "reason.",
         "fig_records_in": "Rows in",
@@ -264,6 +294,19 @@ UI: dict[str, dict[str, str]] = {
 COLUMNS: dict[str, tuple[str, str]] = {
     "source": ("数据源", "Source"),
     "source_l": ("数据源甲", "Source A"),
+    "source_row_l": ("行号甲", "Row A"),
+    "source_row_r": ("行号乙", "Row B"),
+    "name_l": ("姓名/名称甲", "Name A"),
+    "name_r": ("姓名/名称乙", "Name B"),
+    "evidence": ("比对依据", "Evidence"),
+    "match_probability": ("匹配概率", "Match probability"),
+    "kind": ("记录类型", "Kind of record"),
+    "linked": ("已关联", "Linked"),
+    "simulated": ("模拟数", "Simulated"),
+    "recovery_rate": ("召回率", "Recall"),
+    "missed_records": ("估计漏掉", "Est. missed"),
+    "missed_low": ("漏掉下限", "Missed (low)"),
+    "missed_high": ("漏掉上限", "Missed (high)"),
     "source_r": ("数据源乙", "Source B"),
     "system": ("系统", "System"),
     "system_l": ("系统甲", "System A"),
@@ -404,6 +447,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
 # cell values of the columns in VALUE_COLUMNS -> (zh, en)
 VALUES: dict[str, tuple[str, str]] = {
     "key": ("主键", "key"),
+    "missing": ("缺少标识", "identifier missing"),
+    "invalid": ("标识有误", "identifier invalid"),
     "core": ("共享核心表", "shared core"),
     "extension": ("部门扩展表", "department extension"),
     "config": ("配置指定", "config"),
@@ -418,13 +463,13 @@ VALUES: dict[str, tuple[str, str]] = {
     "stop_keying": ("停止录入", "stop keying"),
     "keep": ("保留", "keep"),
 }
-VALUE_COLUMNS = {"placement", "method", "level", "action"}
+VALUE_COLUMNS = {"placement", "method", "level", "action", "kind"}
 
 PERCENT_COLUMNS = {
     "share_elsewhere", "share_shared", "overlap_l", "overlap_r", "share_l", "share_r", "share",
     "disagreement_rate", "disagree_share", "fill_rate", "validity_rate", "valid_rate",
     "conformance_rate", "format_conformance", "completeness", "validity", "agreement",
-    "confidence", "shared_share", "share_of_l", "share_of_r",
+    "confidence", "shared_share", "share_of_l", "share_of_r", "recovery_rate",
 }
 
 

@@ -405,6 +405,77 @@ def match_quality(inputs: Inputs) -> Section:
     return section
 
 
+POSSIBLE_ROWS = 500  # possible matches listed in the report (all of them in the database)
+
+
+def _evidence(inputs: Inputs, pairs: pl.DataFrame, entity: str) -> list[str]:
+    """Per pair, its comparisons' levels in words ("姓名: 同音；出生日期: 完全一致 …")."""
+    params = inputs.sql("SELECT comparison, gamma, level, level_zh FROM model_params "
+                        "WHERE entity_type = ?", [entity])
+    label = {(c, g): (zh if inputs.language == "zh" else en)
+             for c, g, en, zh in params.iter_rows()}
+    comparisons = params["comparison"].unique(maintain_order=True).to_list()
+    names = {c: attribute_label(c, inputs.language, entity) for c in comparisons}
+    sep = "；" if inputs.language == "zh" else "; "
+    out = []
+    for row in pairs.iter_rows(named=True):
+        parts = [f"{names[c]}: {label.get((c, row[f'gamma_{c}']), '')}" for c in comparisons
+                 if row.get(f"gamma_{c}") is not None and row[f"gamma_{c}"] >= 0]
+        out.append(sep.join(parts))
+    return out
+
+
+def uncertainty(inputs: Inputs) -> Section:
+    """What the matching may have missed: recall estimated from the data itself, the band it
+    puts on the counts, and the possible matches waiting for review."""
+    section = Section("uncertainty", inputs.t("uncertainty"))
+    link = inputs.require("link")
+    for entity in sorted(link, key=lambda e: ENTITY_TYPES.index(e) if e in ENTITY_TYPES else 9):
+        stats, name = link[entity], entity_label(entity, inputs.language)
+        estimate = stats.get("recall_estimate") or {}
+        if estimate.get("estimated"):
+            pct = lambda v: format_value(v, "percent")  # noqa: E731
+            section.sentences.append(inputs.t(
+                "recall_text", entity=name, recall=pct(estimate["pairwise_recall"]),
+                low=pct(estimate["pairwise_recall_low"]), high=pct(estimate["pairwise_recall_high"]),
+                missed=_n(round(estimate["missed_records"])), found=_n(stats.get("entities")),
+                entities=_n(round(estimate["distinct_entities"])),
+                entities_low=_n(round(estimate["distinct_entities_low"])),
+                entities_high=_n(round(estimate["distinct_entities_high"]))))
+        elif estimate:
+            section.sentences.append(inputs.t("recall_unknown", entity=name))
+        if stats.get("possible_matches") is not None:
+            section.sentences.append(inputs.t(
+                "possible_text", entity=name, pairs=_n(stats["possible_matches"]),
+                low=format_value(stats.get("possible_threshold"), "float"),
+                entities=_n(stats.get("entities_if_possible_linked"))))
+    if inputs.has("recall_estimate"):
+        section.tables.append(_table(inputs, "recall_estimate", inputs.t("recall_estimate"),
+                                     inputs.table("recall_estimate", "entity_type, source, kind"), [
+            "entity_type", "source", "kind", "records", "linked", "simulated", "recovery_rate",
+            "missed_records", "missed_low", "missed_high"]))
+    if inputs.has("possible_matches") and inputs.has("pairs") and inputs.has("records"):
+        for entity in _entity_types(inputs.table("possible_matches")):
+            pairs = inputs.sql(
+                "SELECT m.entity_type, a.source AS source_l, a.source_row AS source_row_l, "
+                "a.name AS name_l, b.source AS source_r, b.source_row AS source_row_r, "
+                "b.name AS name_r, m.match_probability, p.* EXCLUDE (record_id_l, record_id_r, "
+                "entity_type, match_weight, match_probability) "
+                "FROM possible_matches m JOIN records a ON a.record_id = m.record_id_l "
+                "JOIN records b ON b.record_id = m.record_id_r JOIN pairs p "
+                "ON p.record_id_l = m.record_id_l AND p.record_id_r = m.record_id_r "
+                f"WHERE m.entity_type = ? ORDER BY m.match_probability DESC, m.record_id_l, "
+                f"m.record_id_r LIMIT {POSSIBLE_ROWS}", [entity])
+            pairs = pairs.with_columns(pl.Series("evidence", _evidence(inputs, pairs, entity),
+                                                 pl.Utf8))
+            section.tables.append(_table(
+                inputs, f"possible_matches_{entity}",
+                inputs.t("possible_matches", entity=entity_label(entity, inputs.language)), pairs,
+                ["entity_type", "source_l", "source_row_l", "name_l", "source_r", "source_row_r",
+                 "name_r", "match_probability", "evidence"]))
+    return section
+
+
 def row_accounting(inputs: Inputs) -> Section:
     section = Section("row_accounting", inputs.t("row_accounting"))
     rows = inputs.rows("row_accounting", "row_accounting")
@@ -436,7 +507,7 @@ def how_to_read(inputs: Inputs) -> Section:
 
 BUILDERS: tuple[Callable[[Inputs], Section], ...] = (
     summary, systems, overlap, combinations, field_reentry, community, consistency, quality,
-    authority, schema, match_quality, row_accounting, how_to_read)
+    authority, schema, match_quality, uncertainty, row_accounting, how_to_read)
 
 
 def build_sections(inputs: Inputs) -> tuple[list[Section], list[str]]:
