@@ -142,10 +142,8 @@ def _area_codes(address: pl.DataFrame | None, region_hint: str | None
     """A function giving the telephone area code of the records at some row indices: from their
     normalized address (county, then city; none where the place has no single code), else —
     where the address names no place at all — from the region hint."""
-    hint = area_code_of_hint(region_hint)
-
     def lookup(rows: pl.Series) -> pl.Series:
-        fallback = pl.repeat(hint, len(rows), dtype=pl.Utf8, eager=True)
+        fallback = pl.repeat(area_code_of_hint(region_hint), len(rows), dtype=pl.Utf8, eager=True)
         if address is None:
             return fallback
         places = [address[f"address_{p}"].gather(rows) for p in ("province", "city", "district")]

@@ -65,7 +65,7 @@ def area_codes_of(province: pl.Series, city: pl.Series, district: pl.Series) -> 
 def area_code_of_hint(hint: str | None) -> str | None:
     """The area code of the place a region hint names, when every division it may name
     (鼓楼区 is in four cities) has the same one."""
-    codes = resolve_hint(hint)["code"].to_list()
+    codes = resolve_hint(hint)["code"].to_list() if hint else []
     if not codes:
         return None
     lookup = dict(zip(names()["code"].to_list(), names()["name"].to_list()))

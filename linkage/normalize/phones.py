@@ -38,7 +38,7 @@ AreaCodes = pl.Series | Callable[[pl.Series], pl.Series]
 _LOCAL_IN_LIST = r"(?:^|;)[2-9][0-9]{6,7}(?:;|$)"
 _SEPARATORS = r"[,;/、|\n]|或|和|及"
 _EXTENSION = r"(?:转|分机|ext\.?|x)\s*\d{1,6}"
-_COUNTRY = r"(?:\+|00)\s*86"
+_COUNTRY = r"(^|[^\d])(?:\+|00)\s*86"  # not inside a number (2000086)
 
 
 def _classify(number: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -140,7 +140,7 @@ def _parse_cells(folded: pl.Series) -> pl.DataFrame:
     text = (
         folded.str.to_lowercase()
         .str.replace_all(_EXTENSION, "")
-        .str.replace_all(_COUNTRY, " +")
+        .str.replace_all(_COUNTRY, "${1} +")
         .str.replace_all(r"(^|[^\d])86[\s\-]+(1[3-9])", "${1}${2}")
         .str.replace_all(_SEPARATORS, "\x1f")
     )
@@ -235,8 +235,9 @@ def complete_local_numbers(phones: pl.DataFrame, area_codes: AreaCodes, prefix: 
     maybe = (phones[flag] == "no_area_code") | phones[every].str.contains(";", literal=True)
     rows = maybe.fill_null(False).arg_true()
     rows = rows.filter(phones[every].gather(rows).str.contains(_LOCAL_IN_LIST))
-    area = area_codes.gather(rows) if isinstance(area_codes, pl.Series) else area_codes(rows)
-    rows, area = rows.filter(area.is_not_null()), area.drop_nulls()
+    if len(rows):
+        area = area_codes.gather(rows) if isinstance(area_codes, pl.Series) else area_codes(rows)
+        rows, area = rows.filter(area.is_not_null()), area.drop_nulls()
     if not len(rows):
         return phones
     chosen = phones.gather(rows)

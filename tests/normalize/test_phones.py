@@ -79,6 +79,11 @@ def test_landline_read_by_its_digits_wherever_the_separators_fall(raw):
     assert norm(raw).row(0) == ("075550928397", "075550928397", "landline", "valid")
 
 
+def test_digits_0086_inside_a_number_are_no_country_code():
+    assert norm("2000086", "13800138000/2000086")["phone_all"].to_list() == [
+        "2000086", "13800138000;2000086"]
+
+
 def test_area_code_split_off_by_a_space_in_a_cell_of_several_numbers():
     out = norm("0755 50928397 13800138000", "075 550928397 13800138000",
                "755 50928397 13800138000", "13800138000 010 62345678")
