@@ -95,6 +95,19 @@ def test_uscc_check_agrees_with_stdnum_and_checks_the_organisation_code_too():
     assert codes("uscc", *forged)["uscc_flag"].to_list() == ["bad_check"] * len(forged)
 
 
+def test_real_credit_codes_pass_both_checks():
+    # codes published in other projects' tests and notes (hutool; id-rule), not made here
+    real = ["91330201MA282UF146", "91330401MA28ADM67R", "91310115591693856A", "91310110666007217T"]
+    assert codes("uscc", *real)["uscc_flag"].to_list() == ["valid"] * 4
+    # codes issued by pilot areas before GB 32100 (福州, 厦门): legal, but their last character
+    # fails the standard's check (python-stdnum rejects them too); the organisation code inside
+    # them checks
+    pilot = ["91350100M0001TGQXM", "91350211M0000XUF46", "91350203M0001FUE2P"]
+    assert codes("uscc", *pilot)["uscc_flag"].to_list() == ["bad_check"] * 3
+    assert [stdnum_uscc.is_valid(c) for c in pilot] == [False] * 3
+    assert all(org_check(c[8:16]) == c[16] for c in real + pilot)
+
+
 def test_organisation_codes_in_other_code_columns():
     out = codes("uscc", "19220382-1", "192203821", "19220382-2", "MA5F0000X", HUAWEI_USCC)
     assert out["uscc"].to_list() == ["192203821", "192203821", "192203822", "MA5F0000X",
