@@ -24,11 +24,12 @@ Columns by attribute kind (only for attributes present in the input; `<a>` is th
 - phone: `<a>` first number, digits only (landline as area code + number, e.g. "07558888888");
   `<a>_all` every number in the cell joined by ";"; `<a>_type` mobile / landline / service;
   `<a>_flag` valid / area_code_added / no_area_code / invalid; `<a>_written`.  A 7–8 digit
-  local number gets the area code of the record's place — the city (or county-level city)
-  of its normalized `address`, or where that names no place, of `region_hint` (a place
-  with two codes, such as 晋中, has none) — flagged area_code_added, the number
-  as written kept in `<a>_written` (null otherwise); where the place or its code is unknown
-  it stays local, flagged no_area_code.  Local numbers in `<a>_all` are completed alike.
+  local number gets the area code of the record's place (linkage.normalize.area_codes): the
+  county-level city or city of its normalized `address`, or, where that names no place, of
+  `region_hint`; it is flagged area_code_added and the number as written is kept in
+  `<a>_written` (null otherwise).  Where the place is unknown or has no single code (晋中:
+  0354 and 0358) the number stays local, flagged no_area_code.  Local numbers in `<a>_all`
+  are completed alike.
 - address: `<a>` canonical address text; `<a>_province`, `<a>_city`, `<a>_district`,
   `<a>_street`, `<a>_community`, `<a>_road`, `<a>_number`, `<a>_building`, `<a>_unit`,
   `<a>_room`; `<a>_key` coarse blocking key (district|community|road|number|building);
