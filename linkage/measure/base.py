@@ -35,8 +35,9 @@ from linkage.attributes import ATTRIBUTES, ENTITY_TYPES
 from linkage.engine import Engine
 from linkage.engine.duckdb_engine import quote_ident
 
-# flags that mean "value is fully valid"
-VALID_FLAGS = ("valid", "parsed")
+# flags that mean "value is fully valid": also an organisation code keyed into a credit-code
+# column and a local phone number completed with its area code
+VALID_FLAGS = ("valid", "parsed", "org_code", "area_code_added")
 # flags that mean "value does not even have the expected format"; any other flag is conforming
 NONCONFORMING_FLAGS = ("wrong_length", "not_an_id", "invalid_chars", "invalid", "unparsed")
 # parsed address parts that identify a dwelling, compared instead of the address text
@@ -61,8 +62,18 @@ def _compare_sql(entity_type: str, attr: str, columns: set[str]) -> tuple[str, t
     (null when the road or number is unknown, as the district and community prefixes are often
     left out; the address key, else the text, when the parts are missing), dates only when
     complete (a year-month does not contradict a full date), enterprise names by their core name
-    (字号), anything else as normalized."""
+    (字号), credit codes by the organisation code in a valid one (characters 9–17), so that an
+    organisation code keyed into the column (flag org_code) agrees with the credit code holding
+    it, an organisation code in a registration-number column not at all (it says nothing about
+    the number), anything else as normalized."""
     kind = ATTRIBUTES[entity_type][attr].kind
+    flag = f"{attr}_flag"
+    if kind in ("uscc", "reg_number") and flag in columns:
+        column, flagged = quote_ident(attr), quote_ident(flag)
+        if kind == "uscc":
+            return (f"CASE WHEN {flagged} = 'valid' THEN substr({column}, 9, 9) ELSE {column} END",
+                    (attr, flag))
+        return f"CASE WHEN {flagged} = 'org_code' THEN NULL ELSE {column} END", (attr, flag)
     parts = tuple(f"{attr}_{p}" for p in ADDRESS_PARTS)
     if kind == "address" and all(p in columns for p in parts):
         road, number = quote_ident(parts[0]), quote_ident(parts[1])

@@ -1,8 +1,11 @@
 """Consistency: where the copies of one entity disagree, per attribute, source and pair of sources.
 
-Compared: the normalized value as `compare_value` (linkage.measure.base: addresses by road, number,
-building, unit and room; complete dates only; enterprise names by core name), for entities whose
-value is held by two or more sources; per-record attributes (registration_date) are left out.
+Compared: the normalized value as `compare_value` (linkage.measure.base: addresses by road,
+number, building, unit and room; complete dates only; enterprise names by core name; credit codes
+by the organisation code inside them, so that an organisation code keyed into a credit-code column
+agrees with the credit code of the same unit; phone numbers as normalized, local ones completed
+with their area code), for entities whose value is held by two or more sources; per-record
+attributes (registration_date) are left out.
 An entity disagrees on an attribute when its records carry two or more distinct values; a pair of
 sources disagrees on an entity when they share no value; a source disagrees on an entity when
 it shares no value with at least one other source holding one.

@@ -2,7 +2,9 @@
 
 Over the attributes a source collects (source_columns), with the normalized values:
 - fill_rate = records with a value / records of the source (placeholders such as 无 are blank);
-- validity_rate = values whose normalization flag is fully valid (valid, parsed) / flagged values;
+- validity_rate = values whose normalization flag is fully valid (valid, parsed; org_code, an
+  organisation code keyed into a credit-code column; area_code_added, a local phone number
+  completed with the area code of its place) / flagged values;
 - format_rate = values whose flag is not a format failure (wrong_length, not_an_id,
   invalid_chars, invalid, unparsed) / flagged values — e.g. an ID number with a bad check digit
   has the right format but is not valid.

@@ -23,16 +23,25 @@ Columns by attribute kind (only for attributes present in the input; `<a>` is th
   valid / invalid.
 - phone: `<a>` first number, digits only (landline as area code + number, e.g. "07558888888");
   `<a>_all` every number in the cell joined by ";"; `<a>_type` mobile / landline / service;
-  `<a>_flag` valid / no_area_code (7–8 digit local number) / invalid.
+  `<a>_flag` valid / area_code_added / no_area_code / invalid; `<a>_written`.  A 7–8 digit
+  local number gets the area code of the record's place (linkage.normalize.area_codes): the
+  county-level city or city of its normalized `address`, or, where that names no place, of
+  `region_hint`; it is flagged area_code_added and the number as written is kept in
+  `<a>_written` (null otherwise).  Where the place is unknown or has no single code (晋中:
+  0354 and 0358) the number stays local, flagged no_area_code.  Local numbers in `<a>_all`
+  are completed alike.
 - address: `<a>` canonical address text; `<a>_province`, `<a>_city`, `<a>_district`,
   `<a>_street`, `<a>_community`, `<a>_road`, `<a>_number`, `<a>_building`, `<a>_unit`,
   `<a>_room`; `<a>_key` coarse blocking key (district|community|road|number|building);
   `<a>_flag` parsed / partial / unparsed.
 - enterprise_name: `<a>` cleaned name; `<a>_core` core name (字号); `<a>_legal_form`;
   `<a>_region` (region named in the name); `<a>_flag` valid / no_legal_form / invalid.
-- uscc / org_code / reg_number: `<a>` cleaned upper-case code; `<a>_flag` valid / bad_check /
-  wrong_length / invalid_chars.  For enterprises also `org_key`: the organisation code from a
-  valid uscc (characters 9–17), else a valid org_code — so records carrying either can link.
+- uscc / org_code / reg_number: `<a>` cleaned upper-case code; `<a>_flag` valid / org_code /
+  bad_check / wrong_length / invalid_chars — org_code: a valid 9-character organisation code
+  in a uscc or reg_number column (a uscc is valid when both its check character and that of
+  the organisation code inside it hold).  For enterprises also `org_key`: the organisation
+  code from a valid uscc (characters 9–17), else a valid org_code, else an organisation code
+  keyed into the uscc or reg_number column — so records carrying any of them can link.
 - text / code / number: trimmed, full-width folded to half-width, inner runs of spaces
   collapsed, placeholders to null.
 """
@@ -41,21 +50,24 @@ from __future__ import annotations
 
 import functools
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 import polars as pl
 
 from linkage.attributes import ATTRIBUTES
 from linkage.normalize.addresses import normalize_address
+from linkage.normalize.area_codes import area_code_of_hint, area_codes_of
 from linkage.normalize.codes import cross_check_gender, normalize_ethnicity, normalize_gender
 from linkage.normalize.dates import normalize_date
 from linkage.normalize.enterprise import normalize_code, normalize_enterprise_name, org_key
 from linkage.normalize.ids import normalize_id_number
 from linkage.normalize.names import normalize_person_name
-from linkage.normalize.phones import normalize_phone
+from linkage.normalize.phones import complete_local_numbers, normalize_phone
 from linkage.normalize.text import as_text, clean_text
 
 LINEAGE = ("record_id", "source", "source_row", "entity_type")
 THREADS = 2
+CODE_KINDS = ("uscc", "org_code", "reg_number")
 COST = {"address": 3, "person_name": 2, "enterprise_name": 2, "id_number": 1, "date": 1, "phone": 1}
 
 
@@ -109,9 +121,15 @@ def normalize_records(frame: pl.DataFrame, entity_type: str,
     ids = parts.get("id_number")
     if gender and ids is not None and "id_gender" in ids.columns:
         parts[gender] = cross_check_gender(parts[gender], ids["id_gender"], gender)
+    phones = [c for c in parts if attributes[c].kind == "phone"]
+    if phones:
+        area_codes = _area_codes(parts.get("address"), region_hint)
+        for c in phones:
+            parts[c] = complete_local_numbers(parts[c], area_codes, c)
     derived = []
-    if entity_type == "enterprise" and ("uscc" in parts or "org_code" in parts):
-        derived.append(org_key(parts.get("uscc"), parts.get("org_code")))
+    codes = {attributes[c].kind: parts[c] for c in parts if attributes[c].kind in CODE_KINDS}
+    if entity_type == "enterprise" and codes:
+        derived.append(org_key(codes))
     columns = [frame[c] for c in LINEAGE if c in frame.columns]
     for column in frame.columns:
         if column in parts:
@@ -132,3 +150,19 @@ def record_columns(entity_type: str) -> frozenset[str]:
                           **{a: pl.Series([None], dtype=pl.Utf8) for a in attributes}},
                          schema_overrides={"extras": pl.Utf8})
     return frozenset(normalize_records(blank, entity_type).columns)
+
+
+def _area_codes(address: pl.DataFrame | None, region_hint: str | None
+                ) -> Callable[[pl.Series], pl.Series]:
+    """A function giving the telephone area code of the records at some row indices: from their
+    normalized address (county, then city; none where the place has no single code), else —
+    where the address names no place at all — from the region hint."""
+    def lookup(rows: pl.Series) -> pl.Series:
+        fallback = pl.repeat(area_code_of_hint(region_hint), len(rows), dtype=pl.Utf8, eager=True)
+        if address is None:
+            return fallback
+        places = [address[f"address_{p}"].gather(rows) for p in ("province", "city", "district")]
+        return pl.select(pl.when(places[0].is_null()).then(fallback)
+                         .otherwise(area_codes_of(*places))).to_series()
+
+    return lookup

@@ -10,11 +10,16 @@ invalid (no letter or Chinese character at all).
 
 Codes (kept, cleaned and flagged, never blanked):
 - uscc — 统一社会信用代码, GB 32100: 18 characters from 0-9 and A-Y without I, O, S, V, Z;
-  check character = (31 − Σ value·weight mod 31) mod 31 with weights 3^i mod 31.
+  check character = (31 − Σ value·weight mod 31) mod 31 with weights 3^i mod 31; characters
+  9–17 are the organisation code, whose own check digit must hold too (python-stdnum's
+  cn.uscc checks only the last character).
 - org_code — 组织机构代码, GB 11714: 8 digits/letters + check digit (11 − Σ mod 11, 10 → X,
   11 → 0); "12345678-9" is written without the dash.
 - reg_number — 15-digit 工商注册号 (GS15), check digit by ISO 7064 MOD 11,10.
-`org_key` is the organisation code inside a valid uscc (characters 9–17), else a valid org_code.
+A valid 9-character organisation code keyed into a uscc or reg_number column (exports of units
+registered before the credit-code reform) is flagged `org_code` there, not `wrong_length`.
+`org_key` is the organisation code a record carries: inside a valid uscc (characters 9–17),
+else a valid org_code, else one keyed into another code column.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import polars as pl
 from linkage.normalize.regions import load_regions
 from linkage.normalize.text import as_text, fold, is_placeholder, per_unique, to_simplified
 
-CODE_FLAGS = ("valid", "bad_check", "wrong_length", "invalid_chars")
+CODE_FLAGS = ("valid", "org_code", "bad_check", "wrong_length", "invalid_chars")
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28
@@ -70,11 +75,13 @@ def _region_pattern() -> str:
 
 
 def clean_enterprise_name(series: pl.Series) -> pl.Series:
-    """Folded name without whitespace, brackets as "()", simplified, legal form written one
-    way (有限责任公司 → 有限公司); placeholders → null."""
+    """Folded name without whitespace or empty brackets, brackets as "()", simplified, legal
+    form written one way (有限责任公司 → 有限公司); placeholders → null."""
     text = to_simplified(fold(series))
     text = text.str.replace_many(_BRACKETS).str.replace_all(r"\s", "")
-    text = text.str.replace_all("有限责任公司", "有限公司").str.replace_all(r"\(\)", "")
+    text = text.str.replace_all("有限责任公司", "有限公司")
+    while text.str.contains(r"\(\)").any():  # empty brackets, nested ones too: (()) → ""
+        text = text.str.replace_all(r"\(\)", "")
     return pl.select(pl.when(~is_placeholder(text) & (text.str.len_chars() > 0)).then(text))\
         .to_series().alias(series.name)
 
@@ -179,19 +186,30 @@ def reg_number_valid(code: pl.Expr) -> pl.Expr:
     return code.map_batches(_mod_11_10_valid, return_dtype=pl.Boolean)
 
 
+def org_code_valid(code: pl.Expr) -> pl.Expr:
+    """GB 11714 organisation codes: 8 digits / letters and their check character."""
+    return code.str.contains(r"^[0-9A-Z]{8}[0-9X]$") & (
+        org_code_check(code.str.slice(0, 8)) == code.str.slice(8, 1))
+
+
+def uscc_valid(code: pl.Expr) -> pl.Expr:
+    """GB 32100 credit codes: the check character, and the organisation code inside (9–17)."""
+    return ((uscc_check(code.str.slice(0, 17)) == code.str.slice(17, 1))
+            & org_code_valid(code.str.slice(8, 9)))
+
+
 _CODES = {
     # kind: (length, allowed characters, check expression on the cleaned code)
-    "uscc": (18, rf"^[{USCC_ALPHABET}]+$",
-             lambda c: uscc_check(c.str.slice(0, 17)) == c.str.slice(17, 1)),
-    "org_code": (9, r"^[0-9A-Z]{8}[0-9X]$",
-                 lambda c: org_code_check(c.str.slice(0, 8)) == c.str.slice(8, 1)),
+    "uscc": (18, rf"^[{USCC_ALPHABET}]+$", uscc_valid),
+    "org_code": (9, r"^[0-9A-Z]{8}[0-9X]$", org_code_valid),
     "reg_number": (15, r"^\d+$", reg_number_valid),
 }
 
 
 def normalize_code(series: pl.Series, kind: str, prefix: str | None = None) -> pl.DataFrame:
-    """Columns `<prefix>` (cleaned code) and `<prefix>_flag` (valid / bad_check /
-    wrong_length / invalid_chars) for kind uscc, org_code or reg_number."""
+    """Columns `<prefix>` (cleaned code) and `<prefix>_flag` (valid / org_code / bad_check /
+    wrong_length / invalid_chars) for kind uscc, org_code or reg_number; `org_code` marks a
+    valid organisation code in a column of another kind."""
     prefix = prefix or series.name
     length, allowed, check = _CODES[kind]
     code = pl.col(prefix)
@@ -201,6 +219,8 @@ def normalize_code(series: pl.Series, kind: str, prefix: str | None = None) -> p
         flag = (
             pl.when(code.is_null()).then(None)
             .when(~code.str.contains(r"^[0-9A-Z]+$")).then(pl.lit("invalid_chars"))
+            .when((code.str.len_chars() != length) & org_code_valid(code).fill_null(False))
+            .then(pl.lit("org_code"))
             .when(code.str.len_chars() != length).then(pl.lit("wrong_length"))
             .when(~code.str.contains(allowed)).then(pl.lit("invalid_chars"))
             .when(check(code).fill_null(False)).then(pl.lit("valid"))
@@ -211,14 +231,16 @@ def normalize_code(series: pl.Series, kind: str, prefix: str | None = None) -> p
     return per_unique(as_text(series), compute)
 
 
-def org_key(uscc: pl.DataFrame | None, org_code: pl.DataFrame | None) -> pl.Series:
-    """The organisation code of each record: from a valid uscc (characters 9–17), else a
-    valid org_code, else null."""
-    parts = []
-    if uscc is not None:
-        parts.append(uscc.select(pl.when(pl.col("uscc_flag") == "valid")
-                                 .then(pl.col("uscc").str.slice(8, 9))).to_series())
-    if org_code is not None:
-        parts.append(org_code.select(pl.when(pl.col("org_code_flag") == "valid")
-                                     .then(pl.col("org_code"))).to_series())
-    return pl.select(pl.coalesce(parts)).to_series().alias("org_key")
+def org_key(codes: dict[str, pl.DataFrame]) -> pl.Series:
+    """The organisation code of each record from its code columns ({kind: normalize_code
+    output}): characters 9–17 of a valid uscc, else a valid org_code, else an organisation
+    code keyed into the uscc or reg_number column; null when there is none."""
+    def carried(kind: str, flag: str, start: int) -> pl.Series:
+        prefix = codes[kind].columns[0]
+        return codes[kind].select(pl.when(pl.col(f"{prefix}_flag") == flag)
+                                  .then(pl.col(prefix).str.slice(start, 9))).to_series()
+
+    found = [carried(kind, flag, start) for kind, flag, start in
+             (("uscc", "valid", 8), ("org_code", "valid", 0), ("uscc", "org_code", 0),
+              ("reg_number", "org_code", 0)) if kind in codes]
+    return pl.select(pl.coalesce(found)).to_series().alias("org_key")

@@ -300,7 +300,6 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "name_r": ("姓名/名称乙", "Name B"),
     "evidence": ("比对依据", "Evidence"),
     "match_probability": ("匹配概率", "Match probability"),
-    "kind": ("记录类型", "Kind of record"),
     "linked": ("已关联", "Linked"),
     "simulated": ("模拟数", "Simulated"),
     "recovery_rate": ("召回率", "Recall"),

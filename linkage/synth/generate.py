@@ -27,6 +27,7 @@ from typing import Callable, Iterator
 import yaml
 
 from linkage.synth import codes
+from linkage.synth.address import CITY
 from linkage.synth.chunks import ChunkTask, Placement, Plan, Workers, read_truth, run_inline
 from linkage.synth.noise import NOISE_LEVELS, NoiseRates
 from linkage.synth.systems import SourceSpec, select_sources
@@ -153,7 +154,7 @@ def generate(out: str | Path, people: int, seed: int = 0, noise: str = "default"
         shutil.rmtree(scratch, ignore_errors=True)
     result = {
         "generator": {"people": people, "seed": seed, "noise": noise, "systems": [s.key for s in specs],
-                      "city": "深圳市", "reference_date": REFERENCE_DATE.isoformat(),
+                      "city": CITY, "reference_date": REFERENCE_DATE.isoformat(),
                       "rates": dataclasses.asdict(base)},
         "population": {k: population[k] for k in ("people", "enterprises", "households", "migrants")},
         **truth_writer.summary({k: s.describe() for k, s in exports.sources.items()}),
@@ -162,16 +163,20 @@ def generate(out: str | Path, people: int, seed: int = 0, noise: str = "default"
                                             encoding="utf-8")
     header = (f"Synthetic exports made by `{command_line(people, seed, noise, systems)} --out DIR`;\n"
               "the ground truth is truth.parquet beside this file (linkage evaluate --truth).")
-    (out / "config.yaml").write_text(config_text(result["sources"], header), encoding="utf-8")
+    (out / "config.yaml").write_text(config_text(result["sources"], header, region=CITY),
+                                     encoding="utf-8")
     return result
 
 
 def config_text(sources: dict[str, dict], header: str, name: str = "synth", output: str = "out",
-                prefix: str = "") -> str:
+                prefix: str = "", region: str | None = None) -> str:
     """A linkage config reading every generated file; `sources` are truth_summary.json's source
-    descriptions, `prefix` the path from the config's folder to the files."""
+    descriptions, `prefix` the path from the config's folder to the files, `region` the city
+    (the run's region hint: it names addresses and completes local phone numbers that name no
+    place)."""
     lines = [f"# {line}" for line in header.splitlines()]
-    lines += [f"name: {name}", f"output: {output}", "sources:"]
+    lines += [f"name: {name}", f"output: {output}"] + ([f"region: {region}"] if region else [])
+    lines += ["sources:"]
     for key, s in sources.items():
         entry = {"title": s["title"], "system": s["system"], "path": f"{prefix}{s['file']}",
                  "entity": s["entity_type"]}

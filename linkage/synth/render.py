@@ -23,6 +23,7 @@ from linkage.synth.systems import SourceSpec
 from linkage.synth.world import REFERENCE_DATE, Chunk, only, texts, ymd
 
 FIRST_REGISTRATION = np.datetime64("2016-01-01")
+AREA_CODE = r"^0(?:[12]\d|[3-9]\d\d)"  # 010, 02X, else three digits after the trunk 0
 _END = np.datetime64(REFERENCE_DATE, "D")
 
 
@@ -321,8 +322,12 @@ def f_phone(ctx: Context, fmt) -> pl.Series:
                            .otherwise(ctx.rows["mobile"])).to_series()
         numbers = mobile.fill_null(ctx.rows["landline"])
         second = ctx.rows["landline"]
+    if fmt == "local":  # landlines keyed as dialled in the city, without the area code
+        local = numbers.str.starts_with("0").fill_null(False)
+        ctx.record("phone_local", local.to_numpy())
+        numbers = numbers.str.replace(AREA_CODE, "")
     numbers = noisy_phone(ctx, "phone", numbers)
-    return format_phones(numbers, fmt or "plain", second)
+    return format_phones(numbers, "plain" if fmt == "local" else fmt or "plain", second)
 
 
 def f_address(ctx: Context, fmt) -> pl.Series:
@@ -554,7 +559,13 @@ def f_uscc(ctx: Context, fmt) -> pl.Series:
     # records keyed before the USCC reform carry only the registration number
     has_reg_number = "reg_number" in {c.field for c in ctx.spec.columns}
     only_old = ctx.chance(0.4, ctx.col("legacy")) if has_reg_number else np.zeros(ctx.n, dtype=bool)
-    e = ctx.edit("uscc", ctx.rows["uscc"], only_old=only_old, wrong_char=r.code_wrong_char, swap=r.id_swap)
+    values = ctx.rows["uscc"]
+    if fmt == "legacy_org_code":  # units registered before the reform keyed their old code here
+        legacy = ctx.col("legacy") & ~only_old
+        ctx.record("uscc_org_code", legacy)
+        values = pl.select(pl.when(pl.Series(legacy)).then(ctx.rows["org_code"])
+                           .otherwise(values)).to_series()
+    e = ctx.edit("uscc", values, only_old=only_old, wrong_char=r.code_wrong_char, swap=r.id_swap)
     e.apply("missing", noise.blank(e.sub, e.mask("only_old")))
     e.apply("wrong_char", noise.wrong_char(e.sub, e.mask("wrong_char"), ctx.rng, 18, USCC_ALPHABET))
     e.apply("swap", noise.swap_neighbours(e.sub, e.mask("swap"), ctx.rng, 18))

@@ -146,9 +146,12 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(
         "laobao_dw", "laobao", "劳保", "enterprise", "laobao_dw.xlsx", "xlsx",
         title_row="参保单位信息表",
-        columns=_cols("单位编号:unit_no 参保单位名称:name 统一社会信用代码:uscc 组织机构代码:org_code "
-                      "单位类型:enterprise_type 法定代表人:legal_rep 单位地址:address 单位电话:phone:dashed "
-                      "参保人数:employees 成立日期:established_date:excel 缴费状态:payment_status"),
+        # units enrolled before the credit-code reform keep their organisation code in the credit
+        # code column; unit phones are keyed as dialled locally, without the area code
+        columns=_cols("单位编号:unit_no 参保单位名称:name 统一社会信用代码:uscc:legacy_org_code "
+                      "组织机构代码:org_code 单位类型:enterprise_type 法定代表人:legal_rep 单位地址:address "
+                      "单位电话:phone:local 参保人数:employees 成立日期:established_date:excel "
+                      "缴费状态:payment_status"),
         coverage=pl.when(pl.col("employees") > 0).then(0.95).otherwise(0.15), duplicates=0.02,
         updates_per_year=12, address=AddressStyle(level="city", building="座")),
     SourceSpec(

@@ -10,10 +10,22 @@ from linkage.normalize.enterprise import (
 )
 
 HUAWEI_USCC = "914403001922038216"
+ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def org_check(body: str) -> str:
+    """GB 11714 check character of an 8-character body (written independently of the code)."""
+    value = sum(int(c, 36) * w for c, w in zip(body, ORG_WEIGHTS))
+    return {10: "X", 11: "0"}.get(11 - value % 11, str(11 - value % 11))
 
 
 def names(*values):
     return normalize_enterprise_name(pl.Series("name", list(values), dtype=pl.Utf8))
+
+
+def test_empty_brackets_go_nested_ones_too():
+    assert names("华为[()]技术有限公司", "【】华为技术有限公司", "(())")["name"].to_list() == [
+        "华为技术有限公司", "华为技术有限公司", None]
 
 
 def test_same_firm_many_spellings_one_core():
@@ -70,10 +82,40 @@ def test_uscc():
                                           "invalid_chars", None, None]
 
 
-def test_uscc_check_agrees_with_stdnum():
-    bodies = [f"9144030{i:010d}"[:17] for i in range(0, 10**9, 10**9 // 200)]
+def test_uscc_check_agrees_with_stdnum_and_checks_the_organisation_code_too():
+    orgs = [f"{i:08d}" for i in range(0, 10**8, 10**8 // 200)]
+    bodies = [f"91440300{o}{org_check(o)}" for o in orgs]
     numbers = [b + stdnum_uscc.calc_check_digit(b) for b in bodies]
     assert codes("uscc", *numbers)["uscc_flag"].to_list() == ["valid"] * len(numbers)
+    # the organisation code's check digit wrong, the last character made to fit: stdnum
+    # accepts these, GB 32100 does not (characters 9–17 are a GB 11714 code)
+    wrong = [b[:16] + str((int(b[16]) + 1) % 10) if b[16].isdigit() else b[:16] + "0" for b in bodies]
+    forged = [b + stdnum_uscc.calc_check_digit(b) for b in wrong]
+    assert all(stdnum_uscc.is_valid(n) for n in forged)
+    assert codes("uscc", *forged)["uscc_flag"].to_list() == ["bad_check"] * len(forged)
+
+
+def test_real_credit_codes_pass_both_checks():
+    # codes published in other projects' tests and notes (hutool; id-rule), not made here
+    real = ["91330201MA282UF146", "91330401MA28ADM67R", "91310115591693856A", "91310110666007217T"]
+    assert codes("uscc", *real)["uscc_flag"].to_list() == ["valid"] * 4
+    # codes issued by pilot areas before GB 32100 (福州, 厦门): legal, but their last character
+    # fails the standard's check (python-stdnum rejects them too); the organisation code inside
+    # them checks
+    pilot = ["91350100M0001TGQXM", "91350211M0000XUF46", "91350203M0001FUE2P"]
+    assert codes("uscc", *pilot)["uscc_flag"].to_list() == ["bad_check"] * 3
+    assert [stdnum_uscc.is_valid(c) for c in pilot] == [False] * 3
+    assert all(org_check(c[8:16]) == c[16] for c in real + pilot)
+
+
+def test_organisation_codes_in_other_code_columns():
+    out = codes("uscc", "19220382-1", "192203821", "19220382-2", "MA5F0000X", HUAWEI_USCC)
+    assert out["uscc"].to_list() == ["192203821", "192203821", "192203822", "MA5F0000X",
+                                     HUAWEI_USCC]
+    assert out["uscc_flag"].to_list() == ["org_code", "org_code", "wrong_length", "org_code",
+                                          "valid"]
+    out = codes("reg_number", "19220382-1", "1922038")
+    assert out["reg_number_flag"].to_list() == ["org_code", "wrong_length"]
 
 
 def test_org_code():
@@ -93,7 +135,11 @@ def test_reg_number():
 
 
 def test_org_key_from_uscc_or_org_code():
-    uscc = codes("uscc", HUAWEI_USCC, None, "91440300192203821N", None)
-    org = codes("org_code", None, "19220382-1", "192203821", "12345678-0")
-    assert org_key(uscc, org).to_list() == ["192203821", "192203821", "192203821", None]
-    assert org_key(uscc, None).to_list() == ["192203821", None, None, None]
+    uscc = codes("uscc", HUAWEI_USCC, None, "91440300192203821N", None, "MA5F0000X")
+    org = codes("org_code", None, "19220382-1", "192203821", "12345678-0", None)
+    assert org_key({"uscc": uscc, "org_code": org}).to_list() == [
+        "192203821", "192203821", "192203821", None, "MA5F0000X"]
+    assert org_key({"uscc": uscc}).to_list() == ["192203821", None, None, None, "MA5F0000X"]
+    reg = codes("reg_number", None, None, None, "19220382-1", None)
+    assert org_key({"org_code": org, "reg_number": reg}).to_list() == [
+        None, "192203821", "192203821", "192203821", None]

@@ -16,12 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.iso7064 import mod_11_2
 
+from linkage.normalize.area_codes import load_area_codes
 from linkage.normalize.codes import normalize_ethnicity, normalize_gender
 from linkage.normalize.dates import normalize_date
-from linkage.normalize.enterprise import normalize_code, normalize_enterprise_name
+from linkage.normalize.enterprise import (
+    normalize_code, normalize_enterprise_name, org_code_check, org_key, uscc_check,
+)
 from linkage.normalize.ids import check_characters, normalize_id_number
 from linkage.normalize.names import normalize_person_name
-from linkage.normalize.phones import normalize_phone
+from linkage.normalize.phones import complete_local_numbers, normalize_phone
 from linkage.normalize.regions import load_regions
 from linkage.normalize.text import clean_text
 
@@ -63,6 +66,66 @@ def test_id_numbers_idempotent(values):
 @given(messy(DIGITS + "+转或", 30))
 def test_phones_idempotent(values):
     _twice(lambda s: normalize_phone(s, "phone"), values, "phone", ("phone_type", "phone_flag"))
+
+
+AREA_CODES = sorted(load_area_codes()["area_code"].unique().to_list())
+local_numbers = st.from_regex(r"[2-9][0-9]{6,7}", fullmatch=True)
+SEPARATORS = ("", "-", " ", "—", "－", " - ", ")", "/")  # "/" only where "(" opened
+
+
+def _written(area: str, local: str, separator: str, wrong_split: bool) -> str:
+    """area + local with a separator, maybe in the wrong place (075-550928397) or bracketed."""
+    if separator == ")":
+        return f"({area}){local}"
+    if separator == "/":
+        return f"（{area}）{local}"
+    cut = len(area) - 1 if wrong_split else len(area)
+    return (area + local)[:cut] + separator + (area + local)[cut:]
+
+
+@PROPERTY
+@given(st.lists(st.tuples(local_numbers, st.sampled_from(AREA_CODES), st.sampled_from(SEPARATORS),
+                          st.booleans()), min_size=1, max_size=20))
+def test_local_number_with_its_area_code_is_the_number_written_whole(cases):
+    locals_, areas = [c[0] for c in cases], [c[1] for c in cases]
+    completed = complete_local_numbers(normalize_phone(pl.Series("p", locals_)),
+                                       pl.Series(areas), "p")
+    whole = normalize_phone(pl.Series("p", [_written(a, n, sep, wrong) for n, a, sep, wrong in cases]))
+    for column in ("p", "p_all", "p_type"):
+        assert completed[column].to_list() == whole[column].to_list(), (column, cases)
+    assert completed["p"].to_list() == [a + n for n, a, *_ in cases]
+    assert completed["p_flag"].to_list() == ["area_code_added"] * len(cases)
+    assert whole["p_flag"].to_list() == ["valid"] * len(cases)
+    assert completed["p_written"].to_list() == locals_
+
+
+@PROPERTY
+@given(messy(DIGITS + "+转或", 30), st.lists(st.sampled_from([None, *AREA_CODES]), min_size=30,
+                                              max_size=30))
+def test_completed_phones_idempotent(values, areas):
+    area = pl.Series(areas[:len(values)], dtype=pl.Utf8)
+    _twice(lambda s: complete_local_numbers(normalize_phone(s, "phone"), area, "phone"), values,
+           "phone", ("phone_type",))
+
+
+# the organisation code inside a credit code uses the credit code's alphabet (no I O S V Z);
+# all zeros is the placeholder 00000000-0
+org_bodies = st.from_regex(r"[0-9A-HJ-NPQRTUWXY]{8}", fullmatch=True).filter(lambda b: b != "0" * 8)
+
+
+@PROPERTY
+@given(st.lists(st.tuples(org_bodies, st.sampled_from(["91440300", "92110105", "12100000"])),
+                min_size=1, max_size=20))
+def test_organisation_code_in_a_credit_code_column_keys_like_the_credit_code(cases):
+    bodies = pl.DataFrame({"b": [b for b, _ in cases]})
+    orgs = bodies.select(pl.col("b") + org_code_check(pl.col("b"))).to_series().to_list()
+    usccs = pl.DataFrame({"u": [p + o for o, (_, p) in zip(orgs, cases)]}).select(
+        pl.col("u") + uscc_check(pl.col("u"))).to_series().to_list()
+    full = normalize_code(pl.Series("uscc", usccs), "uscc")
+    short = normalize_code(pl.Series("uscc", [f"{o[:8]}-{o[8]}" for o in orgs]), "uscc")
+    assert full["uscc_flag"].to_list() == ["valid"] * len(cases)
+    assert short["uscc_flag"].to_list() == ["org_code"] * len(cases)
+    assert org_key({"uscc": full}).to_list() == org_key({"uscc": short}).to_list() == orgs
 
 
 @PROPERTY

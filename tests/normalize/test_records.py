@@ -75,6 +75,43 @@ def test_enterprise_records_link_by_org_key():
     assert out["employees"].to_list() == ["0", "1,200", None]
 
 
+def _enterprises(**columns) -> pl.DataFrame:
+    n = len(next(iter(columns.values())))
+    return pl.DataFrame({"record_id": list(range(1, n + 1)), "source": ["laobao_dw"] * n,
+                         "source_row": list(range(1, n + 1)), "entity_type": ["enterprise"] * n,
+                         **columns})
+
+
+def test_local_phone_numbers_take_the_area_code_of_the_address_else_of_the_region():
+    frame = _enterprises(
+        phone=["50928397", "62345678", "62345678", "5092 8397", "50928397", "13800138000"],
+        address=["深圳市南山区科技园路18号", "北京市朝阳区建国路1号", "山西省晋中市榆次区迎宾街1号",
+                 "湖北省仙桃市仙桃大道1号", None, "深圳市南山区科技园路18号"])
+    out = normalize_records(frame, "enterprise")
+    assert out["phone"].to_list() == ["075550928397", "01062345678", "62345678",
+                                      "072850928397", "50928397", "13800138000"]
+    assert out["phone_flag"].to_list() == ["area_code_added", "area_code_added", "no_area_code",
+                                           "area_code_added", "no_area_code", "valid"]
+    assert out["phone_written"].to_list() == ["50928397", "62345678", None, "50928397", None, None]
+    # the region hint stands in for the place a record does not name
+    hinted = normalize_records(frame, "enterprise", region_hint="深圳市")
+    assert hinted["phone"].to_list()[2:5] == ["62345678", "072850928397", "075550928397"]
+    # without an address column at all, the hint alone
+    alone = normalize_records(frame.drop("address"), "enterprise", region_hint="北京市")
+    assert alone["phone"].to_list()[:2] == ["01050928397", "01062345678"]
+    assert normalize_records(frame.drop("address"), "enterprise")["phone_flag"].to_list()[:5] == [
+        "no_area_code"] * 5
+
+
+def test_organisation_code_in_the_credit_code_column_links_by_org_key():
+    out = normalize_records(_enterprises(
+        uscc=["914403001922038216", "19220382-1", "192203821", "19220382-2"],
+        reg_number=[None, None, None, "19220382-1"]), "enterprise")
+    assert out["uscc_flag"].to_list() == ["valid", "org_code", "org_code", "wrong_length"]
+    assert out["reg_number_flag"].to_list() == [None, None, None, "org_code"]
+    assert out["org_key"].to_list() == ["192203821"] * 4
+
+
 def test_all_null_columns_and_empty_frames():
     frame = pl.DataFrame({"record_id": [1], "source": ["s"], "source_row": [1],
                           "entity_type": ["person"], "name": [None], "phone": [None]})

@@ -277,3 +277,26 @@ def test_move_in_date_is_a_fact_of_the_residence(dataset):
     wrong = rows.filter(pl.col("errors").list.contains("move_in_date_wrong_month"))
     check = wrong.join(clean.unique(["entity_id", "stale"]), on=["entity_id", "stale"], suffix="_clean")
     assert check.height > 0 and (check["month"] != check["month_clean"]).all()
+
+
+def test_one_system_writes_local_landlines_and_old_organisation_codes(dataset, tmp_path):
+    """劳保 unit records: phones as dialled in the city, and units registered before the
+    credit-code reform keyed with their 9-character organisation code."""
+    out, _ = dataset
+    config = load_config(out / "config.yaml")
+    assert config.region == "深圳市"  # the synth city is the run's region hint
+    rows = read_source(config, "laobao_dw", tmp_path).data
+    truth = pl.read_parquet(out / "truth.parquet").filter(pl.col("source") == "laobao_dw")
+    rows = pl.concat([truth, rows.select("统一社会信用代码", "单位电话")], how="horizontal")
+    has = pl.col("errors").list.contains
+    local = rows.filter(has("phone_local") & ~has("phone_missing"))
+    assert local.height > 30 and local["单位电话"].str.contains(r"^[2-9]\d{7}$").mean() > 0.95
+    assert not rows.filter(~has("phone_local"))["单位电话"].str.contains(r"^[2-9]\d{7}$").any()
+    old = rows.filter(has("uscc_org_code") & ~has("uscc_missing"))
+    assert 0.3 < old.height / rows.height < 0.7
+    assert old["统一社会信用代码"].str.len_chars().mean() > 8.9  # 9 characters, bar typos
+    assert (rows.filter(~has("uscc_org_code") & ~has("uscc_missing"))["统一社会信用代码"]
+            .str.len_chars() == 18).all()
+    # the other enterprise export writes neither
+    others = pl.read_parquet(out / "truth.parquet").filter(pl.col("source") == "aqsc_qy")
+    assert not others["errors"].list.eval(pl.element().is_in(["phone_local", "uscc_org_code"])).list.any().any()
