@@ -23,10 +23,11 @@ def parse(addresses: list[str | None], hint: str | None = None) -> list[dict]:
 
 def test_columns_row_aligned_and_named_by_prefix():
     out = normalize_address(pl.Series(["南山区科技园路18号", None, "南山区科技园路18号"]), "address")
-    assert out.columns == ["address", *(f"address_{p}" for p in PARTS), "address_key", "address_flag"]
+    assert out.columns == ["address", *(f"address_{p}" for p in PARTS), "address_old_name", "address_key",
+                           "address_flag"]
     assert out.height == 3
     assert out.row(0) == out.row(2)
-    assert out.row(1) == (None,) * 13
+    assert out.row(1) == (None,) * 14
 
 
 def test_mostly_distinct_column_parsed_once_per_value_in_row_order():
@@ -44,7 +45,8 @@ def test_full_address_every_component():
         "text": "广东省深圳市南山区桃源街道桃源社区科技园路18号16栋2单元1203",
         "province": "广东省", "city": "深圳市", "district": "南山区", "street": "桃源街道",
         "community": "桃源社区", "road": "科技园路", "number": "18号", "building": "16栋",
-        "unit": "2单元", "room": "1203", "key": "南山区|桃源社区|科技园路|18号|16栋", "flag": "parsed",
+        "unit": "2单元", "room": "1203", "old_name": None, "key": "南山区|桃源社区|科技园路|18号|16栋",
+        "flag": "parsed",
     }
 
 

@@ -26,6 +26,7 @@ _TYPE_WORDS = {
     3: rf"(?:(?:(?:{_ETHNIC})族?)+自治[县旗]|林区|新区|区|县|市|旗)$",
     4: r"(?:街道|镇|乡)$",
 }
+ROAD_END = r"(?:路|街|道|巷|大道)$"
 
 
 @functools.cache
@@ -46,29 +47,69 @@ def names() -> pl.DataFrame:
     return pl.concat([table, cities]).select("code", "name").sort("code")
 
 
+RANKS = {"current": 0, "alias": 1, "former": 2}
+
+
 @functools.cache
 def spellings() -> pl.DataFrame:
-    """`spelling`, `level`, `code`, `short` (Boolean: a short form, needs a guard on what follows)."""
-    table = divisions()
-    full = table.select(pl.col("name").alias("spelling"), "level", "code", pl.lit(False).alias("short"))
+    """`spelling`, `level`, `code`, `short` (Boolean: a short form, needs a guard on what
+    follows), `rank` (0 a name of today's division, 1 an unofficial spelling of it, 2 a former
+    name of a division whose territory it holds now) and `written` (the full name the spelling
+    stands for: today's, or the former one)."""
+    from linkage.normalize.address.history import former_names
+
+    current = _spelled_names(divisions(), RANKS["current"])
+    former = _spelled_names(former_names(), RANKS["former"])
+    # a former name's short form never stands for a name of today's (金华 of 金华县 is 金华市)
+    former = former.filter(~pl.col("short") | ~pl.col("spelling").is_in(current["spelling"].implode()))
+    merged = pl.concat([current, _aliases(), former])
+    return merged.sort("rank").unique(["spelling", "level", "code"], keep="first").sort("code", "spelling")
+
+
+def _spelled_names(table: pl.DataFrame, rank: int) -> pl.DataFrame:
+    """The full name at every level and the short forms of `table` (`code`, `level`, `name`)."""
+    def rows(frame: pl.DataFrame, spelling: pl.Expr, short: bool) -> pl.DataFrame:
+        return frame.select(spelling.alias("spelling"), "level", "code", pl.lit(short).alias("short"),
+                            pl.lit(rank, pl.Int8).alias("rank"), pl.col("name").alias("written"))
+
+    full = rows(table, pl.col("name"), False)
     shorts = [
-        table.filter(pl.col("level") == level)
-        .select(pl.col("name").str.replace(pattern, "").alias("spelling"), "level", "code",
-                pl.lit(True).alias("short"))
-        .filter((pl.col("spelling").str.len_chars() >= 2))
+        rows(table.filter(pl.col("level") == level), pl.col("name").str.replace(pattern, ""), True)
+        .filter(pl.col("spelling").str.len_chars() >= 2)
         for level, pattern in _TYPE_WORDS.items()
     ]
     # 延边州, 峨边县: the short form with the bare type word
     autonomous = [
-        table.filter(pl.col("name").str.contains("自治[州县旗]$"))
-        .select((pl.col("name").str.replace(_TYPE_WORDS[level], "") + pl.col("name").str.slice(-1)).alias("spelling"),
-                "level", "code", pl.lit(True).alias("short"))
+        rows(table.filter(pl.col("name").str.contains("自治[州县旗]$")),
+             pl.col("name").str.replace(_TYPE_WORDS[level], "") + pl.col("name").str.slice(-1), True)
         for level in (2, 3)
     ]
     # a township named after a road (学院路街道) is not shortened: the short form is the road
-    shorts[-1] = shorts[-1].filter(~pl.col("spelling").str.contains(r"(?:路|街|道|巷|大道)$"))
-    merged = pl.concat([full, *shorts, *autonomous])
-    return merged.unique(["spelling", "level", "code"], keep="first").sort("code", "spelling")
+    shorts[-1] = shorts[-1].filter(~pl.col("spelling").str.contains(ROAD_END))
+    return pl.concat([full, *shorts, *autonomous])
+
+
+def _aliases() -> pl.DataFrame:
+    """Unofficial spellings people write: an autonomous region as a province (广西省,
+    广西自治区) and a township under any of its type words (中泰乡 and 中泰镇 for 中泰街道:
+    townships are often upgraded 乡 → 镇 → 街道 keeping their stem; 白云湖街, 向阳办事处 for
+    a 街道).  `head` reads them only after a division they lie in."""
+    table = divisions()
+    regions = table.filter((pl.col("level") == 1) & pl.col("name").str.ends_with("自治区"))
+    region_stem = pl.col("name").str.replace(_TYPE_WORDS[1], "")
+    townships = table.filter(pl.col("level") == 4).with_columns(
+        pl.col("name").str.replace(_TYPE_WORDS[4], "").alias("stem"))
+    townships = townships.filter((pl.col("stem").str.len_chars() >= 2) & ~pl.col("stem").str.contains(ROAD_END))
+    frames = [regions.select((region_stem + word).alias("spelling"), "level", "code", "name")
+              for word in ("省", "自治区")]
+    frames += [townships.select((pl.col("stem") + word).alias("spelling"), "level", "code", "name")
+               for word in ("街道", "镇", "乡")]
+    # 白云湖街, 向阳办事处 for …街道 (街道办事处 is rewritten to 街道 before reading)
+    frames += [townships.filter(pl.col("name").str.ends_with("街道"))
+               .select((pl.col("stem") + word).alias("spelling"), "level", "code", "name") for word in ("街", "办事处")]
+    aliases = pl.concat(frames).filter(pl.col("spelling") != pl.col("name"))
+    return aliases.select("spelling", "level", "code", pl.lit(False).alias("short"),
+                          pl.lit(RANKS["alias"], pl.Int8).alias("rank"), pl.col("name").alias("written"))
 
 
 def ancestor(code: pl.Expr, level: pl.Expr, up_to: pl.Expr | int) -> pl.Expr:

@@ -23,7 +23,7 @@ import functools
 import polars as pl
 
 from linkage.normalize.address.numerals import arabic_numerals
-from linkage.normalize.text import apply_where, blank_placeholders, fold
+from linkage.normalize.text import apply_where, blank_placeholders, fold, simplified_too
 
 _PUNCTUATION = r"[\u200b-\u200f\u2060\ufeff,，、;；:：\"“”'‘’()（）\[\]【】{}<>《》。·?？!！]"
 # spaces go, except one between two ASCII characters (No. 5 Main Street)
@@ -39,6 +39,11 @@ _ROAD_WORDS = r"(?:大道|大街|公路|胡同|路|街|巷|道|里|段)"
 HEAD_REWRITES: tuple[Rule, ...] = (
     (r"^(?:中华人民共和国|中国)", "", ("中",)),
     (r"[－—–~～_]", "-", ("－", "—", "–", "~", "～", "_")),
+    # separators between two levels (浙江省-杭州-下城区, 浙江省/温州市); twice: matches overlap
+    (r"(\p{Han})[\-/\\|>]+(\p{Han})", "${1}${2}", ("-", "/", "\\", "|", ">")),
+    (r"(\p{Han})[\-/\\|>]+(\p{Han})", "${1}${2}", ("-", "/", "\\", "|", ">")),
+    # the placeholder prefectures of the NBS list (宁波市市辖区, 上海市-市辖区-黄浦区)
+    (r"市辖区|(?:省|自治区)直辖县级行政区划", "", ("市辖区", "直辖县级")),
     (r"村?(?:村民委员会|村委会)", "村", ("委员会", "村委会")),
     (r"(?:社区)?(?:居民委员会|居委会)", "社区", ("委员会", "居委会")),
     (r"街道办事处|街道办", "街道", ("街道办",)),
@@ -63,17 +68,19 @@ TAIL_REWRITES: tuple[Rule, ...] = (
 
 @functools.cache
 def _traditional() -> dict[str, str]:
-    """Traditional → simplified for every CJK unified ideograph OpenCC changes on its own."""
+    """Traditional → simplified for every CJK unified ideograph OpenCC changes on its own,
+    except standard simplified characters (`simplified_too`: 乾县 stays 乾县, not 干县)."""
     import opencc
 
     chars = [chr(code) for code in range(0x4E00, 0xA000)]
     converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
-    return {old: new for old, new in zip(chars, converted) if old != new and len(new) == 1}
+    keep = simplified_too()
+    return {old: new for old, new in zip(chars, converted) if old != new and len(new) == 1 and old not in keep}
 
 
 def simplified(text: pl.Series) -> pl.Series:
     """Traditional characters → simplified, character by character (addresses need no phrase
-    conversion), in one Aho–Corasick pass."""
+    conversion), in one Aho–Corasick pass; characters that are simplified ones too are kept."""
     return text.str.replace_many(_traditional())
 
 
@@ -111,10 +118,11 @@ def tail_components(tail: pl.Series) -> pl.DataFrame:
     """`street`, `community` (names the divisions did not know, at the start of the tail),
     `road`, `number`, `building`, `unit`, `room` read from each tail."""
     frame = pl.DataFrame({"tail": tail})
-    street = pl.col("tail").str.extract(r"^(\p{Han}{2,6}?(?:街道|镇))", 1)
+    # not across a division's type word: 富阳市富春街道 is no township name
+    street = pl.col("tail").str.extract(r"^([\p{Han}&&[^省市区县]]{2,6}?(?:街道|镇))", 1)
     frame = frame.with_columns(street.alias("street")).with_columns(
         pl.col("tail").str.slice(pl.col("street").str.len_chars().fill_null(0)))
-    community = pl.coalesce(pl.col("tail").str.extract(r"^(\p{Han}{2,8}?社区)", 1),
+    community = pl.coalesce(pl.col("tail").str.extract(r"^([\p{Han}&&[^省市县]]{2,8}?社区)", 1),
                             pl.col("tail").str.extract(r"^(\p{Han}{1,6}?村)(?:\d|$)", 1))
     frame = frame.with_columns(community.alias("community")).with_columns(
         pl.col("tail").str.slice(pl.col("community").str.len_chars().fill_null(0)))
