@@ -91,7 +91,8 @@ def _parse(values: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
     heads = read_heads(known, hint)
     tail = canonical_tail(known.str.slice(heads["read"]))
     # divisions read from the head; a township / community the NBS list lacks stays in the tail
-    frame = pl.concat([heads.drop("read"), tail_components(tail).rename(
+    frame = pl.concat([heads.drop("read"), tail_components(
+        tail, heads["street"].is_not_null() & heads["community"].is_null()).rename(
         {"street": "street_written", "community": "community_written"})], how="horizontal")
     head_text = pl.concat_str(
         pl.col("province"),

@@ -1,10 +1,10 @@
 """The administrative divisions an address is matched against: names, spellings and codes.
 
 `divisions()` is the packaged NBS table (`code`, `level` 1–5, `name`; see build_data.py).
-`spellings()` adds the ways names are written: the full name at every level and, for the
-province / prefecture / county / township levels, the short form without the type word
-(广东省 → 广东, 延边朝鲜族自治州 → 延边, 南山区 → 南山, 西丽街道 → 西丽) when at least two
-characters remain.
+`spellings()` adds the ways names are written: the full name at every level and the short
+form without the type word (广东省 → 广东, 延边朝鲜族自治州 → 延边, 南山区 → 南山, 西丽街道 →
+西丽, 姜家村 → 姜家) when at least two characters remain; unofficial spellings and former
+names (see `history`).
 Codes nest by digits (2 / 4 / 6 / 9 / 12), so `ancestor(code, level, up_to)` is arithmetic.
 """
 
@@ -25,8 +25,9 @@ _TYPE_WORDS = {
     2: rf"(?:(?:(?:{_ETHNIC})族?)+自治州|地区|市|盟)$",
     3: rf"(?:(?:(?:{_ETHNIC})族?)+自治[县旗]|林区|新区|区|县|市|旗)$",
     4: r"(?:街道|镇|乡)$",
+    5: r"(?:社区|村)$",
 }
-ROAD_END = r"(?:路|街|道|巷|大道)$"
+ROAD_END = r"(?:路|街|道|巷|大道|里|弄|胡同)$"
 
 
 @functools.cache
@@ -84,8 +85,10 @@ def _spelled_names(table: pl.DataFrame, rank: int) -> pl.DataFrame:
              pl.col("name").str.replace(_TYPE_WORDS[level], "") + pl.col("name").str.slice(-1), True)
         for level in (2, 3)
     ]
-    # a township named after a road (学院路街道) is not shortened: the short form is the road
-    shorts[-1] = shorts[-1].filter(~pl.col("spelling").str.contains(ROAD_END))
+    # a township or community named after a road (学院路街道, 枣营北里社区) is not shortened:
+    # the short form is the road
+    shorts[3] = shorts[3].filter(~pl.col("spelling").str.contains(ROAD_END))
+    shorts[4] = shorts[4].filter(~pl.col("spelling").str.contains(ROAD_END))
     return pl.concat([full, *shorts, *autonomous])
 
 

@@ -94,11 +94,13 @@ def _followed_by_part(candidates: pl.DataFrame) -> pl.DataFrame:
         return candidates
     following = candidates.select(
         pl.struct("id", "k", "code", "level").alias("candidate"), pl.col("rest").str.slice(pl.col("k")).alias("rest"))
-    parts = _keyed().select("key", "spelling", pl.col("code").alias("part"), pl.col("level").alias("part_level"))
+    parts = _keyed().select("key", "spelling", "short", pl.col("code").alias("part"), pl.col("level").alias("part_level"))
     level = pl.col("candidate").struct.field("level")
+    after = pl.col("rest").str.slice(pl.col("k"))
+    doubtful_part = pl.col("short") & (after.str.contains(SHORT_GUARD) | after.str.contains(ROAD_AHEAD))
     confirmed = (
         _spelled(following, parts)
-        .filter((pl.col("part_level") > level)
+        .filter((pl.col("part_level") > level) & ~doubtful_part
                 & (ancestor(pl.col("part"), pl.col("part_level"), level) == pl.col("candidate").struct.field("code")))
         .select(pl.col("candidate").struct.unnest()).unique()
     )
@@ -109,11 +111,13 @@ def _short_forms_admitted(found: pl.DataFrame) -> pl.DataFrame:
     """Short forms (南山 for 南山区) are admitted unless a road or a type word follows them
     (北京路, 中山二路; 朝阳镇), or, for a township, unless it comes without its county or
     prefecture before it (东四, 中山 also start road names) — in both cases admitted after all
-    when a division inside them follows (宁波镇海区, 西丽白芒社区)."""
+    when a division inside them follows (宁波镇海区, 西丽白芒社区).  A village or community's
+    short form (泽国镇姜家 for 姜家村) only right after its township."""
     short = found.filter(pl.col("short"))
-    doubtful = (pl.col("rest").str.slice(pl.col("k")).str.contains(SHORT_GUARD)
-                | ((pl.col("level") == 4) & (pl.col("context_level").is_null()
-                                             | pl.col("rest").str.slice(pl.col("k")).str.contains(ROAD_AHEAD))))
+    after = pl.col("rest").str.slice(pl.col("k"))
+    doubtful = (after.str.contains(SHORT_GUARD)
+                | ((pl.col("level") >= 4) & (pl.col("context_level").is_null() | after.str.contains(ROAD_AHEAD)))
+                | ((pl.col("level") == 5) & (pl.col("context_level") != 4)).fill_null(True))
     return pl.concat([found.filter(~pl.col("short")), short.filter(~doubtful), _followed_by_part(short.filter(doubtful))],
                      how="diagonal_relaxed")
 

@@ -114,16 +114,21 @@ def canonical_tail(tail: pl.Series) -> pl.Series:
     return _rewrite(arabic_numerals(tail), TAIL_REWRITES)
 
 
-def tail_components(tail: pl.Series) -> pl.DataFrame:
+def tail_components(tail: pl.Series, after_township: pl.Series) -> pl.DataFrame:
     """`street`, `community` (names the divisions did not know, at the start of the tail),
-    `road`, `number`, `building`, `unit`, `room` read from each tail."""
-    frame = pl.DataFrame({"tail": tail})
+    `road`, `number`, `building`, `unit`, `room` read from each tail.  `after_township`: the
+    head ended with a township (no community read), so a …村 opening the tail is its village
+    (泽国镇水谭村水谭西路)."""
+    frame = pl.DataFrame({"tail": tail, "after_township": after_township})
     # not across a division's type word: 富阳市富春街道 is no township name
     street = pl.col("tail").str.extract(r"^([\p{Han}&&[^省市区县]]{2,6}?(?:街道|镇))", 1)
     frame = frame.with_columns(street.alias("street")).with_columns(
-        pl.col("tail").str.slice(pl.col("street").str.len_chars().fill_null(0)))
+        pl.col("tail").str.slice(pl.col("street").str.len_chars().fill_null(0)),
+        (pl.col("after_township") | pl.col("street").is_not_null()).alias("after_township"))
+    village = pl.when(pl.col("after_township")).then(
+        pl.col("tail").str.extract(r"^([\p{Han}&&[^路街巷道省市区县镇乡]]{1,5}?村)", 1))
     community = pl.coalesce(pl.col("tail").str.extract(r"^([\p{Han}&&[^省市县]]{2,8}?社区)", 1),
-                            pl.col("tail").str.extract(r"^(\p{Han}{1,6}?村)(?:\d|$)", 1))
+                            village, pl.col("tail").str.extract(r"^(\p{Han}{1,6}?村)(?:\d|$)", 1))
     frame = frame.with_columns(community.alias("community")).with_columns(
         pl.col("tail").str.slice(pl.col("community").str.len_chars().fill_null(0)))
     road_number = pl.col("tail").str.extract_groups(
