@@ -60,11 +60,15 @@ def spellings() -> pl.DataFrame:
     from linkage.normalize.address.history import former_names
 
     current = _spelled_names(divisions(), RANKS["current"])
+    upper = current.filter(pl.col("level") <= 4)  # unofficial and former spellings are of levels 1–4
     former = _spelled_names(former_names(), RANKS["former"])
     # a former name's short form never stands for a name of today's (金华 of 金华县 is 金华市)
-    former = former.filter(~pl.col("short") | ~pl.col("spelling").is_in(current["spelling"].implode()))
-    merged = pl.concat([current, _aliases(), former])
-    return merged.sort("rank").unique(["spelling", "level", "code"], keep="first").sort("code", "spelling")
+    former = former.filter(~pl.col("short") | ~pl.col("spelling").is_in(upper["spelling"].implode()))
+    # an unofficial or former spelling that is also today's name of the same division is today's
+    others = (pl.concat([_aliases(), former]).sort("rank", maintain_order=True)
+              .unique(["spelling", "level", "code"], keep="first", maintain_order=True)
+              .join(upper, on=["spelling", "level", "code"], how="anti"))
+    return pl.concat([current, others])
 
 
 def _spelled_names(table: pl.DataFrame, rank: int) -> pl.DataFrame:
@@ -76,7 +80,7 @@ def _spelled_names(table: pl.DataFrame, rank: int) -> pl.DataFrame:
     full = rows(table, pl.col("name"), False)
     shorts = [
         rows(table.filter(pl.col("level") == level), pl.col("name").str.replace(pattern, ""), True)
-        .filter(pl.col("spelling").str.len_chars() >= 2)
+        .filter((pl.col("spelling").str.len_chars() >= 2) & (pl.col("spelling") != pl.col("written")))
         for level, pattern in _TYPE_WORDS.items()
     ]
     # 延边州, 峨边县: the short form with the bare type word

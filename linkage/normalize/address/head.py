@@ -118,7 +118,8 @@ def _short_forms_admitted(found: pl.DataFrame) -> pl.DataFrame:
     doubtful = (after.str.contains(SHORT_GUARD)
                 | ((pl.col("level") >= 4) & (pl.col("context_level").is_null() | after.str.contains(ROAD_AHEAD)))
                 | ((pl.col("level") == 5) & (pl.col("context_level") != 4)).fill_null(True))
-    return pl.concat([found.filter(~pl.col("short")), short.filter(~doubtful), _followed_by_part(short.filter(doubtful))],
+    return pl.concat([found.filter(~pl.col("short")), short.filter(~doubtful),
+                      _followed_by_part(short.filter(doubtful & (pl.col("level") < 5)))],
                      how="diagonal_relaxed")
 
 
@@ -140,7 +141,9 @@ def _candidates(state: pl.DataFrame, context: pl.DataFrame, hint: pl.DataFrame) 
     # (湖南省吉首市保靖县: 吉首市 is the seat of 湘西州)
     sibling = ((pl.col("level") == 3) & (pl.col("context_level") == 3) & ~pl.col("short")
                & (pl.col("code") // 100 == pl.col("context_code") // 100)).fill_null(False)
-    found = _spelled(state, _keyed(), ((pl.col("level") > pl.col("last")) & inside) | repeat | sibling)
+    # a community's short form only right after its township (checked before the text)
+    stray = pl.col("short") & (pl.col("level") == 5) & (pl.col("context_level") != 4).fill_null(True)
+    found = _spelled(state, _keyed(), (((pl.col("level") > pl.col("last")) & inside) | repeat | sibling) & ~stray)
     # found only in a division that took part of the territory: written in full, and ranked
     # after one in the division read (余杭区临平街道 → 临平区)
     moved = pl.col("reach").is_not_null() & ~repeat
@@ -206,7 +209,7 @@ def read_codes(text: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
         new = best.filter(~pl.col("repeat"))
         found.append(new.select("id", "level", "code", "rank", "written", pl.lit(step_number).alias("step")))
         step = best.group_by("id").agg(pl.col("k").first(), pl.col("level").first(), pl.col("repeat").first(),
-                                       pl.col("short").first())
+                                       pl.col("short").min())  # a repeat written in full anywhere is committed
         # nothing spelled next: pass over a development zone, if a division follows it
         zone = active.join(step, on="id", how="anti").select(
             "id", pl.col("rest").str.extract(DEVELOPMENT_ZONE, 1).str.len_chars().alias("k")).drop_nulls()
