@@ -116,14 +116,18 @@ def _t2s():
 @functools.cache
 def simplified_too() -> frozenset[str]:
     """Characters OpenCC's t2s folds into another one although they are standard simplified
-    characters themselves, in place and personal names: those in GB 2312 (the simplified
-    character set) that the NBS division list writes (乾 of 乾县, not 干; 於 of 於潜镇, not 于)."""
+    characters themselves, in place and personal names: those the NBS division list writes
+    that are in GB 2312 (the simplified character set: 乾 of 乾县, not 干; 於 of 於潜镇, not
+    于) or whose t2s form the list never writes (篢 of 织篢镇, not 𬕂)."""
     from linkage.normalize.address.divisions import divisions
 
-    written = set("".join(divisions()["name"].unique().to_list()))
-    changed = _t2s().convert("".join(sorted(written))) if written else ""
-    candidates = [old for old, new in zip(sorted(written), changed) if old != new]
-    return frozenset(char for char in candidates if _in_gb2312(char))
+    written = sorted(set("".join(divisions()["name"].unique().to_list())))
+    folded = _t2s().convert("".join(written)) if written else ""
+    if len(folded) != len(written):
+        raise RuntimeError("OpenCC changed the number of characters")
+    present = set(written)
+    return frozenset(old for old, new in zip(written, folded)
+                     if old != new and (_in_gb2312(old) or new not in present))
 
 
 def _in_gb2312(char: str) -> bool:

@@ -27,7 +27,8 @@ _TYPE_WORDS = {
     4: r"(?:街道|镇|乡)$",
     5: r"(?:社区|村)$",
 }
-ROAD_END = r"(?:路|街|道|巷|大道|里|弄|胡同)$"
+ROAD_END = r"(?:路|街|道|巷|大道)$"
+LANE_END = r"(?:路|街|道|巷|大道|里|弄|胡同)$"  # 枣营北里社区: 枣营北里 is a lane
 
 
 @functools.cache
@@ -83,6 +84,11 @@ def _spelled_names(table: pl.DataFrame, rank: int) -> pl.DataFrame:
         .filter((pl.col("spelling").str.len_chars() >= 2) & (pl.col("spelling") != pl.col("written")))
         for level, pattern in _TYPE_WORDS.items()
     ]
+    # 清新区 is no 新区 of 清: a county whose type-word stem is too short loses its last character
+    counties = table.filter(pl.col("level") == 3)
+    shorts.append(rows(counties.filter(pl.col("name").str.replace(_TYPE_WORDS[3], "").str.len_chars() < 2),
+                       pl.col("name").str.slice(0, pl.col("name").str.len_chars() - 1), True)
+                  .filter(pl.col("spelling").str.len_chars() >= 2))
     # 延边州, 峨边县: the short form with the bare type word
     autonomous = [
         rows(table.filter(pl.col("name").str.contains("自治[州县旗]$")),
@@ -92,7 +98,7 @@ def _spelled_names(table: pl.DataFrame, rank: int) -> pl.DataFrame:
     # a township or community named after a road (学院路街道, 枣营北里社区) is not shortened:
     # the short form is the road
     shorts[3] = shorts[3].filter(~pl.col("spelling").str.contains(ROAD_END))
-    shorts[4] = shorts[4].filter(~pl.col("spelling").str.contains(ROAD_END))
+    shorts[4] = shorts[4].filter(~pl.col("spelling").str.contains(LANE_END))
     return pl.concat([full, *shorts, *autonomous])
 
 

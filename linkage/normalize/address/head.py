@@ -89,7 +89,8 @@ def _keyed(level: int | None = None) -> pl.DataFrame:
 
 def _followed_by_part(candidates: pl.DataFrame) -> pl.DataFrame:
     """The candidates (id, k, code, level, rest, …) whose following text starts with a division
-    inside them (宁波镇海: 镇海区 follows 宁波; 西丽白芒社区: 白芒社区 follows 西丽)."""
+    inside them (宁波镇海: 镇海区 follows 宁波; 西丽白芒社区: 白芒社区 follows 西丽) or with
+    themselves again (镇江镇江市)."""
     if candidates.is_empty():
         return candidates
     following = candidates.select(
@@ -97,11 +98,13 @@ def _followed_by_part(candidates: pl.DataFrame) -> pl.DataFrame:
     parts = _keyed().select("key", "spelling", "short", pl.col("code").alias("part"), pl.col("level").alias("part_level"))
     level = pl.col("candidate").struct.field("level")
     after = pl.col("rest").str.slice(pl.col("k"))
-    doubtful_part = pl.col("short") & (after.str.contains(SHORT_GUARD) | after.str.contains(ROAD_AHEAD))
+    doubtful_part = pl.col("short") & (after.str.contains(SHORT_GUARD)
+                                       | ((pl.col("part_level") >= 4) & after.str.contains(ROAD_AHEAD)))
     confirmed = (
         _spelled(following, parts)
-        .filter((pl.col("part_level") > level) & ~doubtful_part
-                & (ancestor(pl.col("part"), pl.col("part_level"), level) == pl.col("candidate").struct.field("code")))
+        .filter(~doubtful_part & (((pl.col("part_level") > level)
+                  & (ancestor(pl.col("part"), pl.col("part_level"), level) == pl.col("candidate").struct.field("code")))
+                 | (pl.col("part") == pl.col("candidate").struct.field("code"))))
         .select(pl.col("candidate").struct.unnest()).unique()
     )
     return candidates.join(confirmed, on=["id", "k", "code", "level"], how="semi")
@@ -110,13 +113,13 @@ def _followed_by_part(candidates: pl.DataFrame) -> pl.DataFrame:
 def _short_forms_admitted(found: pl.DataFrame) -> pl.DataFrame:
     """Short forms (南山 for 南山区) are admitted unless a road or a type word follows them
     (北京路, 中山二路; 朝阳镇), or, for a township, unless it comes without its county or
-    prefecture before it (东四, 中山 also start road names) — in both cases admitted after all
+    prefecture right before it (东四, 中山 also start road names) — in both cases admitted after all
     when a division inside them follows (宁波镇海区, 西丽白芒社区).  A village or community's
     short form (泽国镇姜家 for 姜家村) only right after its township."""
     short = found.filter(pl.col("short"))
     after = pl.col("rest").str.slice(pl.col("k"))
     doubtful = (after.str.contains(SHORT_GUARD)
-                | ((pl.col("level") >= 4) & (pl.col("context_level").is_null() | after.str.contains(ROAD_AHEAD)))
+                | ((pl.col("level") >= 4) & ((pl.col("context_level") < 2).fill_null(True) | after.str.contains(ROAD_AHEAD)))
                 | ((pl.col("level") == 5) & (pl.col("context_level") != 4)).fill_null(True))
     return pl.concat([found.filter(~pl.col("short")), short.filter(~doubtful),
                       _followed_by_part(short.filter(doubtful & (pl.col("level") < 5)))],
@@ -155,9 +158,12 @@ def _candidates(state: pl.DataFrame, context: pl.DataFrame, hint: pl.DataFrame) 
         "rest").str.slice(pl.col("k") - 1).str.contains(r"^街[0-9甲乙丙丁号巷]")
     found = found.filter(~street_as_road)
     found = found.with_columns(pl.col("context_code").is_null().alias("free"), _in_hint(hint).alias("in_hint"))
-    # read without a division before it: only what names its kind, under its own name
+    # read without a division before it: only what names its kind, under its own name; an
+    # unofficial township spelling only after its county or prefecture (江苏省镇江镇江市 is no 镇江镇)
     self_named = pl.col("self_named") & (pl.col("rank") != RANKS["alias"]) | (pl.col("level") < 4)
-    found = found.filter(~pl.col("free") | self_named | ((pl.col("level") == 4) & pl.col("in_hint")))
+    alias_too_far = (pl.col("rank") == RANKS["alias"]) & (pl.col("level") == 4) & (pl.col("context_level") < 2)
+    found = found.filter((~pl.col("free") | self_named | ((pl.col("level") == 4) & pl.col("in_hint")))
+                         & ~alias_too_far.fill_null(False))
     return found.select("id", "k", "level", "code", "in_hint", "rank", "written", "short", "repeat").unique()
 
 
@@ -207,7 +213,8 @@ def read_codes(text: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
                  + (pl.col("rank") == 0).cast(pl.Int64) * 10 - pl.col("level"))
         best = candidates.filter(score == score.max().over("id"))
         new = best.filter(~pl.col("repeat"))
-        found.append(new.select("id", "level", "code", "rank", "written", pl.lit(step_number).alias("step")))
+        # a repeat is recorded too: its code is one read already, its written name may be a former one
+        found.append(best.select("id", "level", "code", "rank", "written", pl.lit(step_number).alias("step")))
         step = best.group_by("id").agg(pl.col("k").first(), pl.col("level").first(), pl.col("repeat").first(),
                                        pl.col("short").min())  # a repeat written in full anywhere is committed
         # nothing spelled next: pass over a development zone, if a division follows it

@@ -33,6 +33,7 @@ STATUS_IN_USE = "在用"
 # transfers older than this are no longer written with the old parent (and would let short
 # township names of a neighbour in: 白云区白云湖街 is no 白云街道 of 越秀区)
 TRANSFERS_SINCE = 2000
+GENERIC_AREA = r"^(?:郊|城|矿|市|新|林|特)区$"  # words for an area, not names of one
 _SUCCESSOR = re.compile(r"(\d{6})(?:\[(\d{4})\])?")
 
 
@@ -133,20 +134,27 @@ def former_names() -> pl.DataFrame:
     """`name` (as it was), `level` (of today's division), `code` (today's; one row per
     successor).  Names today's divisions or their prefectures still carry are left out (焦作市
     renumbered; the county-level 金华市, now 婺城区 and 金东区, reads as the prefecture), and so
-    are names of one character before their type word (郊区, 城区): too vague to read."""
+    are names of one character before their type word used in several places (郊区, 城区):
+    too vague to read."""
     successors_of = _Successors()
     current_names = dict(divisions().filter(pl.col("level") <= 3).select("code", "name").iter_rows())
+
     rows = []
     for record in history().filter(pl.col("status") != STATUS_IN_USE).iter_rows(named=True):
         name = record["name"]
         successors = successors_of.of_record(record)
-        if not successors or re.fullmatch(r".(?:区|县|市)", name):
+        if not successors:
             continue
         if any(current_names.get(code) == name or current_names.get(code // 100) == name for code in successors):
             continue  # 焦作市 renumbered: its name is still today's; the county-level 金华市 is the prefecture's
         for code in sorted(successors):
             rows.append({"name": name, "level": nbs_code(str(code).ljust(6, "0"))[0], "code": code})
-    return pl.DataFrame(rows, schema={"name": pl.Utf8, "level": pl.Int8, "code": pl.Int64}).unique().sort("code", "name")
+    frame = pl.DataFrame(rows, schema={"name": pl.Utf8, "level": pl.Int8, "code": pl.Int64}).unique()
+    # one character before the type word and held by several divisions today (郊区, 城区), or a
+    # word for any area (新区, 矿区); 郫县, 户县 are one place each
+    generic = pl.col("name").str.contains(r"^.(?:区|县|市)$") & (
+        (pl.col("code").n_unique().over("name") > 1) | pl.col("name").str.contains(GENERIC_AREA))
+    return frame.filter(~generic).sort("code", "name")
 
 
 @functools.cache

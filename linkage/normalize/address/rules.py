@@ -110,8 +110,28 @@ def clean_address(text: pl.Series) -> pl.Series:
 
 
 def canonical_tail(tail: pl.Series) -> pl.Series:
-    """The part of each address after its administrative head, in canonical spelling."""
-    return _rewrite(arabic_numerals(tail), TAIL_REWRITES)
+    """The part of each address after its administrative head, in canonical spelling, without
+    a second address written after the first (…1单元601（广东省佛山市南海区）, …2705 另：清江浦区…)."""
+    return _rewrite(arabic_numerals(_without_second_head(tail)), TAIL_REWRITES)
+
+
+@functools.cache
+def _second_head() -> str:
+    """A province, prefecture or county written in full (or a former one; three characters or
+    more) after a house part
+    (a digit, 号, 室, 楼 …) or after 另 / 或: where a second address starts."""
+    from linkage.normalize.address.divisions import spellings
+
+    full = spellings().filter((pl.col("level") <= 3) & ~pl.col("short") & (pl.col("rank") != 1)
+                              & (pl.col("spelling").str.len_chars() >= 3))["spelling"]  # not 东区 of SOHO东区
+    names = sorted(set(full.to_list()), key=len, reverse=True)
+    return rf"(?:([0-9A-Z号室楼栋幢层单元])|另|或)(?:{'|'.join(names)}).*$"
+
+
+def _without_second_head(tail: pl.Series) -> pl.Series:
+    pattern = _second_head()
+    has = tail.str.contains(r"[0-9A-Z号室楼栋幢层单元另或]\p{Han}{2}") & tail.str.contains(pattern)
+    return apply_where(tail, has, lambda values: values.str.replace(pattern, "${1}"))
 
 
 def tail_components(tail: pl.Series, after_township: pl.Series) -> pl.DataFrame:
