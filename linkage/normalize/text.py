@@ -121,7 +121,7 @@ def simplified_too() -> frozenset[str]:
     于) or whose t2s form the list never writes (篢 of 织篢镇, not 𬕂)."""
     from linkage.normalize.address.divisions import divisions
 
-    written = sorted(set("".join(divisions()["name"].unique().to_list())))
+    written = divisions()["name"].str.split("").explode().unique().sort().to_list()
     folded = _t2s().convert("".join(written)) if written else ""
     if len(folded) != len(written):
         raise RuntimeError("OpenCC changed the number of characters")

@@ -45,14 +45,18 @@ _SEED = 20231  # of the 64-bit hashes prefixes and spellings are joined on
 _BITMAP_MASK = (1 << 24) - 1  # low bits of those hashes in `_spelling_bitmap`
 
 
-def _spelled(state: pl.DataFrame, table: pl.DataFrame, keep: pl.Expr = pl.lit(True)) -> pl.DataFrame:
-    """Rows of `table` (with its `key`, see `_keyed`) spelled at the start of each `rest` of
-    `state` and satisfying `keep`, with k = their length.  Prefixes and spellings meet on
-    64-bit hashes of the text (a bitmap of the spellings' hashes first drops the many prefixes
-    that cannot be one), then the text itself is compared."""
+def _spelled(state: pl.DataFrame, part: str, keep: pl.Expr = pl.lit(True),
+             columns: dict[str, str] | None = None) -> pl.DataFrame:
+    """Rows of the spellings `_keyed(part)` (their columns renamed by `columns`) spelled at the
+    start of each `rest` of `state` and satisfying `keep`, with k = their length.  Prefixes and
+    spellings meet on 64-bit hashes of the text (a bitmap of the spellings' hashes first drops
+    the many prefixes that cannot be one), then the text itself is compared."""
+    table = _keyed(part)
+    if columns:
+        table = table.select("key", "spelling", *(pl.col(old).alias(new) for old, new in columns.items()))
     rest = state["rest"]
     length = rest.str.len_chars().to_numpy()
-    bitmap = _spelling_bitmap()
+    bitmap = _spelling_bitmap(part)
     found = []
     for k in range(2, MAX_LENGTH + 1):
         key = rest.str.head(k).hash(seed=_SEED)
@@ -69,18 +73,23 @@ def _spelled(state: pl.DataFrame, table: pl.DataFrame, keep: pl.Expr = pl.lit(Tr
 
 
 @functools.cache
-def _spelling_bitmap() -> np.ndarray:
+def _spelling_bitmap(part: str) -> np.ndarray:
     """True at the low bits of every spelling's join key (a few percent of the slots)."""
     bitmap = np.zeros(_BITMAP_MASK + 1, dtype=bool)
-    bitmap[_keyed()["key"].to_numpy() & _BITMAP_MASK] = True
+    bitmap[_keyed(part)["key"].to_numpy() & _BITMAP_MASK] = True
     return bitmap
 
 
 @functools.cache
-def _keyed(level: int | None = None) -> pl.DataFrame:
-    """`spellings()` (or one level of them) with the join key of `_spelled` and `self_named`
-    (not a township or community, or one whose name says what it is: …街道, …社区)."""
-    table = spellings() if level is None else spellings().filter(pl.col("level") == level)
+def _keyed(part: str) -> pl.DataFrame:
+    """Spellings with the join key of `_spelled` and `self_named` (not a township or community,
+    or one whose name says what it is: …街道, …社区).  `part`: "main", all but the short forms
+    of villages and communities; "village_shorts", those (姜家 for 姜家村), read only right after
+    their township and kept apart so that the many common words among them (人民, 中心) cost
+    nothing elsewhere."""
+    table = spellings()
+    village_short = (pl.col("level") == 5) & pl.col("short")
+    table = table.filter(village_short if part == "village_shorts" else ~village_short)
     self_named = pl.lit(True)
     for named_level, pattern in SELF_NAMED.items():
         self_named = self_named & ((pl.col("level") != named_level) | pl.col("spelling").str.contains(pattern))
@@ -95,13 +104,12 @@ def _followed_by_part(candidates: pl.DataFrame) -> pl.DataFrame:
         return candidates
     following = candidates.select(
         pl.struct("id", "k", "code", "level").alias("candidate"), pl.col("rest").str.slice(pl.col("k")).alias("rest"))
-    parts = _keyed().select("key", "spelling", "short", pl.col("code").alias("part"), pl.col("level").alias("part_level"))
     level = pl.col("candidate").struct.field("level")
     after = pl.col("rest").str.slice(pl.col("k"))
     doubtful_part = pl.col("short") & (after.str.contains(SHORT_GUARD)
                                        | ((pl.col("part_level") >= 4) & after.str.contains(ROAD_AHEAD)))
     confirmed = (
-        _spelled(following, parts)
+        _spelled(following, "main", columns={"short": "short", "code": "part", "level": "part_level"})
         .filter(~doubtful_part & (((pl.col("part_level") > level)
                   & (ancestor(pl.col("part"), pl.col("part_level"), level) == pl.col("candidate").struct.field("code")))
                  | (pl.col("part") == pl.col("candidate").struct.field("code"))))
@@ -121,9 +129,12 @@ def _short_forms_admitted(found: pl.DataFrame) -> pl.DataFrame:
     doubtful = (after.str.contains(SHORT_GUARD)
                 | ((pl.col("level") >= 4) & ((pl.col("context_level") < 2).fill_null(True) | after.str.contains(ROAD_AHEAD)))
                 | ((pl.col("level") == 5) & (pl.col("context_level") != 4)).fill_null(True))
-    return pl.concat([found.filter(~pl.col("short")), short.filter(~doubtful),
-                      _followed_by_part(short.filter(doubtful & (pl.col("level") < 5)))],
-                     how="diagonal_relaxed")
+    sure = pl.concat([found.filter(~pl.col("short")), short.filter(~doubtful)])
+    # only a doubtful short form as long as the longest sure reading could still win
+    longest = sure.group_by("id").agg(pl.col("k").max().alias("sure_k"))
+    doubtful_rows = (short.filter(doubtful & (pl.col("level") < 5)).join(longest, on="id", how="left")
+                     .filter(pl.col("sure_k").is_null() | (pl.col("k") >= pl.col("sure_k"))).drop("sure_k"))
+    return pl.concat([sure, _followed_by_part(doubtful_rows)], how="diagonal_relaxed")
 
 
 def _candidates(state: pl.DataFrame, context: pl.DataFrame, hint: pl.DataFrame) -> pl.DataFrame:
@@ -144,9 +155,11 @@ def _candidates(state: pl.DataFrame, context: pl.DataFrame, hint: pl.DataFrame) 
     # (湖南省吉首市保靖县: 吉首市 is the seat of 湘西州)
     sibling = ((pl.col("level") == 3) & (pl.col("context_level") == 3) & ~pl.col("short")
                & (pl.col("code") // 100 == pl.col("context_code") // 100)).fill_null(False)
-    # a community's short form only right after its township (checked before the text)
-    stray = pl.col("short") & (pl.col("level") == 5) & (pl.col("context_level") != 4).fill_null(True)
-    found = _spelled(state, _keyed(), (((pl.col("level") > pl.col("last")) & inside) | repeat | sibling) & ~stray)
+    keep = ((pl.col("level") > pl.col("last")) & inside) | repeat | sibling
+    found = _spelled(state, "main", keep)
+    after_township = state.filter(pl.col("context_level") == 4)
+    if after_township.height:  # a village's short form only right after its township
+        found = pl.concat([found, _spelled(after_township, "village_shorts", keep)])
     # found only in a division that took part of the territory: written in full, and ranked
     # after one in the division read (余杭区临平街道 → 临平区)
     moved = pl.col("reach").is_not_null() & ~repeat

@@ -116,22 +116,24 @@ def canonical_tail(tail: pl.Series) -> pl.Series:
 
 
 @functools.cache
-def _second_head() -> str:
-    """A province, prefecture or county written in full (or a former one; three characters or
-    more) after a house part
-    (a digit, 号, 室, 楼 …) or after 另 / 或: where a second address starts."""
-    from linkage.normalize.address.divisions import spellings
+def _division_names() -> tuple[str, ...]:
+    """Provinces, prefectures and counties in full (today's or former), three characters or
+    more (not 东区 of SOHO东区), longest first."""
+    from linkage.normalize.address.divisions import RANKS, spellings
 
-    full = spellings().filter((pl.col("level") <= 3) & ~pl.col("short") & (pl.col("rank") != 1)
-                              & (pl.col("spelling").str.len_chars() >= 3))["spelling"]  # not 东区 of SOHO东区
-    names = sorted(set(full.to_list()), key=len, reverse=True)
-    return rf"(?:([0-9A-Z号室楼栋幢层单元])|另|或)(?:{'|'.join(names)}).*$"
+    full = spellings().filter((pl.col("level") <= 3) & ~pl.col("short") & (pl.col("rank") != RANKS["alias"])
+                              & (pl.col("spelling").str.len_chars() >= 3))["spelling"]
+    return tuple(sorted(set(full.to_list()), key=len, reverse=True))
 
 
 def _without_second_head(tail: pl.Series) -> pl.Series:
-    pattern = _second_head()
-    has = tail.str.contains(r"[0-9A-Z号室楼栋幢层单元另或]\p{Han}{2}") & tail.str.contains(pattern)
-    return apply_where(tail, has, lambda values: values.str.replace(pattern, "${1}"))
+    """The tail up to a division written in full after a house part (a digit, 号, 室, 楼 …) or
+    after 另 / 或: where a second address starts.  Division names are looked for at once
+    (Aho–Corasick) before the pattern runs on the few tails holding one."""
+    names = _division_names()
+    pattern = rf"(?:([0-9A-Z号室楼栋幢层单元])|另|或)(?:{'|'.join(names)}).*$"
+    maybe = tail.str.contains_any(list(names)).fill_null(False)
+    return apply_where(tail, maybe, lambda values: values.str.replace(pattern, "${1}"))
 
 
 def tail_components(tail: pl.Series, after_township: pl.Series) -> pl.DataFrame:
