@@ -266,3 +266,25 @@ def test_qian_and_yu_keep_their_characters_and_match_traditional_spellings():
     assert [r["district"] for r in rows[:2]] == ["乾县", "乾县"]
     assert [r["street"] for r in rows[2:]] == ["於潜镇", "於潜镇"]
     assert rows[0]["text"] == rows[1]["text"] == "陕西省咸阳市乾县城关街道"
+
+
+def test_text_before_the_head_and_stray_characters_inside_it():
+    rows = parse([
+        "邮寄地址_浙江省杭州市萧山区宁围镇_新宁路8号",    # junk before the head: read from 浙江省
+        "得力集团宁波江北工业园浙江省宁波市江北区长兴路88号",
+        "浙江小温州市鹿城区南浦路8号",                     # one stray character inside the head
+        "沙河街道内蒙古包头市九原区哈屯路8号",             # the township first: the levels after it say which
+    ])
+    assert heads(rows) == [
+        ("浙江省", "杭州市", "萧山区", "宁围街道", None),
+        ("浙江省", "宁波市", "江北区", None, None),
+        ("浙江省", "温州市", "鹿城区", None, None),
+        ("内蒙古自治区", "包头市", "九原区", "沙河街道", None),
+    ]
+    assert rows[1]["road"] == "长兴路" and rows[2]["road"] == "南浦路"
+
+
+def test_a_second_address_after_the_first_is_cut_from_the_tail():
+    (row,) = parse(["广东省广州市白云区嘉禾街道太和社区滨江路192号5号楼5单元601（广东省佛山市南海区）"])
+    assert (row["district"], row["building"], row["unit"], row["room"]) == ("白云区", "5栋", "5单元", "601")
+    assert row["text"].endswith("滨江路192号5栋5单元601")

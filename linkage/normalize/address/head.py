@@ -31,8 +31,9 @@ from linkage.normalize.text import per_unique
 MAX_LENGTH = 15  # the longest county name (level 3); longer townships and villages are rare
 WRITTEN_LEVELS = (2, 3)  # the levels whose former names `division_names` reports
 MAX_STEPS = 9  # five levels, and divisions written twice or development zones between them
-# a development zone between two levels (杭州经济技术开发区下沙街道, 江干区经济技术开发区): passed over
-DEVELOPMENT_ZONE = (r"^(\p{Han}{0,10}?(?:经济技术开发区|经济开发区|技术开发区|高新技术产业开发区|高新技术开发区|"
+# a development zone between two levels (杭州经济技术开发区下沙街道, 江干区经济技术开发区): passed over;
+# its name holds no division's type word (劣杭州市余杭区星桥开发区 is no zone's name)
+DEVELOPMENT_ZONE = (r"^([\p{Han}&&[^省市区县]]{0,10}?(?:经济技术开发区|经济开发区|技术开发区|高新技术产业开发区|高新技术开发区|"
                     r"高新区|开发区|工业园区|工业区|产业园区|园区|保税区|度假区|新区|新城))")
 # after a short form: a road (北京路, 江西南路, 中山二路, 人民大道) or the type word it dropped (南山区)
 SHORT_GUARD = r"^(?:[东西南北中]?[一二三四五六七八九十0-9]*(?:路|街|道|巷|弄|大道|大街|里|胡同|公路)|[省市区县旗州盟镇乡村])"
@@ -199,8 +200,40 @@ def read_heads(text: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
 
 
 def _read_and_name(text: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
-    heads = read_codes(text, hint)
+    heads = _read_past_junk(text, read_codes(text, hint), hint)
     return pl.concat([heads.select("read"), division_names(heads, hint)], how="horizontal")
+
+
+def _read_past_junk(text: pl.Series, heads: pl.DataFrame, hint: pl.DataFrame) -> pl.DataFrame:
+    """Where no province or prefecture was read from the start but one is written in full
+    further on (邮寄地址浙江省杭州市…, 沙河街道内蒙古包头市…, 得力集团宁波江北工业园浙江省宁波市…), the
+    head is read again from there; the text before it is dropped.  Kept when it reads a
+    province or prefecture."""
+    names = _upper_names()
+    unread = (heads["codes_1"].is_null() & heads["codes_2"].is_null()
+              & text.str.contains_any(list(names)).fill_null(False))
+    if not unread.any():
+        return heads
+    rows = unread.arg_true()
+    junk = text.gather(rows).str.extract(rf"^(.+?)(?:{'|'.join(names)})", 1).str.len_chars()
+    later = junk.is_not_null()
+    rows, junk = rows.filter(later), junk.filter(later)
+    again = read_codes(text.gather(rows).str.slice(junk), hint).with_columns(pl.col("read") + junk)
+    better = (again["codes_1"].is_not_null() | again["codes_2"].is_not_null())
+    rows, again = rows.filter(better), again.filter(better)
+    if again.is_empty():
+        return heads
+    return (heads.with_row_index("row").update(again.with_columns(rows.alias("row")), on="row", include_nulls=True)
+            .drop("row"))
+
+
+@functools.cache
+def _upper_names() -> tuple[str, ...]:
+    """Provinces and prefectures written in full (or a province's short form of three
+    characters or more: 内蒙古), longest first."""
+    table = spellings().filter((pl.col("level") <= 2) & (pl.col("spelling").str.len_chars() >= 3)
+                               & (~pl.col("short") | (pl.col("level") == 1)))
+    return tuple(sorted(set(table["spelling"].to_list()), key=len, reverse=True))
 
 
 def read_codes(text: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
@@ -230,9 +263,11 @@ def read_codes(text: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
         found.append(best.select("id", "level", "code", "rank", "written", pl.lit(step_number).alias("step")))
         step = best.group_by("id").agg(pl.col("k").first(), pl.col("level").first(), pl.col("repeat").first(),
                                        pl.col("short").min())  # a repeat written in full anywhere is committed
-        # nothing spelled next: pass over a development zone, if a division follows it
-        zone = active.join(step, on="id", how="anti").select(
-            "id", pl.col("rest").str.extract(DEVELOPMENT_ZONE, 1).str.len_chars().alias("k")).drop_nulls()
+        # nothing spelled next: pass over a development zone, or one or two stray characters
+        # before a division written in full (浙江小温州市, 浙江劣杭州市), if a division follows
+        stuck = active.join(step, on="id", how="anti")
+        zone = stuck.select("id", pl.col("rest").str.extract(DEVELOPMENT_ZONE, 1).str.len_chars().alias("k"))
+        zone = pl.concat([zone.drop_nulls(), _stray(stuck.join(zone.drop_nulls(), on="id", how="anti"))])
         zone = zone.with_columns(pl.lit(None, pl.Int8).alias("level"), pl.lit(True).alias("repeat"),
                                  pl.lit(True).alias("short"))
         step = pl.concat([step, zone], how="vertical_relaxed")
@@ -255,6 +290,7 @@ def read_codes(text: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
     # at the deepest level, today's names before unofficial and former ones
     deepest = (pl.col("level") == pl.col("level").max().over("id"))
     codes = codes.filter(~deepest | (pl.col("rank") == pl.col("rank").filter(deepest).min().over("id")))
+    codes = _consistent_deepest(codes)
     per_level = state.select("id", "read")
     for level in range(1, 6):
         at_level = codes.filter(pl.col("level") == level).group_by("id").agg(
@@ -274,6 +310,40 @@ def _old_names(heads: pl.DataFrame, named: pl.DataFrame) -> pl.Series:
     ]
     joined = pl.concat_str(parts, ignore_nulls=True)
     return frame.select(pl.when(joined.str.len_chars() > 0).then(joined)).to_series()
+
+
+def _stray(stuck: pl.DataFrame) -> pl.DataFrame:
+    """`id`, `k`: one or two characters before a province, prefecture or county written in
+    full (three characters or more); looked for at once (Aho–Corasick) before the pattern."""
+    names = _full_names()
+    near = stuck.filter(pl.col("rest").str.slice(1, 12).str.contains_any(list(names)).fill_null(False))
+    gap = near.select("id", pl.col("rest").str.extract(rf"^(\p{{Han}}{{1,2}}?)(?:{'|'.join(names)})", 1)
+                      .str.len_chars().alias("k"))
+    return gap.drop_nulls()
+
+
+@functools.cache
+def _full_names() -> tuple[str, ...]:
+    """Provinces, prefectures and counties written in full, three characters or more."""
+    table = spellings().filter((pl.col("level") <= 3) & ~pl.col("short") & (pl.col("spelling").str.len_chars() >= 3))
+    return tuple(sorted(set(table["spelling"].to_list()), key=len, reverse=True))
+
+
+def _consistent_deepest(codes: pl.DataFrame) -> pl.DataFrame:
+    """At the deepest level read, the codes inside the divisions read above them, where any
+    are (沙河街道内蒙古包头市九原区: the 沙河街道 of 九原区, though many were possible when it
+    was read); all of them where none is (余杭区临平街道: 临平街道 lies in 临平区 today)."""
+    deepest = codes.filter(pl.col("level") == pl.col("level").max().over("id"))
+    inside = deepest
+    for upper in range(1, 5):
+        above = codes.filter(pl.col("level") == upper).select("id", pl.col("code").alias("above")).unique()
+        has_above = inside.join(above.select("id").unique(), on="id", how="semi")
+        matched = has_above.filter(pl.col("level") > upper).join(
+            above, left_on=["id", ancestor(pl.col("code"), pl.col("level"), upper)], right_on=["id", "above"], how="semi")
+        inside = pl.concat([inside.join(above.select("id").unique(), on="id", how="anti"),
+                            has_above.filter(pl.col("level") <= upper), matched])
+    kept = pl.concat([inside, deepest.join(inside.select("id").unique(), on="id", how="anti")])
+    return pl.concat([codes.filter(pl.col("level") != pl.col("level").max().over("id")), kept])
 
 
 def division_names(heads: pl.DataFrame, hint: pl.DataFrame) -> pl.DataFrame:
