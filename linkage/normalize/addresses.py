@@ -42,8 +42,14 @@ Conventions:
   (中泰乡 for 中泰街道), autonomous regions as provinces (广西省).
 - Messy heads: separators between levels (浙江省-杭州-下城区, 浙江_温州_永嘉县) and 市辖区 are
   dropped; a level written twice (北京北京市朝阳区, 杭州市余杭区杭州市余杭区闲林街道) is read
-  once; a development zone between levels (杭州经济技术开发区下沙街道) is passed over; a short
-  township name (下沙, 宁围) is read right after its county or prefecture.
+  once; a development zone between levels (杭州经济技术开发区下沙街道) and one or two stray
+  characters (浙江小温州市) are passed over; text before the head (邮寄地址浙江省…) is dropped when
+  a province or prefecture is written in full after it.  A short township name (下沙, 宁围) is
+  read right after its county or prefecture, a village's (泽国镇姜家) right after its township,
+  unless it starts a road's name (东四十条); a …村 opening the rest after a township is kept as
+  the village (written).  A second address after the first (…601（广东省佛山市南海区）) is cut.
+- Traditional characters are folded, except those the NBS list writes as simplified ones
+  (乾县, 於潜镇): the canonical text keeps them.
 - Missing upper levels are filled from the lowest level read (南山区桃源社区 → 广东省 深圳市
   南山区 桃源街道 桃源社区) whenever the candidates agree; `region_hint` ("深圳市", "南山区")
   picks among same-named divisions (鼓楼区) and names the upper levels of addresses that name

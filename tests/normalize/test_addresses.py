@@ -14,7 +14,7 @@ HOLDOUT = Path(__file__).parent / "data" / "addresses_holdout.csv"
 # addresses written the ways people do (issue 13): old division names, separators, levels
 # written twice, short names, 市辖区, development zones, 广西省, townships under another type
 # word, a second address after the first, traditional characters; 78 written by hand, the
-# rest from communities drawn from the NBS list in 17 provinces, every expected level the
+# rest from communities drawn from the NBS list (24 provinces in all), every expected level the
 # division's own chain (never a parse), checked against the list
 MESSY = Path(__file__).parent / "data" / "addresses_messy_gold.csv"
 MESSY_THRESHOLDS = {"province": 0.99, "city": 0.99, "district": 0.97, "street": 0.93, "community": 0.93}
