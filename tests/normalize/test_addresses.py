@@ -288,3 +288,9 @@ def test_a_second_address_after_the_first_is_cut_from_the_tail():
     (row,) = parse(["广东省广州市白云区嘉禾街道太和社区滨江路192号5号楼5单元601（广东省佛山市南海区）"])
     assert (row["district"], row["building"], row["unit"], row["room"]) == ("白云区", "5栋", "5单元", "601")
     assert row["text"].endswith("滨江路192号5栋5单元601")
+
+
+def test_an_unknown_level_is_not_glued_onto_the_township():
+    # 丰收市 is no division: its text stays outside the township instead of 丰收市富春街道
+    (row,) = parse(["浙江省杭州市丰收市富春街道金桥路5号"])
+    assert (row["city"], row["district"], row["street"]) == ("杭州市", None, None)
