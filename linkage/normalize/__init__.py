@@ -14,7 +14,8 @@ Columns by attribute kind (only for attributes present in the input; `<a>` is th
   converted), else the cleaned text; `<a>_flag` in valid / bad_check_digit / bad_date /
   wrong_length / not_an_id; `<a>_legacy` (Boolean: was 15 digits); for `id_number` also
   `id_birth_date` (ISO date text), `id_gender` ("1"/"2"), `id_region` (region name, e.g.
-  "广东省深圳市南山区") — derived for valid IDs and IDs whose only fault is the check digit.
+  "广东省深圳市南山区"; a retired area code named as it was, "浙江省杭州市江干区") — derived
+  for valid IDs and IDs whose only fault is the check digit.
 - gender: `<a>` GB/T 2261.1 code "1" male / "2" female / "0" unknown / "9" unspecified;
   `<a>_flag` valid / invalid / conflicts_with_id (1/2 against the ID number's gender digit).
 - date: `<a>` ISO text "YYYY-MM-DD" (or "YYYY-MM" / "YYYY" when only year and month / the
@@ -31,9 +32,11 @@ Columns by attribute kind (only for attributes present in the input; `<a>` is th
   0354 and 0358) the number stays local, flagged no_area_code.  Local numbers in `<a>_all`
   are completed alike.
 - address: `<a>` canonical address text; `<a>_province`, `<a>_city`, `<a>_district`,
-  `<a>_street`, `<a>_community`, `<a>_road`, `<a>_number`, `<a>_building`, `<a>_unit`,
-  `<a>_room`; `<a>_key` coarse blocking key (district|community|road|number|building);
-  `<a>_flag` parsed / partial / unparsed.
+  `<a>_street`, `<a>_community` (today's divisions, also for old names: 杭州市江干区下沙街道 →
+  钱塘区), `<a>_road`, `<a>_number`, `<a>_building`, `<a>_unit`, `<a>_room`; `<a>_old_name`
+  the prefecture / county as written where it differs from today's (江干区; null otherwise);
+  `<a>_key` coarse blocking key (district|community|road|number|building); `<a>_flag`
+  parsed / partial / unparsed.
 - enterprise_name: `<a>` cleaned name; `<a>_core` core name (字号); `<a>_legal_form`;
   `<a>_region` (region named in the name); `<a>_flag` valid / no_legal_form / invalid.
 - uscc / org_code / reg_number: `<a>` cleaned upper-case code; `<a>_flag` valid / org_code /

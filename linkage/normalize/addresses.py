@@ -15,6 +15,7 @@
 | `<prefix>_building` | building number with 栋 | 16栋, A栋 |
 | `<prefix>_unit` | unit with 单元 | 2单元, B单元 |
 | `<prefix>_room` | room without 室 / 房 / 号 | 1203, 15A, 7-2 (floor-room) |
+| `<prefix>_old_name` | prefecture / county as written where it differs from today's (renamed, merged, moved); null otherwise | 江干区, 富阳市 |
 | `<prefix>_key` | district|community|road|number|building, for blocking | 南山区|桃源社区|科技园路|18号|16栋 |
 | `<prefix>_flag` | parsed / partial / unparsed; null when the input is blank | parsed |
 
@@ -33,6 +34,22 @@ Conventions:
   building 5栋.
 - Committees: 桃源社区居委会 → 桃源社区, 城关居委会 → 城关社区, 白石村村委会 → 白石村;
   街道办事处 / 街道办 → 街道.
+- Old names: a prefecture or county renamed, merged or abolished since 1980 (`address.history`)
+  is read as the division that holds the place today — 杭州市富阳市 → 富阳区, 江干区下沙街道 →
+  钱塘区 (江干区 was split; the township says which part), 余杭区临平街道 → 临平区 — and the name
+  as written is kept in `<prefix>_old_name`.  An old name alone that was split stays
+  ambiguous (district null, old name kept).  Townships are read under any of their type words
+  (中泰乡 for 中泰街道), autonomous regions as provinces (广西省).
+- Messy heads: separators between levels (浙江省-杭州-下城区, 浙江_温州_永嘉县) and 市辖区 are
+  dropped; a level written twice (北京北京市朝阳区, 杭州市余杭区杭州市余杭区闲林街道) is read
+  once; a development zone between levels (杭州经济技术开发区下沙街道) and one or two stray
+  characters (浙江小温州市) are passed over; text before the head (邮寄地址浙江省…) is dropped when
+  a province or prefecture is written in full after it.  A short township name (下沙, 宁围) is
+  read right after its county or prefecture, a village's (泽国镇姜家) right after its township,
+  unless it starts a road's name (东四十条); a …村 opening the rest after a township is kept as
+  the village (written).  A second address after the first (…601（广东省佛山市南海区）) is cut.
+- Traditional characters are folded, except those the NBS list writes as simplified ones
+  (乾县, 於潜镇): the canonical text keeps them.
 - Missing upper levels are filled from the lowest level read (南山区桃源社区 → 广东省 深圳市
   南山区 桃源街道 桃源社区) whenever the candidates agree; `region_hint` ("深圳市", "南山区")
   picks among same-named divisions (鼓楼区) and names the upper levels of addresses that name
@@ -80,7 +97,8 @@ def _parse(values: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
     heads = read_heads(known, hint)
     tail = canonical_tail(known.str.slice(heads["read"]))
     # divisions read from the head; a township / community the NBS list lacks stays in the tail
-    frame = pl.concat([heads.drop("read"), tail_components(tail).rename(
+    frame = pl.concat([heads.drop("read"), tail_components(
+        tail, heads["street"].is_not_null() & heads["community"].is_null()).rename(
         {"street": "street_written", "community": "community_written"})], how="horizontal")
     head_text = pl.concat_str(
         pl.col("province"),
@@ -100,7 +118,7 @@ def _parse(values: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
     key = pl.when(specific).then(pl.concat_str([pl.col(c).fill_null("") for c in KEY_PARTS], separator="|"))
     flag = (pl.when(pl.col("district").is_not_null() & detail).then(pl.lit("parsed"))
             .when(anything).then(pl.lit("partial")).otherwise(pl.lit("unparsed")))
-    frame = frame.select("text", *COMPONENTS, key.alias("key"), flag.alias("flag"))
+    frame = frame.select("text", *COMPONENTS, "old_name", key.alias("key"), flag.alias("flag"))
     # back to one row per distinct value, blanks as all-null rows
     rows = pl.DataFrame({"row": pl.int_range(len(values), eager=True, dtype=pl.UInt32)})
     located = frame.with_columns(present.arg_true().alias("row"))

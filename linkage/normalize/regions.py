@@ -1,9 +1,11 @@
 """Area codes to region names, from the packaged province / prefecture / county list.
 
-An ID number's first six digits name the county where it was issued.  Codes renamed or
-abolished since (the list is NBS 2023) still name their prefecture or province, so a region
-is named as precisely as the list allows: 440305 → 广东省深圳市南山区, an abolished 440321 →
-广东省深圳市, 110101 → 北京市东城区 (municipalities have no prefecture name).
+An ID number's first six digits name the county where it was issued.  Codes in use (the list
+is NBS 2023) are named from it: 440305 → 广东省深圳市南山区, 110101 → 北京市东城区
+(municipalities have no prefecture name).  Codes renamed or abolished since 1980 are named as
+they were, from the packaged code history (`linkage.normalize.address.history`): 330104 →
+浙江省杭州市江干区, 330183 → 浙江省杭州市富阳市; a code in neither still names its prefecture or
+province.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import functools
 from importlib import resources
 
 import polars as pl
+
+from linkage.normalize.address.history import historic_regions
 
 
 @functools.cache
@@ -39,10 +43,12 @@ def region_names(codes: pl.Series) -> pl.Series:
     frame = pl.DataFrame({"code": codes.cast(pl.Utf8)})
     county = pl.when(pl.col("code").str.slice(4, 2) != "00").then(part(6))
     province = part(2)
+    historic = pl.col("code").replace_strict(historic_regions(), default=None)
     named = (
         frame.select(
-            pl.when(province.is_not_null())
+            pl.when(province.is_not_null() & (county.is_not_null() | historic.is_null()))
             .then(pl.concat_str([province, part(4), county], ignore_nulls=True))
+            .otherwise(historic)
             .alias("region")
         )
     )

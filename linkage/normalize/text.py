@@ -7,7 +7,8 @@
 - `squeeze_han_spaces`: spaces next to a Chinese character removed (张 伟 → 张伟), spaces
   between Latin words kept.
 - `han_characters`: the distinct Chinese characters of a column.
-- `to_simplified`: traditional to simplified Chinese with OpenCC, only where needed.
+- `to_simplified`: traditional to simplified Chinese with OpenCC, only where needed, keeping
+  the characters that are standard simplified characters too (`simplified_too`: 乾县, 於潜镇).
 - `per_unique`: run a column function once per distinct value and spread the result back.
 - `apply_where`: run a column function only on the values that need it.
 """
@@ -112,8 +113,34 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+@functools.cache
+def simplified_too() -> frozenset[str]:
+    """Characters OpenCC's t2s folds into another one although they are standard simplified
+    characters themselves, in place and personal names: those the NBS division list writes
+    that are in GB 2312 (the simplified character set: 乾 of 乾县, not 干; 於 of 於潜镇, not
+    于) or whose t2s form the list never writes (篢 of 织篢镇, not 𬕂)."""
+    from linkage.normalize.address.divisions import divisions
+
+    written = divisions()["name"].str.split("").explode().unique().sort().to_list()
+    folded = _t2s().convert("".join(written)) if written else ""
+    if len(folded) != len(written):
+        raise RuntimeError("OpenCC changed the number of characters")
+    present = set(written)
+    return frozenset(old for old, new in zip(written, folded)
+                     if old != new and (_in_gb2312(old) or new not in present))
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def to_simplified(series: pl.Series) -> pl.Series:
-    """Traditional → simplified Chinese (OpenCC t2s, with its phrase tables).
+    """Traditional → simplified Chinese (OpenCC t2s, with its phrase tables), except the
+    characters of `simplified_too` (張乾 → 张乾, not 张干).
 
     Only values holding a character that OpenCC changes on its own are converted, all in one
     call, one per line (conversion never crosses a line break); the characters are sorted out
@@ -124,7 +151,7 @@ def to_simplified(series: pl.Series) -> pl.Series:
     if chars.is_empty():
         return text.alias(series.name)
     simplified = _t2s().convert("\n".join(chars.to_list())).split("\n")
-    traditional = chars.filter(pl.Series(simplified) != chars)
+    traditional = chars.filter((pl.Series(simplified) != chars) & ~chars.is_in(list(simplified_too())))
     if traditional.is_empty():
         return text.alias(series.name)
     has = text.str.contains_any(traditional.to_list()) & ~text.str.contains("\n")
@@ -132,11 +159,16 @@ def to_simplified(series: pl.Series) -> pl.Series:
 
 
 def _convert(values: pl.Series) -> pl.Series:
-    """OpenCC t2s of values without line breaks, in one call."""
-    converted = _t2s().convert("\n".join(values.to_list())).split("\n")
+    """OpenCC t2s of values without line breaks, in one call; the characters of
+    `simplified_too` pass through as private-use stand-ins."""
+    keep = sorted(simplified_too())
+    stand_ins = [chr(0xE000 + i) for i in range(len(keep))]
+    protected = values.str.replace_many(keep, stand_ins) if keep else values
+    converted = _t2s().convert("\n".join(protected.to_list())).split("\n")
     if len(converted) != len(values):
         raise RuntimeError("OpenCC changed the number of lines")
-    return pl.Series(values.name, converted, dtype=pl.Utf8)
+    out = pl.Series(values.name, converted, dtype=pl.Utf8)
+    return out.str.replace_many(stand_ins, keep) if keep else out
 
 
 def per_unique(series: pl.Series, compute: Callable[[pl.Series], pl.DataFrame],

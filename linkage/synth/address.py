@@ -5,12 +5,19 @@ room) so that every system can write the same place its own way: with or without
 levels (province … community), Arabic or Chinese numerals, 栋 / 座 / 号楼 / 幢, 室 or 房.
 Roads are invented per community (from the community's own name and common road stems),
 since the reference data stops at communities.
+
+Some records (the `address_messy` rate) write the head the messy ways people do (`MESSY`):
+the district under a former name of the place (龙华区 written 宝安区, which held it until 2016;
+from the packaged code history), separators between levels (广东省-深圳市-南山区), a level
+written twice (深圳深圳市), or every level short (深圳南山桃源).
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
 import polars as pl
@@ -32,6 +39,10 @@ GRIDS_PER_COMMUNITY = (3, 12)
 LEVELS = ("full", "city", "district", "street", "road")
 BUILDING_SUFFIXES = ("栋", "座", "号楼", "幢")
 ROOM_SUFFIXES = ("", "室", "房")
+# messy heads (code 0: none): a former district name, separators, a level twice, short names
+MESSY = ("former", "separated", "twice", "short")
+SEPARATORS = ("-", "_", "/", " ", "－")
+TRANSFERS_SINCE = 2000  # a district is written under the one it was carved from since then
 
 
 def chinese_numeral(n: int) -> str:
@@ -141,13 +152,18 @@ class AddressStyle:
                 "chinese": np.full(n, self.numerals == "chinese"),
                 "building": np.full(n, BUILDING_SUFFIXES.index(self.building)),
                 "room": np.full(n, ROOM_SUFFIXES.index(self.room)),
-                "unit": np.full(n, self.unit)}
+                "unit": np.full(n, self.unit),
+                "messy": np.zeros(n, np.int64)}
 
 
-def restyle(codes: dict[str, np.ndarray], mask: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Another style for the masked rows: each of level, numerals and building suffix redrawn."""
+def restyle(codes: dict[str, np.ndarray], mask: np.ndarray, rng: np.random.Generator,
+            messy: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Another style for the masked rows: each of level, numerals and building suffix redrawn;
+    the rows of `messy` get one of the messy heads of `MESSY`."""
     n = len(mask)
     out = {k: v.copy() for k, v in codes.items()}
+    if messy is not None:
+        out["messy"] = np.where(messy, rng.integers(1, len(MESSY) + 1, n), codes["messy"])
     out["level"] = np.where(mask, (codes["level"] + rng.integers(1, len(LEVELS), n)) % len(LEVELS), codes["level"])
     out["chinese"] = np.where(mask & (rng.random(n) < 0.4), ~codes["chinese"], codes["chinese"])
     out["building"] = np.where(mask & (rng.random(n) < 0.6), rng.integers(0, len(BUILDING_SUFFIXES), n),
@@ -160,11 +176,17 @@ def restyle(codes: dict[str, np.ndarray], mask: np.ndarray, rng: np.random.Gener
 def render(layout: Layout, parts: pl.DataFrame, codes: dict[str, np.ndarray], prefix: str = "") -> pl.Series:
     """Address text of each row of `parts` (components named `<prefix>comm` …) in per-row styles:
     number, building and unit texts are gathered from tables of every style's spelling."""
-    p = {k: parts[f"{prefix}{k}"].to_numpy() for k in ("road", "number", "building", "unit", "room")}
+    p = {k: parts[f"{prefix}{k}"].to_numpy() for k in ("comm", "road", "number", "building", "unit", "room")}
     chinese = np.asarray(codes["chinese"], dtype=np.int64) * 1000
     unit = np.where(np.asarray(codes["unit"], dtype=bool), p["unit"], 0)
+    head = layout.head(codes["level"], p["road"])
+    messy = np.asarray(codes.get("messy", np.zeros(len(head), np.int64)))
+    if messy.any():
+        rows = np.flatnonzero(messy)
+        head = head.scatter(rows, messy_heads(layout, p["comm"][rows], p["road"][rows], messy[rows],
+                                              p["number"][rows]))
     frame = pl.DataFrame({
-        "head": layout.head(codes["level"], p["road"]),
+        "head": head,
         "number": _NUMBER_TEXTS.gather(p["number"] % 1000 + chinese),
         "building": _BUILDING_TEXTS.gather((p["building"] % 1000 + chinese) * len(BUILDING_SUFFIXES)
                                            + codes["building"]),
@@ -173,6 +195,54 @@ def render(layout: Layout, parts: pl.DataFrame, codes: dict[str, np.ndarray], pr
         "rsuffix": pl.Series(ROOM_SUFFIXES).gather(codes["room"]),
     })
     return frame.select(pl.concat_str("head", "number", pl.lit("号"), "building", "unit", "room", "rsuffix")).to_series()
+
+
+def messy_heads(layout: Layout, comm: np.ndarray, road: np.ndarray, kind: np.ndarray,
+                number: np.ndarray) -> pl.Series:
+    """The head up to the road name written the messy way `kind` (1-based in `MESSY`) says;
+    the separator follows from the house number, so a dwelling is always written alike."""
+    c = layout.communities
+    district, street = c["district"].gather(comm), c["street"].gather(comm)
+    community, road_name = c["community"].gather(comm), layout.roads.gather(road)
+    former = c["district_code"].gather(comm).replace_strict(_former_district_names(), default=None)
+    sep = pl.Series(SEPARATORS).gather(number % len(SEPARATORS))
+    frame = pl.DataFrame({"kind": kind, "d": district, "s": street, "c": community, "r": road_name,
+                          "old": former.fill_null(district), "sep": sep})
+    city_short, province_short = _short(CITY), _short(PROVINCE)
+    heads = (
+        pl.when(pl.col("kind") == MESSY.index("former") + 1)
+        .then(pl.concat_str(pl.lit(PROVINCE + CITY), "old", "s", "c", "r"))
+        .when(pl.col("kind") == MESSY.index("separated") + 1)
+        .then(pl.concat_str(pl.lit(PROVINCE), "sep", pl.lit(CITY), "sep", "d", "sep", "s", "r"))
+        .when(pl.col("kind") == MESSY.index("twice") + 1)
+        .then(pl.concat_str(pl.lit(province_short + PROVINCE + city_short + CITY), "d", "s", "r"))
+        .otherwise(pl.concat_str(pl.lit(city_short), pl.col("d").str.replace(r"(?:区|县|市)$", ""),
+                                 pl.col("s").str.replace(r"(?:街道|镇|乡)$", ""), "c", "r"))
+    )
+    return frame.select(heads).to_series()
+
+
+def _short(name: str) -> str:
+    """A province or city without its type word (广东, 深圳)."""
+    return re.sub(r"(?:省|市|自治区)$", "", name)
+
+
+@functools.cache
+def _former_district_names() -> dict[str, str]:
+    """County code → a name its places were written under: a retired county it took over
+    (宝安县 → 宝安区) or the county it was carved from since 2000 (龙华区 ← 宝安区), from the
+    packaged code history linkage/data/admin/history.csv (CC0)."""
+    path = resources.files("linkage") / "data" / "admin" / "history.csv"
+    with resources.as_file(path) as csv:
+        history = pl.read_csv(csv, infer_schema=False, encoding="utf8")
+    history.columns = ["code", "province", "prefecture", "name", "rank", "status", "start", "end", "successors"]
+    names: dict[str, str] = {}
+    for code, name, status, successors in history.select("code", "name", "status", "successors").iter_rows():
+        for target, year in re.findall(r"(\d{6})(?:\[(\d{4})\])?", successors or ""):
+            carved = year and int(year) >= TRANSFERS_SINCE and status != "弃用"
+            if (status == "弃用" and not year) or carved:
+                names.setdefault(target, name)
+    return names
 
 
 def house_codes(layout: Layout, parts: pl.DataFrame, prefix: str = "") -> pl.Series:

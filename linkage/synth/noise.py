@@ -44,6 +44,7 @@ class NoiseRates:
     stale_phone: float = 0.4       # the system keeps the old number (people who changed it)
     stale_address: float = 0.4     # the system keeps the old address (people who moved)
     address_style: float = 0.1     # the address in another style (numerals, 栋/座/号楼, levels)
+    address_messy: float = 0.05    # the address head written messily: a former district name, separators, a level twice, short names
     name_variant: float = 0.15     # an enterprise name in another form (region, legal form)
     code_wrong_char: float = 0.005  # one character of a USCC or organisation code wrong
     damaged_row: float = 0.001     # a CSV / TSV line broken in the export (extra field, bad bytes)

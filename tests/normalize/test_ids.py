@@ -61,7 +61,7 @@ def test_area_code_is_lenient_for_abolished_codes():
     number = body + mod_11_2.calc_check_digit(body)
     out = norm(number, "99010119850302123" + mod_11_2.calc_check_digit("99010119850302123"))
     assert out["id_number_flag"].to_list() == ["valid", "valid"]
-    assert out["id_region"].to_list() == ["广东省深圳市", None]
+    assert out["id_region"].to_list() == ["广东省深圳市宝安县", None]  # named as it was
 
 
 def test_derived_birth_date_gender_region():

@@ -24,6 +24,8 @@ def norm(*values, split=True):
     ("阿依古丽・吐尔逊", "阿依古丽·吐尔逊"),      # katakana middle dot
     ("阿依古丽･吐尔逊", "阿依古丽·吐尔逊"),       # half-width katakana middle dot
     ("John  Smith", "John Smith"),
+    ("張乾", "张乾"),                              # 乾 is a simplified character too, not 干
+    ("於立新", "於立新"),                          # 於, a surname, not 于
 ])
 def test_clean_written_form(raw, clean):
     assert norm(raw)["name"].to_list() == [clean]
@@ -80,3 +82,9 @@ def test_same_name_written_differently_gets_one_key():
 def test_prefix_names_the_columns():
     out = normalize_person_name(pl.Series("spouse_name", ["李娜"]))
     assert out.columns == ["spouse_name", "spouse_name_pinyin", "spouse_name_initials"]
+
+
+def test_names_with_qian_keep_it_and_match_their_traditional_spelling():
+    out = norm("张乾", "張乾", "乾隆")
+    assert out["name"].to_list() == ["张乾", "张乾", "乾隆"]
+    assert out["name_pinyin"].to_list()[:2] == ["zhangqian", "zhangqian"]

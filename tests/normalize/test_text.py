@@ -4,7 +4,7 @@ import polars as pl
 
 from linkage.normalize.text import (
     apply_where, blank_placeholders, clean_text, fold, han_characters, is_placeholder,
-    per_unique, squeeze_han_spaces, to_simplified,
+    per_unique, simplified_too, squeeze_han_spaces, to_simplified,
 )
 
 
@@ -40,6 +40,14 @@ def test_squeeze_han_spaces_keeps_latin_word_spaces():
 def test_to_simplified_converts_only_traditional_values():
     out = to_simplified(s("張偉", "歐陽修", "张伟", "John", None, "漢族"))
     assert out.to_list() == ["张伟", "欧阳修", "张伟", "John", None, "汉族"]
+
+
+def test_to_simplified_keeps_characters_that_are_simplified_too():
+    # OpenCC's t2s folds 乾 → 干 and 於 → 于; both are standard simplified characters in
+    # place and personal names (乾县, 於潜镇), so they stay, in a value converted or not
+    assert {"乾", "於"} <= simplified_too()
+    out = to_simplified(s("張乾", "乾縣", "於潛鎮", "乾县", "乾燥"))
+    assert out.to_list() == ["张乾", "乾县", "於潜镇", "乾县", "乾燥"]
 
 
 def test_han_characters_are_distinct_and_sorted():

@@ -46,3 +46,21 @@ def test_draws_stay_in_real_communities_and_house_codes_are_stable():
     assert (codes.str.len_chars() == 20).all()
     assert (codes.str.slice(0, 12) == LAYOUT.communities["community_code"].gather(comm)).all()
     assert address.house_codes(LAYOUT, parts).equals(codes)
+
+
+def test_messy_heads_name_the_same_place():
+    # the normalizer reads every messy head back to the dwelling's own district and street
+    from linkage.normalize.addresses import normalize_address
+
+    parts = address.draw_addresses(LAYOUT, np.random.default_rng(3), 400)
+    plain = address.AddressStyle(level="full").codes(400)
+    messy = address.restyle(plain, np.zeros(400, bool), np.random.default_rng(4), np.ones(400, bool))
+    assert set(messy["messy"]) == set(range(1, len(address.MESSY) + 1))
+    texts = address.render(LAYOUT, parts, messy)
+    assert not texts.equals(address.render(LAYOUT, parts, plain))
+    out = normalize_address(texts, "a")
+    truth = LAYOUT.communities.select("district", "street").gather(parts["comm"].to_numpy())
+    assert (out["a_district"] == truth["district"]).mean() > 0.97
+    assert (out["a_street"] == truth["street"]).mean() > 0.97
+    former = messy["messy"] == address.MESSY.index("former") + 1
+    assert out["a_old_name"].filter(pl.Series(former)).is_not_null().any()

@@ -1,10 +1,10 @@
 """The administrative divisions an address is matched against: names, spellings and codes.
 
 `divisions()` is the packaged NBS table (`code`, `level` 1–5, `name`; see build_data.py).
-`spellings()` adds the ways names are written: the full name at every level and, for the
-province / prefecture / county / township levels, the short form without the type word
-(广东省 → 广东, 延边朝鲜族自治州 → 延边, 南山区 → 南山, 西丽街道 → 西丽) when at least two
-characters remain.
+`spellings()` adds the ways names are written: the full name at every level and the short
+form without the type word (广东省 → 广东, 延边朝鲜族自治州 → 延边, 南山区 → 南山, 西丽街道 →
+西丽, 姜家村 → 姜家) when at least two characters remain; unofficial spellings and former
+names (see `history`).
 Codes nest by digits (2 / 4 / 6 / 9 / 12), so `ancestor(code, level, up_to)` is arithmetic.
 """
 
@@ -25,7 +25,10 @@ _TYPE_WORDS = {
     2: rf"(?:(?:(?:{_ETHNIC})族?)+自治州|地区|市|盟)$",
     3: rf"(?:(?:(?:{_ETHNIC})族?)+自治[县旗]|林区|新区|区|县|市|旗)$",
     4: r"(?:街道|镇|乡)$",
+    5: r"(?:社区|村)$",
 }
+ROAD_END = r"(?:路|街|道|巷|大道)$"
+LANE_END = r"(?:路|街|道|巷|大道|里|弄|胡同)$"  # 枣营北里社区: 枣营北里 is a lane
 
 
 @functools.cache
@@ -46,29 +49,80 @@ def names() -> pl.DataFrame:
     return pl.concat([table, cities]).select("code", "name").sort("code")
 
 
+RANKS = {"current": 0, "alias": 1, "former": 2}
+
+
 @functools.cache
 def spellings() -> pl.DataFrame:
-    """`spelling`, `level`, `code`, `short` (Boolean: a short form, needs a guard on what follows)."""
-    table = divisions()
-    full = table.select(pl.col("name").alias("spelling"), "level", "code", pl.lit(False).alias("short"))
+    """`spelling`, `level`, `code`, `short` (Boolean: a short form, needs a guard on what
+    follows), `rank` (0 a name of today's division, 1 an unofficial spelling of it, 2 a former
+    name of a division whose territory it holds now) and `written` (the full name the spelling
+    stands for: today's, or the former one)."""
+    from linkage.normalize.address.history import former_names
+
+    current = _spelled_names(divisions(), RANKS["current"])
+    upper = current.filter(pl.col("level") <= 4)  # unofficial and former spellings are of levels 1–4
+    former = _spelled_names(former_names(), RANKS["former"])
+    # a former name's short form never stands for a name of today's (金华 of 金华县 is 金华市)
+    former = former.filter(~pl.col("short") | ~pl.col("spelling").is_in(upper["spelling"].implode()))
+    # an unofficial or former spelling that is also today's name of the same division is today's
+    others = (pl.concat([_aliases(), former]).sort("rank", maintain_order=True)
+              .unique(["spelling", "level", "code"], keep="first", maintain_order=True)
+              .join(upper, on=["spelling", "level", "code"], how="anti"))
+    return pl.concat([current, others])
+
+
+def _spelled_names(table: pl.DataFrame, rank: int) -> pl.DataFrame:
+    """The full name at every level and the short forms of `table` (`code`, `level`, `name`)."""
+    def rows(frame: pl.DataFrame, spelling: pl.Expr, short: bool) -> pl.DataFrame:
+        return frame.select(spelling.alias("spelling"), "level", "code", pl.lit(short).alias("short"),
+                            pl.lit(rank, pl.Int8).alias("rank"), pl.col("name").alias("written"))
+
+    full = rows(table, pl.col("name"), False)
     shorts = [
-        table.filter(pl.col("level") == level)
-        .select(pl.col("name").str.replace(pattern, "").alias("spelling"), "level", "code",
-                pl.lit(True).alias("short"))
-        .filter((pl.col("spelling").str.len_chars() >= 2))
+        rows(table.filter(pl.col("level") == level), pl.col("name").str.replace(pattern, ""), True)
+        .filter((pl.col("spelling").str.len_chars() >= 2) & (pl.col("spelling") != pl.col("written")))
         for level, pattern in _TYPE_WORDS.items()
     ]
+    # 清新区 is no 新区 of 清: a county whose type-word stem is too short loses its last character
+    counties = table.filter(pl.col("level") == 3)
+    shorts.append(rows(counties.filter(pl.col("name").str.replace(_TYPE_WORDS[3], "").str.len_chars() < 2),
+                       pl.col("name").str.slice(0, pl.col("name").str.len_chars() - 1), True)
+                  .filter(pl.col("spelling").str.len_chars() >= 2))
     # 延边州, 峨边县: the short form with the bare type word
     autonomous = [
-        table.filter(pl.col("name").str.contains("自治[州县旗]$"))
-        .select((pl.col("name").str.replace(_TYPE_WORDS[level], "") + pl.col("name").str.slice(-1)).alias("spelling"),
-                "level", "code", pl.lit(True).alias("short"))
+        rows(table.filter(pl.col("name").str.contains("自治[州县旗]$")),
+             pl.col("name").str.replace(_TYPE_WORDS[level], "") + pl.col("name").str.slice(-1), True)
         for level in (2, 3)
     ]
-    # a township named after a road (学院路街道) is not shortened: the short form is the road
-    shorts[-1] = shorts[-1].filter(~pl.col("spelling").str.contains(r"(?:路|街|道|巷|大道)$"))
-    merged = pl.concat([full, *shorts, *autonomous])
-    return merged.unique(["spelling", "level", "code"], keep="first").sort("code", "spelling")
+    # a township or community named after a road (学院路街道, 枣营北里社区) is not shortened:
+    # the short form is the road
+    shorts[3] = shorts[3].filter(~pl.col("spelling").str.contains(ROAD_END))
+    shorts[4] = shorts[4].filter(~pl.col("spelling").str.contains(LANE_END))
+    return pl.concat([full, *shorts, *autonomous])
+
+
+def _aliases() -> pl.DataFrame:
+    """Unofficial spellings people write: an autonomous region as a province (广西省,
+    广西自治区) and a township under any of its type words (中泰乡 and 中泰镇 for 中泰街道:
+    townships are often upgraded 乡 → 镇 → 街道 keeping their stem; 白云湖街, 向阳办事处 for
+    a 街道).  `head` reads them only after a division they lie in."""
+    table = divisions()
+    regions = table.filter((pl.col("level") == 1) & pl.col("name").str.ends_with("自治区"))
+    region_stem = pl.col("name").str.replace(_TYPE_WORDS[1], "")
+    townships = table.filter(pl.col("level") == 4).with_columns(
+        pl.col("name").str.replace(_TYPE_WORDS[4], "").alias("stem"))
+    townships = townships.filter((pl.col("stem").str.len_chars() >= 2) & ~pl.col("stem").str.contains(ROAD_END))
+    frames = [regions.select((region_stem + word).alias("spelling"), "level", "code", "name")
+              for word in ("省", "自治区")]
+    frames += [townships.select((pl.col("stem") + word).alias("spelling"), "level", "code", "name")
+               for word in ("街道", "镇", "乡")]
+    # 白云湖街, 向阳办事处 for …街道 (街道办事处 is rewritten to 街道 before reading)
+    frames += [townships.filter(pl.col("name").str.ends_with("街道"))
+               .select((pl.col("stem") + word).alias("spelling"), "level", "code", "name") for word in ("街", "办事处")]
+    aliases = pl.concat(frames).filter(pl.col("spelling") != pl.col("name"))
+    return aliases.select("spelling", "level", "code", pl.lit(False).alias("short"),
+                          pl.lit(RANKS["alias"], pl.Int8).alias("rank"), pl.col("name").alias("written"))
 
 
 def ancestor(code: pl.Expr, level: pl.Expr, up_to: pl.Expr | int) -> pl.Expr:

@@ -24,12 +24,21 @@ import functools
 import numpy as np
 import polars as pl
 
-from linkage.normalize.address.divisions import LEVELS, MUNICIPALITIES, ancestor, names, spellings
+from linkage.normalize.address.divisions import LEVELS, MUNICIPALITIES, RANKS, ancestor, names, spellings
+from linkage.normalize.address.history import transfers
 from linkage.normalize.text import per_unique
 
 MAX_LENGTH = 15  # the longest county name (level 3); longer townships and villages are rare
-# after a short form: a road (北京路, 江西南路, 人民大道) or the type word it dropped (南山区)
-SHORT_GUARD = r"^(?:[东西南北中]?(?:路|街|道|巷|弄|大道|大街|里|胡同|公路)|[省市区县旗州盟镇乡村])"
+WRITTEN_LEVELS = (2, 3)  # the levels whose former names `division_names` reports
+MAX_STEPS = 9  # five levels, and divisions written twice or development zones between them
+# a development zone between two levels (杭州经济技术开发区下沙街道, 江干区经济技术开发区): passed over;
+# its name holds no division's type word (劣杭州市余杭区星桥开发区 is no zone's name)
+DEVELOPMENT_ZONE = (r"^([\p{Han}&&[^省市区县]]{0,10}?(?:经济技术开发区|经济开发区|技术开发区|高新技术产业开发区|高新技术开发区|"
+                    r"高新区|开发区|工业园区|工业区|产业园区|园区|保税区|度假区|新区|新城))")
+# after a short form: a road (北京路, 江西南路, 中山二路, 人民大道) or the type word it dropped (南山区)
+SHORT_GUARD = r"^(?:[东西南北中]?[一二三四五六七八九十0-9]*(?:路|街|道|巷|弄|大道|大街|里|胡同|公路)|[省市区县旗州盟镇乡村])"
+# a township's short form starting a road's name (东四十条, 小龙坎正街, 江北文昌一路, 蛇口工业七路)
+ROAD_AHEAD = r"^(?:\p{Han}?|\p{Han}{0,3}[一二三四五六七八九十])(?:路|街|条|巷|大道|大街)"
 # where the stem read for the head ends: a digit, a Latin letter or a building number (十六栋)
 AFTER_STEM = r"(?s)(?:[0-9A-Z]|[零〇一二两三四五六七八九十百千]+(?:栋|幢|号楼|单元)).*"
 SELF_NAMED = {4: r"(?:街道|镇|乡)$", 5: r"(?:社区|村)$"}
@@ -37,14 +46,18 @@ _SEED = 20231  # of the 64-bit hashes prefixes and spellings are joined on
 _BITMAP_MASK = (1 << 24) - 1  # low bits of those hashes in `_spelling_bitmap`
 
 
-def _spelled(state: pl.DataFrame, table: pl.DataFrame, keep: pl.Expr = pl.lit(True)) -> pl.DataFrame:
-    """Rows of `table` (with its `key`, see `_keyed`) spelled at the start of each `rest` of
-    `state` and satisfying `keep`, with k = their length.  Prefixes and spellings meet on
-    64-bit hashes of the text (a bitmap of the spellings' hashes first drops the many prefixes
-    that cannot be one), then the text itself is compared."""
+def _spelled(state: pl.DataFrame, part: str, keep: pl.Expr = pl.lit(True),
+             columns: dict[str, str] | None = None) -> pl.DataFrame:
+    """Rows of the spellings `_keyed(part)` (their columns renamed by `columns`) spelled at the
+    start of each `rest` of `state` and satisfying `keep`, with k = their length.  Prefixes and
+    spellings meet on 64-bit hashes of the text (a bitmap of the spellings' hashes first drops
+    the many prefixes that cannot be one), then the text itself is compared."""
+    table = _keyed(part)
+    if columns:
+        table = table.select("key", "spelling", *(pl.col(old).alias(new) for old, new in columns.items()))
     rest = state["rest"]
     length = rest.str.len_chars().to_numpy()
-    bitmap = _spelling_bitmap()
+    bitmap = _spelling_bitmap(part)
     found = []
     for k in range(2, MAX_LENGTH + 1):
         key = rest.str.head(k).hash(seed=_SEED)
@@ -61,55 +74,111 @@ def _spelled(state: pl.DataFrame, table: pl.DataFrame, keep: pl.Expr = pl.lit(Tr
 
 
 @functools.cache
-def _spelling_bitmap() -> np.ndarray:
+def _spelling_bitmap(part: str) -> np.ndarray:
     """True at the low bits of every spelling's join key (a few percent of the slots)."""
     bitmap = np.zeros(_BITMAP_MASK + 1, dtype=bool)
-    bitmap[_keyed()["key"].to_numpy() & _BITMAP_MASK] = True
+    bitmap[_keyed(part)["key"].to_numpy() & _BITMAP_MASK] = True
     return bitmap
 
 
 @functools.cache
-def _keyed(level: int | None = None) -> pl.DataFrame:
-    """`spellings()` (or one level of them) with the join key of `_spelled` and `self_named`
-    (not a township or community, or one whose name says what it is: …街道, …社区)."""
-    table = spellings() if level is None else spellings().filter(pl.col("level") == level)
+def _keyed(part: str) -> pl.DataFrame:
+    """Spellings with the join key of `_spelled` and `self_named` (not a township or community,
+    or one whose name says what it is: …街道, …社区).  `part`: "main", all but the short forms
+    of villages and communities; "village_shorts", those (姜家 for 姜家村), read only right after
+    their township and kept apart so that the many common words among them (人民, 中心) cost
+    nothing elsewhere."""
+    table = spellings()
+    village_short = (pl.col("level") == 5) & pl.col("short")
+    table = table.filter(village_short if part == "village_shorts" else ~village_short)
     self_named = pl.lit(True)
     for named_level, pattern in SELF_NAMED.items():
         self_named = self_named & ((pl.col("level") != named_level) | pl.col("spelling").str.contains(pattern))
     return table.with_columns(pl.col("spelling").hash(seed=_SEED).alias("key"), self_named.alias("self_named"))
 
 
-def _confirmed_short_townships(found: pl.DataFrame) -> pl.DataFrame:
-    """Drop short township spellings (东四, 中山 are also the start of road names) unless one of
-    their own communities follows (西丽白芒社区)."""
-    short = (pl.col("level") == 4) & pl.col("short")
-    candidates = found.filter(short)
+def _followed_by_part(candidates: pl.DataFrame) -> pl.DataFrame:
+    """The candidates (id, k, code, level, rest, …) whose following text starts with a division
+    inside them (宁波镇海: 镇海区 follows 宁波; 西丽白芒社区: 白芒社区 follows 西丽) or with
+    themselves again (镇江镇江市)."""
     if candidates.is_empty():
-        return found
+        return candidates
     following = candidates.select(
-        pl.struct("id", "k", "code").alias("candidate"), pl.col("rest").str.slice(pl.col("k")).alias("rest"))
-    communities = _keyed(5).select("key", "spelling", pl.col("code").alias("community"))
+        pl.struct("id", "k", "code", "level").alias("candidate"), pl.col("rest").str.slice(pl.col("k")).alias("rest"))
+    level = pl.col("candidate").struct.field("level")
+    after = pl.col("rest").str.slice(pl.col("k"))
+    doubtful_part = pl.col("short") & (after.str.contains(SHORT_GUARD)
+                                       | ((pl.col("part_level") >= 4) & after.str.contains(ROAD_AHEAD)))
     confirmed = (
-        _spelled(following, communities)
-        .filter(pl.col("community") // 1000 == pl.col("candidate").struct.field("code"))
+        _spelled(following, "main", columns={"short": "short", "code": "part", "level": "part_level"})
+        .filter(~doubtful_part & (((pl.col("part_level") > level)
+                  & (ancestor(pl.col("part"), pl.col("part_level"), level) == pl.col("candidate").struct.field("code")))
+                 | (pl.col("part") == pl.col("candidate").struct.field("code"))))
         .select(pl.col("candidate").struct.unnest()).unique()
     )
-    return pl.concat([found.filter(~short), candidates.join(confirmed, on=["id", "k", "code"], how="semi")])
+    return candidates.join(confirmed, on=["id", "k", "code", "level"], how="semi")
+
+
+def _short_forms_admitted(found: pl.DataFrame) -> pl.DataFrame:
+    """Short forms (南山 for 南山区) are admitted unless a road or a type word follows them
+    (北京路, 中山二路; 朝阳镇), or, for a township, unless it comes without its county or
+    prefecture right before it (东四, 中山 also start road names) — in both cases admitted after all
+    when a division inside them follows (宁波镇海区, 西丽白芒社区).  A village or community's
+    short form (泽国镇姜家 for 姜家村) only right after its township."""
+    short = found.filter(pl.col("short"))
+    after = pl.col("rest").str.slice(pl.col("k"))
+    doubtful = (after.str.contains(SHORT_GUARD)
+                | ((pl.col("level") >= 4) & ((pl.col("context_level") < 2).fill_null(True) | after.str.contains(ROAD_AHEAD)))
+                | ((pl.col("level") == 5) & (pl.col("context_level") != 4)).fill_null(True))
+    sure = pl.concat([found.filter(~pl.col("short")), short.filter(~doubtful)])
+    # only a doubtful short form as long as the longest sure reading could still win
+    longest = sure.group_by("id").agg(pl.col("k").max().alias("sure_k"))
+    doubtful_rows = (short.filter(doubtful & (pl.col("level") < 5)).join(longest, on="id", how="left")
+                     .filter(pl.col("sure_k").is_null() | (pl.col("k") >= pl.col("sure_k"))).drop("sure_k"))
+    return pl.concat([sure, _followed_by_part(doubtful_rows)], how="diagonal_relaxed")
 
 
 def _candidates(state: pl.DataFrame, context: pl.DataFrame, hint: pl.DataFrame) -> pl.DataFrame:
-    """Every admissible division spelled at the start of `rest`: id, k (length), level, code, in_hint."""
-    # deeper than, and inside, the division read before (when one was read)
-    inside = (ancestor(pl.col("code"), pl.col("level"), pl.col("context_level").fill_null(1))
-              == pl.col("context_code")).fill_null(True)
+    """Every admissible division spelled at the start of `rest`: id, k (length), level, code,
+    in_hint, rank, written and `repeat` — a division read already, written again (北京北京市,
+    杭州市余杭区杭州市余杭区), which is passed over."""
+    # deeper than, and inside, the division read before (or a division that took part of its
+    # territory: 余杭区临平街道 is in 临平区 today)
+    reach = pl.col("reach").fill_null(pl.col("context_code"))
+    inside = (ancestor(pl.col("code"), pl.col("level"), pl.col("context_level").fill_null(1)) == reach).fill_null(True)
+    repeat = ((pl.col("level") <= pl.col("context_level"))
+              & (ancestor(pl.col("context_code"), pl.col("context_level"), pl.col("level")) == pl.col("code"))
+              ).fill_null(False)
+    context = context.join(transfers().rename({"code": "context_code"}), on="context_code", how="left")
+    context = pl.concat([context, context.filter(pl.col("reach").is_not_null()).with_columns(pl.lit(None, pl.Int64).alias("reach"))])
     state = state.select("id", "rest", "last").join(context, on="id", how="left")
-    found = _spelled(state, _keyed(), (pl.col("level") > pl.col("last")) & inside)
-    short = found.filter(pl.col("short"))
-    unguarded = short.filter(~pl.col("rest").str.slice(pl.col("k")).str.contains(SHORT_GUARD))
-    found = _confirmed_short_townships(pl.concat([found.filter(~pl.col("short")), unguarded]))
+    # a county in the same prefecture after a county: the first stood for the prefecture
+    # (湖南省吉首市保靖县: 吉首市 is the seat of 湘西州)
+    sibling = ((pl.col("level") == 3) & (pl.col("context_level") == 3) & ~pl.col("short")
+               & (pl.col("code") // 100 == pl.col("context_code") // 100)).fill_null(False)
+    keep = ((pl.col("level") > pl.col("last")) & inside) | repeat | sibling
+    found = _spelled(state, "main", keep)
+    after_township = state.filter(pl.col("context_level") == 4)
+    if after_township.height:  # a village's short form only right after its township
+        found = pl.concat([found, _spelled(after_township, "village_shorts", keep)])
+    # found only in a division that took part of the territory: written in full, and ranked
+    # after one in the division read (余杭区临平街道 → 临平区)
+    moved = pl.col("reach").is_not_null() & ~repeat
+    found = found.filter(~moved | ~pl.col("short")).with_columns(
+        repeat.alias("repeat"), pl.when(moved).then(pl.lit(RANKS["former"], pl.Int8)).otherwise(pl.col("rank")).alias("rank"))
+    found = _short_forms_admitted(found)
+    # 白云湖街 for 白云湖街道, but not a road of that name with its house number (沙河街12号)
+    street_as_road = (pl.col("rank") == RANKS["alias"]) & pl.col("written").str.ends_with("街道") & pl.col(
+        "rest").str.slice(pl.col("k") - 1).str.contains(r"^街[0-9甲乙丙丁号巷]")
+    found = found.filter(~street_as_road)
     found = found.with_columns(pl.col("context_code").is_null().alias("free"), _in_hint(hint).alias("in_hint"))
-    found = found.filter(~pl.col("free") | pl.col("self_named") | ((pl.col("level") == 4) & pl.col("in_hint")))
-    return found.select("id", "k", "level", "code", "in_hint").unique()
+    # read without a division before it: only what names its kind, under its own name; an
+    # unofficial township spelling only after its county or prefecture (江苏省镇江镇江市 is no 镇江镇)
+    self_named = pl.col("self_named") & (pl.col("rank") != RANKS["alias"]) | (pl.col("level") < 4)
+    alias_too_far = (pl.col("rank") == RANKS["alias"]) & (pl.col("level") == 4) & (pl.col("context_level") < 2)
+    found = found.filter((~pl.col("free") | self_named | ((pl.col("level") == 4) & pl.col("in_hint")))
+                         & ~alias_too_far.fill_null(False))
+    return found.select("id", "k", "level", "code", "in_hint", "rank", "written", "short", "repeat").unique()
 
 
 def _in_hint(hint: pl.DataFrame) -> pl.Expr:
@@ -131,45 +200,158 @@ def read_heads(text: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
 
 
 def _read_and_name(text: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
-    heads = read_codes(text, hint)
+    heads = _read_past_junk(text, read_codes(text, hint), hint)
     return pl.concat([heads.select("read"), division_names(heads, hint)], how="horizontal")
 
 
+def _read_past_junk(text: pl.Series, heads: pl.DataFrame, hint: pl.DataFrame) -> pl.DataFrame:
+    """Where no province or prefecture was read from the start but one is written in full
+    further on (邮寄地址浙江省杭州市…, 沙河街道内蒙古包头市…, 得力集团宁波江北工业园浙江省宁波市…), the
+    head is read again from there; the text before it is dropped.  Kept when it reads a
+    province or prefecture."""
+    names = _upper_names()
+    unread = (heads["codes_1"].is_null() & heads["codes_2"].is_null()
+              & text.str.contains_any(list(names)).fill_null(False))
+    if not unread.any():
+        return heads
+    rows = unread.arg_true()
+    junk = text.gather(rows).str.extract(rf"^(.+?)(?:{'|'.join(names)})", 1).str.len_chars()
+    later = junk.is_not_null()
+    rows, junk = rows.filter(later), junk.filter(later)
+    again = read_codes(text.gather(rows).str.slice(junk), hint).with_columns(pl.col("read") + junk)
+    better = (again["codes_1"].is_not_null() | again["codes_2"].is_not_null())
+    rows, again = rows.filter(better), again.filter(better)
+    if again.is_empty():
+        return heads
+    return (heads.with_row_index("row").update(again.with_columns(rows.alias("row")), on="row", include_nulls=True)
+            .drop("row"))
+
+
+@functools.cache
+def _upper_names() -> tuple[str, ...]:
+    """Provinces and prefectures written in full (or a province's short form of three
+    characters or more: 内蒙古), longest first."""
+    table = spellings().filter((pl.col("level") <= 2) & (pl.col("spelling").str.len_chars() >= 3)
+                               & (~pl.col("short") | (pl.col("level") == 1)))
+    return tuple(sorted(set(table["spelling"].to_list()), key=len, reverse=True))
+
+
 def read_codes(text: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
-    """Per address of `text` (no nulls): `read` characters and `codes_1` … `codes_5` (List[Int64])."""
+    """Per address of `text` (no nulls): `read` characters, `codes_1` … `codes_5` (List[Int64])
+    and `written_2`, `written_3` (List[Utf8]): the full names of the prefectures and counties
+    read, as written (江干区 for today's 上城区 / 钱塘区).
+
+    Each step reads the longest division spelled next (on a tie: one in the region hint, a
+    name of today's before an unofficial or former one, the higher level).  A division written
+    again is passed over; so is a development zone (杭州经济技术开发区下沙街道) or a short
+    repeat (宁波宁波余姚市), but only when a division follows it.  At the deepest level read,
+    today's names win over unofficial and former ones when several remain."""
     state = pl.DataFrame({"id": pl.int_range(len(text), eager=True, dtype=pl.Int64), "rest": text,
                           "last": pl.zeros(len(text), pl.Int8, eager=True),
-                          "read": pl.zeros(len(text), pl.Int64, eager=True)})
+                          "read": pl.zeros(len(text), pl.Int64, eager=True),
+                          "pending": pl.zeros(len(text), pl.Int64, eager=True)})
     context = pl.DataFrame(schema={"id": pl.Int64, "context_code": pl.Int64, "context_level": pl.Int8})
     found: list[pl.DataFrame] = []
     active = state
-    for _ in range(5):
+    for step_number in range(MAX_STEPS):
         candidates = _candidates(active, context, hint)
-        if candidates.is_empty():
-            break
-        score = pl.col("k") * 100 + pl.col("in_hint").cast(pl.Int64) * 10 - pl.col("level")
+        score = (pl.col("k") * 1000 + pl.col("in_hint").cast(pl.Int64) * 100 + (~pl.col("repeat")).cast(pl.Int64) * 50
+                 + (pl.col("rank") == 0).cast(pl.Int64) * 10 - pl.col("level"))
         best = candidates.filter(score == score.max().over("id"))
-        found.append(best.select("id", "level", "code"))
-        step = best.group_by("id").agg(pl.col("k").first(), pl.col("level").first())
-        active = (
-            active.join(step, on="id")
-            .select("id", pl.col("rest").str.slice(pl.col("k")), pl.col("level").alias("last"),
-                    pl.col("read") + pl.col("k"))
-        )
+        new = best.filter(~pl.col("repeat"))
+        # a repeat is recorded too: its code is one read already, its written name may be a former one
+        found.append(best.select("id", "level", "code", "rank", "written", pl.lit(step_number).alias("step")))
+        step = best.group_by("id").agg(pl.col("k").first(), pl.col("level").first(), pl.col("repeat").first(),
+                                       pl.col("short").min())  # a repeat written in full anywhere is committed
+        # nothing spelled next: pass over a development zone, or one or two stray characters
+        # before a division written in full (浙江小温州市, 浙江劣杭州市), if a division follows
+        stuck = active.join(step, on="id", how="anti")
+        zone = stuck.select("id", pl.col("rest").str.extract(DEVELOPMENT_ZONE, 1).str.len_chars().alias("k"))
+        zone = pl.concat([zone.drop_nulls(), _stray(stuck.join(zone.drop_nulls(), on="id", how="anti"))])
+        zone = zone.with_columns(pl.lit(None, pl.Int8).alias("level"), pl.lit(True).alias("repeat"),
+                                 pl.lit(True).alias("short"))
+        step = pl.concat([step, zone], how="vertical_relaxed")
+        if step.is_empty():
+            break
+        committed = ~pl.col("repeat") | ~pl.col("short")
+        active = active.join(step, on="id").select(
+            "id", pl.col("rest").str.slice(pl.col("k")),
+            pl.when(pl.col("repeat")).then(pl.col("last")).otherwise(pl.col("level")).alias("last"),
+            pl.when(committed).then(pl.col("read") + pl.col("pending") + pl.col("k")).otherwise(pl.col("read")),
+            pl.when(committed).then(0).otherwise(pl.col("pending") + pl.col("k")).alias("pending"))
         state = state.update(active.select("id", "read"), on="id")
-        context = best.select("id", pl.col("code").alias("context_code"), pl.col("level").alias("context_level"))
-    codes = pl.concat(found) if found else pl.DataFrame(schema={"id": pl.Int64, "level": pl.Int8, "code": pl.Int64})
+        moved = new.select("id", pl.col("code").alias("context_code"), pl.col("level").alias("context_level"))
+        context = pl.concat([context.join(moved, on="id", how="anti"), moved]).unique()
+    codes = (pl.concat(found) if found else
+             pl.DataFrame(schema={"id": pl.Int64, "level": pl.Int8, "code": pl.Int64, "rank": pl.Int8,
+                                  "written": pl.Utf8, "step": pl.Int32}))
+    # a level read twice (a county after a county): the later reading stands
+    codes = codes.filter(pl.col("step") == pl.col("step").max().over("id", "level"))
+    # at the deepest level, today's names before unofficial and former ones
+    deepest = (pl.col("level") == pl.col("level").max().over("id"))
+    codes = codes.filter(~deepest | (pl.col("rank") == pl.col("rank").filter(deepest).min().over("id")))
+    codes = _consistent_deepest(codes)
     per_level = state.select("id", "read")
     for level in range(1, 6):
-        at_level = codes.filter(pl.col("level") == level).group_by("id").agg(pl.col("code").sort().alias(f"codes_{level}"))
+        at_level = codes.filter(pl.col("level") == level).group_by("id").agg(
+            pl.col("code").unique().sort().alias(f"codes_{level}"),
+            *([pl.col("written").unique().sort().alias(f"written_{level}")] if level in WRITTEN_LEVELS else []))
         per_level = per_level.join(at_level, on="id", how="left")
     return per_level.sort("id").drop("id")
+
+
+def _old_names(heads: pl.DataFrame, named: pl.DataFrame) -> pl.Series:
+    """Per address, the written prefecture and county names that differ from today's, joined."""
+    frame = pl.DataFrame({f"w{level}": heads[f"written_{level}"] for level in WRITTEN_LEVELS})
+    frame = frame.with_columns(*(named[LEVELS[level]].alias(f"t{level}") for level in WRITTEN_LEVELS))
+    parts = [
+        pl.col(f"w{level}").list.set_difference(pl.concat_list(pl.col(f"t{level}").fill_null(""))).list.join("")
+        for level in WRITTEN_LEVELS
+    ]
+    joined = pl.concat_str(parts, ignore_nulls=True)
+    return frame.select(pl.when(joined.str.len_chars() > 0).then(joined)).to_series()
+
+
+def _stray(stuck: pl.DataFrame) -> pl.DataFrame:
+    """`id`, `k`: one or two characters before a province, prefecture or county written in
+    full (three characters or more); looked for at once (Aho–Corasick) before the pattern."""
+    names = _full_names()
+    near = stuck.filter(pl.col("rest").str.slice(1, 12).str.contains_any(list(names)).fill_null(False))
+    gap = near.select("id", pl.col("rest").str.extract(rf"^(\p{{Han}}{{1,2}}?)(?:{'|'.join(names)})", 1)
+                      .str.len_chars().alias("k"))
+    return gap.drop_nulls()
+
+
+@functools.cache
+def _full_names() -> tuple[str, ...]:
+    """Provinces, prefectures and counties written in full, three characters or more."""
+    table = spellings().filter((pl.col("level") <= 3) & ~pl.col("short") & (pl.col("spelling").str.len_chars() >= 3))
+    return tuple(sorted(set(table["spelling"].to_list()), key=len, reverse=True))
+
+
+def _consistent_deepest(codes: pl.DataFrame) -> pl.DataFrame:
+    """At the deepest level read, the codes inside the divisions read above them, where any
+    are (沙河街道内蒙古包头市九原区: the 沙河街道 of 九原区, though many were possible when it
+    was read); all of them where none is (余杭区临平街道: 临平街道 lies in 临平区 today)."""
+    deepest = codes.filter(pl.col("level") == pl.col("level").max().over("id"))
+    inside = deepest
+    for upper in range(1, 5):
+        above = codes.filter(pl.col("level") == upper).select("id", pl.col("code").alias("above")).unique()
+        has_above = inside.join(above.select("id").unique(), on="id", how="semi")
+        matched = has_above.filter(pl.col("level") > upper).join(
+            above, left_on=["id", ancestor(pl.col("code"), pl.col("level"), upper)], right_on=["id", "above"], how="semi")
+        inside = pl.concat([inside.join(above.select("id").unique(), on="id", how="anti"),
+                            has_above.filter(pl.col("level") <= upper), matched])
+    kept = pl.concat([inside, deepest.join(inside.select("id").unique(), on="id", how="anti")])
+    return pl.concat([codes.filter(pl.col("level") != pl.col("level").max().over("id")), kept])
 
 
 def division_names(heads: pl.DataFrame, hint: pl.DataFrame) -> pl.DataFrame:
     """Names of the five levels per address, from the deepest level read and everything above
     it (南山区 → 广东省 深圳市 南山区).  A level is named when every code still possible agrees
-    on its name.  Addresses with no division read take the region hint's levels."""
+    on its name.  Addresses with no division read take the region hint's levels.  `old_name`:
+    the prefecture and county as written where they differ from today's (杭州市富阳市 →
+    富阳市; 余杭区临平街道, in 临平区 since 2021 → 余杭区)."""
     deepest = pl.coalesce(*(pl.when(pl.col(f"codes_{level}").is_not_null()).then(pl.lit(level, pl.Int8))
                             for level in range(5, 0, -1)))
     frame = heads.select(
@@ -197,5 +379,6 @@ def division_names(heads: pl.DataFrame, hint: pl.DataFrame) -> pl.DataFrame:
         )
         out = out.join(at_level, on="id", how="left")
     municipality = pl.col("province").is_in([names_of[code] for code in MUNICIPALITIES])
-    return out.sort("id").drop("id").with_columns(
+    out = out.sort("id").drop("id").with_columns(
         pl.coalesce("city", pl.when(municipality).then(pl.col("province"))).alias("city"))
+    return out.with_columns(_old_names(heads, out).alias("old_name"))

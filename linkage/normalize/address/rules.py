@@ -23,7 +23,7 @@ import functools
 import polars as pl
 
 from linkage.normalize.address.numerals import arabic_numerals
-from linkage.normalize.text import apply_where, blank_placeholders, fold
+from linkage.normalize.text import apply_where, blank_placeholders, fold, simplified_too
 
 _PUNCTUATION = r"[\u200b-\u200f\u2060\ufeff,，、;；:：\"“”'‘’()（）\[\]【】{}<>《》。·?？!！]"
 # spaces go, except one between two ASCII characters (No. 5 Main Street)
@@ -39,6 +39,11 @@ _ROAD_WORDS = r"(?:大道|大街|公路|胡同|路|街|巷|道|里|段)"
 HEAD_REWRITES: tuple[Rule, ...] = (
     (r"^(?:中华人民共和国|中国)", "", ("中",)),
     (r"[－—–~～_]", "-", ("－", "—", "–", "~", "～", "_")),
+    # separators between two levels (浙江省-杭州-下城区, 浙江省/温州市); twice: matches overlap
+    (r"(\p{Han})[\-/\\|>]+(\p{Han})", "${1}${2}", ("-", "/", "\\", "|", ">")),
+    (r"(\p{Han})[\-/\\|>]+(\p{Han})", "${1}${2}", ("-", "/", "\\", "|", ">")),
+    # the placeholder prefectures of the NBS list (宁波市市辖区, 上海市-市辖区-黄浦区)
+    (r"市辖区|(?:省|自治区)直辖县级行政区划", "", ("市辖区", "直辖县级")),
     (r"村?(?:村民委员会|村委会)", "村", ("委员会", "村委会")),
     (r"(?:社区)?(?:居民委员会|居委会)", "社区", ("委员会", "居委会")),
     (r"街道办事处|街道办", "街道", ("街道办",)),
@@ -63,17 +68,19 @@ TAIL_REWRITES: tuple[Rule, ...] = (
 
 @functools.cache
 def _traditional() -> dict[str, str]:
-    """Traditional → simplified for every CJK unified ideograph OpenCC changes on its own."""
+    """Traditional → simplified for every CJK unified ideograph OpenCC changes on its own,
+    except standard simplified characters (`simplified_too`: 乾县 stays 乾县, not 干县)."""
     import opencc
 
     chars = [chr(code) for code in range(0x4E00, 0xA000)]
     converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
-    return {old: new for old, new in zip(chars, converted) if old != new and len(new) == 1}
+    keep = simplified_too()
+    return {old: new for old, new in zip(chars, converted) if old != new and len(new) == 1 and old not in keep}
 
 
 def simplified(text: pl.Series) -> pl.Series:
     """Traditional characters → simplified, character by character (addresses need no phrase
-    conversion), in one Aho–Corasick pass."""
+    conversion), in one Aho–Corasick pass; characters that are simplified ones too are kept."""
     return text.str.replace_many(_traditional())
 
 
@@ -103,19 +110,47 @@ def clean_address(text: pl.Series) -> pl.Series:
 
 
 def canonical_tail(tail: pl.Series) -> pl.Series:
-    """The part of each address after its administrative head, in canonical spelling."""
-    return _rewrite(arabic_numerals(tail), TAIL_REWRITES)
+    """The part of each address after its administrative head, in canonical spelling, without
+    a second address written after the first (…1单元601（广东省佛山市南海区）, …2705 另：清江浦区…)."""
+    return _rewrite(arabic_numerals(_without_second_head(tail)), TAIL_REWRITES)
 
 
-def tail_components(tail: pl.Series) -> pl.DataFrame:
+@functools.cache
+def _division_names() -> tuple[str, ...]:
+    """Provinces, prefectures and counties in full (today's or former), three characters or
+    more (not 东区 of SOHO东区), longest first."""
+    from linkage.normalize.address.divisions import RANKS, spellings
+
+    full = spellings().filter((pl.col("level") <= 3) & ~pl.col("short") & (pl.col("rank") != RANKS["alias"])
+                              & (pl.col("spelling").str.len_chars() >= 3))["spelling"]
+    return tuple(sorted(set(full.to_list()), key=len, reverse=True))
+
+
+def _without_second_head(tail: pl.Series) -> pl.Series:
+    """The tail up to a division written in full after a house part (a digit, 号, 室, 楼 …) or
+    after 另 / 或: where a second address starts.  Division names are looked for at once
+    (Aho–Corasick) before the pattern runs on the few tails holding one."""
+    names = _division_names()
+    pattern = rf"(?:([0-9A-Z号室楼栋幢层单元])|另|或)(?:{'|'.join(names)}).*$"
+    maybe = tail.str.contains_any(list(names)).fill_null(False)
+    return apply_where(tail, maybe, lambda values: values.str.replace(pattern, "${1}"))
+
+
+def tail_components(tail: pl.Series, after_township: pl.Series) -> pl.DataFrame:
     """`street`, `community` (names the divisions did not know, at the start of the tail),
-    `road`, `number`, `building`, `unit`, `room` read from each tail."""
-    frame = pl.DataFrame({"tail": tail})
-    street = pl.col("tail").str.extract(r"^(\p{Han}{2,6}?(?:街道|镇))", 1)
+    `road`, `number`, `building`, `unit`, `room` read from each tail.  `after_township`: the
+    head ended with a township (no community read), so a …村 opening the tail is its village
+    (泽国镇水谭村水谭西路)."""
+    frame = pl.DataFrame({"tail": tail, "after_township": after_township})
+    # not across a division's type word: 富阳市富春街道 is no township name
+    street = pl.col("tail").str.extract(r"^([\p{Han}&&[^省市区县]]{2,6}?(?:街道|镇))", 1)
     frame = frame.with_columns(street.alias("street")).with_columns(
-        pl.col("tail").str.slice(pl.col("street").str.len_chars().fill_null(0)))
-    community = pl.coalesce(pl.col("tail").str.extract(r"^(\p{Han}{2,8}?社区)", 1),
-                            pl.col("tail").str.extract(r"^(\p{Han}{1,6}?村)(?:\d|$)", 1))
+        pl.col("tail").str.slice(pl.col("street").str.len_chars().fill_null(0)),
+        (pl.col("after_township") | pl.col("street").is_not_null()).alias("after_township"))
+    village = pl.when(pl.col("after_township")).then(
+        pl.col("tail").str.extract(r"^([\p{Han}&&[^路街巷道省市区县镇乡]]{1,5}?村)", 1))
+    community = pl.coalesce(pl.col("tail").str.extract(r"^([\p{Han}&&[^省市县]]{2,8}?社区)", 1),
+                            village, pl.col("tail").str.extract(r"^(\p{Han}{1,6}?村)(?:\d|$)", 1))
     frame = frame.with_columns(community.alias("community")).with_columns(
         pl.col("tail").str.slice(pl.col("community").str.len_chars().fill_null(0)))
     road_number = pl.col("tail").str.extract_groups(
