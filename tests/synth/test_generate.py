@@ -17,9 +17,11 @@ from linkage.connectors.mapping import map_columns
 from linkage.synth.chunks import ChunkTask, Plan, Workers
 from linkage.synth.generate import generate
 from linkage.synth.noise import NoiseRates
-from linkage.synth.systems import SOURCES
+from linkage.synth.profiles import load_profile
 
 from .test_codes import id_is_valid
+
+SOURCES = load_profile().sources
 
 
 def _export_with_truth(out, key: str) -> pl.DataFrame:
