@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from opencc import OpenCC
-from pypinyin import lazy_pinyin
 
 from linkage.synth.codes import legacy_id
 from linkage.synth.reference import reference
@@ -247,6 +246,8 @@ def lower_x(values: pl.Series, mask) -> tuple[pl.Series, np.ndarray]:
 @functools.cache
 def _pinyin(text: str) -> str:
     """Toneless pinyin of Chinese text in one capitalised word (小明 → Xiaoming)."""
+    from pypinyin import lazy_pinyin  # its dictionaries cost ≈ 60 MiB: loaded only where names are typed in pinyin
+
     return "".join(lazy_pinyin(text, errors="ignore")).capitalize()
 
 

@@ -50,6 +50,7 @@ def _mapped(source, header: str) -> str | None:
 def test_there_are_other_profiles_than_the_default():
     assert {"sparse", "noisy"} <= set(OTHERS)
     assert profile_names()[0] == DEFAULT
+    assert all(load_profile(name).name == name for name in profile_names())
 
 
 @pytest.mark.parametrize("name", profile_names())
