@@ -137,10 +137,13 @@ def main() -> None:
     extra = EXTRA_COLUMNS + [tuple(e.split("=", 1)) for e in args.extra]
     if any(len(e) != 2 for e in extra):
         sys.exit("--extra takes LABEL=dotted.path")
-    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                          text=True).stdout.strip()
-    print(f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, HEAD {head}, {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.1f}; --people {args.people} --seed {args.seed}")
+    # the code `linkage` runs (PYTHONPATH may point at another checkout; not the current folder)
+    code = Path(subprocess.run([sys.executable, "-c", "import linkage; print(linkage.__file__)"], cwd=BIN,
+                               capture_output=True, text=True, check=True).stdout.strip()).parents[1]
+    head = subprocess.run(["git", "-C", str(code), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip() or "not a git checkout"
+    print(f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, linkage from {code} ({head}), "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; --people {args.people} --seed {args.seed}")
     rows = [measure(p, args.people, args.seed, extra) for p in args.profiles.split(",")]
     print(f"load average at the end: {os.getloadavg()[0]:.1f}\n")
     print(table(rows, extra))
