@@ -60,6 +60,8 @@ def synth(people: int, out: Path, seed: int, noise: str, profile: str, systems: 
     if quiet:
         return
     seconds = time.perf_counter() - start
+    if profile != DEFAULT:
+        click.echo(f"profile {result['generator']['profile']}: {load_profile(profile).title}")
     click.echo(f"{'source':<10} {'title':<8} {'entity':<10} {'file':<16} {'records':>9} {'entities':>9}")
     for key, s in result["sources"].items():
         click.echo(f"{key:<10} {s['title']:<8} {s['entity_type']:<10} {s['file']:<16} "

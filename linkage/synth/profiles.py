@@ -151,7 +151,6 @@ class SourceModel(_Model):
 class ProfileModel(_Model):
     name: str
     title: str
-    description: str | None = None
     rates: dict[str, float] = Field(default_factory=dict)
     sources: list[SourceModel] = Field(min_length=1)
 

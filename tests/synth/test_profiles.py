@@ -233,6 +233,7 @@ def test_synth_command_takes_a_profile_and_rejects_an_unknown_one(tmp_path):
     result = CliRunner().invoke(main, ["synth", "--people", "300", "--out", str(tmp_path / "s"), "--profile",
                                         "sparse", "--systems", "shebao,scjg", "--workers", "1"])
     assert result.exit_code == 0, result.output
+    assert "\nprofile sparse: 稀疏系统" in result.output
     assert "shebao" in result.output and "scjg" in result.output and "jzdj" not in result.output
     result = CliRunner().invoke(main, ["synth", "--people", "10", "--out", str(tmp_path / "x"), "--profile", "sparce"])
     assert result.exit_code != 0
