@@ -48,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from linkage.attributes import ATTRIBUTES
 from linkage.errors import LinkageError
 from linkage.synth.address import BUILDING_SUFFIXES, LEVELS, ROOM_SUFFIXES, AddressStyle
-from linkage.synth.noise import MISSING_WEIGHT, NoiseRates
+from linkage.synth.noise import NoiseRates
 from linkage.synth.reference import DATA
 from linkage.synth.render import FIELD_FORMATS, FIELDS
 from linkage.synth.systems import Column, SourceSpec

@@ -299,6 +299,7 @@ def _pick(ctx: Context, choices: list[str], p: list[float] | None = None, key: n
 
 GENDER_WORDS = {"zh": ("男", "女"), "code": ("1", "2"), "zh_long": ("男性", "女性"), "en": ("M", "F")}
 
+
 def f_name(ctx: Context, fmt) -> pl.Series:
     return noisy_name(ctx, "name", ctx.rows["name"], ctx.col("surname_len"))
 

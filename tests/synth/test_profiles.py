@@ -1,6 +1,7 @@
 """Synth profiles: other cities as data — each generates, reads, links, and keeps an exact truth."""
 
 import json
+import zipfile
 
 import numpy as np
 import polars as pl
@@ -147,12 +148,20 @@ def test_same_seed_same_bytes_for_any_number_of_workers(name, tmp_path):
     assert (two / "truth.parquet").read_bytes() != (other / "truth.parquet").read_bytes()
 
 
+def _content(path):
+    """A file's bytes; an Excel file's as the bytes of each of its zip members (once, in a
+    long-running test process, a sheet deflated one byte shorter than in a fresh process)."""
+    if path.suffix != ".xlsx":
+        return path.read_bytes()
+    with zipfile.ZipFile(path) as book:
+        return {name: book.read(name) for name in book.namelist()}
+
+
 def test_the_default_profile_still_makes_the_fixtures_byte_for_byte(tmp_path):
     generate(tmp_path, PEOPLE, seed=SEED, workers=1)
     made = sorted(p.name for p in tmp_path.iterdir() if p.name != "config.yaml")
     assert made == sorted(p.name for p in FIXTURES.iterdir())
-    for name in made:
-        assert (tmp_path / name).read_bytes() == (FIXTURES / name).read_bytes(), name
+    assert [n for n in made if _content(tmp_path / n) != _content(FIXTURES / n)] == []
     assert "--profile" not in (tmp_path / "config.yaml").read_text(encoding="utf-8")
 
 
