@@ -35,7 +35,8 @@ import pyarrow as pa
 from linkage.synth import address
 from linkage.synth.noise import NoiseRates
 from linkage.synth.render import build_records, choose
-from linkage.synth.systems import SourceSpec, select_sources
+from linkage.synth.profiles import DEFAULT, load_profile
+from linkage.synth.systems import SourceSpec
 from linkage.synth.truth import chunk_counts, truth_table
 from linkage.synth.world import id_keys, make_chunk, with_id_numbers
 from linkage.synth.writers import DAMAGE_ERRORS, ExportFormat, Payload, damage
@@ -53,9 +54,10 @@ class Plan:
     level: float                 # the noise level's factor
     id_width: int                # digits of entity ids
     scratch: Path                # a folder for the chunks' SQLite files
+    profile: str = DEFAULT       # a built-in profile's name or a profile file's path
 
     def specs(self) -> tuple[SourceSpec, ...]:
-        return select_sources(list(self.systems) if self.systems else None)
+        return load_profile(self.profile).select(self.systems)
 
 
 @dataclass(frozen=True)

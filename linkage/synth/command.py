@@ -9,7 +9,7 @@ import click
 
 from linkage.errors import LinkageError
 from linkage.synth.noise import NOISE_LEVELS
-from linkage.synth.systems import SOURCE_KEYS, SYSTEM_KEYS
+from linkage.synth.profiles import DEFAULT, load_profile, profile_names
 
 
 def _names(values: tuple[str, ...]) -> list[str] | None:
@@ -26,19 +26,23 @@ def _names(values: tuple[str, ...]) -> list[str] | None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same files.")
 @click.option("--noise", type=click.Choice(list(NOISE_LEVELS)), default="default", show_default=True,
               help="Entry-error rates: low (×0.5), default, high (×2).")
+@click.option("--profile", default=DEFAULT, show_default=True, metavar="NAME|FILE.yaml",
+              help=f"Which systems the city has, what each exports and its error rates: "
+                   f"{', '.join(profile_names())}, or a profile file (see linkage/synth/profiles.py).")
 @click.option("--systems", multiple=True, metavar="NAME[,NAME…]",
-              help=f"Only these systems or sources (default: all): {', '.join(SYSTEM_KEYS)}; "
-                   f"sources {', '.join(k for k in SOURCE_KEYS if k not in SYSTEM_KEYS)}.")
+              help=f"Only these systems or sources of the profile (default: all); the default profile's: "
+                   f"{', '.join(load_profile().system_keys)}.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes making chunks (default: one per core); the files are the same for any number.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def synth(people: int, out: Path, seed: int, noise: str, systems: tuple[str, ...], workers: int | None,
-          quiet: bool) -> None:
+def synth(people: int, out: Path, seed: int, noise: str, profile: str, systems: tuple[str, ...],
+          workers: int | None, quiet: bool) -> None:
     """Write realistic departmental exports of a synthetic 深圳 with the true entity of every row.
 
     One file per system export (CSV in GBK / GB18030 / UTF-8-BOM, TSV, Excel with a title row,
     JSON Lines, SQLite), truth.parquet (source, source_row, entity_type, entity_id, errors),
     truth_summary.json (true redundancy) and config.yaml to run `linkage run` on them.
+    --profile picks another city: other systems, headers, formats and error rates.
     """
     from linkage.synth.generate import generate
 
@@ -50,12 +54,14 @@ def synth(people: int, out: Path, seed: int, noise: str, systems: tuple[str, ...
 
     try:
         result = generate(out, people, seed=seed, noise=noise, systems=_names(systems), workers=workers,
-                          progress=progress)
+                          progress=progress, profile=profile)
     except (ValueError, OverflowError) as exc:
         raise LinkageError(str(exc)) from None
     if quiet:
         return
     seconds = time.perf_counter() - start
+    if profile != DEFAULT:
+        click.echo(f"profile {result['generator']['profile']}: {load_profile(profile).title}")
     click.echo(f"{'source':<10} {'title':<8} {'entity':<10} {'file':<16} {'records':>9} {'entities':>9}")
     for key, s in result["sources"].items():
         click.echo(f"{key:<10} {s['title']:<8} {s['entity_type']:<10} {s['file']:<16} "

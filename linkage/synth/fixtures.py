@@ -25,7 +25,7 @@ def demo_config(summary: dict) -> str:
               "(python -m linkage.synth.fixtures); check a run with\n"
               "linkage evaluate --truth data/fixtures/truth.parquet out/demo")
     return config_text(summary["sources"], header, name="demo", output="../out/demo",
-                       prefix="../data/fixtures/")
+                       prefix="../data/fixtures/", region=summary["generator"]["city"])
 
 
 def main() -> None:

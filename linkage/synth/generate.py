@@ -30,7 +30,8 @@ from linkage.synth import codes
 from linkage.synth.address import CITY
 from linkage.synth.chunks import ChunkTask, Placement, Plan, Workers, read_truth, run_inline
 from linkage.synth.noise import NOISE_LEVELS, NoiseRates
-from linkage.synth.systems import SourceSpec, select_sources
+from linkage.synth.profiles import DEFAULT, load_profile
+from linkage.synth.systems import SourceSpec
 from linkage.synth.truth import TruthWriter
 from linkage.synth.world import REFERENCE_DATE, enterprise_count
 from linkage.synth.writers import ExportFormat, Sink
@@ -64,6 +65,8 @@ class _Source:
         info = {"system": s.system, "title": s.title, "entity_type": s.entity, "file": s.file,
                 "format": s.format, "encoding": s.encoding if s.format in ("csv", "tsv") else None,
                 "table": s.table, "duplicate_rate": s.duplicates, "updates_per_year": s.updates_per_year}
+        if s.config_columns:
+            info["columns"] = dict(s.config_columns)
         if self.note:
             info["note"] = self.note
         return info
@@ -112,21 +115,24 @@ def _tasks(people: int, chunk_people: int) -> Iterator[ChunkTask]:
 def generate(out: str | Path, people: int, seed: int = 0, noise: str = "default",
              systems: list[str] | None = None, rates: NoiseRates | None = None,
              chunk_people: int = CHUNK_PEOPLE, workers: int | None = None,
-             progress: Callable[[int, int], None] | None = None) -> dict:
+             progress: Callable[[int, int], None] | None = None, profile: str = DEFAULT) -> dict:
     """Write the exports, truth.parquet, truth_summary.json and config.yaml; return the summary.
-    `workers`: processes making chunks (default: one per core; 1 = all in this process)."""
+    `profile`: a built-in profile's name or a profile file's path (linkage.synth.profiles), whose
+    systems and base error rates (unless `rates` are given) the city gets; `workers`: processes
+    making chunks (default: one per core; 1 = all in this process)."""
     if people < 1:
         raise ValueError("--people must be at least 1")
     if noise not in NOISE_LEVELS:
         raise ValueError(f"unknown noise level {noise!r}; choose from {', '.join(NOISE_LEVELS)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    specs = select_sources(systems)
-    base = (rates or NoiseRates()).scaled(NOISE_LEVELS[noise])
+    chosen = load_profile(profile)
+    specs = chosen.select(systems)
+    base = (rates or chosen.rates).scaled(NOISE_LEVELS[noise])
     scratch = out / ".synth-chunks"
     scratch.mkdir(exist_ok=True)
     plan = Plan(seed, tuple(systems) if systems else None, base, NOISE_LEVELS[noise],
-                max(7, len(str(people))), scratch)
+                max(7, len(str(people))), scratch, str(chosen.path) if profile != chosen.name else profile)
     workers = min(workers or os.cpu_count() or 1, math.ceil(people / chunk_people))
     exports = _Exports(out, specs, people, min(chunk_people, people))
     truth_writer = TruthWriter(out / "truth.parquet")
@@ -152,16 +158,19 @@ def generate(out: str | Path, people: int, seed: int = 0, noise: str = "default"
         exports.close()
         truth_writer.close()
         shutil.rmtree(scratch, ignore_errors=True)
+    # the default profile's summary names no profile: its files stay as they were before profiles
+    named = {} if chosen.name == DEFAULT else {"profile": chosen.name}
     result = {
-        "generator": {"people": people, "seed": seed, "noise": noise, "systems": [s.key for s in specs],
+        "generator": {"people": people, "seed": seed, "noise": noise, **named, "systems": [s.key for s in specs],
                       "city": CITY, "reference_date": REFERENCE_DATE.isoformat(),
-                      "rates": dataclasses.asdict(base)},
+                      # the entry errors in force (a rate of 0 is left out)
+                      "rates": {k: v for k, v in dataclasses.asdict(base).items() if v}},
         "population": {k: population[k] for k in ("people", "enterprises", "households", "migrants")},
         **truth_writer.summary({k: s.describe() for k, s in exports.sources.items()}),
     }
     (out / "truth_summary.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n",
                                             encoding="utf-8")
-    header = (f"Synthetic exports made by `{command_line(people, seed, noise, systems)} --out DIR`;\n"
+    header = (f"Synthetic exports made by `{command_line(people, seed, noise, systems, profile)} --out DIR`;\n"
               "the ground truth is truth.parquet beside this file (linkage evaluate --truth).")
     (out / "config.yaml").write_text(config_text(result["sources"], header, region=CITY),
                                      encoding="utf-8")
@@ -183,6 +192,8 @@ def config_text(sources: dict[str, dict], header: str, name: str = "synth", outp
         if s.get("table"):
             entry["table"] = s["table"]
         entry["updates_per_year"] = s["updates_per_year"]
+        if s.get("columns"):
+            entry["columns"] = s["columns"]
         if s.get("note"):
             lines.append(f"  # {key}: {s['note']}")
         body = yaml.safe_dump({key: entry}, allow_unicode=True, sort_keys=False)
@@ -191,7 +202,9 @@ def config_text(sources: dict[str, dict], header: str, name: str = "synth", outp
     return "\n".join(lines) + "\n"
 
 
-def command_line(people: int, seed: int, noise: str, systems: list[str] | None = None) -> str:
+def command_line(people: int, seed: int, noise: str, systems: list[str] | None = None,
+                 profile: str = DEFAULT) -> str:
     """The `linkage synth` command that makes a dataset (for the headers of generated files)."""
     line = f"linkage synth --people {people} --seed {seed} --noise {noise}"
+    line += f" --profile {profile}" if profile != DEFAULT else ""
     return line + "".join(f" --systems {s}" for s in systems or [])

@@ -48,6 +48,8 @@ class NoiseRates:
     name_variant: float = 0.15     # an enterprise name in another form (region, legal form)
     code_wrong_char: float = 0.005  # one character of a USCC or organisation code wrong
     damaged_row: float = 0.001     # a CSV / TSV line broken in the export (extra field, bad bytes)
+    pinyin: float = 0.0            # a person name typed in pinyin (Zhang Xiaoming), none by default
+    given_name_first: float = 0.0  # of the names typed in pinyin, those written given name first (Xiaoming Zhang)
 
     def scaled(self, factor: float, multipliers: dict[str, float] | None = None) -> "NoiseRates":
         """Rates times a factor (and per-error multipliers), capped at 1."""
@@ -179,12 +181,16 @@ def _traditional(text: str) -> str:
     return converted
 
 
+def _per_distinct(values: pl.Series, function) -> pl.Series:
+    """`function` of each value, called once per distinct value."""
+    distinct = values.unique().to_list()
+    return values.replace_strict(dict(zip(distinct, map(function, distinct))), return_dtype=pl.Utf8)
+
+
 def to_traditional(values: pl.Series, mask) -> tuple[pl.Series, np.ndarray]:
     """Traditional characters (OpenCC s2t), converted once per distinct value."""
     idx, sub = _chosen(values, mask)
-    distinct = sub.unique().to_list()
-    mapping = dict(zip(distinct, map(_traditional, distinct)))
-    return _apply(values, idx, sub.replace_strict(mapping, return_dtype=pl.Utf8))
+    return _apply(values, idx, _per_distinct(sub, _traditional))
 
 
 def swap_neighbours(values: pl.Series, mask, rng, limit: int = 17) -> tuple[pl.Series, np.ndarray]:
@@ -236,6 +242,33 @@ def fullwidth_digits(values: pl.Series, mask) -> tuple[pl.Series, np.ndarray]:
 def lower_x(values: pl.Series, mask) -> tuple[pl.Series, np.ndarray]:
     idx, sub = _chosen(values, mask)
     return _apply(values, idx, sub.str.replace("X", "x", literal=True))
+
+
+@functools.cache
+def _pinyin(text: str) -> str:
+    """Toneless pinyin of Chinese text in one capitalised word (小明 → Xiaoming)."""
+    from pypinyin import lazy_pinyin  # its dictionaries cost ≈ 60 MiB: loaded only where names are typed in pinyin
+
+    return "".join(lazy_pinyin(text, errors="ignore")).capitalize()
+
+
+def romanise(values: pl.Series, mask, surname_len) -> tuple[pl.Series, np.ndarray]:
+    """Names written in pinyin, surname then given name (张小明 → Zhang Xiaoming); `surname_len`
+    (per row) gives where the surname ends."""
+    idx, sub = _chosen(values, mask)
+    frame = pl.DataFrame({"v": sub.str.replace_all(" ", "", literal=True),
+                          "k": np.asarray(surname_len, dtype=np.int64)[idx]})
+    parts = frame.select(pl.col("v").str.slice(0, pl.col("k")).alias("surname"),
+                         pl.col("v").str.slice(pl.col("k")).alias("given"))
+    words = [_per_distinct(parts[c], _pinyin) for c in ("surname", "given")]
+    new = (words[0] + " " + words[1]).str.strip_chars(" ")
+    return _apply(values, idx, new)
+
+
+def given_name_first(values: pl.Series, mask) -> tuple[pl.Series, np.ndarray]:
+    """Pinyin names with the surname moved after the given name (Zhang Xiaoming → Xiaoming Zhang)."""
+    idx, sub = _chosen(values, mask)
+    return _apply(values, idx, sub.str.replace(r"^(\S+) (.+)$", "${2} ${1}"))
 
 
 def blank(values: pl.Series, mask) -> tuple[pl.Series, np.ndarray]:

@@ -176,6 +176,7 @@ _DATE_LAYOUTS = {  # date format -> parts: (text, None) literal, (field, padded)
     "cn": [("y", True), ("年", None), ("m", False), ("月", None), ("d", False), ("日", None)],
     "dot_month": [("y", True), (".", None), ("m", True)],
     "month": [("y", True), ("-", None), ("m", True)],
+    "dot": [("y", True), (".", None), ("m", False), (".", None), ("d", False)],
 }
 
 
@@ -225,7 +226,8 @@ def format_phones(numbers: pl.Series, fmt: str, second: pl.Series | None = None)
 def noisy_name(ctx: Context, prefix: str, values: pl.Series, surname_len: np.ndarray) -> pl.Series:
     r = ctx.rates
     e = ctx.edit(prefix, values, homophone=r.homophone, shape=r.shape, drop_char=r.drop_char,
-                 extra_char=r.extra_char, inner_space=r.inner_space, traditional=r.traditional)
+                 extra_char=r.extra_char, inner_space=r.inner_space, traditional=r.traditional,
+                 **_romanised(ctx, r.pinyin))
     surname = e.of(surname_len)
     e.apply("homophone", noise.substitute_char(e.sub, e.mask("homophone"), ctx.rng))
     e.apply("shape", noise.substitute_char(e.sub, e.mask("shape"), ctx.rng, "shapes"))
@@ -233,8 +235,20 @@ def noisy_name(ctx: Context, prefix: str, values: pl.Series, surname_len: np.nda
     e.apply("extra_char", noise.double_char(e.sub, e.mask("extra_char"), ctx.rng, surname))
     e.apply("inner_space", noise.insert_space(e.sub, e.mask("inner_space"), surname))
     e.apply("traditional", noise.to_traditional(e.sub, e.mask("traditional")))
+    if r.pinyin:
+        e.apply("pinyin", noise.romanise(e.sub, e.mask("pinyin"), surname))
+        e.apply("given_name_first", noise.given_name_first(e.sub, e.mask("given_name_first")))
     e.apply("missing", noise.blank(e.sub, e.mask("missing")))
     return e.result()
+
+
+def _romanised(ctx: Context, rate: float) -> dict[str, np.ndarray]:
+    """Names typed in pinyin and, of those, written given name first — drawn only where a profile
+    sets the rate, so that the random streams of the others stay as they were."""
+    if not rate:
+        return {}
+    typed = ctx.chance(rate)
+    return {"pinyin": typed, "given_name_first": ctx.chance(ctx.rates.given_name_first, typed)}
 
 
 def noisy_id(ctx: Context, prefix: str, values: pl.Series) -> pl.Series:
@@ -284,12 +298,15 @@ def _pick(ctx: Context, choices: list[str], p: list[float] | None = None, key: n
 
 # ---------------------------------------------------------------- person fields
 
+GENDER_WORDS = {"zh": ("男", "女"), "code": ("1", "2"), "zh_long": ("男性", "女性"), "en": ("M", "F")}
+
+
 def f_name(ctx: Context, fmt) -> pl.Series:
     return noisy_name(ctx, "name", ctx.rows["name"], ctx.col("surname_len"))
 
 
 def f_gender(ctx: Context, fmt) -> pl.Series:
-    words = {"zh": ("男", "女"), "code": ("1", "2"), "zh_long": ("男性", "女性")}[fmt or "zh"]
+    words = GENDER_WORDS[fmt or "zh"]
     values = pl.select(pl.when(ctx.rows["male"]).then(pl.lit(words[0])).otherwise(pl.lit(words[1]))).to_series()
     return ctx.blank("gender", values)
 
@@ -661,6 +678,20 @@ ENTERPRISE_FIELDS = {
     "unit_no": f_unit_no, "payment_status": f_payment_status,
 }
 FIELDS = {"person": PERSON_FIELDS, "enterprise": ENTERPRISE_FIELDS}
+_DATES = tuple(_DATE_LAYOUTS)
+# the formats a field can be written in, by (entity type, field); other fields have one
+FIELD_FORMATS = {
+    ("person", "gender"): tuple(GENDER_WORDS),
+    ("person", "birth_date"): _DATES,
+    ("person", "phone"): ("plain", "dashed", "both"),
+    ("person", "household_address"): ("short",),
+    ("person", "move_in_date"): (*_DATES, "excel"),
+    ("person", "registration_date"): (*_DATES, "datetime", "excel"),
+    ("enterprise", "phone"): ("plain", "dashed", "local"),
+    ("enterprise", "uscc"): ("legacy_org_code",),
+    ("enterprise", "registration_date"): (*_DATES, "datetime", "excel"),
+    ("enterprise", "established_date"): (*_DATES, "excel"),
+}
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """One small synthetic dataset shared by the synth tests (generated once per session)."""
 
+import polars as pl
 import pytest
 
 from linkage.synth.generate import generate
@@ -15,3 +16,33 @@ def dataset(tmp_path_factory):
     summary = generate(out, 1500, seed=11, chunk_people=400, workers=2,
                        rates=NoiseRates(damaged_row=0.0))
     return out, summary
+
+
+def assert_summary_agrees_with_truth(out, summary) -> None:
+    """truth_summary.json adds up to what truth.parquet holds: per source, per entity type, per
+    pair of sources and per error."""
+    truth = pl.read_parquet(out / "truth.parquet")
+    assert truth.columns == ["source", "source_row", "entity_type", "entity_id", "errors"]
+    assert truth.select("source", "source_row").is_unique().all()
+    per_source = truth.group_by("source").agg(pl.len().alias("records"), pl.col("entity_id").n_unique().alias("n"))
+    for row in per_source.iter_rows(named=True):
+        s = summary["sources"][row["source"]]
+        assert (s["records"], s["entities"], s["within_source_duplicates"]) == (
+            row["records"], row["n"], row["records"] - row["n"])
+    assert sum(s["records"] for s in summary["sources"].values()) == truth.height
+    for entity_type, figures in summary["entity_types"].items():
+        rows = truth.filter(pl.col("entity_type") == entity_type)
+        sizes = {int(n): e for n, e in figures["records_per_entity"].items()}
+        assert sum(n * e for n, e in sizes.items()) == figures["records"]
+        assert sum(sizes.values()) == figures["entities"]
+        assert figures["records"] == rows.height
+        assert figures["entities"] == rows["entity_id"].n_unique()
+        assert figures["redundant_records"] == rows.height - rows["entity_id"].n_unique()
+        sizes = rows.group_by("entity_id").len()["len"].value_counts()
+        assert figures["records_per_entity"] == {str(k): v for k, v in sizes.sort("len").iter_rows()}
+    held = truth.select("entity_id", "source").unique()
+    shared = held.join(held, on="entity_id").filter(pl.col("source") < pl.col("source_right"))
+    counts = {(a, b): n for a, b, n in shared.group_by("source", "source_right").len().iter_rows()}
+    assert {(p["source_l"], p["source_r"]): p["shared_entities"] for p in summary["pairs"]} == counts
+    errors = truth["errors"].explode().drop_nulls().value_counts()
+    assert summary["errors"] == dict(errors.iter_rows())

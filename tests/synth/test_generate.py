@@ -17,9 +17,12 @@ from linkage.connectors.mapping import map_columns
 from linkage.synth.chunks import ChunkTask, Plan, Workers
 from linkage.synth.generate import generate
 from linkage.synth.noise import NoiseRates
-from linkage.synth.systems import SOURCES
+from linkage.synth.profiles import load_profile
 
+from .conftest import assert_summary_agrees_with_truth
 from .test_codes import id_is_valid
+
+SOURCES = load_profile().sources
 
 
 def _export_with_truth(out, key: str) -> pl.DataFrame:
@@ -77,27 +80,7 @@ def test_department_only_columns_stay_extras():
 
 def test_summary_agrees_with_truth(dataset):
     out, summary = dataset
-    truth = pl.read_parquet(out / "truth.parquet")
-    assert truth.columns == ["source", "source_row", "entity_type", "entity_id", "errors"]
-    assert truth.select("source", "source_row").is_unique().all()
-    per_source = truth.group_by("source").agg(pl.len().alias("records"), pl.col("entity_id").n_unique().alias("n"))
-    for row in per_source.iter_rows(named=True):
-        s = summary["sources"][row["source"]]
-        assert (s["records"], s["entities"], s["within_source_duplicates"]) == (
-            row["records"], row["n"], row["records"] - row["n"])
-    for entity_type, figures in summary["entity_types"].items():
-        rows = truth.filter(pl.col("entity_type") == entity_type)
-        assert figures["records"] == rows.height
-        assert figures["entities"] == rows["entity_id"].n_unique()
-        assert figures["redundant_records"] == rows.height - rows["entity_id"].n_unique()
-        sizes = rows.group_by("entity_id").len()["len"].value_counts()
-        assert figures["records_per_entity"] == {str(k): v for k, v in sizes.sort("len").iter_rows()}
-    held = truth.select("entity_id", "source").unique()
-    shared = held.join(held, on="entity_id").filter(pl.col("source") < pl.col("source_right"))
-    counts = {(a, b): n for a, b, n in shared.group_by("source", "source_right").len().iter_rows()}
-    assert {(p["source_l"], p["source_r"]): p["shared_entities"] for p in summary["pairs"]} == counts
-    errors = truth["errors"].explode().drop_nulls().value_counts()
-    assert summary["errors"] == dict(errors.iter_rows())
+    assert_summary_agrees_with_truth(out, summary)
 
 
 def test_redundancy_looks_like_a_city(dataset):

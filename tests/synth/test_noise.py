@@ -77,3 +77,15 @@ def test_rates_scale_and_cap():
     rates = NoiseRates().scaled(2.0, {"homophone": 100.0})
     assert rates.homophone == 1.0
     assert rates.id_swap == NoiseRates().id_swap * 2
+
+
+def test_names_typed_in_pinyin_and_given_name_first():
+    names = pl.Series(["张小明", "欧阳修", "李 伟", None, "王芳"])
+    surname = np.array([1, 2, 1, 1, 1])
+    mask = np.array([True, True, True, True, False])
+    typed, changed = noise.romanise(names, mask, surname)
+    assert typed.to_list() == ["Zhang Xiaoming", "Ouyang Xiu", "Li Wei", None, "王芳"]
+    assert changed.tolist() == [True, True, True, False, False]
+    swapped, changed = noise.given_name_first(typed, np.array([True, False, True, True, True]))
+    assert swapped.to_list() == ["Xiaoming Zhang", "Ouyang Xiu", "Wei Li", None, "王芳"]
+    assert changed.tolist() == [True, False, True, False, False]
