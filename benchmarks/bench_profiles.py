@@ -33,7 +33,13 @@ from bench_run import BIN, ROOT, _time_v
 DATA = ROOT / "benchmarks" / "_data" / "profiles"
 ENTITY_TYPES = ("person", "enterprise")
 # (label, dotted path in metrics.json): figures the run may write, shown beside the truth's
-EXTRA_COLUMNS: list[tuple[str, str]] = []
+EXTRA_COLUMNS: list[tuple[str, str]] = [
+    ("person R estimated", "link.person.recall_estimate.pairwise_recall"),
+    ("person R est. low", "link.person.recall_estimate.pairwise_recall_low"),
+    ("person R est. high", "link.person.recall_estimate.pairwise_recall_high"),
+    ("enterprise R estimated", "link.enterprise.recall_estimate.pairwise_recall"),
+    ("person possible matches", "link.person.possible_matches"),
+]
 
 _BY_SOURCE = """
 WITH j AS (SELECT t.source, t.entity_type, t.entity_id AS true_id, c.entity_id AS pred_id
@@ -48,8 +54,9 @@ GROUP BY j.source ORDER BY entity_type DESC, j.source
 
 
 def dataset(profile: str, people: int, seed: int) -> Path:
-    """The profile's synthetic exports (generated once)."""
-    data = DATA / f"{profile}_{people}_{seed}"
+    """The profile's synthetic exports (generated once); `profile` is a packaged profile's name
+    or the path of a profile file (benchmarks/profiles/dev.yaml)."""
+    data = DATA / f"{Path(profile).stem}_{people}_{seed}"
     if not (data / "config.yaml").exists():
         subprocess.run([BIN / "linkage", "synth", "--profile", profile, "--people", str(people),
                         "--seed", str(seed), "--out", str(data), "-q"], check=True)
@@ -80,7 +87,7 @@ def measure(profile: str, people: int, seed: int, extra: list[tuple[str, str]]) 
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     truth = json.loads((data / "truth_summary.json").read_text(encoding="utf-8"))
     scores = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))["entity_types"]
-    row = {"profile": profile, "records": sum(t["records"] for t in truth["entity_types"].values()),
+    row = {"profile": Path(profile).stem, "records": sum(t["records"] for t in truth["entity_types"].values()),
            "sources": len(truth["sources"]), "run": run, "data": data}
     for entity_type in ENTITY_TYPES:
         pairwise = scores.get(entity_type, {}).get("pairwise", {})

@@ -124,9 +124,12 @@ DEFAULTS: dict[str, dict] = {
              "implied_by": "id_number"},
             {"name": "gender", "kind": "gender", "fallback": "id_gender",
              "implied_by": "id_number", "ignore_values": ["0", "9"]},
-            # family members share phone and address: count that evidence once
+            # family members share phone, addresses and community: count that evidence once
             {"name": "phone", "kind": "phone", "group": "household"},
             {"name": "address", "kind": "address", "group": "household"},
+            {"name": "household_address", "kind": "address", "group": "household"},
+            {"name": "community", "kind": "exact", "group": "household"},
+            {"name": "employer", "kind": "enterprise_name"},
         ],
         "identifiers": ["id_number"],
     },

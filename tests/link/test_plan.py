@@ -55,6 +55,6 @@ def test_without_an_id_number_no_segment_rules():
 def test_plan_command_prints_rules_and_pairs():
     result = CliRunner().invoke(main, ["plan", str(REPO / "configs" / "demo.yaml")])
     assert result.exit_code == 0, result.output
-    assert "person: 3,972 records in 8 sources" in result.output
+    assert "person: 3,970 records in 8 sources" in result.output
     assert "name_pinyin + id_number__birth8" in result.output
     assert "planned from the data" in result.output
