@@ -136,6 +136,10 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
             "possible_matches": r.possible.height,
             "possible_threshold": r.settings.possible_threshold,
             "entities_if_possible_linked": r.entities_if_linked,
+            "assignment": {"unidentified_entities": int(len(r.assignment.queries)),
+                           "joined": int(len(r.assignment.left)),
+                           "twin_rate": {k: round(v, 4) for k, v in
+                                         sorted(r.assignment.twin_rate.items())}},
         }
     _write(engine, "link_model", [pl.DataFrame([{
         "entity_type": r.entity_type, "prior": r.model.prior, "threshold": r.settings.threshold,

@@ -7,16 +7,17 @@ digit).  How often would the run still have linked those?  Take silver records a
 look like one of the others, drawn at random: blank what that record has blank (records
 without an ID number often lack more than the ID), then remove the identifier or give it one
 wrong digit or two swapped neighbours; run them through the same blocking rules, comparisons,
-model and threshold against the records of their own cluster.  The share still linked is the
-recovery rate q of that kind of record.  Each source gets its own rate, from its own silver
-records where it has enough, else from everyone's.
+model and threshold against every record (their original left out), and, where they link to
+nothing, through the second pass that weighs them against the entities they reach
+(linkage.link.assign).  The share that ends with its own entity is the recovery rate q of that
+kind of record.  Each source gets its own rate, from its own silver records where it has
+enough, else from everyone's.
 
 Then, for a source with L linked records of a kind, about L / q of them truly had a twin, so
 about L (1 − q) / q were missed (never more than its unlinked records); where q is too small to
 divide by, the records of that kind are taken to have twins as often as the source's records
-with a valid identifier do.  Each missed record
-would have joined a cluster of the size its silver records sit in, which turns missed records
-into missed pairs and an estimated pairwise recall; missed records are also the error of the
+with a valid identifier do.  Each missed record would have joined a cluster of the size its
+silver records sit in, which turns missed records into missed pairs and an estimated pairwise recall; missed records are also the error of the
 distinct-entity and redundant-record counts, with a band from the Wilson interval of q.
 """
 
@@ -29,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from linkage.engine.duckdb_engine import quote_ident as q
+from linkage.link.assign import Weigher
 from linkage.link.blocking import build_keys
 from linkage.link.comparisons import Comparison
 from linkage.link.features import build_features, feature_frame
@@ -72,6 +74,30 @@ def _fetch(engine, table: str, ids: np.ndarray, select: str = "t.*") -> pl.DataF
                       "ORDER BY i.position")
     engine.execute("DROP TABLE _recall_ids")
     return rows
+
+
+def _filled(engine, table: str, columns: list[str]) -> pl.DataFrame:
+    """Per record, a bit mask of which of `columns` it fills."""
+    present = [c for c in columns if c in engine.columns(table)]
+    bits = " + ".join(f"(({q(c)} IS NOT NULL)::BIGINT << {i})" for i, c in enumerate(present))
+    return engine.sql(f"SELECT record_id, {bits or '0'} AS mask FROM {q(table)}")
+
+
+def _cover(pool: pl.DataFrame, patterns: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """For each pattern (record_id, mask), a silver record of `pool` (record_id, mask) filling
+    what the pattern fills — or as much of it as any silver record does — drawn at random:
+    pairs (silver, pattern), silver ids not repeated where the pool allows."""
+    by_mask = {m: g["record_id"].to_numpy() for (m,), g in pool.group_by("mask")}
+    out_silver, out_pattern = [], []
+    for (mask,), group in patterns.group_by("mask"):
+        overlap = {m: bin(m & mask).count("1") for m in by_mask}
+        most = max(overlap.values())
+        ids = np.concatenate([by_mask[m] for m, o in overlap.items() if o == most])
+        n = group.height
+        out_silver.append(rng.choice(ids, size=n, replace=n > len(ids)))
+        out_pattern.append(group["record_id"].to_numpy())
+    return pl.DataFrame({"silver": np.concatenate(out_silver),
+                         "pattern": np.concatenate(out_pattern)}).sort("silver")
 
 
 def _corrupt(values: list[str], rng: np.random.Generator) -> list[str]:
@@ -120,10 +146,12 @@ def _simulated_rows(engine, table: str, identifier: str, silver: np.ndarray,
 
 def simulate(engine, entity_type: str, table: str, s: LinkageSettings,
              comparisons: list[Comparison], model: Model, features: pl.DataFrame,
-             clusters: pl.DataFrame, keys: str) -> list[Simulation]:
+             clusters: pl.DataFrame, first_rep: pl.DataFrame, weigher: Weigher,
+             keys: str) -> list[Simulation]:
     """Run silver records, made to look like the records of each kind of each source (their
     blank columns, their missing or invalid identifier), through the run's blocking,
-    comparisons, model and threshold against the records of their own cluster."""
+    comparisons, model and threshold, and the second pass's weighing of records linked to
+    nothing (`first_rep`: record_id → first-pass entity)."""
     identifier = s.identifiers[0]
     ident = f"ident__{identifier}"
     rng = np.random.default_rng(s.seed)
@@ -131,21 +159,25 @@ def simulate(engine, entity_type: str, table: str, s: LinkageSettings,
     valid = features.select("record_id", ident).filter(pl.col(ident).is_not_null())
     silver = valid.filter(pl.len().over(ident) > 1).join(kinds.select("record_id", "source"),
                                                           on="record_id")
+    masks = _filled(engine, table, [c.column for c in comparisons if c.column != identifier])
+    silver = silver.join(masks, on="record_id")
     plans, frames, offset = [], [], 1
     for (source, kind), group in kinds.filter(pl.col("kind") != "valid").group_by(
             ["source", "kind"], maintain_order=True):
-        own = silver.filter(pl.col("source") == source)["record_id"].to_numpy()
-        borrowed = len(own) < MIN_OWN_SILVER
-        pool = silver["record_id"].to_numpy() if borrowed else own
-        if not len(pool):
+        own = silver.filter(pl.col("source") == source)
+        borrowed = own.height < MIN_OWN_SILVER
+        pool = silver if borrowed else own
+        if not pool.height:
             continue
-        size = min(SAMPLE_PER_SOURCE, len(pool))
-        chosen = np.sort(rng.choice(pool, size=size, replace=False))
-        patterns = rng.choice(group["record_id"].to_numpy(), size=size, replace=True)
-        frames.append(_simulated_rows(engine, table, identifier, chosen, patterns, kind, offset,
-                                      rng))
+        size = min(SAMPLE_PER_SOURCE, pool.height)
+        patterns = group.select("record_id").join(masks, on="record_id").sample(
+            size, with_replacement=True, seed=int(rng.integers(2**31)))
+        pairs = _cover(pool, patterns, rng)
+        chosen = pairs["silver"].to_numpy()
+        frames.append(_simulated_rows(engine, table, identifier, chosen,
+                                      pairs["pattern"].to_numpy(), kind, offset, rng))
         plans.append((source, kind, borrowed, chosen, offset))
-        offset += size
+        offset += len(chosen)
     if not plans:
         return []
     engine.load("_recall_records", pl.concat(frames, how="diagonal_relaxed"), temp=True)
@@ -162,37 +194,86 @@ def simulate(engine, entity_type: str, table: str, s: LinkageSettings,
         .join(originals.rename({"record_id_l": "record_id"}), on="record_id") \
         .join(features.select("record_id", *tf).rename({"record_id": "original"}), on="original") \
         .select(features.columns)
-    # each simulated record against the other records of its original's cluster
-    mates = originals.join(clusters.select(pl.col("record_id").alias("original"), "entity_id"),
-                           on="original").join(
-        clusters.select(pl.col("record_id").alias("record_id_r"), "entity_id"), on="entity_id"
-    ).filter(pl.col("record_id_r") != pl.col("original"))
-    engine.load("_recall_pairs", mates.select("record_id_l", "record_id_r"), temp=True)
-    found_any = " OR ".join(f"coalesce(s.k{i} = m.k{i}, false)" for i in range(len(uncapped))) \
-        or "false"
+    # every candidate pair of a simulated record, as blocking would have made it (its original
+    # left out: it is the record being simulated)
+    engine.load("_recall_originals", originals, temp=True)
+    joins = " UNION ".join(
+        f"SELECT s.record_id AS record_id_l, m.record_id AS record_id_r FROM _recall_keys s "
+        f"JOIN {q(keys)} m ON s.k{i} = m.k{i}" for i in range(len(uncapped)))
     found = engine.sql(
-        f"SELECT p.record_id_l, p.record_id_r FROM _recall_pairs p "
-        f"JOIN _recall_keys s ON s.record_id = p.record_id_l "
-        f"JOIN {q(keys)} m ON m.record_id = p.record_id_r WHERE {found_any}")
-    for name in ("_recall_pairs", "_recall_keys", "_recall_features", "_recall_records"):
+        f"SELECT f.* FROM ({joins}) f JOIN _recall_originals o USING (record_id_l) "
+        "WHERE f.record_id_r <> o.original ORDER BY 1, 2") if joins else pl.DataFrame()
+    for name in ("_recall_originals", "_recall_keys", "_recall_features", "_recall_records"):
         engine.execute(f"DROP TABLE IF EXISTS {name}")
-    recovered: set[int] = set()
-    if found.height:
-        from linkage.link.run import apply_rules, compare_frame
-
-        both = pl.concat([simulated, features], how="vertical_relaxed").sort("record_id")
-        compared = compare_frame(found.sort("record_id_l", "record_id_r"), comparisons,
-                                 s.identifiers, both)
-        _, _, probability = score(compared.gamma, compared.tf, model)
-        probability, _ = apply_rules(compared, probability, comparisons)
-        linked = (probability >= s.threshold) & ~compared.cannot_link
-        recovered = set(compared.left[linked].tolist())
+    source_of = {}
+    for source, _, _, chosen, offset in plans:
+        source_of.update(dict.fromkeys((-offset - np.arange(len(chosen))).tolist(), source))
+    recovered = _recovered(found, originals, simulated, features, clusters, first_rep, weigher,
+                           source_of, comparisons, s, model)
     out = []
     for source, kind, borrowed, chosen, offset in plans:
         sim_ids = -offset - np.arange(len(chosen), dtype=np.int64)
         out.append(Simulation(source, kind, borrowed, chosen,
                               np.array([i in recovered for i in sim_ids.tolist()], dtype=bool)))
     return out
+
+
+def _recovered(found: pl.DataFrame, originals: pl.DataFrame, simulated: pl.DataFrame,
+               features: pl.DataFrame, clusters: pl.DataFrame, first_rep: pl.DataFrame,
+               weigher: Weigher, source_of: dict, comparisons: list[Comparison],
+               s: LinkageSettings, model: Model) -> set[int]:
+    """The simulated records the run would have put with their original's entity: linked by
+    the pairwise model to one of its records, or, linked to nothing, weighed against the
+    entities its pairs reach and joined to that one (linkage.link.assign)."""
+    if not found.height:
+        return set()
+    from linkage.link.run import apply_rules, compare_frame
+
+    both = pl.concat([simulated, features], how="vertical_relaxed").sort("record_id")
+    compared = compare_frame(found, comparisons, s.identifiers, both)
+    _, _, probability = score(compared.gamma, compared.tf, model)
+    probability, _ = apply_rules(compared, probability, comparisons)
+    linked = (probability >= s.threshold) & ~compared.cannot_link
+    entity = clusters.select("record_id", "entity_id")
+    pairs = pl.DataFrame({"record_id_l": compared.left, "record_id_r": compared.right,
+                          "linked": linked}).join(originals, on="record_id_l").join(
+        entity.rename({"record_id": "original", "entity_id": "own"}), on="original").join(
+        entity.rename({"record_id": "record_id_r"}), on="record_id_r")
+    recovered = set(pairs.filter(pl.col("linked") & (pl.col("own") == pl.col("entity_id")))
+                    ["record_id_l"].to_list())
+    # the others linked to nothing: queries, as in the run's second pass
+    anything = set(pairs.filter("linked")["record_id_l"].to_list())
+    rows = np.flatnonzero(~np.isin(compared.left, list(anything)) & ~compared.cannot_link)
+    if not rows.size:
+        return recovered
+    reps = first_rep.rename({"record_id": "record_id_r", "rep": "target"})
+    log_bf = weigher.log_bayes_factors(compared, rows, both)
+    candidates = pl.DataFrame({"query": compared.left[rows], "left": compared.left[rows],
+                               "right": compared.right[rows], "log_bf": log_bf}) \
+        .with_columns(pl.col("query").replace_strict(source_of, return_dtype=pl.Utf8)
+                      .alias("source")).join(reps, left_on="right", right_on="record_id_r")
+    scored = weigher.probabilities(weigher.weigh(candidates, _own_kinds(originals, first_rep,
+                                                                         weigher)))
+    top = scored.sort("probability", descending=True).group_by("query", maintain_order=True) \
+        .first().join(originals.rename({"record_id_l": "query"}), on="query").join(
+        first_rep.rename({"record_id": "original", "rep": "own"}), on="original")
+    joined = top.filter((pl.col("probability") >= s.threshold)
+                        & (pl.col("target") == pl.col("own")))
+    return recovered | set(joined["query"].to_list())
+
+
+def _own_kinds(originals: pl.DataFrame, first_rep: pl.DataFrame, weigher: Weigher
+               ) -> pl.DataFrame:
+    """For each simulated record, its original's entity as the simulated record sees it: the
+    kind of the entity's other records (the original is the record being simulated)."""
+    members = first_rep.join(weigher.rep.select("record_id", "source"), on="record_id")
+    own = originals.join(members.rename({"record_id": "original"}), on="original")
+    others = own.join(members.rename({"record_id": "member", "source": "member_source"}),
+                      on="rep").filter(pl.col("member") != pl.col("original"))
+    kinds = others.group_by("record_id_l", "rep").agg(
+        pl.col("member_source").unique().sort().str.join("+").alias("kind"))
+    return kinds.select(pl.col("record_id_l").alias("query"), pl.col("rep").alias("target"),
+                        "kind")
 
 
 def _kinds(engine, table: str, identifier: str, clusters: pl.DataFrame) -> pl.DataFrame:
@@ -211,13 +292,15 @@ def _kinds(engine, table: str, identifier: str, clusters: pl.DataFrame) -> pl.Da
 
 def estimate_recall(engine, entity_type: str, table: str, s: LinkageSettings,
                     comparisons: list[Comparison], model: Model, features: pl.DataFrame,
-                    clusters: pl.DataFrame, keys: str) -> tuple[dict, pl.DataFrame]:
+                    clusters: pl.DataFrame, first_rep: pl.DataFrame, weigher: Weigher,
+                    keys: str) -> tuple[dict, pl.DataFrame]:
     """The estimate (a dict for metrics.json) and its per-source table (`recall_estimate`)."""
     if not s.identifiers or f"ident__{s.identifiers[0]}" not in features.columns:
         return {"estimated": False, "reason": "no identifier to build a silver standard on"}, \
             pl.DataFrame()
     identifier = s.identifiers[0]
-    sims = simulate(engine, entity_type, table, s, comparisons, model, features, clusters, keys)
+    sims = simulate(engine, entity_type, table, s, comparisons, model, features, clusters,
+                    first_rep, weigher, keys)
     kinds = _kinds(engine, table, identifier, clusters)
     rate = {(x.source, x.kind): x for x in sims}
     valid = kinds.filter(pl.col("kind") == "valid")

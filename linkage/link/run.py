@@ -22,6 +22,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from linkage.engine.duckdb_engine import quote_ident as q
+from linkage.link.assign import Assignment, Weigher, assign
 from linkage.link.blocking import (KEYS, RuleStats, build_keys, check_budget, count_pairs,
                                    fit_to_budget, generate_pairs)
 from linkage.link.cluster import cluster
@@ -145,25 +146,44 @@ def apply_rules(compared: Compared, probability: np.ndarray,
 
 
 def possible_matches(compared: Compared, probability: np.ndarray, weight: np.ndarray,
-                     record_ids: np.ndarray, rep: np.ndarray,
-                     s: LinkageSettings) -> tuple[pl.DataFrame, int]:
-    """Pairs between `possible_threshold` and `threshold` whose records ended in different
-    entities — neither merged nor dropped, they wait for a person to decide — and how many
-    entities there would be if every one of them were a match."""
+                     record_ids: np.ndarray, first_rep: np.ndarray, rep: np.ndarray,
+                     assignment: Assignment, s: LinkageSettings) -> tuple[pl.DataFrame, int]:
+    """Pairs whose probability lies between `possible_threshold` and `threshold` and whose
+    records ended in different entities — neither merged nor dropped, they wait for a person to
+    decide — and how many entities there would be if every one of them were a match.  A pair
+    touching an unidentified first-pass entity is judged by its assignment probability
+    (`linkage.link.assign`), the others by the pairwise model."""
+    at = {side: np.searchsorted(record_ids, ids)
+          for side, ids in (("l", compared.left), ("r", compared.right))}
+    weighed = np.isin(first_rep[at["l"]], assignment.queries) | \
+        np.isin(first_rep[at["r"]], assignment.queries)
     band = (probability >= s.possible_threshold) & (probability < s.threshold) & \
-        ~compared.cannot_link
-    rep_l = rep[np.searchsorted(record_ids, compared.left)]
-    rep_r = rep[np.searchsorted(record_ids, compared.right)]
-    keep = band & (rep_l != rep_r)
-    frame = pl.DataFrame({"record_id_l": compared.left[keep].astype(np.int64),
-                          "record_id_r": compared.right[keep].astype(np.int64),
-                          "match_probability": probability[keep], "match_weight": weight[keep]})
+        ~compared.cannot_link & ~weighed
+    pairwise = pl.DataFrame({"record_id_l": compared.left[band].astype(np.int64),
+                             "record_id_r": compared.right[band].astype(np.int64),
+                             "match_probability": probability[band]})
+    candidates = pl.concat([pairwise, assignment.possible.rename(
+        {"probability": "match_probability"})]).unique(["record_id_l", "record_id_r"], keep="first")
+    weights = pl.DataFrame({"record_id_l": compared.left, "record_id_r": compared.right,
+                            "match_weight": weight})
+    candidates = candidates.join(weights, on=["record_id_l", "record_id_r"], how="left")
+    rep_l = rep[np.searchsorted(record_ids, candidates["record_id_l"].to_numpy())]
+    rep_r = rep[np.searchsorted(record_ids, candidates["record_id_r"].to_numpy())]
+    keep = rep_l != rep_r
+    frame = candidates.filter(pl.Series(keep)).sort("record_id_l", "record_id_r")
     reps, inverse = np.unique(np.concatenate([rep, rep_l[keep], rep_r[keep]]),
                               return_inverse=True)
     n, k = len(rep), int(keep.sum())
     edges = (inverse[n:n + k], inverse[n + k:])
     graph = coo_matrix((np.ones(k, dtype=np.int8), edges), shape=(len(reps), len(reps)))
     return frame, int(connected_components(graph, directed=False)[0])
+
+
+def pair_positions(compared: Compared, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Rows of `compared` (in (left, right) order) holding the pairs (left, right)."""
+    width = int(max(compared.right.max(initial=0), right.max(initial=0))) + 1
+    keys = compared.left.astype(np.int64) * width + compared.right
+    return np.searchsorted(keys, left.astype(np.int64) * width + right)
 
 
 @dataclass
@@ -232,6 +252,7 @@ class EntityResult:
     recall_table: pl.DataFrame
     possible: pl.DataFrame       # possible matches: record_id_l, record_id_r, probability, weight
     entities_if_linked: int
+    assignment: Assignment
 
 
 def identifier_codes(frame: pl.DataFrame, identifiers: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -302,12 +323,30 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     probability, rule = apply_rules(compared, probability, comparisons)
     linked = (probability >= s.threshold) & ~compared.cannot_link
     record_ids, codes = identifier_codes(features, s.identifiers)
-    rep = cluster(record_ids, compared.left[linked], compared.right[linked], weight[linked], codes)
+    first_rep = cluster(record_ids, compared.left[linked], compared.right[linked], weight[linked],
+                        codes)
+    sources = engine.sql(f"SELECT source FROM {q(source)} WHERE entity_type = ? "
+                         "ORDER BY record_id", [entity_type])["source"].to_numpy()
+    identified = (codes >= 0).any(axis=1)
+    weigher = Weigher(comparisons, model, features, first_rep, identified, sources)
+    assignment = assign(compared, linked, weigher, features, record_ids, first_rep, identified,
+                        sources, s.threshold, s.possible_threshold)
+    rep = first_rep
+    if len(assignment.left):
+        rows = pair_positions(compared, assignment.left, assignment.right)
+        linked[rows] = True
+        probability[rows] = assignment.probability
+        rule[rows] = "assigned"
+        rep = cluster(record_ids, compared.left[linked], compared.right[linked], weight[linked],
+                      codes)
     lap("score_cluster")
-    possible, if_linked = possible_matches(compared, probability, weight, record_ids, rep, s)
+    possible, if_linked = possible_matches(compared, probability, weight, record_ids, first_rep,
+                                           rep, assignment, s)
     clusters = pl.DataFrame({"record_id": record_ids, "rep": rep})
-    recall, recall_table = estimate_recall(engine, entity_type, source, s, comparisons, model,
-                                           features, clusters.rename({"rep": "entity_id"}), KEYS)
+    recall, recall_table = estimate_recall(
+        engine, entity_type, source, s, comparisons, model, features,
+        clusters.rename({"rep": "entity_id"}),
+        pl.DataFrame({"record_id": record_ids, "rep": first_rep}), weigher, KEYS)
     lap("estimate_recall")
     prefix = PREFIX.get(entity_type, entity_type[:1].upper())
     clusters = clusters.select(
@@ -330,4 +369,4 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     return EntityResult(entity_type, pa.table(columns_out), clusters, rules, int(linked.sum()),
                         model, s, seconds, plan, recall, recall_table,
                         possible.select(pl.lit(entity_type).alias("entity_type"), pl.all()),
-                        if_linked)
+                        if_linked, assignment)

@@ -1,0 +1,267 @@
+"""Sparse records decided by evidence: which known entity, if any, an unidentified cluster is.
+
+The pairwise model asks of one pair "same or not?" with the prior of two random records.  For a
+record that carries little more than a name, the better question is "which of the entities I
+know is this, or is it someone I have not seen?", and its answer is sharper: with one known
+entity named 欧阳修竹, a record of that name is almost surely that entity, unless its source
+holds many people seen nowhere else.  After the first clustering, every cluster without a valid
+identifier (a query) is weighed against the entities its candidate pairs reach:
+
+    P(C is E) = t·ω_E·BF_E / (t·Σ_E' ω_E'·BF_E' + 1 − t)
+
+- BF_E is the Bayes factor of C's best pair with E, the frequency of an agreed value counted
+  over the entities a valid identifier resolved (a clean sample of people: elsewhere a person
+  split in two counts their name twice) and smoothed by Good–Turing: a name seen on one entity
+  is rarer than 1/N, most such names belong to nobody else;
+- ω_E is the prior of that one entity: the share of the query's source whose twins form an
+  entity of E's kind (the set of sources its records come from; learnt from records with a
+  valid identifier), over the number of entities of that kind;
+- t is the share of the query's source whose records have a twin at all, estimated by EM over
+  that source's queries.
+
+A query joins its best entity when P reaches the threshold and becomes a possible match between
+`possible_threshold` and it; records with different valid identifiers still never join.  The
+probabilities are calibrated: of the queries joined at P ≈ 0.98, about 98 % are right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from linkage.link.comparisons import Comparison
+from linkage.link.model import Model, score
+
+GOOD_TURING_UP_TO = 5   # counts up to this are smoothed (above, the count itself is reliable)
+EM_ROUNDS = 100
+MIN_QUERIES = 20        # fewer queries in a source: its twin rate is pooled with everyone's
+KIND_SMOOTHING = 10.0   # pseudo-observations pulling a source's kind shares towards uniform
+
+
+@dataclass
+class Assignment:
+    """Queries joined to an entity: the best pair (left, right record ids) and its probability;
+    and the pairs whose probability fell between possible_threshold and threshold."""
+    left: np.ndarray
+    right: np.ndarray
+    probability: np.ndarray
+    possible: pl.DataFrame          # record_id_l, record_id_r, probability
+    twin_rate: dict[str, float]     # per source: share of its unidentified records with a twin
+    queries: np.ndarray             # the first-pass entities weighed (unidentified clusters)
+
+
+def good_turing(counts: np.ndarray) -> dict[int, float]:
+    """The Good–Turing count r* = (r + 1)·n(r+1)/n(r) of values seen r times, for small r where
+    it is smaller than r (n(k): how many values are seen k times)."""
+    values, n = np.unique(counts, return_counts=True)
+    n_of = dict(zip(values.tolist(), n.tolist()))
+    out = {}
+    for r in range(1, GOOD_TURING_UP_TO + 1):
+        if n_of.get(r) and n_of.get(r + 1):
+            adjusted = (r + 1) * n_of[r + 1] / n_of[r]
+            if adjusted < r:
+                out[r] = adjusted
+    return out
+
+
+def twin_rates(sources: np.ndarray, evidence: np.ndarray) -> dict[str, float]:
+    """Per source, the share of its queries that have a twin: EM on the mixture "one of the
+    entities (weights ω·BF) or nobody seen elsewhere" (`evidence` = Σ ω·BF per query)."""
+    def fit(s: np.ndarray) -> float:
+        t = 0.5
+        for _ in range(EM_ROUNDS):
+            new = float(np.mean(t * s / (t * s + 1 - t)))
+            new = min(max(new, 1e-6), 1 - 1e-6)
+            if abs(new - t) < 1e-7:
+                break
+            t = new
+        return t
+
+    pooled = fit(evidence) if len(evidence) else 0.5
+    return {source: fit(evidence[sources == source]) if (sources == source).sum() >= MIN_QUERIES
+            else pooled for source in np.unique(sources).tolist()}
+
+
+class Weigher:
+    """What weighing a query against entities needs, learnt once from the first clustering:
+    entity counts of frequency-weighted values, entity kinds and each source's kind shares,
+    and (after `fit_twin_rates`) each source's twin rate."""
+
+    def __init__(self, comparisons: list[Comparison], model: Model, features: pl.DataFrame,
+                 rep: np.ndarray, identified: np.ndarray, sources: np.ndarray):
+        """`rep`, `identified` and `sources` per row of `features` (record_id order)."""
+        self.comparisons, self.model = comparisons, model
+        self.rep = pl.DataFrame({"record_id": features["record_id"], "rep": rep,
+                                 "source": sources})
+        self.entities = int(np.unique(rep).size)
+        columns = list(dict.fromkeys(lv.columns[0] for c in comparisons for lv in c.levels
+                                     if lv.tf))
+        # value frequencies from the entities a valid identifier resolved: a clean sample of
+        # people (elsewhere a person split in two would count their name twice)
+        clean = pl.DataFrame({"rep": rep, "identified": identified}).group_by("rep").agg(
+            pl.col("identified").any()).filter("identified")["rep"]
+        self.sample = max(clean.len(), 1)
+        frame = features.select(*columns).with_columns(pl.Series("rep", rep)).filter(
+            pl.col("rep").is_in(clean.implode()))
+        self.shares_of: dict[str, pl.DataFrame] = {}
+        self.unseen: dict[str, float] = {}
+        for column in columns:
+            per_value = frame.select("rep", column).drop_nulls().unique().group_by(column) \
+                .len("entities")
+            smoothed = good_turing(per_value["entities"].to_numpy())
+            adjusted = per_value["entities"].replace_strict(
+                smoothed, default=per_value["entities"], return_dtype=pl.Float64)
+            self.shares_of[column] = per_value.select(column).with_columns(
+                (adjusted / self.sample).alias("share"))
+            # a value no resolved entity carries: at most as common as one seen once
+            self.unseen[column] = smoothed.get(1, 1.0) / self.sample
+        self.kinds, self.kind_shares = self._kinds(rep, sources, identified)
+        self.rates: dict[str, float] = {}
+
+    def _kinds(self, rep, sources, identified) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Each entity's kind ("a+b": the sources of its records) with how many entities share
+        it; and per source and kind, the share of the source's records with a valid identifier
+        whose twins form an entity of that kind (smoothed towards the kinds' shares of all
+        entities, which is all a source without valid identifiers has)."""
+        rec = pl.DataFrame({"rep": rep, "source": sources, "identified": identified})
+        kinds = rec.group_by("rep").agg(pl.col("source").unique().sort().str.join("+")
+                                        .alias("kind"))
+        kinds = kinds.join(kinds.group_by("kind").len("entities"), on="kind")
+        per_source = rec.group_by("rep", "source").agg(pl.len().alias("n"),
+                                                       pl.col("identified").sum().alias("silver"))
+        # the kind of a record's twins: its entity's sources, its own left out unless another
+        # record of that source is there too
+        others = per_source.join(per_source.select("rep", pl.col("source").alias("other"),
+                                                   pl.col("n").alias("n_other")), on="rep")
+        others = others.filter((pl.col("other") != pl.col("source")) | (pl.col("n_other") > 1))
+        twins = others.group_by("rep", "source").agg(
+            pl.col("silver").first(), pl.col("other").sort().str.join("+").alias("kind"))
+        counts = twins.filter(pl.col("silver") > 0).group_by("source", "kind").agg(
+            pl.col("silver").sum().alias("n"))
+        # without records of its own to learn from, a source's twins are any entity alike:
+        # each kind in proportion to how many entities are of that kind
+        entities = kinds.group_by("kind").agg(pl.col("entities").first())
+        uniform = entities.with_columns((pl.col("entities") / pl.col("entities").sum())
+                                        .alias("uniform")).select("kind", "uniform")
+        per_source_n = counts.group_by("source").agg(pl.col("n").sum().alias("total"))
+        grid = pl.DataFrame({"source": np.unique(sources)}).join(uniform, how="cross")
+        shares = grid.join(counts, on=["source", "kind"], how="left").join(
+            per_source_n, on="source", how="left").with_columns(
+            ((pl.col("n").fill_null(0) + KIND_SMOOTHING * pl.col("uniform"))
+             / (pl.col("total").fill_null(0) + KIND_SMOOTHING)).alias("share"))
+        return kinds, shares.select("source", "kind", "share")
+
+    def log_bayes_factors(self, compared, rows: np.ndarray, values: pl.DataFrame) -> np.ndarray:
+        """log2 Bayes factors of the compared pairs `rows`, frequency-weighted levels with the
+        agreed value's share of entities; `values` holds record_id and the columns' values of
+        the pairs' left records."""
+        tf = compared.tf[rows].copy()
+        ids = values["record_id"].to_numpy()
+        left = np.searchsorted(ids, compared.left[rows])
+        for k, comp in enumerate(self.comparisons):
+            weighted = ~np.isnan(tf[:, k])
+            gamma = compared.gamma[rows, k]
+            for i, level in enumerate(comp.levels):
+                hit = weighted & (gamma == comp.gamma(i))
+                if not level.tf or not hit.any():
+                    continue
+                column = level.columns[0]
+                agreed = pl.DataFrame({column: values[column].gather(pl.Series(left[hit]))})
+                share = agreed.join(self.shares_of[column], on=column, how="left")["share"]
+                tf[hit, k] = share.fill_null(self.unseen[column]).to_numpy().astype(np.float32)
+        _, weight, _ = score(compared.gamma[rows], tf, self.model)
+        return weight - np.log2(self.model.prior / (1 - self.model.prior))
+
+    def weigh(self, candidates: pl.DataFrame, kinds: pl.DataFrame | None = None) -> pl.DataFrame:
+        """`candidates` (query, source, target, left, right, log_bf: one row per pair between a
+        query and a target entity) → per query and target the best pair with log_b =
+        log2(ω·BF) and the query's evidence Σ ω·BF.  `kinds` (query, target, kind) overrides
+        the kind of some targets as their query sees them."""
+        best = candidates.sort("log_bf", descending=True).group_by(
+            ["query", "target"], maintain_order=True).first()
+        floor = 1.0 / (self.entities * max(self.kinds["kind"].n_unique(), 1))
+        best = best.join(self.kinds.select(pl.col("rep").alias("target"), "kind"), on="target")
+        if kinds is not None:
+            best = best.join(kinds.rename({"kind": "seen"}), on=["query", "target"], how="left") \
+                .with_columns(pl.coalesce("seen", "kind").alias("kind")).drop("seen")
+        per_kind = self.kinds.group_by("kind").agg(pl.col("entities").first())
+        best = best.join(per_kind, on="kind", how="left").with_columns(
+            pl.col("entities").fill_null(1)).join(
+            self.kind_shares, on=["source", "kind"], how="left").with_columns(
+            (pl.col("log_bf") + (pl.col("share").fill_null(0.0).clip(floor, None)
+                                 / pl.col("entities")).log(2)).alias("log_b"))
+        evidence = best.group_by("query").agg(
+            (2.0 ** pl.col("log_b").clip(-1000, 1000)).sum().alias("evidence"))
+        return best.join(evidence, on="query")
+
+    def fit_twin_rates(self, queries: pl.DataFrame) -> None:
+        """EM per source over `queries` (query, source, evidence)."""
+        self.rates = twin_rates(queries["source"].to_numpy(), queries["evidence"].to_numpy())
+
+    def probabilities(self, weighed: pl.DataFrame) -> pl.DataFrame:
+        """`weigh`'s rows with the probability that the query is the target."""
+        t = pl.col("source").replace_strict(self.rates, default=0.5, return_dtype=pl.Float64)
+        return weighed.with_columns(
+            (t * 2.0 ** pl.col("log_b").clip(-1000, 1000)
+             / (t * pl.col("evidence") + 1 - t)).alias("probability"))
+
+
+def query_pairs(compared, rows: np.ndarray, left_rep: np.ndarray, right_rep: np.ndarray,
+                queries: set, source_of: dict, log_bf: np.ndarray) -> pl.DataFrame:
+    """The pairs `rows` in both directions, kept where the query side is one of `queries`
+    (with the query's source)."""
+    pairs = pl.DataFrame({"left": compared.left[rows], "right": compared.right[rows],
+                          "rep_l": left_rep, "rep_r": right_rep, "log_bf": log_bf})
+    both = pl.concat([
+        pairs.select(pl.col("rep_l").alias("query"), pl.col("rep_r").alias("target"),
+                     "left", "right", "log_bf"),
+        pairs.select(pl.col("rep_r").alias("query"), pl.col("rep_l").alias("target"),
+                     "left", "right", "log_bf")])
+    both = both.filter(pl.col("query").is_in(list(queries)))
+    return both.with_columns(pl.col("query").replace_strict(source_of, return_dtype=pl.Utf8)
+                             .alias("source"))
+
+
+def assign(compared, linked: np.ndarray, weigher: Weigher, features: pl.DataFrame,
+           record_ids: np.ndarray, rep: np.ndarray, identified: np.ndarray, sources: np.ndarray,
+           threshold: float, possible_threshold: float) -> Assignment:
+    """Weigh every unidentified first-pass cluster against the entities its candidate pairs
+    reach (see the module docstring).  `record_ids` ascending, with `rep` (first-pass entity),
+    `identified` (a valid identifier) and `sources` per record, in the feature frame's order;
+    fits the weigher's twin rates."""
+    empty = Assignment(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
+                       pl.DataFrame(schema={"record_id_l": pl.Int64, "record_id_r": pl.Int64,
+                                            "probability": pl.Float64}), {}, np.zeros(0, np.int64))
+    rep_l = rep[np.searchsorted(record_ids, compared.left)]
+    rep_r = rep[np.searchsorted(record_ids, compared.right)]
+    per_entity = pl.DataFrame({"rep": rep, "identified": identified, "source": sources}) \
+        .group_by("rep").agg(pl.col("identified").any(), pl.col("source").min())
+    unidentified = per_entity.filter(~pl.col("identified"))
+    queries = set(unidentified["rep"].to_list())
+    rows = np.flatnonzero(~linked & ~compared.cannot_link & (rep_l != rep_r))
+    if not queries or not rows.size:
+        return empty
+    source_of = dict(per_entity.select("rep", "source").iter_rows())
+    log_bf = weigher.log_bayes_factors(compared, rows, features)
+    candidates = query_pairs(compared, rows, rep_l[rows], rep_r[rows], queries, source_of, log_bf)
+    if not candidates.height:
+        return empty
+    weighed = weigher.weigh(candidates)
+    evidence = unidentified.select(pl.col("rep").alias("query"), "source").join(
+        weighed.group_by("query").agg(pl.col("evidence").first()), on="query", how="left") \
+        .with_columns(pl.col("evidence").fill_null(0.0))
+    weigher.fit_twin_rates(evidence)
+    scored = weigher.probabilities(weighed)
+    top = scored.sort("probability", descending=True).group_by("query", maintain_order=True) \
+        .first()
+    join = top.filter(pl.col("probability") >= threshold)
+    maybe = scored.filter((pl.col("probability") >= possible_threshold)
+                          & (pl.col("probability") < threshold))
+    possible = maybe.select(pl.col("left").alias("record_id_l"),
+                            pl.col("right").alias("record_id_r"),
+                            "probability").unique(["record_id_l", "record_id_r"], keep="first")
+    return Assignment(join["left"].to_numpy(), join["right"].to_numpy(),
+                      join["probability"].to_numpy(), possible, dict(weigher.rates),
+                      np.array(sorted(queries), dtype=np.int64))
