@@ -137,10 +137,14 @@ DEFAULTS: dict[str, dict] = {
         "comparisons": [
             {"name": "name", "kind": "enterprise_name"},
             {"name": "registration", "column": "uscc", "kind": "registration"},
-            {"name": "legal_rep", "kind": "person_name"},
-            {"name": "phone", "kind": "phone"},
+            # the company phone is often the legal representative's mobile, shared by all the
+            # companies one person runs: count that evidence once
+            {"name": "legal_rep", "kind": "person_name", "group": "owner"},
+            {"name": "phone", "kind": "phone", "group": "owner"},
             {"name": "address", "kind": "address"},
         ],
-        "identifiers": ["uscc"],
+        # the organisation code (inside a valid credit code, or keyed on its own): two different
+        # ones are two organisations
+        "identifiers": ["org_key"],
     },
 }

@@ -44,7 +44,9 @@ Columns by attribute kind (only for attributes present in the input; `<a>` is th
   in a uscc or reg_number column (a uscc is valid when both its check character and that of
   the organisation code inside it hold).  For enterprises also `org_key`: the organisation
   code from a valid uscc (characters 9–17), else a valid org_code, else an organisation code
-  keyed into the uscc or reg_number column — so records carrying any of them can link.
+  keyed into the uscc or reg_number column — so records carrying any of them can link — and
+  `org_key_flag` ("valid" where there is one: a different organisation code is a different
+  organisation, which makes it the enterprise identifier).
 - text / code / number: trimmed, full-width folded to half-width, inner runs of spaces
   collapsed, placeholders to null.
 """
@@ -132,7 +134,10 @@ def normalize_records(frame: pl.DataFrame, entity_type: str,
     derived = []
     codes = {attributes[c].kind: parts[c] for c in parts if attributes[c].kind in CODE_KINDS}
     if entity_type == "enterprise" and codes:
-        derived.append(org_key(codes))
+        key = org_key(codes)
+        # every organisation code carried is valid: a different one is a different organisation
+        derived += [key, key.is_not_null().replace_strict({True: "valid"}, default=None,
+                                                          return_dtype=pl.Utf8).alias("org_key_flag")]
     columns = [frame[c] for c in LINEAGE if c in frame.columns]
     for column in frame.columns:
         if column in parts:

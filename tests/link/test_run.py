@@ -94,12 +94,13 @@ def test_missing_columns_and_both_entity_types(engine):
                        {"name": "王芳", "surname": "王", "birth_date": "1980-02-03"},
                        {"name": "李强", "surname": "李", "birth_date": "1970-01-01"}],
                       columns=["name", "surname", "birth_date"])
-    firms = records([{"name": "深圳市华为技术有限公司", "name_core": "华为", "uscc": "914403001922038216",
-                      "uscc_flag": "valid"},
-                     {"name": "华为技术有限公司", "name_core": "华为", "uscc": "914403001922038216",
-                      "uscc_flag": "valid"},
+    huawei = {"uscc": "914403001922038216", "uscc_flag": "valid", "org_key": "192203821",
+              "org_key_flag": "valid"}
+    firms = records([{"name": "深圳市华为技术有限公司", "name_core": "华为", **huawei},
+                     {"name": "华为技术有限公司", "name_core": "华为", **huawei},
                      {"name": "深圳市腾讯计算机系统有限公司", "name_core": "腾讯"}],
-                    "enterprise", columns=["name", "name_core", "uscc", "uscc_flag"])
+                    "enterprise", columns=["name", "name_core", "uscc", "uscc_flag", "org_key",
+                                           "org_key_flag"])
     firms = firms.with_columns(pl.col("record_id") + 3)
     engine.load("records", pl.concat([persons, firms], how="diagonal"))
     stats = run_linkage(engine, {"person": LinkageSettings(blocking_rules=[["name"]])})
