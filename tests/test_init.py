@@ -348,3 +348,28 @@ def test_keys_are_ascii():
 def test_any_text_is_written_as_yaml_that_reads_back_the_same(text):
     assert yaml.safe_load(f"key: {scalar(text)}\n") == {"key": text}
     assert yaml.safe_load(f"{scalar(text)}: 1\n") == {text: 1}
+
+
+def test_init_on_the_fixtures_links_them_as_the_demo_config_does(tmp_path):
+    """`linkage init data/fixtures` + `linkage run` gives the partition of configs/demo.yaml
+    (its own source keys, titles and updates per year aside)."""
+    from tests.conftest import REPO
+
+    fixtures = REPO / "data" / "fixtures"
+    demo = (REPO / "configs" / "demo.yaml").read_text(encoding="utf-8")
+    demo = demo.replace("../data/fixtures/", f"{fixtures.as_posix()}/").replace(
+        "output: ../out/demo", "output: demo")
+    (tmp_path / "demo.yaml").write_text(demo, encoding="utf-8")
+    init_config(fixtures, tmp_path / "init.yaml")
+    partitions = []
+    for name in ("demo.yaml", "init.yaml"):
+        result = CliRunner().invoke(main, ["run", str(tmp_path / name), "--quiet"])
+        assert result.exit_code == 0, result.output
+        cfg = load_config(tmp_path / name)
+        files = {key: cfg.source_path(s).name for key, s in cfg.sources.items()}
+        clusters = pl.read_parquet(cfg.output_dir() / "clusters.parquet")
+        groups = clusters.with_columns(pl.col("source").replace_strict(files).alias("file")) \
+            .group_by("entity_id").agg(pl.struct("file", "source_row").sort().alias("rows"))
+        partitions.append({tuple((r["file"], r["source_row"]) for r in rows)
+                           for rows in groups["rows"].to_list()})
+    assert len(partitions[0]) > 1000 and partitions[0] == partitions[1]
