@@ -27,7 +27,7 @@ from importlib import resources
 
 import polars as pl
 
-from linkage.attributes import ATTRIBUTES, EntityType, attribute_for_header, header_key
+from linkage.attributes import ATTRIBUTES, EntityType, header_key
 from linkage.connectors import RawTable
 from linkage.connectors.mapping import map_columns
 from linkage.normalize import normalize_column
@@ -35,27 +35,24 @@ from linkage.normalize.enterprise import LEGAL_FORMS
 
 SAMPLE = 500            # values per column the value checks read (the first non-blank ones)
 VALUE_MIN_RATE = 0.6    # share of the sample that must look like a kind for a value guess
+VALUE_WEIGHT = 0.9      # a value guess is never as sure as a header synonym
 HEADER_CONFIDENCE = 0.8
 CONFIRMED = 0.95        # header evidence the values agree with
-VALUE_WEIGHT = 0.9      # a value guess is never as sure as a header synonym
-CONTRADICTED = 0.2       # a run's own mapping whose values fit its kind less is put in doubt
-RELIABLE_KINDS = ("phone", "id_number", "uscc", "org_code", "reg_number")  # checks that overrule a header
-MIN_CONFIDENCE = 0.5     # weaker evidence is shown as an alternative, never mapped
 DOUBTED = 0.5           # confidence factor of header evidence the values contradict
-INITIAL_ENDINGS = ("dm", "xz", "mc", "hm", "bh", "xx")  # 代码 详址 名称 号码 编号 信息
+CONTRADICTED = 0.2      # a run's own mapping whose values fit its kind less is put in doubt
+MIN_CONFIDENCE = 0.5    # weaker evidence is shown as an alternative, never mapped
 MAX_ALTERNATIVES = 3
-# words many headers share: a header sharing only one of them with a synonym hints at nothing
+# kinds whose checks are sure enough to overrule a header synonym
+RELIABLE_KINDS = ("phone", "id_number", "uscc", "org_code", "reg_number")
+# the subject of a table appears about once; its names and IDs repeat little
 SUBJECT_KINDS = ("person_name", "id_number")
 SUBJECT_DISTINCT = 0.8  # share of distinct values below which a name column looks secondary
-GENERIC_WORDS = frozenset("日期 时间 号码 姓名 名称 地址 电话 代码 编号 信息 人员 单位 类型".split())
+INITIAL_ENDINGS = ("dm", "xz", "mc", "hm", "bh", "xx")  # 代码 详址 名称 号码 编号 信息
+# words many headers share: a header sharing only one of them with a synonym hints at nothing
+GENERIC_WORDS = frozenset("日期 时间 号码 姓名 名称 地址 电话 代码 编号 信息 人员 单位 类型"
+                          .split())
 
-# identifying attributes: a table without any is not a table of people or enterprises
-IDENTIFYING: dict[EntityType, tuple[str, ...]] = {
-    "person": ("name", "id_number"),
-    "enterprise": ("name", "uscc", "org_code", "reg_number"),
-}
-# attribute kinds whose values can be judged, and the attributes a value guess of the kind may
-# take, in order of preference (the first free one wins unless the header points to another)
+# attribute kinds whose values can be judged (`value_rates`)
 _JUDGED = ("person_name", "enterprise_name", "id_number", "uscc", "org_code", "reg_number",
            "phone", "address", "date", "gender", "ethnicity")
 _HAN_NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$|^[\u4e00-\u9fff]{1,8}[·•・][\u4e00-\u9fff]{1,10}$")
@@ -114,7 +111,8 @@ def value_rates(samples: dict) -> dict:
     parsed = normalize_column(text.filter(placed), "address", "person")
     address = pl.Series([False] * len(text)).scatter(
         placed.arg_true(), parsed["v_key"].is_not_null() | (parsed["v_flag"] == "parsed"))
-    phone, gender, ethnicity = flag("phone"), flag("gender") == "valid", flag("ethnicity") == "valid"
+    phone = flag("phone")
+    gender, ethnicity = flag("gender") == "valid", flag("ethnicity") == "valid"
     checks = cells.with_columns(
         person_name=text.str.contains(_HAN_NAME.pattern) & surname
         & ~text.str.contains(_NOT_A_NAME),

@@ -34,7 +34,7 @@ def find_region(addresses: list[pl.Series]) -> Region:
     cities = normalize_address(values, "a")["a_city"].drop_nulls()
     if cities.len() == 0:
         return Region(None, 0.0, 0, False)
-    counts = cities.value_counts(sort=True, name="n").sort(["n", "a_city"], descending=[True, False])
+    counts = cities.value_counts(name="n").sort(["n", "a_city"], descending=[True, False])
     city, n = counts.row(0)
     share = n / cities.len()
     return Region(city, share, cities.len(), share >= CLEAR_SHARE and cities.len() >= MIN_ADDRESSES)

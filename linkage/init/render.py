@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import yaml
 
 from linkage.config import ENCODINGS
-from linkage.init.columns import IDENTIFYING, Candidate, Proposal
+from linkage.init.columns import Candidate, Proposal
 from linkage.init.sources import Skipped, Source
+from linkage.pipeline import IDENTIFYING
 
 COMMENT_AT = 44  # display column where a line's comment starts
 _PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^:#\[\]{},]*")
@@ -205,7 +206,7 @@ def render(header: Header, sources: list[Source], paths: list[str],
         out.comment(0, ("region: " + header.region + "   # " if header.region else "region: ")
                     + header.region_comment)
     out.add(0, "sources:")
-    for source, path in zip(sources, paths):
+    for source in sources:
         _source_lines(out, source, entries[source.key])
     out.add(0, "report:")
     out.add(2, "language: zh", "zh | en")

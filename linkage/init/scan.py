@@ -95,7 +95,8 @@ def scan_folder(folder: Path) -> list[Found]:
         if fmt in ("xlsx", "xls"):
             sheets = sheet_names(path)
             if sheets:
-                out += [_read(Found(path, fmt, sheet=s, sheets_in_file=len(sheets))) for s in sheets]
+                out += [_read(Found(path, fmt, sheet=s, sheets_in_file=len(sheets)))
+                        for s in sheets]
                 continue
         if fmt == "sqlite":
             tables = table_names(path)

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from linkage.attributes import ENTITY_TYPES, EntityType, attribute_for_header
-from linkage.init.columns import IDENTIFYING, Proposal, column_rates, propose
+from linkage.init.columns import Proposal, column_rates, propose
 from linkage.init.scan import Found
+from linkage.pipeline import IDENTIFYING
 
 _DEFAULT_SHEET = re.compile(r"^(?:sheet|工作表|表)\s*\d*$", re.IGNORECASE)
 # a trailing (or leading) date, period, version, copy mark or number: 居住登记2024年6月,
@@ -193,9 +193,3 @@ def plan_sources(found: list[Found]) -> tuple[list[Source], list[Skipped]]:
     name_sources(sources)
     return sources, skipped
 
-
-def relative(path: Path, start: Path) -> str:
-    """`path` relative to `start`, written with forward slashes."""
-    import os
-
-    return Path(os.path.relpath(path, start)).as_posix()

@@ -516,7 +516,8 @@ def _blocking_rows(inputs: Inputs) -> pl.DataFrame:
         if inputs.has("blocking_plan"):
             return inputs.sql("SELECT s.entity_type, s.rule_order, s.rule, p.reason, s.pairs, "
                               "s.candidate_pairs FROM blocking_stats s LEFT JOIN blocking_plan p "
-                              "USING (entity_type, rule_order) ORDER BY s.entity_type, s.rule_order")
+                              "USING (entity_type, rule_order) "
+                              "ORDER BY s.entity_type, s.rule_order")
         return inputs.table("blocking_stats", "entity_type, rule_order")
     rows = [{"entity_type": e, "rule": r, "pairs": n}
             for e, stats in (inputs.metric("link") or {}).items()
@@ -529,7 +530,8 @@ def _blocking_rows(inputs: Inputs) -> pl.DataFrame:
 def _labelled_list(text: str, language: str, entity: str) -> str:
     """"name, phone" with each attribute labelled in `language`."""
     sep = "、" if language == "zh" else ", "
-    return sep.join(attribute_label(a.strip(), language, entity) for a in text.split(",") if a.strip())
+    return sep.join(attribute_label(a.strip(), language, entity)
+                    for a in text.split(",") if a.strip())
 
 
 def model(inputs: Inputs) -> Section:
@@ -640,8 +642,9 @@ def _improve_review(inputs: Inputs) -> list[str]:
 
 
 def _improve_quarantine(inputs: Inputs) -> list[str]:
-    rows = inputs.sql("SELECT code, count(*) AS n, list(DISTINCT source ORDER BY source) AS sources, "
-                      "min(detail) AS detail FROM quarantine GROUP BY code ORDER BY n DESC, code")
+    rows = inputs.sql("SELECT code, count(*) AS n, min(detail) AS detail, "
+                      "list(DISTINCT source ORDER BY source) AS sources "
+                      "FROM quarantine GROUP BY code ORDER BY n DESC, code")
     sep = "、" if inputs.language == "zh" else ", "
     return [inputs.t("improve_quarantine", rows=_n(r["n"]), sources=sep.join(r["sources"]),
                      reason=render_reason(r["code"], r["detail"], inputs.language),
