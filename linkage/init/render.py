@@ -19,7 +19,7 @@ from linkage.init.sources import Skipped, Source
 from linkage.pipeline import IDENTIFYING
 
 COMMENT_AT = 44  # display column where a line's comment starts
-_PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^:#\[\]{},]*")
+_PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^:#\[\]{},\t]*")
 _METHODS = {
     "synonym": "header synonym",
     "sniffed": "values pass its check",
@@ -59,9 +59,12 @@ def scalar(value) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     text = str(value)
-    if (_PLAIN.fullmatch(text) and text == text.strip() and all(map(_printable, text))
-            and yaml.safe_load(text) == text):
-        return text
+    if _PLAIN.fullmatch(text) and text == text.strip() and all(map(_printable, text)):
+        try:
+            if yaml.safe_load(text) == text:
+                return text
+        except yaml.YAMLError:
+            pass
     return _quoted(text)
 
 
