@@ -76,7 +76,8 @@ def init_config(exports: Path, config_path: Path, force: bool = False) -> InitRe
     config_dir = config_path.parent.resolve()
     if not config_dir.is_dir():
         raise ConfigError(f"{config_dir}: the folder for the config does not exist")
-    sources, skipped = plan_sources(scan_folder(exports))
+    found = [f for f in scan_folder(exports) if f.path.resolve() != config_path.resolve()]
+    sources, skipped = plan_sources(found)
     if not sources:
         reasons = "; ".join(f"{_where(s.found, config_dir)}: {s.reason}" for s in skipped[:5])
         raise ConfigError(f"{exports}: no table of people or enterprises found"
