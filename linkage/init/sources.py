@@ -3,11 +3,12 @@ mapping, its key, title and system — or why it is left out.
 
 - entity: the mapping of each entity type is proposed (`columns.propose`); a table whose
   columns identify only people (name, ID number) or only enterprises (name, credit /
-  organisation code, registration number) is read as that.  A table with both (a roster of
-  staff with their employer's credit code, a register of firms with their legal
-  representative's ID number) says so and is read as the entity more of its headers name
-  exactly (姓名 and 身份证号 are person headers, 企业名称 and 法定代表人 enterprise ones), else
-  as the entity of its leftmost identifying column.  A table without any is left out.
+  organisation code, registration number) is read as that.  A table with both is read as the
+  entity more of its headers name exactly (姓名 and 身份证号 are person headers, 企业名称 and
+  法定代表人 enterprise ones), else as the entity of its leftmost identifying column; when the
+  other entity's side holds an identifier beyond a name (a roster of staff with their
+  employer's credit code, a register of firms with their legal representative's ID number)
+  the config says so.  A table without any is left out.
 - key: the file name in ASCII (Chinese as pinyin initials: 居住登记 → jzdj), with the sheet or
   table when the file holds several; made unique in path order.
 - title: the file name, with the sheet or table name when the file holds several.
@@ -33,6 +34,11 @@ _STAMP = (r"(?:\d{4}(?:年|[-_.]?\d{1,2}(?:月|[-_.]?\d{1,2}日?)?)?|\d{1,2}月|
           r"副本|copy|最新|导出|\(\d+\)|（\d+）|\d+)")
 _TRAILING = re.compile(rf"(?:[\s_\-—.·]*{_STAMP})+$", re.IGNORECASE)
 _LEADING = re.compile(rf"^(?:{_STAMP}[\s_\-—.·]*)+", re.IGNORECASE)
+
+
+# identifiers beyond a name: a table carrying the other entity's says so
+ID_ATTRIBUTES: dict[EntityType, tuple[str, ...]] = {
+    "person": ("id_number",), "enterprise": ("uscc", "org_code", "reg_number")}
 
 
 @dataclass
@@ -103,6 +109,8 @@ def classify(found: Found, rates: dict[str, dict[str, float]] | None = None) -> 
         entity = min(ENTITY_TYPES, key=lambda e: first[e])
         why = f"its first identifying column, {raw.headers[first[entity]]}, is a {entity}'s"
     other = next(e for e in ENTITY_TYPES if e != entity)
+    if not any(p.attribute in ID_ATTRIBUTES[other] for p in core[other]):
+        return Source(found, entity, proposals[entity], rates)  # a legal representative's name
     note = (f"also holds {other} identifiers ({'、'.join(p.header for p in core[other])}); "
             f"read as {entity} records because {why} — set `entity: {other}` to link the "
             f"{other} side instead")
