@@ -145,7 +145,7 @@ UI: dict[str, dict[str, str]] = {
         "not_converged": "未收敛（结果仅供参考）",
         "chart_model": "{entity}：各比较等级的匹配权重（蓝色支持同一实体，红色反对）",
         "model_params": "比较等级与参数（m、u、匹配权重）",
-        "fragile_text": "有 {pairs} 组数据源之间只靠个别字段关联：其中一项录错，两边同一实体的记录就可能无法关联（见下表）。",
+        "fragile_text": "有 {pairs} 组数据源（含数据源自身）之间只靠个别字段关联：其中一项录错，同一实体的记录就可能无法关联（见下表）。",
         "fragile_pairs": "一项录错就无法关联的数据源组合",
         "coverage_ok": "任意两个数据源之间，任何一个共有字段录错一项，仍有其他分块规则能找到记录对。",
         "improve": "如何改进本次运行",
@@ -154,7 +154,7 @@ UI: dict[str, dict[str, str]] = {
                            "如有误，在配置的 columns 中写明。",
         "improve_attributes": "数据源 {source}（{entity}）的多数记录只有 {attributes} 可用于匹配，关联不够可靠；"
                               "若原系统有身份证号、信用代码或电话，请加入导出。",
-        "improve_fragile": "有 {pairs} 组数据源之间只靠个别字段关联，一项录错就无法关联（见「{section}」）。",
+        "improve_fragile": "有 {pairs} 组数据源（含数据源自身）之间只靠个别字段关联，一项录错就无法关联（见「{section}」）。",
         "improve_review": "有 {pairs} 对{entity}记录为可能匹配，待人工核实（见「{section}」）。",
         "improve_quarantine": "{rows} 行被隔离，原因如「{reason}」（数据源 {sources}；逐行原因见「{section}」）。",
         "improve_recall": "{entity}的估计召回率只有 {recall}，约 {missed} 条记录未能关联（见「{section}」）；"
@@ -326,8 +326,9 @@ UI: dict[str, dict[str, str]] = {
         "chart_model": "{entity}: match weight of each comparison level (blue for the same entity, "
                        "red against)",
         "model_params": "Comparison levels and parameters (m, u, match weight)",
-        "fragile_text": "{pairs} pairs of sources are linked through few attributes: one error in "
-                        "one of them and the records of one entity may not link (table below).",
+        "fragile_text": "{pairs} pairs of sources (a source with itself included) are linked "
+                        "through few attributes: one error in one of them and the records of one "
+                        "entity may not link (table below).",
         "fragile_pairs": "Pairs of sources one error separates",
         "coverage_ok": "Between any two sources, a rule still finds the pairs when one shared "
                        "attribute is mistyped.",
@@ -340,8 +341,9 @@ UI: dict[str, dict[str, str]] = {
         "improve_attributes": "Most records of source {source} ({entity}) carry only {attributes} "
                               "to link on, which links them poorly; add ID numbers, credit codes "
                               "or phones to the export if the system has them.",
-        "improve_fragile": "{pairs} pairs of sources are linked through a single attribute: one "
-                           "error in it separates their records (see “{section}”).",
+        "improve_fragile": "{pairs} pairs of sources (a source with itself included) are linked "
+                           "through few attributes: one error in one of them separates their "
+                           "records (see “{section}”).",
         "improve_review": "{pairs} possible matches of {entity} records wait for review (see "
                           "“{section}”).",
         "improve_quarantine": "{rows} rows quarantined for reasons such as “{reason}” (sources "

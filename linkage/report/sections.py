@@ -627,8 +627,7 @@ def _improve_attributes(inputs: Inputs) -> list[str]:
                                               r["entity_type"]) or "—")
            for r in carried.iter_rows(named=True) if len(r["attributes"]) <= FEW_ATTRIBUTES]
     if inputs.has("blocking_coverage"):
-        fragile = inputs.sql("SELECT count(*) FROM blocking_coverage WHERE fragile <> '' "
-                             "AND source_l <> source_r").item()
+        fragile = inputs.sql("SELECT count(*) FROM blocking_coverage WHERE fragile <> ''").item()
         if fragile:
             out.append(inputs.t("improve_fragile", pairs=_n(fragile), section=inputs.t("model")))
     return out[:IMPROVE_ITEMS]

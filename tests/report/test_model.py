@@ -83,7 +83,7 @@ def test_improvements_list_what_the_run_planted():
     assert "1 对人员记录为可能匹配" in text
     assert "1 行被隔离，原因如「字段过多" in text
     assert "企业的估计召回率只有 80.0%" in text
-    assert "组数据源之间只靠个别字段关联" in text
+    assert "有 2 组数据源（含数据源自身）之间只靠个别字段关联" in text
     assert "数据源 lb（企业）的多数记录只有 企业名称" in text
     assert len(items) == 7
     english = "\n".join(_sections(engine, "en")["improve"].sentences)
