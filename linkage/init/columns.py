@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -55,7 +54,7 @@ GENERIC_WORDS = frozenset("日期 时间 号码 姓名 名称 地址 电话 代�
 # attribute kinds whose values can be judged (`value_rates`)
 _JUDGED = ("person_name", "enterprise_name", "id_number", "uscc", "org_code", "reg_number",
            "phone", "address", "date", "gender", "ethnicity")
-_HAN_NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$|^[\u4e00-\u9fff]{1,8}[·•・][\u4e00-\u9fff]{1,10}$")
+_HAN_NAME = r"^[\u4e00-\u9fff]{2,4}$|^[\u4e00-\u9fff]{1,8}[·•・][\u4e00-\u9fff]{1,10}$"
 _BARE_NUMBER = r"^\d{1,5}(\.\d+)?$"   # a count or an amount, not a date
 _TIME = r"\d{1,2}:\d{2}"
 _ADDRESS_WORD = r"[路街道号栋幢座村巷弄室楼区市镇乡]"
@@ -114,7 +113,7 @@ def value_rates(samples: dict) -> dict:
     phone = flag("phone")
     gender, ethnicity = flag("gender") == "valid", flag("ethnicity") == "valid"
     checks = cells.with_columns(
-        person_name=text.str.contains(_HAN_NAME.pattern) & surname
+        person_name=text.str.contains(_HAN_NAME) & surname
         & ~text.str.contains(_NOT_A_NAME),
         enterprise_name=text.str.contains(_LEGAL_FORM) & (text.str.len_chars() >= 4),
         id_number=flag("id_number") == "valid",
