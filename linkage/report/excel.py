@@ -19,7 +19,9 @@ from linkage.report.svg import text_width
 from linkage.report.tables import Table
 
 FIXED_DATE = datetime(2000, 1, 1)  # the file's "created" property: no clock, deterministic output
-_FORMATS = {"int": "#,##0", "float": "#,##0.00", "percent": "0.0%"}
+_FORMATS = {"int": "#,##0", "hours": "#,##0.0", "float": "#,##0.00", "percent": "0.0%",
+            "number": "General", "probability": "General", "factor": "#,##0.0",
+            "weight": "+0.00;-0.00;0.00"}
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 

@@ -135,6 +135,31 @@ UI: dict[str, dict[str, str]] = {
             "<p>身份证号、电话号码在本报告中均已脱敏；完整数据保存在运行目录的 linkage.duckdb 中，"
             "仅供数据所有者查阅。每个数字都可以通过 source（数据源）和 source_row（原文件行号）追溯到原始行。</p>"
         ),
+        # the model section and the list of improvements
+        "model": "匹配模型",
+        "intro_model": "每项比较的各个结果等级：m（同一实体的记录对落在该等级的概率）、u（不同实体的记录对落在该等级的概率）"
+                       "及匹配权重 log2(m/u)——正值支持判为同一实体，负值反对；各分块规则找到的候选记录对及选用理由；"
+                       "以及一项录错就无法关联的数据源组合。",
+        "model_text": "{entity}：两条随机记录为同一{entity}的先验概率 {prior}；EM 迭代 {iterations} 次，{converged}。",
+        "converged": "已收敛",
+        "not_converged": "未收敛（结果仅供参考）",
+        "chart_model": "{entity}：各比较等级的匹配权重（蓝色支持同一实体，红色反对）",
+        "model_params": "比较等级与参数（m、u、匹配权重）",
+        "fragile_text": "有 {pairs} 组数据源（含数据源自身）之间只靠个别字段关联：其中一项录错，同一实体的记录就可能无法关联（见下表）。",
+        "fragile_pairs": "一项录错就无法关联的数据源组合",
+        "coverage_ok": "任意两个数据源之间，任何一个共有字段录错一项，仍有其他分块规则能找到记录对。",
+        "improve": "如何改进本次运行",
+        "intro_improve": "按本次运行的结果，以下几项值得核对或补充；修改配置或补充导出字段后重新运行即可。",
+        "improve_mapping": "核对字段对应：数据源 {source} 的列「{header}」被{method}为{attribute}（置信度 {confidence}）；"
+                           "如有误，在配置的 columns 中写明。",
+        "improve_attributes": "数据源 {source}（{entity}）的多数记录只有 {attributes} 可用于匹配，关联不够可靠；"
+                              "若原系统有身份证号、信用代码或电话，请加入导出。",
+        "improve_fragile": "有 {pairs} 组数据源（含数据源自身）之间只靠个别字段关联，一项录错就无法关联（见「{section}」）。",
+        "improve_review": "有 {pairs} 对{entity}记录为可能匹配，待人工核实（见「{section}」）。",
+        "improve_quarantine": "{rows} 行被隔离，原因如「{reason}」（数据源 {sources}；逐行原因见「{section}」）。",
+        "improve_recall": "{entity}的估计召回率只有 {recall}，约 {missed} 条记录未能关联（见「{section}」）；"
+                          "补充身份证号、电话等字段或核实可能匹配可提高召回率。",
+        "improve_nothing": "没有发现需要改进的地方：字段对应可靠，数据源字段充分，无待核实的可能匹配，没有行被隔离。",
     },
     "en": {
         "title": "Data consolidation report",
@@ -287,6 +312,48 @@ UI: dict[str, dict[str, str]] = {
             "linkage.duckdb for its owner. Every figure traces back to rows through source and "
             "source_row (the data row of the original file).</p>"
         ),
+        # the model section and the list of improvements
+        "model": "Matching model",
+        "intro_model": "Each comparison's levels: m (the chance a pair of one entity's records falls in "
+                       "the level), u (the chance for a pair of different entities) and the match "
+                       "weight log2(m/u) — positive for the same entity, negative against; the "
+                       "candidate pairs each blocking rule found and why it was chosen; and the "
+                       "pairs of sources one typing error would separate.",
+        "model_text": "{entity}: prior chance that two random records are one {entity} {prior}; "
+                      "{iterations} EM iterations, {converged}.",
+        "converged": "converged",
+        "not_converged": "not converged (treat the results with care)",
+        "chart_model": "{entity}: match weight of each comparison level (blue for the same entity, "
+                       "red against)",
+        "model_params": "Comparison levels and parameters (m, u, match weight)",
+        "fragile_text": "{pairs} pairs of sources (a source with itself included) are linked "
+                        "through few attributes: one error in one of them and the records of one "
+                        "entity may not link (table below).",
+        "fragile_pairs": "Pairs of sources one error separates",
+        "coverage_ok": "Between any two sources, a rule still finds the pairs when one shared "
+                       "attribute is mistyped.",
+        "improve": "How to improve this run",
+        "intro_improve": "From this run's results, these are worth checking or adding; change the "
+                         "config or the exports and run again.",
+        "improve_mapping": "Check a mapping: column “{header}” of source {source} was mapped to "
+                           "{attribute} ({method}, confidence {confidence}); if wrong, name it in "
+                           "the config's columns.",
+        "improve_attributes": "Most records of source {source} ({entity}) carry only {attributes} "
+                              "to link on, which links them poorly; add ID numbers, credit codes "
+                              "or phones to the export if the system has them.",
+        "improve_fragile": "{pairs} pairs of sources (a source with itself included) are linked "
+                           "through few attributes: one error in one of them separates their "
+                           "records (see “{section}”).",
+        "improve_review": "{pairs} possible matches of {entity} records wait for review (see "
+                          "“{section}”).",
+        "improve_quarantine": "{rows} rows quarantined for reasons such as “{reason}” (sources "
+                              "{sources}; each row's reason in “{section}”).",
+        "improve_recall": "The estimated recall of {entity} records is only {recall}; about "
+                          "{missed} records were not linked (see “{section}”): more identifying "
+                          "attributes or reviewing possible matches would raise it.",
+        "improve_nothing": "Nothing to improve found: mappings are sure, every source carries "
+                           "enough to link on, no possible match waits for review, no row was "
+                           "quarantined.",
     },
 }
 
@@ -441,6 +508,22 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "address_road": ("地址路名", "Address road"),
     "name_core": ("字号", "Core name"),
     "org_key": ("组织机构代码", "Organisation code"),
+    # the model section
+    "comparison": ("比较项", "Comparison"),
+    "registration": ("登记代码", "Registration codes"),
+    "m": ("m（同一实体）", "m (same entity)"),
+    "u": ("u（不同实体）", "u (different entities)"),
+    "bayes_factor": ("贝叶斯因子", "Bayes factor"),
+    "match_weight": ("匹配权重", "Match weight"),
+    "rules": ("可用的分块规则", "Usable rules"),
+    "fragile": ("一项录错即断开的字段", "Attributes one error in which separates"),
+    # derived blocking keys (linkage.link.keys)
+    "__area6": ("地区码", "area code"),
+    "__birth8": ("出生日期段", "birth date"),
+    "__seq3": ("顺序码", "sequence"),
+    "household_address_key": ("户籍地址楼栋", "Household address building key"),
+    "employer_core": ("工作单位字号", "Employer core name"),
+    "legal_rep_pinyin": ("法定代表人拼音", "Legal representative pinyin"),
 }
 
 # cell values of the columns in VALUE_COLUMNS -> (zh, en)
@@ -461,6 +544,18 @@ VALUES: dict[str, tuple[str, str]] = {
     "collect": ("采集", "collect"),
     "stop_keying": ("停止录入", "stop keying"),
     "keep": ("保留", "keep"),
+    # why a blocking rule was chosen (linkage.link.plan)
+    "identifier": ("唯一标识", "identifier"),
+    "name with a supporting attribute": ("姓名/名称加一项辅助字段", "name with a supporting attribute"),
+    "name with one segment of the ID number (survives one wrong digit)": (
+        "姓名加身份证号的一段（身份证号错一位仍能找到）",
+        "name with one segment of the ID number (survives one wrong digit)"),
+    "a personal with a shared attribute (survives a mistyped name)": (
+        "个人字段加共有字段（姓名录错仍能找到）",
+        "a personal with a shared attribute (survives a mistyped name)"),
+    "a rare name alone (sparse records)": ("罕见姓名/名称单独分块（字段少的记录）",
+                                           "a rare name alone (sparse records)"),
+    "configured": ("配置指定", "configured"),
 }
 VALUE_COLUMNS = {"placement", "method", "level", "action", "kind"}
 
@@ -507,5 +602,17 @@ def value_label(value: str, language: str) -> str:
 
 
 def rule_label(rule: str, language: str) -> str:
-    """A blocking rule ("name_pinyin + birth_date") with its columns labelled."""
-    return " + ".join(column_label(part.strip(), language) for part in rule.split("+"))
+    """A blocking rule ("name_pinyin + birth_date", "name_pinyin + id_number__area6",
+    "name_pinyin (≤8)") with its columns labelled."""
+    return " + ".join(_key_label(part.strip(), language) for part in rule.split("+"))
+
+
+def _key_label(key: str, language: str) -> str:
+    """A blocking key labelled: a segment of a column (id_number__area6) and a block-size
+    limit ("(≤8)") kept."""
+    key, limit = (key.split(" ", 1) + [""])[:2]
+    column, _, segment = key.partition("__")
+    label = column_label(column, language)
+    if segment:
+        label += "·" + column_label(f"__{segment}", language)
+    return f"{label} {limit}".strip()

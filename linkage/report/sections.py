@@ -19,7 +19,8 @@ import polars as pl
 from linkage.attributes import ENTITY_TYPES
 from linkage.report import svg
 from linkage.quarantine import render_reason
-from linkage.report.i18n import UI, attribute_label, entity_label, rule_label
+from linkage.report.i18n import (UI, attribute_label, column_label, entity_label, rule_label,
+                                 value_label)
 from linkage.report.model import FIGURE_PATHS, Chart, Figure, Inputs, Section, Unavailable
 from linkage.report.tables import Table, format_value, mask_column, table_from_frame
 
@@ -30,7 +31,7 @@ WEIGHT_RANGE = (-40.0, 60.0)  # match weights outside go into the histogram's en
 SUMMARY_FIGURES = (  # (figure, format): what the summary shows, in order
     ("records_in", "int"), ("records", "int"), ("quarantined", "int"), ("people", "int"),
     ("enterprises", "int"), ("redundant_records", "int"), ("within_source_duplicates", "int"),
-    ("multi_system_entities", "int"), ("hours_per_year", "float"), ("hours_saved", "float"))
+    ("multi_system_entities", "int"), ("hours_per_year", "hours"), ("hours_saved", "hours"))
 
 
 def _entity_order(frame: pl.DataFrame) -> pl.DataFrame:
@@ -84,10 +85,10 @@ def summary(inputs: Inputs) -> Section:
             share=format_value(values["redundant_records"] / totals["records"], "percent")))
     if values.get("hours_per_year") is not None:
         section.sentences.append(inputs.t("headline_hours",
-                                          hours=format_value(values["hours_per_year"], "float")))
+                                          hours=format_value(values["hours_per_year"], "hours")))
     if values.get("hours_saved") is not None:
         section.sentences.append(inputs.t("headline_saved",
-                                          hours=format_value(values["hours_saved"], "float")))
+                                          hours=format_value(values["hours_saved"], "hours")))
     return section
 
 
@@ -208,15 +209,15 @@ def field_reentry(inputs: Inputs) -> Section:
         pl.col("seconds_per_field").first(), pl.col("reentries").sum(),
         pl.col("hours_per_year").sum())
     label = _labeller(inputs, per_attribute, "attribute")
-    section.charts.append(_bars(per_attribute, label, "reentries", "float",
+    section.charts.append(_bars(per_attribute, label, "reentries", "int",
                                 inputs.t("chart_reentry")))
-    section.charts.append(_bars(per_attribute, label, "hours_per_year", "float",
+    section.charts.append(_bars(per_attribute, label, "hours_per_year", "hours",
                                 inputs.t("chart_reentry_hours")))
     per_system = _named(inputs, detail, ("system",)).group_by(
         "entity_type", "system", maintain_order=True).agg(
         pl.col("values_keyed").sum(), pl.col("reentries").sum(), pl.col("hours_per_year").sum())
     section.charts.append(_bars(per_system, _labeller(inputs, per_system, "system"),
-                                "hours_per_year", "float", inputs.t("chart_reentry_system")))
+                                "hours_per_year", "hours", inputs.t("chart_reentry_system")))
     section.tables.append(_table(inputs, "reentry_by_system", inputs.t("reentry_by_system"),
                                  per_system.sort("hours_per_year", descending=True,
                                                  maintain_order=True)))
@@ -240,7 +241,7 @@ def community(inputs: Inputs) -> Section:
     per_area = table.filter(pl.col("level") == level).group_by(
         "entity_type", "area", maintain_order=True).agg(pl.col("hours_per_year").sum())
     section.charts.append(_bars(per_area, _labeller(inputs, per_area, "area"), "hours_per_year",
-                                "float", inputs.t("chart_community")))
+                                "hours", inputs.t("chart_community")))
     section.tables.append(_table(inputs, "community", inputs.t("community"), table, [
         "entity_type", "level", "area", "records", "entities", "reentries", "seconds",
         "hours_per_year"]))
@@ -399,9 +400,6 @@ def match_quality(inputs: Inputs) -> Section:
             caption = inputs.t("chart_rules", entity=name)
             section.charts.append(Chart(caption, svg.bar_chart(
                 [(rule_label(r, inputs.language), n) for r, n in rules.items()], _n, caption)))
-    if inputs.has("blocking_stats"):
-        section.tables.append(_table(inputs, "blocking", inputs.t("blocking"),
-                                     inputs.table("blocking_stats", "entity_type, rule_order")))
     return section
 
 
@@ -501,13 +499,200 @@ def row_accounting(inputs: Inputs) -> Section:
     return section
 
 
+def _comparison_label(name: str, language: str, entity: str) -> str:
+    label = attribute_label(name, language, entity)
+    return column_label(name, language) if label == name else label
+
+
+def _finite(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    """Non-finite numbers (an impossible level's weight) as blanks."""
+    return frame.with_columns([pl.when(pl.col(c).is_finite()).then(pl.col(c)).alias(c)
+                               for c in columns if c in frame.columns])
+
+
+def _blocking_rows(inputs: Inputs) -> pl.DataFrame:
+    """Pairs per blocking rule, in rule order, with the reason each rule was chosen."""
+    if inputs.has("blocking_stats"):
+        if inputs.has("blocking_plan"):
+            return inputs.sql("SELECT s.entity_type, s.rule_order, s.rule, p.reason, s.pairs, "
+                              "s.candidate_pairs FROM blocking_stats s LEFT JOIN blocking_plan p "
+                              "USING (entity_type, rule_order) "
+                              "ORDER BY s.entity_type, s.rule_order")
+        return inputs.table("blocking_stats", "entity_type, rule_order")
+    rows = [{"entity_type": e, "rule": r, "pairs": n}
+            for e, stats in (inputs.metric("link") or {}).items()
+            for r, n in (stats.get("pairs_per_rule") or {}).items()]
+    if not rows:
+        raise Unavailable(inputs.t("missing_table", table="blocking_stats"))
+    return pl.DataFrame(rows)
+
+
+def _labelled_list(text: str, language: str, entity: str) -> str:
+    """"name, phone" with each attribute labelled in `language`."""
+    sep = "、" if language == "zh" else ", "
+    return sep.join(attribute_label(a.strip(), language, entity)
+                    for a in text.split(",") if a.strip())
+
+
+def model(inputs: Inputs) -> Section:
+    """How the matching decides: each comparison level's m, u and match weight, the pairs each
+    blocking rule found and why it was chosen, and the pairs of sources one error separates."""
+    section = Section("model", inputs.t("model"))
+    link = inputs.metric("link") or {}
+    for entity in sorted(link, key=lambda e: ENTITY_TYPES.index(e) if e in ENTITY_TYPES else 9):
+        stats = link[entity]
+        if stats.get("lambda") is not None:
+            section.sentences.append(inputs.t(
+                "model_text", entity=entity_label(entity, inputs.language),
+                prior=format_value(stats["lambda"], "probability"),
+                iterations=_n(stats.get("iterations")),
+                converged=inputs.t("converged" if stats.get("converged") else "not_converged")))
+    if inputs.has("model_params"):
+        params = _finite(_entity_order(inputs.table("model_params")),
+                         ("m", "u", "bayes_factor", "match_weight"))
+        weight = lambda v: format_value(v, "weight")  # noqa: E731
+        level = "level_zh" if inputs.language == "zh" else "level"
+        for entity in _entity_types(params):
+            rows = params.filter(pl.col("entity_type") == entity)
+            groups = [(_comparison_label(c, inputs.language, entity),
+                       [(r[level], r["match_weight"]) for r in rows.filter(
+                           (pl.col("comparison") == c) & pl.col("match_weight").is_not_null()
+                       ).iter_rows(named=True)])
+                      for c in rows["comparison"].unique(maintain_order=True)]
+            caption = inputs.t("chart_model", entity=entity_label(entity, inputs.language))
+            section.charts.append(Chart(caption, svg.weight_chart(groups, weight, caption)))
+        labels = {(e, c): _comparison_label(c, inputs.language, e)
+                  for e, c in params.select("entity_type", "comparison").unique().iter_rows()}
+        shown = params.with_columns(
+            pl.concat_str("entity_type", pl.lit("|"), "comparison").replace_strict(
+                {f"{e}|{c}": v for (e, c), v in labels.items()}).alias("comparison"),
+            pl.col("level").alias("level_en"))
+        section.tables.append(_table(inputs, "model_params", inputs.t("model_params"),
+                                     shown.drop("level"), [
+            "entity_type", "comparison", "level", "m", "u", "bayes_factor", "match_weight"]))
+    try:
+        blocking = _blocking_rows(inputs)
+        if "reason" in blocking.columns:
+            reasons = blocking["reason"].unique().drop_nulls().to_list()
+            blocking = blocking.with_columns(pl.col("reason").replace_strict(
+                {r: value_label(r, inputs.language) for r in reasons}, default=None))
+        section.tables.append(_table(inputs, "blocking", inputs.t("blocking"), blocking, [
+            "entity_type", "rule_order", "rule", "reason", "pairs", "candidate_pairs"]))
+    except Unavailable:
+        if not section.tables:
+            raise
+    if inputs.has("blocking_coverage"):
+        fragile = _entity_order(inputs.table("blocking_coverage")).filter(
+            pl.col("fragile") != "")
+        if fragile.height:
+            fragile = fragile.with_columns([pl.Series(c, [
+                _labelled_list(v, inputs.language, e) for v, e in
+                zip(fragile[c], fragile["entity_type"])], pl.Utf8) for c in ("shared", "fragile")])
+            section.sentences.append(inputs.t("fragile_text", pairs=_n(fragile.height)))
+            section.tables.append(_table(inputs, "fragile_pairs", inputs.t("fragile_pairs"),
+                                         fragile, ["entity_type", "source_l", "source_r", "shared",
+                                                   "rules", "fragile"]))
+        else:
+            section.sentences.append(inputs.t("coverage_ok"))
+    return section
+
+
+LOW_CONFIDENCE = 0.9   # a mapping found by a guess less sure than this is listed for checking
+FILLED = 0.5           # an attribute carried by at least this share of a source's records
+FEW_ATTRIBUTES = 2     # a source carrying this many linking attributes or fewer links poorly
+LOW_RECALL = 0.95      # an estimated recall below this is worth a look
+IMPROVE_ITEMS = 8      # items of one kind listed (the tables hold them all)
+
+
+def _improve_mappings(inputs: Inputs) -> list[str]:
+    rows = inputs.sql(
+        "SELECT c.source, c.header, c.attribute, c.method, c.confidence, s.entity_type "
+        "FROM source_columns c LEFT JOIN sources s USING (source) "
+        "WHERE c.attribute IS NOT NULL AND c.method NOT IN ('config', 'synonym') "
+        "AND c.confidence < ? ORDER BY c.confidence, c.source, c.column_index", [LOW_CONFIDENCE])
+    return [inputs.t("improve_mapping", source=r["source"], header=r["header"],
+                     attribute=attribute_label(r["attribute"], inputs.language, r["entity_type"]),
+                     method=value_label(r["method"], inputs.language),
+                     confidence=format_value(r["confidence"], "percent"))
+            for r in rows.head(IMPROVE_ITEMS).iter_rows(named=True)]
+
+
+def _improve_attributes(inputs: Inputs) -> list[str]:
+    carried = inputs.sql(
+        "SELECT entity_type, source, list(DISTINCT attribute ORDER BY attribute) AS attributes "
+        "FROM attribute_fill WHERE fill >= ? GROUP BY ALL ORDER BY entity_type, source", [FILLED])
+    out = [inputs.t("improve_attributes", source=r["source"],
+                    entity=entity_label(r["entity_type"], inputs.language),
+                    attributes=_labelled_list(", ".join(r["attributes"]), inputs.language,
+                                              r["entity_type"]) or "—")
+           for r in carried.iter_rows(named=True) if len(r["attributes"]) <= FEW_ATTRIBUTES]
+    if inputs.has("blocking_coverage"):
+        fragile = inputs.sql("SELECT count(*) FROM blocking_coverage WHERE fragile <> ''").item()
+        if fragile:
+            out.append(inputs.t("improve_fragile", pairs=_n(fragile), section=inputs.t("model")))
+    return out[:IMPROVE_ITEMS]
+
+
+def _improve_review(inputs: Inputs) -> list[str]:
+    rows = inputs.sql("SELECT entity_type, count(*) AS pairs FROM possible_matches "
+                      "GROUP BY ALL ORDER BY entity_type")
+    return [inputs.t("improve_review", pairs=_n(n), entity=entity_label(e, inputs.language),
+                     section=inputs.t("uncertainty")) for e, n in rows.iter_rows() if n]
+
+
+def _improve_quarantine(inputs: Inputs) -> list[str]:
+    rows = inputs.sql("SELECT code, count(*) AS n, min(detail) AS detail, "
+                      "list(DISTINCT source ORDER BY source) AS sources "
+                      "FROM quarantine GROUP BY code ORDER BY n DESC, code")
+    sep = "、" if inputs.language == "zh" else ", "
+    return [inputs.t("improve_quarantine", rows=_n(r["n"]), sources=sep.join(r["sources"]),
+                     reason=render_reason(r["code"], r["detail"], inputs.language),
+                     section=inputs.t("row_accounting"))
+            for r in rows.head(IMPROVE_ITEMS).iter_rows(named=True)]
+
+
+def _improve_recall(inputs: Inputs) -> list[str]:
+    out = []
+    for entity, stats in sorted((inputs.metric("link") or {}).items()):
+        estimate = stats.get("recall_estimate") or {}
+        if estimate.get("estimated") and estimate["pairwise_recall"] < LOW_RECALL:
+            out.append(inputs.t("improve_recall", entity=entity_label(entity, inputs.language),
+                                recall=format_value(estimate["pairwise_recall"], "percent"),
+                                missed=_n(estimate.get("missed_records")),
+                                section=inputs.t("uncertainty")))
+    return out
+
+
+def improve(inputs: Inputs) -> Section:
+    """A short list of what would make this run better: mappings to check, sources with little
+    to link on, pairs to review, rows quarantined and why, a low estimated recall."""
+    section = Section("improve", inputs.t("improve"))
+    checks = ((("source_columns", "sources"), _improve_mappings),
+              (("attribute_fill",), _improve_attributes),
+              (("possible_matches",), _improve_review),
+              (("quarantine",), _improve_quarantine))
+    available = False
+    for tables, items in checks:
+        if all(inputs.has(t) for t in tables):
+            available = True
+            section.sentences += items(inputs)
+    if inputs.metric("link"):
+        available = True
+        section.sentences += _improve_recall(inputs)
+    if not available:
+        raise Unavailable(inputs.t("missing_table", table="source_columns"))
+    if not section.sentences:
+        section.sentences.append(inputs.t("improve_nothing"))
+    return section
+
+
 def how_to_read(inputs: Inputs) -> Section:
     return Section("how_to_read", inputs.t("how_to_read"), html=inputs.t("how_to_read_body"))
 
 
 BUILDERS: tuple[Callable[[Inputs], Section], ...] = (
     summary, systems, overlap, combinations, field_reentry, community, consistency, quality,
-    authority, schema, match_quality, uncertainty, row_accounting, how_to_read)
+    authority, schema, match_quality, model, uncertainty, improve, row_accounting, how_to_read)
 
 
 def build_sections(inputs: Inputs) -> tuple[list[Section], list[str]]:

@@ -181,3 +181,36 @@ def _nice_step(raw: float) -> float:
         if raw <= mult * power:
             return mult * power
     return 10 * power
+
+
+def weight_chart(groups: Sequence[tuple[str, Sequence[tuple[str, float]]]],
+                 fmt: Callable[[float], str], title: str, width: int = 880) -> str:
+    """Match weights: one horizontal bar per (label, weight) from a zero line, positive to the
+    right, negative to the left (accent colour), under a heading row per group."""
+    row, pad = 20, 6
+    labels = [lbl for _, items in groups for lbl, _ in items] + [g for g, _ in groups]
+    label_w = min(max((text_width(lbl) for lbl in labels), default=40) + 24, width * 0.35)
+    values = [v for _, items in groups for _, v in items]
+    value_w = max((text_width(fmt(v)) for v in values), default=30) + 10
+    lo, hi = min([0.0, *values]), max([0.0, *values])
+    plot_w = width - label_w - 2 * value_w
+    span = (hi - lo) or 1
+    zero = label_w + value_w + plot_w * (-lo) / span
+    body, y = [], pad
+    for group, items in groups:
+        body.append(_text(4, y + 14, shorten(group, label_w - 8), size=FONT, full=group,
+                          extra=' font-weight="bold"'))
+        y += row
+        for label, value in items:
+            w = plot_w * abs(value) / span
+            x = zero if value >= 0 else zero - w
+            color = BAR if value >= 0 else ACCENT
+            body.append(_text(label_w - 8, y + 14, shorten(label, label_w - 24), "end", full=label))
+            body.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row - 6}" '
+                        f'fill="{color}"><title>{escape(group)} · {escape(label)}: '
+                        f'{escape(fmt(value))}</title></rect>')
+            body.append(_text(x + w + 4 if value >= 0 else x - 4, y + 14, fmt(value),
+                              "start" if value >= 0 else "end", size=11, color=MUTED))
+            y += row
+    body.append(f'<line x1="{zero:.1f}" y1="{pad}" x2="{zero:.1f}" y2="{y}" stroke="{TEXT}"/>')
+    return _svg(width, y + pad, body, title)

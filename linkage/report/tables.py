@@ -9,6 +9,7 @@ with linkage.measure.masking).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import polars as pl
@@ -31,7 +32,20 @@ def mask_column(frame: pl.DataFrame, column: str, attribute_column: str) -> pl.D
 class Column:
     name: str
     label: str
-    kind: str  # text | int | float | percent | bool
+    kind: str  # text | bool | a number format of `format_value`
+
+
+# how float columns read, by name: counts are whole numbers even when estimated (482.7
+# re-entries read 483), hours have one decimal; other floats read by `format_value`'s "float"
+FLOAT_KINDS: dict[str, str] = {
+    **dict.fromkeys(("reentries", "reentries_saved", "missed_records", "missed_low",
+                     "missed_high", "seconds", "values_keyed", "records", "entities"), "int"),
+    **dict.fromkeys(("hours", "hours_per_year", "hours_saved", "hours_per_year_saved",
+                     "hours_per_year_remaining"), "hours"),
+    **dict.fromkeys(("seconds_per_field", "updates_per_year"), "number"),
+    **dict.fromkeys(("format_rate", "match_probability"), "percent"),
+    "m": "probability", "u": "probability", "bayes_factor": "factor", "match_weight": "weight",
+}
 
 
 @dataclass
@@ -52,7 +66,7 @@ def _kind(name: str, dtype: pl.DataType) -> str:
     if dtype.is_integer():
         return "int"
     if dtype.is_float():
-        return "percent" if name in PERCENT_COLUMNS else "float"
+        return "percent" if name in PERCENT_COLUMNS else FLOAT_KINDS.get(name, "float")
     return "text"
 
 
@@ -129,13 +143,28 @@ def _nested_text(value) -> str | None:
 
 
 def format_value(value, kind: str) -> str:
-    """How a cell or figure reads on the page (Excel keeps the number itself)."""
-    if value is None:
+    """How a cell or figure reads on the page (Excel keeps the number itself).
+
+    int: a whole number (rounded: an estimated 4.7 records reads 5); hours: one decimal;
+    percent: a share 0..1 with one decimal; number: one decimal at most (20, 7.5); float: two
+    significant decimals; probability: three significant digits (0.94, 0.00118); factor: a
+    Bayes factor, 941.8 or 1/8.6; weight: a signed match weight (+9.88, −3.10)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if kind == "percent":
         return f"{value * 100:.1f}%"
     if kind == "int":
-        return f"{int(value):,}"
+        return f"{round(value):,}"
+    if kind == "hours":
+        return f"{value:,.1f}"
+    if kind == "number":
+        return f"{value:,.1f}".removesuffix(".0")
+    if kind == "probability":
+        return f"{value:.3g}" if value == 0 or abs(value) >= 1e-4 else f"{value:.1e}"
+    if kind == "factor":
+        return f"{value:,.1f}" if value >= 1 or value <= 0 else f"1/{1 / value:,.1f}"
+    if kind == "weight":
+        return f"{value:+.2f}".replace("-", "−")
     if kind == "float":
         digits = 0 if abs(value) >= 1000 else 1 if abs(value) >= 100 else 2
         return f"{value:,.{digits}f}"

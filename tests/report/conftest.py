@@ -2,7 +2,9 @@
 
 Two person systems (居住登记 jzdj, 计生 jsxt) and one enterprise system (劳保 lb); raw ID numbers
 and phones appear in the consistency examples and a credit code in free text, so masking is
-tested.
+tested.  Things to improve are planted: a sniffed phone column (confidence 0.82), sources that
+carry only a name (jsxt, lb), one possible match, one quarantined row and an enterprise recall
+estimate of 80 %.
 """
 
 from __future__ import annotations
@@ -33,9 +35,15 @@ def base_metrics() -> dict:
                        "threshold": 0.9, "iterations": 12, "converged": True, "lambda": 0.3,
                        "trained_on": "EM", "seconds": {}},
             "enterprise": {"records": 3, "entities": 2, "candidate_pairs": 2, "linked_pairs": 1,
-                           "pairs_per_rule": {"uscc": 1, "name_core": 1}, "threshold": 0.9,
+                               "pairs_per_rule": {"uscc": 1, "name_core": 1}, "threshold": 0.9,
                            "iterations": 5, "converged": True, "lambda": 0.2,
-                           "trained_on": "EM", "seconds": {}},
+                           "trained_on": "EM", "seconds": {},
+                           "recall_estimate": {"estimated": True, "pairwise_recall": 0.8,
+                                               "pairwise_recall_low": 0.7,
+                                               "pairwise_recall_high": 0.9, "missed_records": 0.6,
+                                               "distinct_entities": 2.4,
+                                               "distinct_entities_low": 2.1,
+                                               "distinct_entities_high": 2.7}},
         },
     }
 
@@ -162,6 +170,45 @@ def run_tables() -> dict[str, pl.DataFrame]:
             "label_en": ["Entity ID", "ID number", "Marriage"],
             "rationale_zh": ["主键", "识别字段", "仅计生采集"],
             "rationale_en": ["key", "identifying", "only jsxt collects it"]}),
+        "model_params": pl.DataFrame({
+            "entity_type": ["person"] * 5 + ["enterprise"] * 2,
+            "comparison": ["id_number", "id_number", "name", "name", "name", "registration",
+                           "registration"],
+            "gamma": [1, 0, 2, 1, 0, 1, 0],
+            "level": ["exact", "different", "exact", "same pinyin (homophone)", "different",
+                      "same credit code", "different"],
+            "level_zh": ["完全一致", "不同", "完全一致", "同音(拼音相同)", "不同", "统一社会信用代码相同",
+                         "不同"],
+            "m": [0.95, 0.05, 0.9, 0.06, 0.04, 0.97, 0.03],
+            "u": [0.001, 0.999, 0.002, 0.0001, 0.9979, 0.0005, 0.9995],
+            "bayes_factor": [950.0, 0.05005, 450.0, 600.0, 0.04008, 1940.0, 0.030015],
+            "match_weight": [9.891, -4.321, 8.814, 9.229, -4.641, 10.922, -5.058],
+            "tf": [False] * 7}),
+        "blocking_plan": pl.DataFrame({
+            "entity_type": ["person"] * 3 + ["enterprise"] * 2, "rule_order": [0, 1, 2, 0, 1],
+            "rule": ["id_number", "phone", "name_pinyin + birth_date", "uscc", "name_core"],
+            "reason": ["identifier", "identifier", "name with a supporting attribute",
+                       "identifier", "a rare name alone (sparse records)"],
+            "planned": [True] * 5}),
+        "blocking_coverage": pl.DataFrame({
+            "entity_type": ["person", "person", "enterprise"], "source_l": ["jsxt", "jsxt", "lb"],
+            "source_r": ["jsxt", "jzdj", "lb"], "shared": ["id_number, name", "name, phone", "name"],
+            "rules": [3, 1, 1], "fragile": ["", "phone", "name"]}),
+        "attribute_fill": pl.DataFrame({
+            "entity_type": ["person"] * 4 + ["enterprise"],
+            "source": ["jzdj", "jzdj", "jzdj", "jsxt", "lb"],
+            "attribute": ["name", "id_number", "phone", "name", "name"],
+            "key": ["name_pinyin", "id_number", "phone", "name_pinyin", "name_core"],
+            "fill": [1.0, 0.9, 0.8, 1.0, 1.0]}),
+        "source_columns": pl.DataFrame({
+            "source": ["jzdj", "jzdj", "jsxt", "lb"], "column_index": [0, 1, 0, 0],
+            "header": ["姓名", "备用号码", "xm", "单位"],
+            "attribute": ["name", "phone", "name", "name"],
+            "method": ["synonym", "sniffed", "synonym", "config"],
+            "confidence": [1.0, 0.82, 1.0, 1.0], "fill_rate": [1.0, 0.5, 1.0, 1.0]}),
+        "possible_matches": pl.DataFrame({
+            "entity_type": ["person"], "record_id_l": [4], "record_id_r": [6],
+            "match_probability": [0.11], "match_weight": [-3.0]}),
         "crosswalk": pl.DataFrame({
             "entity_type": ["person"], "source": ["jsxt"], "system": ["jsxt"],
             "source_column": ["身份证号"], "attribute": ["id_number"], "method": ["synonym"],

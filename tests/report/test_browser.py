@@ -22,6 +22,13 @@ def _check(page: Page, path) -> None:
     assert ids == [b.__name__ for b in BUILDERS]
     assert page.evaluate("document.querySelectorAll('section.unavailable').length") == 0
     assert page.evaluate("document.querySelectorAll('figure.chart svg').length") >= 8
+    # the model section: one weight chart per entity type, bars for and against the match
+    charts = page.evaluate("""Array.from(document.querySelectorAll('#model figure.chart svg'))
+        .map(svg => { const bars = Array.from(svg.querySelectorAll('rect'));
+                      return [svg.getBoundingClientRect().height,
+                              bars.filter(r => r.getAttribute('fill') === '#3b6ea8').length,
+                              bars.filter(r => r.getAttribute('fill') === '#c0392b').length]; })""")
+    assert len(charts) == 2 and all(h > 60 and pos and neg for h, pos, neg in charts)
     # the page's first font (a CJK one) is installed, so Chinese is not drawn as boxes
     assert page.evaluate("document.fonts.check('16px \"Noto Sans CJK SC\"')") is True
     # sorting a table by a numeric column (twice: descending) reorders its rows
