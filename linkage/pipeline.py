@@ -63,8 +63,8 @@ def _quarantine_frame(source: str, entries: pl.DataFrame) -> pl.DataFrame:
 
 def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -> dict[str, pl.DataFrame]:
     """Read every source, map its columns, and write sources/source_columns/quarantine; return
-    each entity type's raw records (in record_id order), which go to table raw_records in the
-    background."""
+    each entity type's raw records (in record_id order: sources by key), which go to table
+    raw_records in the background."""
     frames: dict[str, list[pl.DataFrame]] = {e: [] for e in ENTITY_TYPES}
     quarantine, columns, sources = [], [], []
     next_id = 1
@@ -72,7 +72,9 @@ def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -
     # mapped and numbered one by one in config order
     with ThreadPoolExecutor(2, thread_name_prefix="linkage-read") as pool:
         reads = {key: pool.submit(read_source, config, key, workdir) for key in config.sources}
-    for key, source in config.sources.items():
+    # records are numbered source by source in the order of the sources' keys, not of the
+    # config file: the same exports give the same run whatever order a config lists them in
+    for key, source in sorted(config.sources.items()):
         where = source.url or str(config.source_path(source))
         try:
             table = reads[key].result()
