@@ -5,7 +5,9 @@ frames and leaves writing them to `linkage.link.run_linkage`.  Domain rules on t
 model: two records with different valid identifiers (18-digit ID numbers, credit codes) never
 link (`rule = 'cannot_link'`, probability 0, and never in one cluster); equal valid identifiers
 with a compatible name (any level but "different", or missing) link (`rule =
-'same_identifier'`, probability 1).  Match weights stay the model's, so they can be explained.
+'same_identifier'`, probability 1).  Match weights stay the model's, so they can be explained.  A reviewer's decisions
+(`linkage.link.labels`) override both: `review_same` / `review_different`, probability 1 / 0,
+must- and cannot-links in clustering, held at their decision in EM.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from linkage.link.comparisons import (Comparison, compare_batch, compile_compari
                                       neutralise_implied)
 from linkage.link.features import build_features, feature_frame, pair_frame, source_columns
 from linkage.link.keys import columns_read
+from linkage.link.labels import run_labels
 from linkage.link.plan import Plan, catalogue_columns, make_plan
 from linkage.link.recall import estimate_recall
 from linkage.link.model import (Model, estimate_by_sessions, estimate_prior, estimate_u,
@@ -232,6 +235,7 @@ class EntityResult:
     recall_table: pl.DataFrame
     possible: pl.DataFrame       # possible matches: record_id_l, record_id_r, probability, weight
     entities_if_linked: int
+    labels: dict                 # reviewed pairs used: same, different, in_em, unresolved
 
 
 def identifier_codes(frame: pl.DataFrame, identifiers: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -246,8 +250,10 @@ def identifier_codes(frame: pl.DataFrame, identifiers: list[str]) -> tuple[np.nd
 
 def link_entity(engine, entity_type: str, settings: LinkageSettings,
                 progress: Callable[[str], None] | None = None,
-                base_dir: Path | None = None, records: pl.DataFrame | None = None) -> EntityResult:
-    """Link one entity type of table `records` (of the `records` frame when given)."""
+                base_dir: Path | None = None, records: pl.DataFrame | None = None,
+                labels: Path | None = None) -> EntityResult:
+    """Link one entity type of table `records` (of the `records` frame when given), honouring
+    the reviewer's decisions in the labels file `labels`."""
     say = progress or (lambda _msg: None)
     s = settings.resolved(entity_type)
     comparisons = compile_comparisons(s.comparisons)
@@ -271,6 +277,8 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     lap("blocking")
     compared = compare_pairs(engine, "_link_candidates", comparisons, s.identifiers,
                              ("rule", "rules"), features)
+    reviewed = run_labels(engine, labels, entity_type, source)
+    known = reviewed.state(compared.left, compared.right)
     lap("compare")
     total_pairs = max(features.height * (features.height - 1) // 2, 1)
     model = Model(comparisons, sample_u(comparisons, s.identifiers, s.u_sample_pairs, s.seed,
@@ -292,17 +300,21 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
                                         compared.extra["rules"].astype(np.int64),
                                         [(r.label, {c for k in r.columns for c in columns_read(k)})
                                          for r in s.blocking_rules], total_pairs, model,
-                                        s.em_max_iterations, s.em_tolerance)
+                                        s.em_max_iterations, s.em_tolerance, known=known)
         model.trained_on = "em: " + "; ".join(sessions)
+        if (known >= 0).any():
+            model.trained_on += f"; {int((known >= 0).sum()):,} reviewed pairs held at their decision"
     else:
         model.m = initial_m(comparisons)
     say(f"{entity_type}: EM {model.iterations} iterations, prior {model.prior:.3g}")
     lap("estimate")
     bf, weight, probability = score(compared.gamma, compared.tf, model)
     probability, rule = apply_rules(compared, probability, comparisons)
+    probability, rule = reviewed.override(known, probability, rule)
     linked = (probability >= s.threshold) & ~compared.cannot_link
     record_ids, codes = identifier_codes(features, s.identifiers)
-    rep = cluster(record_ids, compared.left[linked], compared.right[linked], weight[linked], codes)
+    rep = cluster(record_ids, compared.left[linked], compared.right[linked], weight[linked], codes,
+                  reviewed.must(), reviewed.cannot())
     lap("score_cluster")
     possible, if_linked = possible_matches(compared, probability, weight, record_ids, rep, s)
     clusters = pl.DataFrame({"record_id": record_ids, "rep": rep})
@@ -330,4 +342,4 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     return EntityResult(entity_type, pa.table(columns_out), clusters, rules, int(linked.sum()),
                         model, s, seconds, plan, recall, recall_table,
                         possible.select(pl.lit(entity_type).alias("entity_type"), pl.all()),
-                        if_linked)
+                        if_linked, reviewed.counts(int((known >= 0).sum())))
