@@ -53,6 +53,7 @@ _LAZY_COMMANDS = {
     "evaluate": ("linkage.synth.evaluate", "evaluate"),
     "explain": ("linkage.link.explain", "explain"),
     "report": ("linkage.report.command", "report"),
+    "review": ("linkage.review.command", "review"),
 }
 
 
