@@ -26,8 +26,9 @@ from __future__ import annotations
 import json
 import math
 import secrets
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from importlib import resources
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -50,24 +51,22 @@ STATIC = resources.files("linkage.review") / "static"
 class Guard:
     """ASGI middleware: the token and the host, then security headers on every answer."""
 
-    def __init__(self, app, token: str, port: int | None):
-        self.app, self.token, self.port = app, token, port
-
-    def _hosts(self) -> set[bytes]:
-        names = ("127.0.0.1", "localhost")
-        return {f"{n}:{self.port}".encode() for n in names} if self.port else \
-            {n.encode() for n in names} | {f"{n}:80".encode() for n in names} | {b"testserver"}
+    def __init__(self, app, token: str, port: int):
+        self.app, self.token = app, token
+        self.hosts = {f"{name}:{port}".encode() for name in ("127.0.0.1", "localhost")}
 
     def _given(self, scope) -> tuple[str | None, bool]:
         """The token the request carries, and whether it came in the URL."""
-        query = dict(p.split("=", 1) for p in scope.get("query_string", b"").decode().split("&")
-                     if "=" in p)
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         if "token" in query:
-            return query["token"], True
+            return query["token"][0], True
         headers = dict(scope.get("headers") or [])
         if b"x-review-token" in headers:
             return headers[b"x-review-token"].decode("latin-1"), False
-        cookie = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
+        try:
+            cookie = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
+        except CookieError:
+            return None, False
         return (cookie[COOKIE].value if COOKIE in cookie else None), False
 
     async def __call__(self, scope, receive, send):
@@ -75,11 +74,10 @@ class Guard:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         token, in_url = self._given(scope)
-        ok = headers.get(b"host") in self._hosts() and token is not None and \
+        ok = headers.get(b"host") in self.hosts and token is not None and \
             secrets.compare_digest(token.encode(), self.token.encode())
         if ok and scope["method"] == "POST":  # a write names the token itself, not by cookie
-            given = headers.get(b"x-review-token", b"").decode("latin-1").encode()
-            ok = secrets.compare_digest(given, self.token.encode())
+            ok = secrets.compare_digest(headers.get(b"x-review-token", b""), self.token.encode())
         if not ok:
             response = PlainTextResponse("403 Forbidden: open the address `linkage review` printed",
                                          status_code=403)
@@ -100,8 +98,8 @@ class Guard:
         return wrapped
 
 
-def create_app(session: ReviewSession, token: str, port: int | None = None) -> Guard:
-    """The guarded application; `port` is the one it is served on (None in tests)."""
+def create_app(session: ReviewSession, token: str, port: int) -> Guard:
+    """The guarded application, served on 127.0.0.1:`port`."""
     page = (STATIC / "index.html").read_text(encoding="utf-8")
     strings = json.dumps(page_strings(), ensure_ascii=False).replace("</", "<\\/")
 

@@ -8,6 +8,7 @@
   let lang = localStorage.getItem("linkage-review-lang") === "en" ? "en" : "zh";
   let reveal = false;
   let keys = {};  // what each key does on the page shown now
+  let renders = 0;  // a page drawn by an older render (the hash changed meanwhile) is dropped
 
   if (new URLSearchParams(location.search).has("token")) {
     history.replaceState(null, "", "/" + location.hash);  // the cookie carries it from here
@@ -79,20 +80,26 @@
     document.title = t("title") + " · linkage";
     const {parts, params} = parseHash();
     delete document.body.dataset.ready;
+    const seq = ++renders;
+    const load = async (path) => {
+      const data = await api(path);
+      if (seq !== renders) throw new Error("stale");
+      return data;
+    };
     try {
-      if (parts[0] === "queue") await queuePage(parts[1], Number(params.get("offset") || 0),
+      if (parts[0] === "queue") await queuePage(load, parts[1], Number(params.get("offset") || 0),
                                                 params.get("pending") === "1");
-      else if (parts[0] === "item") await itemPage(parts[1], Number(parts[2]));
-      else if (parts[0] === "cluster") await directPage(`/api/cluster/${encodeURIComponent(parts[1])}`);
-      else if (parts[0] === "pair") await directPage(`/api/pair/${Number(parts[1])}/${Number(parts[2])}`);
-      else await home();
+      else if (parts[0] === "item") await itemPage(load, parts[1], Number(parts[2]));
+      else if (parts[0] === "cluster") await directPage(load, `/api/cluster/${encodeURIComponent(parts[1])}`);
+      else if (parts[0] === "pair") await directPage(load, `/api/pair/${Number(parts[1])}/${Number(parts[2])}`);
+      else await home(load);
     } catch (err) {
-      say(t("error", {message: err.message}), true);
+      if (err.message !== "stale") say(t("error", {message: err.message}), true);
     }
   }
 
-  async function home() {
-    const state = await api("/api/state");
+  async function home(load) {
+    const state = await load("/api/state");
     main.replaceChildren(
       h("h1", null, t("home")),
       h("p", {class: "meta"}, t("reviewer", {name: state.reviewer}), h("br"),
@@ -112,9 +119,9 @@
       h("div", {class: "track"}, bar), h("span", null, t("progress", {done, total})));
   }
 
-  async function queuePage(name, offset, pending) {
+  async function queuePage(load, name, offset, pending) {
     const limit = 100;
-    const data = await api(`/api/queue/${name}?offset=${offset}&limit=${limit}&pending=${pending ? 1 : 0}`);
+    const data = await load(`/api/queue/${name}?offset=${offset}&limit=${limit}&pending=${pending ? 1 : 0}`);
     const link = (o, p) => `#/queue/${name}?offset=${Math.max(o, 0)}${p ? "&pending=1" : ""}`;
     const pairs = data.items.length && data.items[0].kind === "pair";
     const head = pairs ? ["col_pair", "col_reason", "col_probability", "col_status"]
@@ -141,15 +148,15 @@
     ready("queue");
   }
 
-  async function itemPage(name, index) {
-    const data = await api(`/api/item/${name}/${index}?reveal=${reveal ? 1 : 0}`);
+  async function itemPage(load, name, index) {
+    const data = await load(`/api/item/${name}/${index}?reveal=${reveal ? 1 : 0}`);
     const ctx = {queue: name, index, total: data.total, next: data.next, status: data.status,
                  reason: data.reason};
     if (data.kind === "pair") renderPair(data.view, ctx); else renderCluster(data.view, ctx);
   }
 
-  async function directPage(path) {
-    const data = await api(`${path}?reveal=${reveal ? 1 : 0}`);
+  async function directPage(load, path) {
+    const data = await load(`${path}?reveal=${reveal ? 1 : 0}`);
     if (data.view.entity_id !== undefined && data.view.links) renderCluster(data.view, {});
     else renderPair(data.view, {});
   }
