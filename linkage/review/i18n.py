@@ -117,10 +117,16 @@ UI: dict[str, dict[str, str]] = {
         "q_audit": "Audit sample",
         "q_cluster": "Entity",
         "q_pair": "Pair",
-        "intro_possible": "Pairs between the two thresholds, in different entities now; the likelier a match and the more records a merge joins, the earlier.",
-        "intro_conflicts": "Entities holding two different valid ID numbers (or credit codes), entities holding a pair that cannot link, and pairs whose label this run does not follow.",
-        "intro_clusters": "Entities of three or more records, by how many of their record pairs are held together only through other records: the looser, the earlier.",
-        "intro_audit": "A stratified random sample of linked and unlinked pairs. Once it is labelled (all of it, or its first pairs in order), the report gives the reviewed precision and recall with 95% intervals. Label in order; do not pick.",
+        "intro_possible": "Pairs between the two thresholds, in different entities now; the likelier"
+                          " a match and the more records a merge joins, the earlier.",
+        "intro_conflicts": "Entities holding two different valid ID numbers (or credit codes), entities"
+                           " holding a pair that cannot link, and pairs whose label this run does not"
+                           " follow.",
+        "intro_clusters": "Entities of three or more records, by how many of their record pairs are"
+                          " held together only through other records: the looser, the earlier.",
+        "intro_audit": "A stratified random sample of linked and unlinked pairs. Once it is labelled"
+                       " (all of it, or its first pairs in order), the report gives the reviewed precision"
+                       " and recall with 95% intervals. Label in order; do not pick.",
         "progress": "{done} of {total} reviewed",
         "pending_only": "Pending only",
         "show_all": "Show all",
@@ -151,7 +157,8 @@ UI: dict[str, dict[str, str]] = {
         "split": "Split the selected records off",
         "confirm": "Confirm all as one entity",
         "keys": "Keys: S same  D different  U unsure  N next  B back  Z undo  R show/hide IDs",
-        "keys_cluster": "Keys: X split selected  C confirm one entity  N next  B back  Z undo  R show/hide IDs",
+        "keys_cluster": "Keys: X split selected  C confirm one entity  N next  B back  Z undo  R show/hide"
+                        " IDs",
         "record_a": "Record A",
         "record_b": "Record B",
         "field": "Field",
@@ -176,7 +183,8 @@ UI: dict[str, dict[str, str]] = {
         "rule_cannot_link": "two different valid identifiers, never linked",
         "rule_review_same": "labelled the same entity",
         "rule_review_different": "labelled different entities",
-        "computed": "No blocking rule compared these two records (only other records join them): compared now with this run's model.",
+        "computed": "No blocking rule compared these two records (only other records join them): compared"
+                    " now with this run's model.",
         "class_exact": "agree",
         "class_partial": "partly agree",
         "class_different": "differ",

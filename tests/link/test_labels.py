@@ -1,10 +1,9 @@
 """Review labels in a run: the file format, must- and cannot-links in clustering, labels in EM."""
 
 import numpy as np
-import polars as pl
 import pytest
 
-from linkage.link import LinkageSettings, run_linkage
+from linkage.link import run_linkage
 from linkage.link.cluster import cluster
 from linkage.link.labels import COLUMNS, LabelsError, current, parse, read_labels, run_labels
 from linkage.link.model import Model, estimate_m, known_patterns
