@@ -63,6 +63,7 @@ def empty() -> pl.DataFrame:
 def parse(data: bytes, where: str) -> pl.DataFrame:
     """Label rows from the bytes of a labels file (all text, plus `line`: the file line), in
     file order; a last line without its newline (torn by a crash) is left out."""
+    data = data.removeprefix(b"\xef\xbb\xbf")  # saved by a spreadsheet program
     if not data.strip():
         return empty()
     if not data.endswith(b"\n"):

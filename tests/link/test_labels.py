@@ -33,6 +33,11 @@ def test_last_decision_wins_in_either_spelling_and_retracted_undecides():
                                                                ("5", "6", "unsure")]
 
 
+def test_a_byte_order_mark_is_no_part_of_the_header():
+    rows = parse(b"\xef\xbb\xbf" + (HEADER + _row(1, 2, "same")).encode(), "x")
+    assert rows["labelled_at"].to_list() == ["2024-06-01T08:00:00.000+00:00"]
+
+
 def test_equal_times_keep_file_order():
     rows = parse((HEADER + _row(1, 2, "same") + _row(1, 2, "different")).encode(), "x")
     assert current(rows)["decision"].to_list() == ["different"]
