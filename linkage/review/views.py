@@ -1,8 +1,10 @@
 """What the pair view and the cluster view show, as plain dicts for the app to send as JSON.
 
 `pair_view` puts two records side by side: each field's normalized value (table `records`) and
-raw value (table `raw_records`), coloured by the level its comparison reached (`exact` for the
-strongest level, `partial`, `different`, `missing`); the match-weight waterfall — the prior
+raw value (table `raw_records`), with the level its comparison reached, coloured by the evidence
+that level carries (`strong`: at least `STRONG` bits for a match, `weak`: some, `against`: none
+or against, `neutral`: not counted — a value missing, or a birth date the agreeing ID number
+already speaks for); the match-weight waterfall — the prior
 (log2 of its odds, table `link_model`), each comparison's contribution (log2 of its Bayes
 factor, the pair's `bf_*` column) and the total; and where each record came from (source,
 file, sheet or table, data row and the file row it sits on).  A pair no blocking rule produced
@@ -53,12 +55,21 @@ def _lineage(run: FinishedRun, record: dict, entity_id: str | None) -> dict:
             "file_row": header + record["source_row"] if header is not None else None}
 
 
-def _level_class(gamma: int, levels: int) -> str:
-    if gamma < 0:
-        return "missing"
-    if gamma == 0:
-        return "different"
-    return "exact" if gamma == levels else "partial"
+STRONG = 4.0  # bits: a level that makes a match at least 16 times likelier
+
+
+def _evidence(gamma: int, weight: float) -> str:
+    if gamma < 0 or abs(weight) < 1e-9:  # missing, or a group's weaker agreement
+        return "neutral"
+    return "strong" if weight >= STRONG else "weak" if weight > 0 else "against"
+
+
+def _shown_columns(comparison) -> list[str]:
+    """The columns of a comparison worth a row: its own and its fallback, and derived ones
+    with a name (pinyin, the address's building key), not internal flags."""
+    named = [c for c in (comparison.fallback, *comparison.columns)
+             if c and column_label(c, "en") != c]
+    return list(dict.fromkeys([comparison.column, *named]))
 
 
 def _scored_pair(run: FinishedRun, model: EntityModel, left: int, right: int) -> tuple[dict, bool]:
@@ -84,22 +95,28 @@ def pair_view(run: FinishedRun, a: int, b: int, reveal: bool = False) -> dict:
     entities = dict(run.engine.sql("SELECT record_id, entity_id FROM clusters "
                                    "WHERE record_id IN (?, ?)", [left, right]).iter_rows())
     pair, scored = _scored_pair(run, model, left, right)
+    rec, rawd = records.to_dicts(), {r["record_id"]: r for r in raw.to_dicts()}
     params = model.params
     steps, compared = [], {}
     for comp in model.comparisons:
         gamma = int(pair[f"gamma_{comp.name}"])
         level = params.filter((pl.col("comparison") == comp.name) & (pl.col("gamma") == gamma))
         row = level.row(0, named=True) if level.height else {}
-        step = {"comparison": comp.name, "gamma": gamma, "class": _level_class(gamma, len(comp.levels)),
+        weight = math.log2(pair[f"bf_{comp.name}"])
+        both = all(r.get(comp.column) is not None or (comp.fallback and r.get(comp.fallback))
+                   for r in rec)
+        step = {"comparison": comp.name, "gamma": gamma, "class": _evidence(gamma, weight),
                 "level": row.get("level") or comp.label(gamma),
                 "level_zh": row.get("level_zh") or comp.label(gamma, zh=True),
-                "weight": math.log2(pair[f"bf_{comp.name}"]),
+                # neutral although both hold a value: the agreeing identifier speaks for it
+                "implied_by": comp.implied_by if gamma < 0 and both else None,
+                # agreeing, but its group (phone and address: a household) counts its best once
+                "grouped": comp.group if gamma > 0 and abs(weight) < 1e-9 else None,
+                "weight": weight,
                 "m": row.get("m") if gamma >= 0 else None, "u": row.get("u") if gamma >= 0 else None}
         steps.append(step)
-        for column in (comp.column, comp.fallback, *comp.columns):
-            if column:
-                compared.setdefault(column, step)
-    rec, rawd = records.to_dicts(), {r["record_id"]: r for r in raw.to_dicts()}
+        for column in _shown_columns(comp):
+            compared.setdefault(column, step)
     attributes = ATTRIBUTES[entity_type]
     order = list(dict.fromkeys([*(c for c in compared if c in records.columns), *attributes]))
     fields = []
@@ -109,12 +126,12 @@ def pair_view(run: FinishedRun, a: int, b: int, reveal: bool = False) -> dict:
                   for r in rec]
         if all(v["normalized"] is None and v["raw"] is None for v in values):
             continue
-        step = compared.get(column)
+        step = compared.get(column) or {}
         fields.append({"attribute": column, **_labels(column, entity_type), "values": values,
-                       "comparison": step["comparison"] if step else None,
-                       "class": step["class"] if step else "none",
-                       "level": step["level"] if step else None,
-                       "level_zh": step["level_zh"] if step else None})
+                       "comparison": step.get("comparison"), "class": step.get("class", "none"),
+                       "level": step.get("level"), "level_zh": step.get("level_zh"),
+                       "weight": step.get("weight"), "implied_by": step.get("implied_by"),
+                       "grouped": step.get("grouped")})
     prior = math.log2(model.prior / (1 - model.prior))
     return {
         "entity_type": entity_type, "record_id_l": left, "record_id_r": right,

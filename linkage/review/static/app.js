@@ -235,7 +235,11 @@
         h("th", null, label(f)),
         f.values.map((x) => h("td", null, h("div", null, x.normalized ?? "—"),
           x.raw !== null && x.raw !== x.normalized ? h("div", {class: "raw"}, `${t("raw")}: ${x.raw}`) : null)),
-        h("td", null, f.level ? `${lang === "zh" ? f.level_zh : f.level} · ${t("class_" + f["class"])}` : "")))));
+        h("td", null, f.level === null ? "" : f.implied_by
+          ? t("implied", {by: t("attr_" + f.implied_by)})
+          : `${lang === "zh" ? f.level_zh : f.level} · `
+            + (f.grouped ? t("grouped", {group: f.grouped}) : t("class_" + f["class"]))
+            + (f["class"] === "neutral" ? "" : ` ${signed(f.weight)}`))))));
     main.replaceChildren(
       toolbar(ctx, [["s", "same", "same"], ["d", "different", "different"], ["u", "unsure", "unsure"]]),
       h("p", {class: "now " + (v.same_entity ? "together" : "apart")},
@@ -286,7 +290,7 @@
     const label = (c) => (lang === "zh" ? c.label_zh : c.label);
     const records = h("table", {class: "list", id: "cluster-records"},
       h("thead", null, h("tr", null, h("th", null, t("select")), h("th", null, t("source")),
-        h("th", null, t("data_row", {row: ""})), v.columns.map((c) => h("th", null, label(c))))),
+        h("th", null, t("row_header")), v.columns.map((c) => h("th", null, label(c))))),
       h("tbody", null, v.records.map((r) => h("tr", null,
         h("td", null, h("input", {type: "checkbox", class: "pick", value: r.record_id,
                                   "aria-label": `${t("select")} ${r.record_id}`})),
