@@ -5,9 +5,10 @@ frames and leaves writing them to `linkage.link.run_linkage`.  Domain rules on t
 model: two records with different valid identifiers (18-digit ID numbers, credit codes) never
 link (`rule = 'cannot_link'`, probability 0, and never in one cluster); equal valid identifiers
 with a compatible name (any level but "different", or missing) link (`rule =
-'same_identifier'`, probability 1).  Match weights stay the model's, so they can be explained.  A reviewer's decisions
-(`linkage.link.labels`) override both: `review_same` / `review_different`, probability 1 / 0,
-must- and cannot-links in clustering, held at their decision in EM.
+'same_identifier'`, probability 1).  Match weights stay the model's, so they can be explained.
+A reviewer's decisions (`linkage.link.labels`) override both: `rule = 'review_same'` /
+`'review_different'`, probability 1 / 0, must- and cannot-links in clustering, and held at
+their decision in EM.
 """
 
 from __future__ import annotations
