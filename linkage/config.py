@@ -136,9 +136,9 @@ class Config(BaseModel):
         stem = self.config_path.stem if self.config_path is not None else self.name
         path = (self.base_dir / (self.review.labels or f"{stem}.labels.csv")).resolve()
         if path.is_relative_to(self.output_dir()):
-            raise ConfigError(f"review.labels: {path} is inside the output folder "
-                              f"{self.output_dir()}, which each run replaces; keep the labels "
-                              "beside the config")
+            raise ConfigError(f"{self.config_path or 'config'}: `review.labels`: {path} is inside "
+                              f"the output folder {self.output_dir()}, which each run replaces; "
+                              "keep the labels beside the config")
         return path
 
     def source_path(self, source: Source) -> Path:
@@ -267,6 +267,7 @@ def load_config(path: str | Path) -> Config:
     config._base_dir = path.resolve().parent
     config._config_path = path.resolve()
     _check_linkage_columns(config, str(path))
+    config.labels_path()  # a labels file inside the output folder is refused now, not mid-run
     return config
 
 
