@@ -5,6 +5,7 @@ import pytest
 
 from linkage.link import run_linkage
 from linkage.link.cluster import cluster
+from linkage.link.explain import explain_pair
 from linkage.link.labels import COLUMNS, LabelsError, current, parse, read_labels, run_labels
 from linkage.link.model import Model, estimate_m, known_patterns
 from tests.link.conftest import FAST, people, records
@@ -154,6 +155,7 @@ def test_a_run_honours_the_reviewers_decisions(engine, tmp_path):
     rule = engine.sql("SELECT rule, match_probability FROM pairs WHERE record_id_l = ? "
                       "AND record_id_r = ?", list(linked)).row(0)
     assert rule == ("review_different", 0.0)
+    assert "rule override: a reviewer decided: different" in explain_pair(engine, *linked, "en")
     assert engine.sql("SELECT count(*) FROM possible_matches WHERE record_id_l = ? "
                       "AND record_id_r = ?", list(linked)).item() == 0
 
