@@ -152,7 +152,6 @@ def test_label_split_reload_and_rerun(fresh_run, browser):
         records = pair_views[index]["records"]
         a, b = _entities(fresh_run.output, [(r["source"], r["source_row"]) for r in records])
         assert (a == b) is together_now, (index, a, b)
-    split_off, *rest = entity["records"]
     ids = _entities(fresh_run.output, [(r["source"], r["source_row"]) for r in entity["records"]])
     assert ids[0] not in ids[1:]
     assert time.monotonic() - started < 90
