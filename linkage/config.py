@@ -267,7 +267,8 @@ def load_config(path: str | Path) -> Config:
     config._base_dir = path.resolve().parent
     config._config_path = path.resolve()
     _check_linkage_columns(config, str(path))
-    config.labels_path()  # a labels file inside the output folder is refused now, not mid-run
+    if not config.base_dir.is_relative_to(config.output_dir()):  # else a run says "holds the input"
+        config.labels_path()  # a labels file inside the output folder is refused now, not mid-run
     return config
 
 
