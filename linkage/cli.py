@@ -54,6 +54,7 @@ _LAZY_COMMANDS = {
     "explain": ("linkage.link.explain", "explain"),
     "report": ("linkage.report.command", "report"),
     "init": ("linkage.init.command", "init"),
+    "review": ("linkage.review.command", "review"),
 }
 
 

@@ -83,6 +83,16 @@ class ReportSettings(BaseModel):
     language: Literal["zh", "en"] = "zh"
 
 
+class ReviewSettings(BaseModel):
+    """Clerical review (`linkage review`): where the labels live and how big an audit sample is."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    # default: <config folder>/<config stem>.labels.csv; relative paths from the config's folder
+    labels: Path | None = None
+    audit_size: int = Field(default=400, ge=20)  # pairs per entity type in an audit sample
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -93,6 +103,7 @@ class Config(BaseModel):
     linkage: dict[EntityType, LinkageSettings] = Field(default_factory=dict)
     burden: BurdenSettings = Field(default_factory=BurdenSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
 
     # set by load_config, not by the file
     _base_dir: Path = PrivateAttr(default=Path("."))
@@ -118,6 +129,17 @@ class Config(BaseModel):
 
     def output_dir(self) -> Path:
         return (self.base_dir / self.output).resolve()
+
+    def labels_path(self) -> Path:
+        """The review labels file: `review.labels`, else `<config stem>.labels.csv` beside the
+        config; never inside the output folder (a run replaces that folder whole)."""
+        stem = self.config_path.stem if self.config_path is not None else self.name
+        path = (self.base_dir / (self.review.labels or f"{stem}.labels.csv")).resolve()
+        if path.is_relative_to(self.output_dir()):
+            raise ConfigError(f"{self.config_path or 'config'}: `review.labels`: {path} is inside "
+                              f"the output folder {self.output_dir()}, which each run replaces; "
+                              "keep the labels beside the config")
+        return path
 
     def source_path(self, source: Source) -> Path:
         return (self.base_dir / source.path).resolve()
@@ -245,6 +267,8 @@ def load_config(path: str | Path) -> Config:
     config._base_dir = path.resolve().parent
     config._config_path = path.resolve()
     _check_linkage_columns(config, str(path))
+    if not config.base_dir.is_relative_to(config.output_dir()):  # else a run says "holds the input"
+        config.labels_path()  # a labels file inside the output folder is refused now, not mid-run
     return config
 
 

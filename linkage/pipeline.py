@@ -248,7 +248,7 @@ def _run_stages(config: Config, out: Path, log: StageLog) -> dict:
             link_stats = run_linkage(engine, {e: config.linkage_for(e) for e in ENTITY_TYPES},
                                      progress=log.echo, base_dir=config.base_dir,
                                      pairs_in_background=True,  # only the report reads pairs
-                                     records=records)
+                                     records=records, labels=config.labels_path())
             del records
         with log.stage("measure", "measure"):
             engine.settle("raw_records", "records")

@@ -7,7 +7,7 @@ chance that two random records match, `model`), scores, applies the domain rules
 (`cluster`).  It writes the tables
 
 - `pairs`: record_id_l < record_id_r, entity_type, match_weight, match_probability, rule
-  (domain-rule override or null), blocked_by (first blocking rule that found the pair),
+  (domain-rule or review override, or null), blocked_by (first blocking rule that found the pair),
   gamma_<comparison> (level, -1 missing) and bf_<comparison> (Bayes factor) per comparison;
 - `clusters`: record_id, source, source_row, entity_type, entity_id ("P"/"E" + the entity's
   smallest record id, zero-padded), one row per record, singletons included;
@@ -81,19 +81,20 @@ def _write(engine, name: str, frames: list, order: list[str], descending: list[b
 def run_linkage(engine, settings: dict[str, LinkageSettings],
                 progress: Callable[[str], None] | None = None, *,
                 base_dir: Path | None = None, pairs_in_background: bool = False,
-                records: pl.DataFrame | None = None) -> dict:
+                records: pl.DataFrame | None = None, labels: Path | None = None) -> dict:
     """Link every entity type in `records`; write the linkage tables; return figures.
 
     `settings` maps entity type to its settings (missing = defaults); `progress` receives
     one-line messages; `base_dir` resolves relative `labels` paths (the config's folder);
     with `pairs_in_background` table `pairs` is written while the caller goes on (read it only
     after `engine.settle()`); `records` is the normalized records as a frame, the rows of table
-    `records`: when given, linkage reads it instead (the table may still be loading)."""
+    `records`: when given, linkage reads it instead (the table may still be loading); `labels`
+    is the review labels file whose decisions the run honours (`linkage.link.labels`)."""
     lineage = (records.select("record_id", "source", "source_row", "entity_type") if records is not None
                else engine.sql("SELECT record_id, source, source_row, entity_type FROM records"))
     entity_types = sorted(lineage["entity_type"].unique().to_list())
     results = [link_entity(engine, e, settings.get(e) or LinkageSettings(), progress, base_dir,
-                           records) for e in entity_types]
+                           records, labels) for e in entity_types]
     if not results:
         engine.execute("CREATE OR REPLACE TABLE pairs (record_id_l BIGINT, record_id_r BIGINT, "
                        "entity_type VARCHAR, match_weight DOUBLE, match_probability DOUBLE, "
@@ -140,6 +141,7 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
                            "joined": int(len(r.assignment.left)),
                            "twin_rate": {k: round(v, 4) for k, v in
                                          sorted(r.assignment.twin_rate.items())}},
+            "review_labels": r.labels,
         }
     _write(engine, "link_model", [pl.DataFrame([{
         "entity_type": r.entity_type, "prior": r.model.prior, "threshold": r.settings.threshold,

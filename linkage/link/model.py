@@ -6,7 +6,9 @@ missing (gamma -1) is neutral.  `estimate_u` counts levels over randomly sampled
 distinct gamma patterns with their counts (few, however many pairs there are), fitting the
 prior and the m of chosen comparisons; `estimate_by_sessions` runs it once per blocking rule;
 `estimate_prior` sets the prior as the chance that two random records match (consistent with
-u).  `m_from_labels` takes m from labelled matches instead.  `score` turns gammas into Bayes
+u).  Pairs a reviewer decided (`known`: 1 same, 0 different, -1 not decided) are held at their
+decision in EM instead of their posterior, so labels correct m and the prior as far as their
+number weighs against the rest.  `m_from_labels` takes m from labelled matches instead.  `score` turns gammas into Bayes
 factors (a frequency-weighted level uses m / term frequency of the agreed value instead of
 m / u; a `group` counts its strongest agreement once), the match weight log2(prior odds) +
 sum of log2 Bayes factors, and the match probability.
@@ -108,11 +110,28 @@ def initial_m(comparisons: list[Comparison]) -> list[np.ndarray]:
     return out
 
 
+def known_patterns(gamma: np.ndarray, known: np.ndarray | None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """`pattern_counts` keeping decided pairs apart: distinct (gamma row, decision) patterns,
+    their counts and their decision (1, 0, -1 undecided; None when nothing is decided)."""
+    if known is None or not (known >= 0).any():
+        return (*pattern_counts(gamma), None)
+    patterns, counts = pattern_counts(np.column_stack([gamma, known.astype(gamma.dtype)]))
+    return patterns[:, :-1], counts, patterns[:, -1]
+
+
+def _posterior(log_odds: np.ndarray, known: np.ndarray | None) -> np.ndarray:
+    p = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
+    return p if known is None else np.where(known >= 0, known, p)
+
+
 def estimate_m(patterns: np.ndarray, counts: np.ndarray, model: Model, max_iterations: int,
-               tolerance: float, fit: np.ndarray | None = None) -> np.ndarray:
+               tolerance: float, fit: np.ndarray | None = None,
+               known: np.ndarray | None = None) -> np.ndarray:
     """EM for the prior and the m of the comparisons in `fit` (bool per comparison; None = all),
-    with u and the other m fixed; updates `model` and returns, per comparison, the expected
-    number of matches it was observed on (how much evidence its m rests on)."""
+    with u and the other m fixed, patterns with a `known` decision held at it; updates `model`
+    and returns, per comparison, the expected number of matches it was observed on (how much
+    evidence its m rests on)."""
     if not model.m:
         model.m = initial_m(model.comparisons)
     fit = np.ones(len(model.comparisons), dtype=bool) if fit is None else fit
@@ -121,9 +140,8 @@ def estimate_m(patterns: np.ndarray, counts: np.ndarray, model: Model, max_itera
     prior_m = initial_m(model.comparisons)
     model.converged = False
     for _ in range(max_iterations):
-        log_odds = (np.log(model.prior) - np.log1p(-model.prior)
-                    + _log_bf(patterns, model).sum(axis=1))
-        p = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
+        p = _posterior(np.log(model.prior) - np.log1p(-model.prior)
+                       + _log_bf(patterns, model).sum(axis=1), known)
         prior = float(np.clip((p * weights).sum() / weights.sum(), 1e-9, 1 - 1e-9))
         fitted = level_frequencies(patterns, model.comparisons, p * weights, pseudo=0.0)
         evidence = ((patterns >= 0) * (p * weights)[:, None]).sum(axis=0)
@@ -142,7 +160,7 @@ def estimate_m(patterns: np.ndarray, counts: np.ndarray, model: Model, max_itera
 
 
 def estimate_prior(patterns: np.ndarray, counts: np.ndarray, model: Model, total_pairs: int,
-                   max_iterations: int, tolerance: float) -> Model:
+                   max_iterations: int, tolerance: float, known: np.ndarray | None = None) -> Model:
     """The prior as the chance that two random records match (consistent with u from random
     pairs): EM over all record pairs, where pairs no blocking rule found count as
     non-matches, so prior = expected matches among the candidates / all pairs."""
@@ -150,7 +168,7 @@ def estimate_prior(patterns: np.ndarray, counts: np.ndarray, model: Model, total
     log_bf = _log_bf(patterns, model).sum(axis=1)
     prior = min(0.5, max(weights.sum() / 2 / total_pairs, 1e-12))
     for _ in range(max_iterations):
-        p = 1.0 / (1.0 + np.exp(-np.clip(np.log(prior) - np.log1p(-prior) + log_bf, -700, 700)))
+        p = _posterior(np.log(prior) - np.log1p(-prior) + log_bf, known)
         new = float(np.clip((p * weights).sum() / total_pairs, 1e-12, 0.5))
         model.iterations += 1
         done = abs(new - prior) <= tolerance * prior
@@ -164,7 +182,7 @@ def estimate_prior(patterns: np.ndarray, counts: np.ndarray, model: Model, total
 def estimate_by_sessions(raw_gamma: np.ndarray, gamma: np.ndarray, rule_bits: np.ndarray,
                          rules: list[tuple[str, set[str]]], total_pairs: int,
                          model: Model, max_iterations: int, tolerance: float,
-                         min_evidence: float = 20.0) -> list[str]:
+                         min_evidence: float = 20.0, known: np.ndarray | None = None) -> list[str]:
     """m by EM without labels, one session per blocking rule (as Splink trains), then the prior.
 
     Session i runs on the pairs rule i finds, with the comparisons that read the rule's columns
@@ -174,7 +192,8 @@ def estimate_by_sessions(raw_gamma: np.ndarray, gamma: np.ndarray, rule_bits: np
     who share a household phone and address cannot pass for one person.  Comparisons no session
     could fit are fitted on all pairs; `estimate_prior` then sets the prior.
     Sessions read `raw_gamma` (before `implied_by`), the all-pairs runs `gamma` (as scored);
-    `rules` gives each blocking rule's label and the records columns it reads.
+    `rules` gives each blocking rule's label and the records columns it reads; `known` holds
+    reviewed pairs at their decision (see the module docstring).
     Returns the sessions that fitted something (rule label and comparisons)."""
     if not model.m:
         model.m = initial_m(model.comparisons)
@@ -189,21 +208,22 @@ def estimate_by_sessions(raw_gamma: np.ndarray, gamma: np.ndarray, rule_bits: np
             continue
         session = raw_gamma[in_rule].copy()
         session[:, left_out] = -1
-        patterns, counts = pattern_counts(session)
+        patterns, counts, decided = known_patterns(session, None if known is None else known[in_rule])
         model.prior = 0.5
-        evidence = estimate_m(patterns, counts, model, max_iterations, tolerance, fit=todo)
+        evidence = estimate_m(patterns, counts, model, max_iterations, tolerance, fit=todo,
+                              known=decided)
         done = todo & (evidence >= min_evidence)
         fitted |= done
         if done.any():
             log.append(f"{label}: "
                        + ", ".join(c.name for c, d in zip(model.comparisons, done) if d))
-    patterns, counts = pattern_counts(gamma)
+    patterns, counts, decided = known_patterns(gamma, known)
     model.prior = 0.5
     if not fitted.all():
-        estimate_m(patterns, counts, model, max_iterations, tolerance, fit=~fitted)
+        estimate_m(patterns, counts, model, max_iterations, tolerance, fit=~fitted, known=decided)
         log.append("all pairs: " + ", ".join(c.name for c, f in zip(model.comparisons, fitted)
                                              if not f))
-    estimate_prior(patterns, counts, model, total_pairs, max_iterations, tolerance)
+    estimate_prior(patterns, counts, model, total_pairs, max_iterations, tolerance, decided)
     return log
 
 

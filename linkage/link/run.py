@@ -6,6 +6,9 @@ model: two records with different valid identifiers (18-digit ID numbers, credit
 link (`rule = 'cannot_link'`, probability 0, and never in one cluster); equal valid identifiers
 with a compatible name (any level but "different", or missing) link (`rule =
 'same_identifier'`, probability 1).  Match weights stay the model's, so they can be explained.
+A reviewer's decisions (`linkage.link.labels`) override both: `rule = 'review_same'` /
+`'review_different'`, probability 1 / 0, must- and cannot-links in clustering, and held at
+their decision in EM.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from linkage.link.comparisons import (Comparison, compare_batch, compile_compari
                                       neutralise_implied)
 from linkage.link.features import build_features, feature_frame, pair_frame, source_columns
 from linkage.link.keys import columns_read
+from linkage.link.labels import run_labels
 from linkage.link.plan import Plan, catalogue_columns, make_plan
 from linkage.link.recall import estimate_recall
 from linkage.link.model import (Model, estimate_by_sessions, estimate_prior, estimate_u,
@@ -253,6 +257,7 @@ class EntityResult:
     possible: pl.DataFrame       # possible matches: record_id_l, record_id_r, probability, weight
     entities_if_linked: int
     assignment: Assignment
+    labels: dict                 # reviewed pairs used: same, different, in_em, unresolved
 
 
 def identifier_codes(frame: pl.DataFrame, identifiers: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -267,8 +272,10 @@ def identifier_codes(frame: pl.DataFrame, identifiers: list[str]) -> tuple[np.nd
 
 def link_entity(engine, entity_type: str, settings: LinkageSettings,
                 progress: Callable[[str], None] | None = None,
-                base_dir: Path | None = None, records: pl.DataFrame | None = None) -> EntityResult:
-    """Link one entity type of table `records` (of the `records` frame when given)."""
+                base_dir: Path | None = None, records: pl.DataFrame | None = None,
+                labels: Path | None = None) -> EntityResult:
+    """Link one entity type of table `records` (of the `records` frame when given), honouring
+    the reviewer's decisions in the labels file `labels`."""
     say = progress or (lambda _msg: None)
     s = settings.resolved(entity_type)
     comparisons = compile_comparisons(s.comparisons)
@@ -292,6 +299,8 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     lap("blocking")
     compared = compare_pairs(engine, "_link_candidates", comparisons, s.identifiers,
                              ("rule", "rules"), features)
+    reviewed = run_labels(engine, labels, entity_type, source)
+    known = reviewed.state(compared.left, compared.right)
     lap("compare")
     total_pairs = max(features.height * (features.height - 1) // 2, 1)
     model = Model(comparisons, sample_u(comparisons, s.identifiers, s.u_sample_pairs, s.seed,
@@ -313,18 +322,21 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
                                         compared.extra["rules"].astype(np.int64),
                                         [(r.label, {c for k in r.columns for c in columns_read(k)})
                                          for r in s.blocking_rules], total_pairs, model,
-                                        s.em_max_iterations, s.em_tolerance)
+                                        s.em_max_iterations, s.em_tolerance, known=known)
         model.trained_on = "em: " + "; ".join(sessions)
+        if (known >= 0).any():
+            model.trained_on += f"; {int((known >= 0).sum()):,} reviewed pairs held at their decision"
     else:
         model.m = initial_m(comparisons)
     say(f"{entity_type}: EM {model.iterations} iterations, prior {model.prior:.3g}")
     lap("estimate")
     bf, weight, probability = score(compared.gamma, compared.tf, model)
     probability, rule = apply_rules(compared, probability, comparisons)
+    probability, rule = reviewed.override(known, probability, rule)
     linked = (probability >= s.threshold) & ~compared.cannot_link
     record_ids, codes = identifier_codes(features, s.identifiers)
     first_rep = cluster(record_ids, compared.left[linked], compared.right[linked], weight[linked],
-                        codes)
+                        codes, reviewed.must(), reviewed.cannot())
     sources = engine.sql(f"SELECT source FROM {q(source)} WHERE entity_type = ? "
                          "ORDER BY record_id", [entity_type])["source"].to_numpy()
     identified = (codes >= 0).any(axis=1)
@@ -338,7 +350,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
         probability[rows] = assignment.probability
         rule[rows] = "assigned"
         rep = cluster(record_ids, compared.left[linked], compared.right[linked], weight[linked],
-                      codes)
+                      codes, reviewed.must(), reviewed.cannot())
     lap("score_cluster")
     possible, if_linked = possible_matches(compared, probability, weight, record_ids, first_rep,
                                            rep, assignment, s)
@@ -369,4 +381,4 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     return EntityResult(entity_type, pa.table(columns_out), clusters, rules, int(linked.sum()),
                         model, s, seconds, plan, recall, recall_table,
                         possible.select(pl.lit(entity_type).alias("entity_type"), pl.all()),
-                        if_linked, assignment)
+                        if_linked, assignment, reviewed.counts(int((known >= 0).sum())))

@@ -160,6 +160,23 @@ UI: dict[str, dict[str, str]] = {
         "improve_recall": "{entity}的估计召回率只有 {recall}，约 {missed} 条记录未能关联（见「{section}」）；"
                           "补充身份证号、电话等字段或核实可能匹配可提高召回率。",
         "improve_nothing": "没有发现需要改进的地方：字段对应可靠，数据源字段充分，无待核实的可能匹配，没有行被隔离。",
+        # reviewed quality (linkage.review)
+        "reviewed_quality": "人工核证的匹配质量",
+        "intro_reviewed_quality": "核查人在 linkage review 中对记录对的判定：可能匹配、冲突、松散实体，以及从已合并和未合并的记录对中"
+                                  "分层随机抽取的核查样本。样本的判定给出准确率（合并的记录对中确为同一实体的比例）和召回率"
+                                  "（比较过或合并的记录对中，确为同一实体者被合并的比例）的估计和 95% 区间（保守的 Korn–Graubard 区间），"
+                                  "并据此给出重复记录数和实体数的区间；未经任何分块规则比较的记录对不在其内，见上一节的模型估计。",
+        "review_queues": "各核查队列的判定（记录对）",
+        "labels_used": "{entity}：本次运行采用人工判定 {same} 对同一、{different} 对不同（其中 {in_em} 对为候选记录对，"
+                       "参与了模型估计）；{unresolved} 对的记录不在本次运行中。",
+        "reviewed_unknown": "找不到人工标注：{problem}",
+        "reviewed_none": "还没有人工判定（标注文件 {path}）。运行 linkage review 输出目录 进行核查，再重新生成报告。",
+        "reviewed_labels": "标注文件 {path}：共 {pairs} 对记录有人工判定。",
+        "reviewed_text": "{entity}：核查样本 {sample} 对中已判定 {labelled} 对（不确定 {unsure} 对）；准确率 {precision}"
+                         "（95% 区间 {p_low}–{p_high}），召回率 {recall}（{r_low}–{r_high}）；据此重复记录约 {redundant}"
+                         "（{red_low}–{red_high}），实体约 {entities}（{ent_low}–{ent_high}）。",
+        "reviewed_earlier": "该样本抽自较早的一次运行（{drawn}），上面的数字属于那次运行；在本次运行上运行 linkage review 会抽取新样本。",
+        "reviewed_partial": "样本尚未全部判定：没有判定的分层在区间中按最坏情况计。",
     },
     "en": {
         "title": "Data consolidation report",
@@ -354,6 +371,30 @@ UI: dict[str, dict[str, str]] = {
         "improve_nothing": "Nothing to improve found: mappings are sure, every source carries "
                            "enough to link on, no possible match waits for review, no row was "
                            "quarantined.",
+        "reviewed_quality": "Reviewed quality",
+        "intro_reviewed_quality": "What reviewers decided in linkage review: possible matches, conflicts, loose "
+                                  "entities, and a stratified random audit sample of linked and unlinked pairs. "
+                                  "The sample gives precision (the share of linked pairs that are one entity) "
+                                  "and recall (the share of truly-same pairs, among those compared or linked, "
+                                  "that were linked) with 95% intervals (conservative Korn–Graubard intervals), "
+                                  "and the band they put on redundant records and entities; pairs no blocking "
+                                  "rule compared are outside it: see the model's estimate above.",
+        "review_queues": "Decisions per review queue (pairs)",
+        "labels_used": "{entity}: this run honoured {same} pairs decided same and {different} decided "
+                       "different ({in_em} of them candidate pairs, used in estimating the model); "
+                       "{unresolved} name records this run does not have.",
+        "reviewed_unknown": "No review labels found: {problem}",
+        "reviewed_none": "No pair has been reviewed yet (labels file {path}). Run linkage review OUTPUT_DIR, "
+                         "then render the report again.",
+        "reviewed_labels": "Labels file {path}: {pairs} pairs decided by reviewers.",
+        "reviewed_text": "{entity}: {labelled} of the {sample} sampled pairs decided ({unsure} unsure); "
+                         "precision {precision} (95% interval {p_low}–{p_high}), recall {recall} "
+                         "({r_low}–{r_high}); so about {redundant} redundant records ({red_low}–{red_high}) "
+                         "and {entities} entities ({ent_low}–{ent_high}).",
+        "reviewed_earlier": "The sample was drawn from an earlier run ({drawn}) and these figures are that "
+                            "run's; linkage review on this run draws a new sample.",
+        "reviewed_partial": "The sample is not fully decided yet: strata without a decision count at their "
+                            "worst in the interval.",
     },
 }
 
@@ -524,6 +565,22 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "household_address_key": ("户籍地址楼栋", "Household address building key"),
     "employer_core": ("工作单位字号", "Employer core name"),
     "legal_rep_pinyin": ("法定代表人拼音", "Legal representative pinyin"),
+    "queue": ("核查队列", "Review queue"),
+    "same": ("同一实体", "Same"),
+    "different": ("不同实体", "Different"),
+    "unsure": ("不确定", "Unsure"),
+    "labelled": ("已判定", "Decided"),
+    "sample": ("样本记录对", "Sampled pairs"),
+    "precision": ("准确率", "Precision"),
+    "precision_low": ("准确率下限", "Precision (low)"),
+    "precision_high": ("准确率上限", "Precision (high)"),
+    "recall": ("召回率", "Recall"),
+    "recall_low": ("召回率下限", "Recall (low)"),
+    "recall_high": ("召回率上限", "Recall (high)"),
+    "redundant_low": ("重复记录下限", "Redundant (low)"),
+    "redundant_high": ("重复记录上限", "Redundant (high)"),
+    "distinct_low": ("实体数下限", "Entities (low)"),
+    "distinct_high": ("实体数上限", "Entities (high)"),
 }
 
 # cell values of the columns in VALUE_COLUMNS -> (zh, en)
@@ -556,14 +613,21 @@ VALUES: dict[str, tuple[str, str]] = {
     "a rare name alone (sparse records)": ("罕见姓名/名称单独分块（字段少的记录）",
                                            "a rare name alone (sparse records)"),
     "configured": ("配置指定", "configured"),
+    "possible": ("可能匹配", "possible matches"),
+    "conflicts": ("冲突", "conflicts"),
+    "clusters": ("大而松散的实体", "large, loose entities"),
+    "audit": ("抽样核查", "audit sample"),
+    "cluster": ("实体", "entity"),
+    "undo": ("撤销", "undo"),
 }
-VALUE_COLUMNS = {"placement", "method", "level", "action", "kind"}
+VALUE_COLUMNS = {"placement", "method", "level", "action", "kind", "queue"}
 
 PERCENT_COLUMNS = {
     "share_elsewhere", "share_shared", "overlap_l", "overlap_r", "share_l", "share_r", "share",
     "disagreement_rate", "disagree_share", "fill_rate", "validity_rate", "valid_rate",
     "conformance_rate", "format_conformance", "completeness", "validity", "agreement",
     "confidence", "shared_share", "share_of_l", "share_of_r", "recovery_rate",
+    "precision", "precision_low", "precision_high", "recall", "recall_low", "recall_high",
 }
 
 

@@ -474,6 +474,61 @@ def uncertainty(inputs: Inputs) -> Section:
     return section
 
 
+def reviewed_quality(inputs: Inputs) -> Section:
+    """What people certified: labels per review queue, and precision and recall estimated
+    from the audit sample with 95 % intervals, with the band they put on the redundancy
+    figures (linkage.review.quality) — beside the model-based figures of "uncertainty"."""
+    from linkage.review.quality import queue_counts, reviewed_quality as figures
+
+    section = Section("reviewed_quality", inputs.t("reviewed_quality"))
+    link = inputs.require("link")
+    pct = lambda v: format_value(v, "percent")  # noqa: E731
+    for entity in sorted(link, key=lambda e: ENTITY_TYPES.index(e) if e in ENTITY_TYPES else 9):
+        used = link[entity].get("review_labels") or {}
+        if used.get("same") or used.get("different"):
+            section.sentences.append(inputs.t(
+                "labels_used", entity=entity_label(entity, inputs.language),
+                same=_n(used["same"]), different=_n(used["different"]), in_em=_n(used["in_em"]),
+                unresolved=_n(used["unresolved"])))
+    found = figures(inputs.engine, inputs.metrics)
+    if found["problem"]:
+        section.sentences.append(inputs.t("reviewed_unknown", problem=found["problem"]))
+        return section
+    counts = queue_counts(found["queues"])
+    if not counts.height:
+        section.sentences.append(inputs.t("reviewed_none", path=str(found["labels"])))
+        return section
+    section.sentences.append(inputs.t("reviewed_labels", path=str(found["labels"]),
+                                      pairs=_n(int(counts["labelled"].sum()))))
+    section.tables.append(_table(inputs, "review_queues", inputs.t("review_queues"), counts))
+    rows = []
+    for e in sorted(found["estimates"], key=lambda e: ENTITY_TYPES.index(e["entity_type"])
+                    if e["entity_type"] in ENTITY_TYPES else 9):
+        q, band = e["quality"], e["band"]
+        section.sentences.append(inputs.t(
+            "reviewed_text", entity=entity_label(e["entity_type"], inputs.language),
+            labelled=_n(e["labelled"]), sample=_n(e["sample"]), unsure=_n(e["unsure"]),
+            precision=pct(q.precision.estimate), p_low=pct(q.precision.low),
+            p_high=pct(q.precision.high), recall=pct(q.recall), r_low=pct(q.recall_low),
+            r_high=pct(q.recall_high), redundant=_n(round(band["redundant_records"])),
+            red_low=_n(round(band["redundant_low"])), red_high=_n(round(band["redundant_high"])),
+            entities=_n(round(band["distinct_entities"])), ent_low=_n(round(band["distinct_low"])),
+            ent_high=_n(round(band["distinct_high"]))))
+        if not e["this_run"]:
+            section.sentences.append(inputs.t("reviewed_earlier", drawn=e["drawn"]))
+        if not (q.precision.complete and e["labelled"]):
+            section.sentences.append(inputs.t("reviewed_partial"))
+        rows.append({"entity_type": e["entity_type"], "sample": e["sample"],
+                     "labelled": e["labelled"], "precision": q.precision.estimate,
+                     "precision_low": q.precision.low, "precision_high": q.precision.high,
+                     "recall": q.recall, "recall_low": q.recall_low, "recall_high": q.recall_high,
+                     **{k: round(v) for k, v in band.items()}})
+    if rows:
+        section.tables.append(_table(inputs, "reviewed_quality", inputs.t("reviewed_quality"),
+                                     pl.DataFrame(rows)))
+    return section
+
+
 def row_accounting(inputs: Inputs) -> Section:
     section = Section("row_accounting", inputs.t("row_accounting"))
     rows = inputs.rows("row_accounting", "row_accounting")
@@ -692,7 +747,8 @@ def how_to_read(inputs: Inputs) -> Section:
 
 BUILDERS: tuple[Callable[[Inputs], Section], ...] = (
     summary, systems, overlap, combinations, field_reentry, community, consistency, quality,
-    authority, schema, match_quality, model, uncertainty, improve, row_accounting, how_to_read)
+    authority, schema, match_quality, model, uncertainty, reviewed_quality, improve,
+    row_accounting, how_to_read)
 
 
 def build_sections(inputs: Inputs) -> tuple[list[Section], list[str]]:
