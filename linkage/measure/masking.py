@@ -90,15 +90,21 @@ def mask_text(value: str) -> str:
     return _DIGITS.sub(_mask_digits, value)
 
 
+# keys whose values are file paths the analyst chose (a folder named 20241206 is no phone)
+PATH_KEYS = frozenset({"config", "path"})
+
+
 def mask_json(document):
     """`document` (dicts, lists, scalars) made fit to publish: every string masked by
-    `mask_text`, and numbers JSON cannot hold (inf, nan) replaced by null."""
+    `mask_text` (but file paths under PATH_KEYS), and numbers JSON cannot hold (inf, nan)
+    replaced by null."""
     if isinstance(document, str):
         return mask_text(document)
     if isinstance(document, float) and not math.isfinite(document):
         return None
     if isinstance(document, dict):
-        return {key: mask_json(value) for key, value in document.items()}
+        return {key: value if key in PATH_KEYS and isinstance(value, str) else mask_json(value)
+                for key, value in document.items()}
     if isinstance(document, (list, tuple)):
         return [mask_json(value) for value in document]
     return document

@@ -43,3 +43,9 @@ def test_json_documents_are_masked_everywhere():
     assert mask_json(doc) == {"community": ["桃源社区 139****5678"], "n": 5,
                               "deep": {"note": "证件440306********6636"},
                               "hours": None, "share": None, "rate": 0.5}
+
+
+def test_paths_the_analyst_chose_stay_as_written():
+    doc = {"run": {"config": "/data/2024120601/config.yaml"}, "note": "2024120601123"}
+    assert mask_json(doc) == {"run": {"config": "/data/2024120601/config.yaml"},
+                              "note": "202******1123"}
