@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tests" / "runtime_only.py"
 COMMANDS = ["run", "validate", "plan", "profile", "config-schema", "explain", "report", "synth",
-            "evaluate", "init"]
+            "evaluate", "init", "publish"]
 
 
 def runtime_only(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:

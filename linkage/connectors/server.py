@@ -90,19 +90,21 @@ class _Server:
 class _Postgres(_Server):
     kind, quote = "postgresql", '"'
 
-    def connect(self):
+    def connect(self, read_only: bool = True):
         import psycopg
 
         url = "postgresql://" + self.url.split("://", 1)[1]
         params = dict(parse_qsl(urlsplit(url).query))
         extra = {} if "connect_timeout" in params else {"connect_timeout": CONNECT_TIMEOUT}
         try:
-            con = psycopg.connect(url, application_name="linkage", **extra)
+            con = psycopg.connect(url, application_name="linkage" if read_only else "linkage publish",
+                                  **extra)
         except psycopg.Error as exc:
             raise self.fail(self.explain(exc)) from None
-        con.read_only = True
-        con.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # count and rows: one snapshot
-        con.execute("SET DateStyle TO ISO, YMD")
+        if read_only:
+            con.read_only = True
+            con.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # count, rows: one snapshot
+            con.execute("SET DateStyle TO ISO, YMD")
         return con
 
     def errors(self):
@@ -160,7 +162,7 @@ class _Postgres(_Server):
 class _MySQL(_Server):
     kind, quote = "mysql", "`"
 
-    def connect(self):
+    def connect(self, read_only: bool = True):
         import pymysql
         from pymysql import converters
 
@@ -179,14 +181,17 @@ class _MySQL(_Server):
                 # and never answers is caught by the read timeout (each wait for the server)
                 read_timeout=float(params.get("read_timeout", READ_TIMEOUT)),
                 read_default_file=str(option_file) if option_file.is_file() else None,
-                # no decoders: every value stays the text the server sent (bytes if binary)
-                conv={k: v for k, v in converters.conversions.items() if not isinstance(k, int)},
-                init_command="SET SESSION TRANSACTION READ ONLY, ISOLATION LEVEL REPEATABLE READ")
+                # reading: no decoders, every value stays the text the server sent (bytes if binary)
+                conv={k: v for k, v in converters.conversions.items() if not isinstance(k, int)}
+                if read_only else None,
+                init_command="SET SESSION TRANSACTION READ ONLY, ISOLATION LEVEL REPEATABLE READ"
+                if read_only else None)
         except (pymysql.Error, OSError) as exc:
             raise self.fail(self.explain(exc)) from None
         except ValueError as exc:
             raise self.fail(f"bad connection setting: {exc}") from None
-        con.query("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+        if read_only:
+            con.query("START TRANSACTION WITH CONSISTENT SNAPSHOT")
         return con
 
     def errors(self):
@@ -268,7 +273,8 @@ def _connect_problem(first: str) -> str:
     return first
 
 
-def _server(url: str) -> _Server:
+def server_for(url: str) -> _Server:
+    """The server behind a postgresql:// or mysql:// URL; SourceError if its driver is missing."""
     kind = server_kind(url)
     if kind is None:
         raise SourceError(f"{mask_url(url)}: not a postgresql:// or mysql:// URL")
@@ -283,7 +289,7 @@ def _server(url: str) -> _Server:
 def read_server(url: str, table: str | None = None, query: str | None = None,
                 key: list[str] | None = None) -> RawTable:
     """Read `table` (or the rows of `query`) from a PostgreSQL or MySQL URL (see module doc)."""
-    server = _server(url)
+    server = server_for(url)
     con = server.connect()
     try:
         return _read(server, con, table, query, key or [])

@@ -98,12 +98,12 @@ def _column_ddl(row: dict, entity: str, table: str, d: Dialect) -> str:
         parts.append("NOT NULL")
     if key:
         parts.append("PRIMARY KEY")
-        if table != entity:
-            parts.append(f"REFERENCES {d.ident(entity)} ({KEY})")
+    if comment := d.column_comment(_column_comment(row)):  # MySQL: before REFERENCES, CHECK
+        parts.append(comment)
+    if key and table != entity:
+        parts.append(f"REFERENCES {d.ident(entity)} ({KEY})")
     if row["check_sql"]:
         parts.append(f"CHECK ({d.check(row['check_sql'], row['column_name'])})")
-    if comment := d.column_comment(_column_comment(row)):
-        parts.append(comment)
     return "    " + " ".join(parts)
 
 

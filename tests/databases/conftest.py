@@ -12,12 +12,18 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
 import pymysql
 import pytest
+import yaml
 
+from linkage.config import load_config
+from linkage.pipeline import run
+
+DEMO = Path(__file__).resolve().parents[2] / "configs" / "demo.yaml"
 PG = os.environ.get("LINKAGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 MYSQL = os.environ.get("LINKAGE_TEST_MYSQL", "mysql://root@127.0.0.1:3306")
 
@@ -123,7 +129,8 @@ def _drop(server: Server) -> None:
         Server(server.kind, server.base, "public").execute(
             f'DROP SCHEMA IF EXISTS "{server.space}" CASCADE')
     else:
-        Server(server.kind, server.base, "test").execute(f"DROP DATABASE IF EXISTS `{server.space}`")
+        Server(server.kind, server.base, "test").execute(
+            *(f"DROP DATABASE IF EXISTS `{server.space}{scratch}`" for scratch in ("", "__new", "__old")))
 
 
 @pytest.fixture
@@ -146,3 +153,17 @@ def server(request):
     server = _server(request.param, PG if request.param == "postgresql" else MYSQL)
     yield server
     _drop(server)
+
+
+@pytest.fixture(scope="session")
+def file_run(tmp_path_factory):
+    """The demo run from its files: (output folder, config)."""
+    folder = tmp_path_factory.mktemp("files")
+    spec = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    for source in spec["sources"].values():
+        source["path"] = str((DEMO.parent / source["path"]).resolve())
+    spec["output"] = str(folder / "out")
+    (folder / "demo.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    config = load_config(folder / "demo.yaml")
+    run(config, echo=lambda _m: None)
+    return folder / "out", config

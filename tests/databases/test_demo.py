@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -13,25 +12,9 @@ from linkage.config import load_config
 from linkage.connectors import read_source
 from linkage.pipeline import run
 
-from .conftest import MYSQL, PG, Server, _drop, _server
+from .conftest import DEMO, MYSQL, PG, Server, _drop, _server
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "configs" / "demo.yaml"
 SECRET = "pa55word"
-
-
-@pytest.fixture(scope="module")
-def file_run(tmp_path_factory):
-    """The demo run from its files: (output folder, config)."""
-    folder = tmp_path_factory.mktemp("files")
-    spec = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
-    for source in spec["sources"].values():
-        source["path"] = str((DEMO.parent / source["path"]).resolve())
-    spec["output"] = str(folder / "out")
-    (folder / "demo.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    config = load_config(folder / "demo.yaml")
-    run(config, echo=lambda _m: None)
-    return folder / "out", config
 
 
 def demo_in(server: Server, config, folder) -> dict:
