@@ -41,6 +41,7 @@ READ_TIMEOUT = 600  # MySQL: seconds of silence from the server, unless the URL 
 SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "mysql": "mysql",
            "mariadb": "mysql"}
 DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql"}
+LINEAGE = ("source_row", "source_key")  # columns added to every row read
 
 
 def server_kind(url: str) -> str | None:
@@ -281,7 +282,7 @@ def server_for(url: str) -> _Server:
     try:
         __import__(DRIVERS[kind])
     except ImportError:
-        raise SourceError(f"{mask_url(url)}: reading from {kind} needs its driver "
+        raise SourceError(f"{mask_url(url)}: {kind} needs its driver "
                           f"({DRIVERS[kind]}): pip install 'linkage[sql]'") from None
     return _Postgres(url) if kind == "postgresql" else _MySQL(url)
 
@@ -323,10 +324,11 @@ def _read(server: _Server, con, table: str | None, query: str | None, key: list[
                               "identify a row, so its rows keep their order between runs")
     columns = server.columns(con, f"{relation} AS linkage_src")
     names = [name for name, _ in columns]
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    repeated = sorted({n for n in names if names.count(n) > 1 or n in LINEAGE})
     if repeated:
         raise server.fail(f"{what}: the result has more than one column named "
-                          f"{', '.join(repeated)}; give them distinct names (AS …)")
+                          f"{', '.join(repeated)} (or a name linkage keeps for lineage: "
+                          f"{', '.join(LINEAGE)}); give them distinct names (AS …)")
     binary = [name for name, is_binary in columns if is_binary]
     if binary:
         raise server.fail(_binary_message(what, binary))
@@ -334,6 +336,7 @@ def _read(server: _Server, con, table: str | None, query: str | None, key: list[
     if missing:
         raise server.fail(f"{what}: key column(s) {', '.join(missing)} not in the result; "
                           f"its columns are: {', '.join(names)}")
+
     def q(name: str) -> str:
         return "linkage_src." + quote_name(name, server.quote)
 
@@ -354,7 +357,7 @@ def _read(server: _Server, con, table: str | None, query: str | None, key: list[
     blank = [pl.when(pl.col(h).str.strip_chars() != "").then(pl.col(h)).alias(h) for h in headers]
     data = data.with_columns(blank)
     return RawTable(data=data, headers=headers, rows_in=rows_in,
-                    detail={"key": key, "url": server.where})
+                    detail={"key": key})
 
 
 def _with_lineage(data: pl.DataFrame, key: list[str], server: _Server, what: str) -> pl.DataFrame:
@@ -371,8 +374,7 @@ def _with_lineage(data: pl.DataFrame, key: list[str], server: _Server, what: str
         raise server.fail(f"{what}: key {', '.join(key)} is not unique: value "
                           f"{repeats['source_key'][0]!r} appears more than once; name column(s) "
                           "that identify a row in `key`")
-    return data.select([c for c in data.columns if c not in ("source_row", "source_key")]
-                       + ["source_row", "source_key"])
+    return data.select([c for c in data.columns if c not in LINEAGE] + list(LINEAGE))
 
 
 def _binary_columns(rows: list[tuple], names: list[str]) -> list[str]:

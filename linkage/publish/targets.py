@@ -39,6 +39,11 @@ def _not_ours(server, name: str, kind: str) -> OutputError:
                        f"(it has no table {MARKER}); choose another --schema")
 
 
+def _failed(server, exc) -> OutputError:
+    return OutputError(str(server.fail(f"publish failed, the previous publication is unchanged: "
+                                       f"{server.explain(exc)}")))
+
+
 def publish_postgres(server, name: str, ddl: list[str], tables: list[str],
                      local: duckdb.DuckDBPyConnection) -> tuple[bool, dict]:
     new, old = f"{name}__new", f"{name}__old"
@@ -72,8 +77,7 @@ def publish_postgres(server, name: str, ddl: list[str], tables: list[str],
             if exists:
                 con.execute(f'DROP SCHEMA "{old}" CASCADE')
     except server.errors() as exc:
-        raise OutputError(f"{server.where}: publish failed, the previous publication is "
-                          f"unchanged: {server.explain(exc)}") from None
+        raise _failed(server, exc) from None
     finally:
         con.close()
     return previous, counts
@@ -123,8 +127,7 @@ def publish_mysql(server, name: str, ddl: list[str], tables: list[str],
         run(f"DROP DATABASE `{old}`")
         run(f"DROP DATABASE `{new}`")
     except server.errors() as exc:
-        raise OutputError(f"{server.where}: publish failed, the previous publication is "
-                          f"unchanged: {server.explain(exc)}") from None
+        raise _failed(server, exc) from None
     finally:
         con.close()  # releases the lock
     return bool(published), counts

@@ -118,3 +118,20 @@ def test_kill_during_publish_leaves_the_previous_publication(server, file_run):
     assert publish(out, server.url, server.space)["replaced"]  # and the next publish cleans up
     assert published(server, "linkage_record_entity")[0][0] == \
         pl.read_parquet(out / "clusters.parquet").height
+
+
+def test_cli_publish_masks_the_password_and_reports_failures(server, file_run):
+    out, _ = file_run
+    user = "postgres" if server.kind == "postgresql" else "root"
+    good = server.url.replace(f"{user}@", f"{user}:hunter2@") if server.kind == "postgresql" \
+        else server.url
+    command = [sys.executable, "-m", "linkage.cli", "publish", str(out), "--schema", server.space]
+    done = subprocess.run([*command, "--to", good], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "linkage_record_entity" in done.stdout and "hunter2" not in done.stdout + done.stderr
+    bad = server.url.replace(f"{user}@", "nobody:hunter2@" if server.kind == "postgresql"
+                             else f"{user}:hunter2@")
+    failed = subprocess.run([*command, "--to", bad], capture_output=True, text=True, check=False)
+    assert failed.returncode == 2
+    assert "refused the user or password" in failed.stderr and ":***@" in failed.stderr
+    assert "hunter2" not in failed.stderr and "Traceback" not in failed.stderr
