@@ -66,12 +66,12 @@ def publish(output_dir: Path, url: str, schema: str = "linkage", echo=lambda _m:
     except SourceError as exc:
         raise OutputError(str(exc)) from None
     dialect = PostgresDialect() if kind == "postgresql" else MySQLDialect()
-    local, tables = _build(output_dir)
+    local, unified, tables = _build(output_dir)
     try:
-        pieces = to_sql(tables.schema, "linkage", dialect).split(";\n")
+        pieces = to_sql(unified, "linkage", dialect).split(";\n")
         ddl = [s for s in map(_drop_comment_lines, pieces) if s] + publication_ddl(dialect)
         echo(f"publishing {output_dir} into {server.where} ({kind} {schema}) …")
-        replaced, counts = TARGETS[kind](server, schema, ddl, tables.names, local)
+        replaced, counts = TARGETS[kind](server, schema, ddl, tables, local)
     finally:
         local.close()
     return {"url": server.where, "schema": schema, "replaced": replaced, "tables": counts}
@@ -82,13 +82,9 @@ def _drop_comment_lines(statement: str) -> str:
     return "\n".join(line for line in statement.splitlines() if not line.startswith("--")).strip()
 
 
-class _Tables:
-    def __init__(self, schema: pl.DataFrame, names: list[str]):
-        self.schema, self.names = schema, names
-
-
-def _build(out: Path) -> tuple[duckdb.DuckDBPyConnection, _Tables]:
-    """Every table to publish, filled, in an in-memory DuckDB (its CHECKs hold before loading)."""
+def _build(out: Path) -> tuple[duckdb.DuckDBPyConnection, pl.DataFrame, list[str]]:
+    """Every table to publish, filled, in an in-memory DuckDB (its CHECKs hold before loading):
+    (the connection, the unified schema's rows, the tables in loading order)."""
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH {_lit(out / 'linkage.duckdb')} AS run (READ_ONLY)")
@@ -127,7 +123,7 @@ def _build(out: Path) -> tuple[duckdb.DuckDBPyConnection, _Tables]:
                 [run.get("name") or "linkage", run.get("version") or __version__,
                  dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                  json.dumps(metrics, ensure_ascii=False, sort_keys=True)])
-    return con, _Tables(schema, table_names(schema) + list(PUBLICATION_TABLES))
+    return con, schema, table_names(schema) + list(PUBLICATION_TABLES)
 
 
 def _lit(path: Path) -> str:
