@@ -19,6 +19,13 @@ identifier (a query) is weighed against the entities its candidate pairs reach:
 - t is the share of the query's source whose records have a twin at all, estimated by EM over
   that source's queries.
 
+The pairwise model's m are learnt mostly on records an identifier links, so they say how often
+an attribute disagrees between records of one person in the systems that carry identifiers; a
+landlord's list whose addresses are mostly stale, or a hotline that hears names as homophones,
+differs.  So each source's queries get their own m, by EM on the assignment itself: the level
+shares of the queries' best pairs weighted by P, smoothed towards the pairwise model's m with
+`SOURCE_M_PSEUDO` pseudo-pairs, alternating with the twin rates for `SOURCE_M_ROUNDS` rounds.
+
 A query joins its best entity when P reaches the threshold and becomes a possible match between
 `possible_threshold` and it; records with different valid identifiers still never join.  The
 probabilities are calibrated: of the queries joined at P ≈ 0.98, about 98 % are right.
@@ -32,12 +39,14 @@ import numpy as np
 import polars as pl
 
 from linkage.link.comparisons import Comparison
-from linkage.link.model import Model, score
+from linkage.link.model import Model, level_frequencies, score
 
 GOOD_TURING_UP_TO = 5   # counts up to this are smoothed (above, the count itself is reliable)
 EM_ROUNDS = 100
 MIN_QUERIES = 20        # fewer queries in a source: its twin rate is pooled with everyone's
 KIND_SMOOTHING = 10.0   # pseudo-observations pulling a source's kind shares towards uniform
+SOURCE_M_PSEUDO = 50.0  # pseudo-pairs pulling a source's m towards the pairwise model's
+SOURCE_M_ROUNDS = 5     # alternations of per-source m and twin rates
 
 
 @dataclass
@@ -119,6 +128,7 @@ class Weigher:
             self.unseen[column] = smoothed.get(1, 1.0) / self.sample
         self.kinds, self.kind_shares = self._kinds(rep, sources, identified)
         self.rates: dict[str, float] = {}
+        self.m_of: dict[str, list[np.ndarray]] = {}  # per query source (`fit_source_m`)
 
     def _kinds(self, rep, sources, identified) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Each entity's kind ("a+b": the sources of its records) with how many entities share
@@ -153,10 +163,12 @@ class Weigher:
              / (pl.col("total").fill_null(0) + KIND_SMOOTHING)).alias("share"))
         return kinds, shares.select("source", "kind", "share")
 
-    def log_bayes_factors(self, compared, rows: np.ndarray, values: pl.DataFrame) -> np.ndarray:
+    def log_bayes_factors(self, compared, rows: np.ndarray, values: pl.DataFrame,
+                          sources: np.ndarray | None = None) -> np.ndarray:
         """log2 Bayes factors of the compared pairs `rows`, frequency-weighted levels with the
         agreed value's share of entities; `values` holds record_id and the columns' values of
-        the pairs' left records."""
+        the pairs' left records; `sources` (per row, the query's source) picks that source's m
+        where `fit_source_m` learnt one."""
         tf = compared.tf[rows].copy()
         ids = values["record_id"].to_numpy()
         left = np.searchsorted(ids, compared.left[rows])
@@ -171,8 +183,35 @@ class Weigher:
                 agreed = pl.DataFrame({column: values[column].gather(pl.Series(left[hit]))})
                 share = agreed.join(self.shares_of[column], on=column, how="left")["share"]
                 tf[hit, k] = share.fill_null(self.unseen[column]).to_numpy().astype(np.float32)
-        _, weight, _ = score(compared.gamma[rows], tf, self.model)
+        gamma = compared.gamma[rows]
+        _, weight, _ = score(gamma, tf, self.model)
+        for source, m in self.m_of.items():
+            if sources is None:
+                break
+            mine = sources == source
+            if mine.any():
+                own = Model(self.comparisons, self.model.u, m, self.model.prior)
+                weight[mine] = score(gamma[mine], tf[mine], own)[1]
         return weight - np.log2(self.model.prior / (1 - self.model.prior))
+
+    def fit_source_m(self, scored: pl.DataFrame, gamma: np.ndarray) -> None:
+        """Each source's m from its queries' best pairs (`scored`: source, row, probability;
+        `gamma`: the compared pairs' levels, indexed by row), weighted by the probability that
+        the query is that target, smoothed towards the pairwise model's m."""
+        for source, part in scored.group_by("source"):
+            rows = part["row"].to_numpy()
+            weights = part["probability"].to_numpy()
+            shares = level_frequencies(gamma[rows], self.comparisons, weights, pseudo=0.0)
+            self.m_of[source[0]] = [
+                self._smoothed(share, gamma[rows, k], weights, m)
+                for k, (share, m) in enumerate(zip(shares, self.model.m))]
+
+    @staticmethod
+    def _smoothed(share: np.ndarray, gamma: np.ndarray, weights: np.ndarray,
+                  m: np.ndarray) -> np.ndarray:
+        evidence = float(weights[gamma >= 0].sum())
+        mixed = (share * evidence + m * SOURCE_M_PSEUDO) / (evidence + SOURCE_M_PSEUDO)
+        return np.maximum(mixed, 1e-6) / np.maximum(mixed, 1e-6).sum()
 
     def weigh(self, candidates: pl.DataFrame, kinds: pl.DataFrame | None = None) -> pl.DataFrame:
         """`candidates` (query, source, target, left, right, log_bf: one row per pair between a
@@ -209,16 +248,16 @@ class Weigher:
 
 
 def query_pairs(compared, rows: np.ndarray, left_rep: np.ndarray, right_rep: np.ndarray,
-                queries: set, source_of: dict, log_bf: np.ndarray) -> pl.DataFrame:
+                queries: set, source_of: dict) -> pl.DataFrame:
     """The pairs `rows` in both directions, kept where the query side is one of `queries`
-    (with the query's source)."""
+    (with the query's source and the pair's row in `compared`)."""
     pairs = pl.DataFrame({"left": compared.left[rows], "right": compared.right[rows],
-                          "rep_l": left_rep, "rep_r": right_rep, "log_bf": log_bf})
+                          "rep_l": left_rep, "rep_r": right_rep, "row": rows})
     both = pl.concat([
         pairs.select(pl.col("rep_l").alias("query"), pl.col("rep_r").alias("target"),
-                     "left", "right", "log_bf"),
+                     "left", "right", "row"),
         pairs.select(pl.col("rep_r").alias("query"), pl.col("rep_l").alias("target"),
-                     "left", "right", "log_bf")])
+                     "left", "right", "row")])
     both = both.filter(pl.col("query").is_in(list(queries)))
     return both.with_columns(pl.col("query").replace_strict(source_of, return_dtype=pl.Utf8)
                              .alias("source"))
@@ -230,7 +269,7 @@ def assign(compared, linked: np.ndarray, weigher: Weigher, features: pl.DataFram
     """Weigh every unidentified first-pass cluster against the entities its candidate pairs
     reach (see the module docstring).  `record_ids` ascending, with `rep` (first-pass entity),
     `identified` (a valid identifier) and `sources` per record, in the feature frame's order;
-    fits the weigher's twin rates."""
+    fits the weigher's twin rates and per-source m."""
     empty = Assignment(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
                        pl.DataFrame(schema={"record_id_l": pl.Int64, "record_id_r": pl.Int64,
                                             "probability": pl.Float64}), {}, np.zeros(0, np.int64))
@@ -244,16 +283,19 @@ def assign(compared, linked: np.ndarray, weigher: Weigher, features: pl.DataFram
     if not queries or not rows.size:
         return empty
     source_of = dict(per_entity.select("rep", "source").iter_rows())
-    log_bf = weigher.log_bayes_factors(compared, rows, features)
-    candidates = query_pairs(compared, rows, rep_l[rows], rep_r[rows], queries, source_of, log_bf)
+    candidates = query_pairs(compared, rows, rep_l[rows], rep_r[rows], queries, source_of)
     if not candidates.height:
         return empty
-    weighed = weigher.weigh(candidates)
-    evidence = unidentified.select(pl.col("rep").alias("query"), "source").join(
-        weighed.group_by("query").agg(pl.col("evidence").first()), on="query", how="left") \
-        .with_columns(pl.col("evidence").fill_null(0.0))
-    weigher.fit_twin_rates(evidence)
-    scored = weigher.probabilities(weighed)
+    for _ in range(SOURCE_M_ROUNDS):
+        log_bf = weigher.log_bayes_factors(compared, candidates["row"].to_numpy(), features,
+                                           candidates["source"].to_numpy())
+        weighed = weigher.weigh(candidates.with_columns(pl.Series("log_bf", log_bf)))
+        evidence = unidentified.select(pl.col("rep").alias("query"), "source").join(
+            weighed.group_by("query").agg(pl.col("evidence").first()), on="query", how="left") \
+            .with_columns(pl.col("evidence").fill_null(0.0))
+        weigher.fit_twin_rates(evidence)
+        scored = weigher.probabilities(weighed)
+        weigher.fit_source_m(scored, compared.gamma)
     top = scored.sort("probability", descending=True).group_by("query", maintain_order=True) \
         .first()
     join = top.filter(pl.col("probability") >= threshold)
