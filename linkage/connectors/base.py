@@ -22,7 +22,7 @@ from linkage.errors import SourceError
 from linkage.quarantine import QUARANTINE_SCHEMA
 
 __all__ = ["RawTable", "SourceError", "QUARANTINE_SCHEMA", "empty_quarantine", "unique_headers",
-           "cell_text", "detect_header", "text_column", "rows_to_table"]
+           "cell_text", "detect_header", "split_repeated_header", "text_column", "rows_to_table"]
 
 
 @dataclass
@@ -56,6 +56,29 @@ def unique_headers(cells: list) -> list[str]:
             seen[name] = 1
         out.append(name)
     return out
+
+
+def split_repeated_header(data: pl.DataFrame, headers: list[str], header_cells: list,
+                          header_row: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows that repeat the header line (two exports joined with `cat`) leave for quarantine:
+    every filled cell equals its column's header text, and at least half the columns (two or
+    more) are filled. Returns (data without them, their quarantine entries)."""
+    texts = [str(c).strip() if c is not None else "" for c in header_cells]
+    pairs = [(h, t) for h, t in zip(headers, texts) if t]
+    if not pairs or data.height == 0:
+        return data, empty_quarantine()
+    matches = [(pl.col(h).str.strip_chars() == t) for h, t in pairs]
+    filled = pl.sum_horizontal([pl.col(h).is_not_null() for h in headers])
+    mask = (pl.all_horizontal([m.fill_null(True) for m in matches])
+            & (pl.sum_horizontal([m.fill_null(False) for m in matches])
+               >= max(2 if len(pairs) > 1 else 1, math.ceil(len(pairs) / 2)))
+            & (filled > 0))
+    repeated = data.filter(mask)
+    if repeated.height == 0:
+        return data, empty_quarantine()
+    entries = [q.entry(row, "repeated_header", ",".join(texts), line=row + header_row)
+               for row in repeated["source_row"].to_list()]
+    return data.filter(~mask), q.frame(entries)
 
 
 def cell_text(value) -> str | None:
