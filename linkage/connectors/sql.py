@@ -17,11 +17,17 @@ def _table_rows(cursor_rows, names) -> RawTable:
     return rows_to_table(rows, "", header_row=1)
 
 
+def _read_only_uri(path: Path) -> str:
+    """A `file:` URI naming exactly this file (`#`, `?` and `%` in its path escaped), opened
+    read-only: SQLite neither creates a missing file nor writes to it."""
+    return f"{path.resolve().as_uri()}?mode=ro"
+
+
 def read_sqlite(path: Path, table: str) -> RawTable:
     if path.stat().st_size == 0:
         raise SourceError(f"{path}: the file is empty (0 bytes)")
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(_read_only_uri(path), uri=True)
         tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")]
     except sqlite3.DatabaseError as exc:
         raise SourceError(f"{path}: not a readable SQLite database: {exc}") from None

@@ -4,6 +4,8 @@ Each file is built here in the test's folder; `rows_in` is the count of physical
 from the file itself, so `rows_in == records + quarantined` checks the parser.
 """
 
+import sqlite3
+
 import polars as pl
 import pytest
 
@@ -94,3 +96,26 @@ def test_counts_from_the_file_not_the_parser(write):
     assert table.rows_in == 2 and table.data["source_row"].to_list() == [2, 5]
     assert table.data["公民身份号码"][0] == "110105\n194912310001"
     assert isinstance(table.data, pl.DataFrame)
+
+
+def _sqlite(path, rows):
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE people (姓名 TEXT, 身份证号 TEXT)")
+    con.executemany("INSERT INTO people VALUES (?, ?)", rows)
+    con.commit()
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize("folder,name", [("2024#1", "pda.sqlite"), ("exports", "pda%41.sqlite"),
+                                         ("a?b", "pda.sqlite")])
+def test_sqlite_path_with_uri_characters_reads_that_file(tmp_path, folder, name):
+    (tmp_path / folder).mkdir()
+    target = _sqlite(tmp_path / folder / name, [("张伟", "110105194912310021")])
+    # decoys a naive `file:` URI would open instead
+    _sqlite(tmp_path / folder / "pdaA.sqlite", [("王五", "1")])
+    _sqlite(tmp_path / "2024", [("王五", "1")])
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    table = read_path(target, "sqlite", table="people")
+    assert table.data["姓名"].to_list() == ["张伟"]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
