@@ -42,19 +42,24 @@ def empty_quarantine() -> pl.DataFrame:
     return q.empty()
 
 
+# column names a RawTable uses itself: a source column of that name is renamed like a repeat
+RESERVED_COLUMNS = frozenset({"source_row"})
+
+
 def unique_headers(cells: list) -> list[str]:
-    """Header texts made unique and non-empty: blank → 列3, repeated 电话 → 电话_2."""
+    """Header texts made unique and non-empty: blank → 列3, repeated 电话 → 电话_2 (→ 电话_3
+    when 电话_2 is taken too), and a column headed `source_row` → source_row_2."""
+    names = [(str(cell).strip() if cell is not None else "") or f"列{i}"
+             for i, cell in enumerate(cells, start=1)]
+    taken = set(RESERVED_COLUMNS)
     out: list[str] = []
-    seen: dict[str, int] = {}
-    for i, cell in enumerate(cells, start=1):
-        name = str(cell).strip() if cell is not None else ""
-        name = name or f"列{i}"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}_{seen[name]}"
-        else:
-            seen[name] = 1
-        out.append(name)
+    for name in names:
+        unique, n = name, 1
+        while unique in taken:
+            n += 1
+            unique = f"{name}_{n}"
+        taken.add(unique)
+        out.append(unique)
     return out
 
 
@@ -81,8 +86,15 @@ def split_repeated_header(data: pl.DataFrame, headers: list[str], header_cells: 
     return data.filter(~mask), q.frame(entries)
 
 
+# a float holds about 15 significant digits (Excel keeps exactly 15): an integral float of 16 or
+# more digits is not the number that was typed, so it is written as Excel shows it
+# (4.40306195608317E+17) and never as invented digits; normalizers flag it precision_lost
+EXACT_FLOAT_DIGITS = 15
+
+
 def cell_text(value) -> str | None:
-    """A typed cell (Excel, JSON, SQL) as the text a clerk typed; integral floats lose the .0."""
+    """A typed cell (Excel, JSON, SQL) as the text a clerk typed; integral floats lose the .0,
+    and those too long to be exact keep 15 significant digits in scientific notation."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -94,7 +106,9 @@ def cell_text(value) -> str | None:
     if isinstance(value, float):
         if math.isnan(value):
             return None
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+        if value.is_integer() and abs(value) >= 10 ** EXACT_FLOAT_DIGITS:
+            return f"{value:.{EXACT_FLOAT_DIGITS}G}"
+        return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0):
             return value.date().isoformat()
@@ -104,7 +118,7 @@ def cell_text(value) -> str | None:
     if isinstance(value, dt.timedelta):
         return str(value)
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     if isinstance(value, bytes):
         return value.hex()
     return str(value)

@@ -6,12 +6,18 @@ from the file itself, so `rows_in == records + quarantined` checks the parser.
 
 import sqlite3
 
+import openpyxl
+from click.testing import CliRunner
 import polars as pl
 import pytest
 
 from linkage.attributes import attribute_for_header
-from linkage.connectors import read_path
+from linkage.cli import main
+from linkage.connectors import SourceError, read_path
+from linkage.connectors.base import unique_headers
 from linkage.connectors.csv_scan import FIELD_LIMIT
+from linkage.normalize.enterprise import normalize_code
+from linkage.normalize.ids import normalize_id_number
 
 HEADER = "姓名,公民身份号码,联系电话"
 
@@ -119,3 +125,64 @@ def test_sqlite_path_with_uri_characters_reads_that_file(tmp_path, folder, name)
     table = read_path(target, "sqlite", table="people")
     assert table.data["姓名"].to_list() == ["张伟"]
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_id_stored_as_an_excel_number_is_flagged_not_invented(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.append(["姓名", "公民身份号码", "联系电话"])
+    wb.active.append(["张伟", 440306195608316636, 13800138000])   # numeric cells
+    wb.active.append(["李娜", "440306195608316636", "13800138000"])  # text cells
+    wb.save(tmp_path / "a.xlsx")
+    table = read_path(tmp_path / "a.xlsx", "xlsx")
+    ids = table.data["公民身份号码"].to_list()
+    assert ids == ["4.40306195608317E+17", "440306195608316636"]
+    assert table.data["联系电话"].to_list() == ["13800138000", "13800138000"]  # 11 digits are exact
+    flags = normalize_id_number(pl.Series("id_number", ids))["id_number_flag"].to_list()
+    assert flags == ["precision_lost", "valid"]
+    shown = CliRunner().invoke(main, ["profile", str(tmp_path / "a.xlsx")]).output
+    assert "precision lost: 1 values of 公民身份号码" in shown
+
+
+def test_float_ids_and_nested_columns_in_parquet(tmp_path):
+    pl.DataFrame({
+        "身份证号": [440306195608316636.0, 110105.0, None],
+        "source_row": ["a", "b", "c"],
+        "家庭成员": [[1, 2], None, []],
+        "地址": [{"区": "南山", "号": 1}, None, {"区": None, "号": 2}],
+    }).write_parquet(tmp_path / "a.parquet")
+    table = read_path(tmp_path / "a.parquet", "parquet")
+    assert table.headers == ["身份证号", "source_row_2", "家庭成员", "地址"]
+    assert table.data["身份证号"].to_list() == ["4.40306195608317E+17", "110105", None]
+    assert table.data["source_row_2"].to_list() == ["a", "b", "c"]
+    assert table.data["source_row"].to_list() == [1, 2, 3]
+    assert table.data["家庭成员"].to_list() == ["[1, 2]", None, "[]"]
+    assert table.data["地址"][0] == '{"区": "南山", "号": 1}'
+
+
+def test_uscc_stored_as_a_number_is_flagged():
+    out = normalize_code(pl.Series("uscc", ["9.14403001923771E+17"]), "uscc")
+    assert out["uscc_flag"].to_list() == ["precision_lost"]
+
+
+@pytest.mark.parametrize("cells,expected", [
+    (["备注_2", "备注", "备注"], ["备注_2", "备注", "备注_3"]),
+    (["source_row", "姓名", None, ""], ["source_row_2", "姓名", "列3", "列4"]),
+    (["电话", "电话", "电话_2"], ["电话", "电话_2", "电话_2_2"]),
+])
+def test_unique_headers_never_clash(cells, expected):
+    assert unique_headers(cells) == expected
+
+
+def test_repeated_and_reserved_headers_are_read(write):
+    text = "备注_2,备注,备注,source_row,姓名\na,b,c,7,张伟\n"
+    table = read_path(write("p.csv", text), "csv")
+    assert table.data.row(0) == ("a", "b", "c", "7", "张伟", 1)
+
+
+def test_deeply_nested_json(write):
+    deep = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(SourceError, match="nested deeper than"):
+        read_path(write("a.json", f'[{deep}]'), "json")
+    table = read_path(write("a.jsonl", f'{{"姓名": "张伟", "source_row": 5}}\n{deep}\n'), "jsonl")
+    assert table.rows_in == 2 and table.data["source_row_2"].to_list() == ["5"]
+    assert table.quarantine.select("line", "code").rows() == [(2, "too_deeply_nested")]
