@@ -22,7 +22,7 @@ import polars as pl
 from linkage.attributes import ENTITY_TYPES
 from linkage.config import FORMATS, config_json_schema, load_config
 from linkage.connectors import read_path
-from linkage.connectors.mapping import map_columns
+from linkage.connectors.mapping import map_columns, unmapped_message
 from linkage.errors import ConfigError, LinkageError, SourceError
 
 EXIT_ERROR = 2   # an expected failure: the message says what to fix
@@ -188,6 +188,8 @@ def profile(file: Path, entity: str, fmt: str | None, encoding: str, sheet: str,
         shown = ", ".join(mask_value(v, m.attribute) for v in values)
         click.echo(f"{_pad(m.header, 20)} {m.attribute or '(extra)':<22} {m.method:<9} "
                    f"{m.confidence:>5.2f} {m.fill_rate:>6.1%}  {shown}")
+    if unusable := unmapped_message(raw, mappings, entity, str(file)):
+        click.echo(f"warning: {unusable}")
     for m in mappings:
         lost = raw.data[m.header].str.contains(SCIENTIFIC).sum()
         if lost:

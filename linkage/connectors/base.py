@@ -22,7 +22,7 @@ from linkage.errors import SourceError
 from linkage.quarantine import QUARANTINE_SCHEMA
 
 __all__ = ["RawTable", "SourceError", "QUARANTINE_SCHEMA", "empty_quarantine", "unique_headers",
-           "cell_text", "detect_header", "split_repeated_header", "text_column", "rows_to_table"]
+           "cell_text", "detect_header", "known_headers", "split_repeated_header", "text_column", "rows_to_table"]
 
 
 @dataclass
@@ -130,6 +130,12 @@ _KNOWN_HEADERS = set().union(*(set(index) for index in SYNONYMS.values()))
 def _looks_like_data(cell: str) -> bool:
     text = cell.strip()
     return any(ch.isdigit() for ch in text) and sum(ch.isdigit() for ch in text) * 2 >= len(text)
+
+
+def known_headers(cells: list) -> list[str]:
+    """The cells of a header row that name a known attribute (of any entity type)."""
+    texts = ["" if c is None else str(c) for c in cells]
+    return [t for t in texts if t.strip() and header_key(t) in _KNOWN_HEADERS]
 
 
 def detect_header(rows: list[list], path: Path | str) -> int:

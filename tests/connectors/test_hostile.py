@@ -5,6 +5,7 @@ from the file itself, so `rows_in == records + quarantined` checks the parser.
 """
 
 import sqlite3
+import zipfile
 
 import openpyxl
 from click.testing import CliRunner
@@ -13,7 +14,7 @@ import pytest
 
 from linkage.attributes import attribute_for_header
 from linkage.cli import main
-from linkage.connectors import SourceError, read_path
+from linkage.connectors import SourceError, read_path, xlsx_limits
 from linkage.connectors.base import unique_headers
 from linkage.connectors.csv_scan import FIELD_LIMIT
 from linkage.normalize.enterprise import normalize_code
@@ -186,3 +187,57 @@ def test_deeply_nested_json(write):
     table = read_path(write("a.jsonl", f'{{"姓名": "张伟", "source_row": 5}}\n{deep}\n'), "jsonl")
     assert table.rows_in == 2 and table.data["source_row_2"].to_list() == ["5"]
     assert table.quarantine.select("line", "code").rows() == [(2, "too_deeply_nested")]
+
+
+def test_cell_far_away_refused_before_calamine(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "登记表"
+    wb.active.append(["姓名", "身份证号"])
+    wb.active["XFD1048576"] = "x"
+    wb.save(tmp_path / "a.xlsx")
+    assert (tmp_path / "a.xlsx").stat().st_size < 20_000
+    with pytest.raises(SourceError, match=r"a.xlsx: refused: sheet '登记表' spans A1:XFD1048576"):
+        read_path(tmp_path / "a.xlsx", "xlsx")
+
+
+def _zip_with(path, member: str, data: bytes):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("[Content_Types].xml", "<Types/>")
+        book.writestr(member, data)
+    return path
+
+
+def test_decompression_bombs_refused(tmp_path, monkeypatch):
+    bomb = _zip_with(tmp_path / "a.xlsx", "xl/worksheets/sheet1.xml", b" " * (12 << 20))
+    with pytest.raises(SourceError, match=r"a.xlsx: refused: member xl/worksheets/sheet1.xml "
+                                          r"inflates 12,582,912 bytes"):
+        read_path(bomb, "xlsx")
+    monkeypatch.setattr(xlsx_limits, "MAX_UNCOMPRESSED", 1 << 20)
+    big = _zip_with(tmp_path / "b.xlsx", "xl/worksheets/sheet1.xml", bytes(range(256)) * 8192)
+    with pytest.raises(SourceError, match=r"b.xlsx: refused: the workbook would inflate to 2,097,"):
+        read_path(big, "xlsx")
+
+
+def test_web_page_saved_as_xls(write):
+    page = "<html><body><table><tr><td>姓名</td><td>身份证号</td></tr></table></body></html>" * 20
+    with pytest.raises(SourceError, match="a.xls: not an Excel workbook but a web page"):
+        read_path(write("a.xls", page), "xls")
+
+
+def test_cover_sheet_names_the_sheet_holding_the_table(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "封面"
+    wb.active.append(["2024年桃源社区居住登记台账"])
+    wb.active.append(["导出单位：桃源社区工作站"])
+    data = wb.create_sheet("居住登记")
+    data.append(["姓名", "公民身份号码", "联系电话"])
+    data.append(["张伟", "110105194912310021", "13800138000"])
+    wb.save(tmp_path / "a.xlsx")
+    (tmp_path / "config.yaml").write_text("sources:\n  a: {path: a.xlsx}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "config.yaml")])
+    assert result.exit_code == 2
+    assert ("no column maps to a person attribute (headers: 2024年桃源社区居住登记台账); sheet "
+            "'居住登记' holds 3 known columns — set `sheet: 居住登记` (columns recognised per "
+            "sheet: 0: 封面 (0), 1: 居住登记 (3))") in result.output
+    shown = CliRunner().invoke(main, ["profile", str(tmp_path / "a.xlsx")]).output
+    assert "warning:" in shown and "set `sheet: 居住登记`" in shown
