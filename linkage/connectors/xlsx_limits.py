@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 from linkage.errors import SourceError
@@ -48,11 +49,10 @@ def _column_letters(number: int) -> str:
 
 def _sheet_parts(book: zipfile.ZipFile) -> list[tuple[str, str]]:
     """(sheet name, member path of its XML) in workbook order."""
-    try:
-        workbook = book.read("xl/workbook.xml")
-        rels = book.read("xl/_rels/workbook.xml.rels")
-    except KeyError:
+    if not {"xl/workbook.xml", "xl/_rels/workbook.xml.rels"} <= set(book.NameToInfo):
         return []
+    workbook = book.read("xl/workbook.xml")
+    rels = book.read("xl/_rels/workbook.xml.rels")
     targets = {}
     for tag in _REL.findall(rels):
         attrs = dict(_ATTR.findall(tag))
@@ -115,11 +115,15 @@ def check_workbook(path: Path) -> None:
                     f"{path}: refused: member {m.filename} inflates {m.file_size:,} bytes from "
                     f"{m.compress_size:,} (more than {MAX_RATIO} times); a zip bomb or not a "
                     "plain export")
-        for name, member in _sheet_parts(book):
-            try:
-                extent = _extent(book, member)
-            except (KeyError, zipfile.BadZipFile, OSError, EOFError):
-                continue  # calamine reports the corruption
+        try:
+            extents = [(name, _extent(book, member)) for name, member in _sheet_parts(book)
+                       if member in book.NameToInfo]
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError,
+                RuntimeError, ValueError) as exc:
+            # a sheet that cannot be inflated here is not handed to calamine either
+            raise SourceError(f"{path}: not a readable Excel workbook (corrupt zip: "
+                              f"{str(exc) or type(exc).__name__})") from None
+        for name, extent in extents:
             if extent is None:
                 continue
             first_row, last_row, last_col = extent
