@@ -72,15 +72,21 @@ def split_repeated_header(data: pl.DataFrame, headers: list[str], header_cells: 
     pairs = [(h, t) for h, t in zip(headers, texts) if t]
     if not pairs or data.height == 0:
         return data, empty_quarantine()
+    # the full test on the few rows whose first named column holds its header text
+    first, text = pairs[0]
+    candidates = data.filter(pl.col(first).str.strip_chars() == text)
+    if candidates.height == 0:
+        return data, empty_quarantine()
     matches = [(pl.col(h).str.strip_chars() == t) for h, t in pairs]
     filled = pl.sum_horizontal([pl.col(h).is_not_null() for h in headers])
     mask = (pl.all_horizontal([m.fill_null(True) for m in matches])
             & (pl.sum_horizontal([m.fill_null(False) for m in matches])
                >= max(2 if len(pairs) > 1 else 1, math.ceil(len(pairs) / 2)))
             & (filled > 0))
-    repeated = data.filter(mask)
+    repeated = candidates.filter(mask)
     if repeated.height == 0:
         return data, empty_quarantine()
+    mask = pl.col("source_row").is_in(repeated["source_row"].implode())
     entries = [q.entry(row, "repeated_header", ",".join(texts), line=row + header_row)
                for row in repeated["source_row"].to_list()]
     return data.filter(~mask), q.frame(entries)

@@ -28,7 +28,7 @@ import polars as pl
 from linkage import quarantine as q
 from linkage.connectors.base import (RawTable, SourceError, detect_header, empty_quarantine,
                                      split_repeated_header, unique_headers)
-from linkage.connectors.csv_scan import FIELD_LIMIT, Records, parse_records, scan_records
+from linkage.connectors.csv_scan import Records, parse_records, scan_records
 
 SAMPLE_BYTES = 1 << 20
 CHUNK_BYTES = 16 << 20
@@ -130,7 +130,7 @@ def read_csv(path: Path, encoding: str = "auto", header_row: int | str = "auto",
                 raise SourceError(f"{path}: header_row {header_row} is beyond the first lines read")
         headers = unique_headers(parsed[h])
         header_line = h + 1
-        table = _read_body(utf8, headers, delim, header_line)
+        table = _read_body(utf8, headers, delim, header_line, Path(tmp))
         table.data, repeated = split_repeated_header(table.data, headers, parsed[h], header_line)
         if repeated.height:
             table.quarantine = pl.concat([table.quarantine, repeated]).sort("source_row")
@@ -140,15 +140,24 @@ def read_csv(path: Path, encoding: str = "auto", header_row: int | str = "auto",
     return table
 
 
-def _read_body(utf8: Path, headers: list[str], delim: str, header_line: int) -> RawTable:
-    """The rows after the header: rows_in is the independent count of physical records; the
-    fast parser's rows are kept only when they account for every record, else each record is
-    read on its own."""
+def _read_body(utf8: Path, headers: list[str], delim: str, header_line: int,
+               tmp: Path) -> RawTable:
+    """The rows after the header. rows_in is the count of physical records taken from the
+    bytes; records a fast parser cannot be trusted with (a quote never closed, an oversized
+    field) are read one by one, the rest by DuckDB (from a copy without those records and with
+    uniform line endings, when needed) as long as its rows and rejects match those records one
+    to one; otherwise every record is read one by one."""
     records = scan_records(utf8, delim, header_line)
-    fast = None
-    if not len(records.unterminated) and records.largest() <= FIELD_LIMIT:
-        fast = _parse_fast(utf8, headers, delim, header_line, records)
-    data, quarantine = fast or _parse_exact(records, headers, delim, header_line)
+    odd = records.odd()
+    source = (records.without(odd, tmp / "body.csv") if odd.any() or records.mixed_endings
+              else utf8)
+    fast = _parse_fast(source, headers, delim, header_line, records, ~odd)
+    if fast is None:
+        data, quarantine = _parse_exact(records, headers, delim, header_line)
+    else:
+        exact = _parse_exact(records, headers, delim, header_line, np.flatnonzero(odd))
+        data = pl.concat([fast[0], exact[0]]).sort("source_row")
+        quarantine = pl.concat([fast[1], exact[1]]).sort("source_row")
     data, bad = _split_undecodable(data, headers, header_line)
     if bad.height:
         quarantine = pl.concat([quarantine, bad]).sort("source_row")
@@ -156,9 +165,9 @@ def _read_body(utf8: Path, headers: list[str], delim: str, header_line: int) -> 
 
 
 def _parse_fast(utf8: Path, headers: list[str], delim: str, header_line: int,
-                records: Records) -> tuple[pl.DataFrame, pl.DataFrame] | None:
-    """DuckDB's parse of the body, or None when it fails or its rows and rejects do not match
-    the records one to one (mixed line endings, quoting it reads differently)."""
+                records: Records, keep: np.ndarray) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """DuckDB's parse of the `keep` records, or None when it fails or its rows and rejects do
+    not match those records one to one."""
     con = duckdb.connect()
     columns = {f"c{i}": "VARCHAR" for i in range(len(headers))}
     source = str(utf8).replace("'", "''")
@@ -178,22 +187,23 @@ def _parse_fast(utf8: Path, headers: list[str], delim: str, header_line: int,
         con.close()
     rejects = rejects.unique(subset="line", keep="first", maintain_order=True)
     reject_lines = rejects["line"].cast(pl.Int64).to_numpy()
-    parser_lines = records.parser_lines()
+    parser_lines = records.parser_lines(keep)
+    starts = records.starts[keep]
     rejected = np.isin(parser_lines, reject_lines)
-    if data.height + len(reject_lines) != len(records) or rejected.sum() != len(reject_lines):
+    if data.height + len(reject_lines) != len(starts) or rejected.sum() != len(reject_lines):
         return None
-    physical = dict(zip(parser_lines[rejected].tolist(), records.starts[rejected].tolist()))
+    physical = dict(zip(parser_lines[rejected].tolist(), starts[rejected].tolist()))
     rejects = rejects.with_columns(pl.col("line").cast(pl.Int64).replace(physical))
     data = data.rename(dict(zip(data.columns, headers))).with_columns(
-        pl.Series("source_row", records.starts[~rejected] - header_line, dtype=pl.Int64))
+        pl.Series("source_row", starts[~rejected] - header_line, dtype=pl.Int64))
     quarantine = q.frame([_reject_entry(r, header_line, len(headers)) for r in rejects.to_dicts()])
     return data, quarantine
 
 
-def _parse_exact(records: Records, headers: list[str], delim: str,
-                 header_line: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Each record read on its own by the csv module (see csv_scan.parse_records)."""
-    rows, lines, entries = parse_records(records, delim, headers)
+def _parse_exact(records: Records, headers: list[str], delim: str, header_line: int,
+                 which: np.ndarray | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Records read one by one by the csv module (see csv_scan.parse_records)."""
+    rows, lines, entries = parse_records(records, delim, headers, which)
     columns = list(zip(*rows)) if rows else [()] * len(headers)
     data = pl.DataFrame([pl.Series(h, col, dtype=pl.Utf8) for h, col in zip(headers, columns)])
     data = data.with_columns(pl.when(pl.col(h) != "").then(pl.col(h)).alias(h) for h in headers)

@@ -49,11 +49,13 @@ def test_stray_quote_before_a_real_multiline_field(write):
     rows[1] = '"王五,110105194912310002,138'
     rows[4] = '张5,"第一行\n第二行",1'
     table = read_path(write("p.csv", "\n".join([HEADER, *rows]) + "\n"), "csv")
-    # as any CSV reader would, the stray quote on line 3 runs to the quote on line 6: lines
-    # 3–6 are one malformed record, line 7 (第二行",1) another; both are quarantined by line
-    assert table.rows_in == 4 and _balanced(table)
-    assert table.data["姓名"].to_list() == ["张1", "张6"]
-    assert table.quarantine.select("line", "code").rows() == [(3, "bad_quoting"), (7, "too_few_fields")]
+    # a CSV reader would run the stray quote on line 3 to the quote on line 6 (`,"第一行`),
+    # which is followed by more text: the quote on line 3 is the stray one, quarantined alone,
+    # and the real two-line field on lines 6–7 is read
+    assert table.rows_in == 6 and _balanced(table)
+    assert table.data["姓名"].to_list() == ["张1", "张3", "张4", "张5", "张6"]
+    assert table.data["公民身份号码"][3] == "第一行\n第二行"
+    assert table.quarantine.select("line", "code").rows() == [(3, "unterminated_quote")]
 
 
 def test_quote_inside_an_unquoted_field_is_a_character(write):
