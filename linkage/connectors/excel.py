@@ -12,8 +12,13 @@ from pathlib import Path
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from linkage.connectors.base import (RawTable, SourceError, detect_header, known_headers,
-                                     rows_to_table)
+from linkage.connectors.base import (
+    RawTable,
+    SourceError,
+    detect_header,
+    known_headers,
+    rows_to_table,
+)
 from linkage.connectors.xlsx_limits import check_workbook
 
 _HTML = (b"<!doctype html", b"<html", b"<table", b"<?xml", b"<meta", b"<head")

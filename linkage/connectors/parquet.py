@@ -7,8 +7,13 @@ from pathlib import Path
 
 import polars as pl
 
-from linkage.connectors.base import (EXACT_FLOAT_DIGITS, RawTable, SourceError, cell_text,
-                                     unique_headers)
+from linkage.connectors.base import (
+    EXACT_FLOAT_DIGITS,
+    RawTable,
+    SourceError,
+    cell_text,
+    unique_headers,
+)
 
 
 def read_parquet(path: Path) -> RawTable:

@@ -8,9 +8,9 @@ import sqlite3
 import zipfile
 
 import openpyxl
-from click.testing import CliRunner
 import polars as pl
 import pytest
+from click.testing import CliRunner
 
 from linkage.attributes import attribute_for_header
 from linkage.cli import main
