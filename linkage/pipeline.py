@@ -23,7 +23,8 @@ from linkage import quarantine as q
 from linkage.attributes import ATTRIBUTES, ENTITY_TYPES
 from linkage.config import Config
 from linkage.connectors import read_source
-from linkage.connectors.mapping import canonical_frame, map_columns, mapping_frame
+from linkage.connectors.mapping import (canonical_frame, map_columns, mapping_frame,
+                                       unmapped_message)
 from linkage.engine import Engine, open_engine
 from linkage import outputs
 from linkage.errors import OutputError, RunError, SourceError
@@ -79,6 +80,8 @@ def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -
         try:
             table = reads[key].result()
             mappings = map_columns(table, source.entity, source.columns, where)
+            if unusable := unmapped_message(table, mappings, source.entity, where):
+                raise SourceError(unusable)
         except SourceError as exc:
             raise RunError(f"source {key!r}: {exc}") from None
         frame = canonical_frame(table, mappings).with_columns(
