@@ -13,12 +13,16 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from click.testing import CliRunner
 
 from linkage import outputs
+from linkage.cli import main
 from linkage.config import load_config
 from linkage.errors import OutputError, RunError
 from linkage.pipeline import run
+from linkage.store.diff import entity_changes, record_changes
 from linkage.synth.generate import generate_months
+from tests.report.browser import CHROMIUM, open_page
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -82,9 +86,9 @@ def test_the_store_explains_every_id_that_went_away(city):
 def test_a_second_run_against_a_store_in_use_is_refused(city):
     out, _ = city
     before = _digest(out / "store.duckdb")
-    with outputs.lock(out / "store.duckdb", "held by the test"):
-        with pytest.raises(OutputError, match="entity store"):
-            _run(out / "month-03")
+    with outputs.lock(out / "store.duckdb", "held by the test"), \
+            pytest.raises(OutputError, match="entity store"):
+        _run(out / "month-03")
     assert _digest(out / "store.duckdb") == before
 
 
@@ -121,3 +125,42 @@ def test_after_the_kills_the_next_run_goes_on_from_the_store(city):
     metrics = _run(out / "month-03")
     assert metrics["store"]["run"] == 3
     assert not list(out.glob(".store.duckdb.building-*"))
+
+
+def test_diff_lists_what_changed_between_two_months(city):
+    out, metrics = city
+    result = CliRunner().invoke(main, ["diff", str(out / "month-01" / "out"), str(out / "month-02" / "out")])
+    assert result.exit_code == 0, result.output
+    counts = metrics[1]["store"]["person"]
+    line = next(li for li in result.output.splitlines() if li.strip().startswith("person:"))
+    assert f"new {counts['new']:,}" in line and f"retired {counts['retired']:,}" in line
+    a, b = (pl.read_parquet(out / f"month-0{k}" / "out" / "clusters.parquet") for k in (1, 2))
+    changes = record_changes(a, b).filter(pl.col("entity_type") == "person")
+    assert int(changes["added"].sum()) == counts["added_records"]
+    assert int(changes["removed"].sum()) == counts["removed_records"]
+    entities = entity_changes(a, b)
+    assert set(entities.filter(pl.col("kind") == "retired")["id_a"]) == \
+        set(a["entity_id"]) - set(b["entity_id"]) - set(entities.filter(pl.col("kind") == "merged")["id_a"])
+
+
+def test_diff_refuses_outputs_without_a_store(tmp_path):
+    pl.DataFrame({"record_id": [1], "entity_id": ["P1"]}).write_parquet(tmp_path / "clusters.parquet")
+    result = CliRunner().invoke(main, ["diff", str(tmp_path), str(tmp_path)])
+    assert result.exit_code == 2 and "entity store" in result.output
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (Debian's chromium)")
+def test_the_report_shows_the_changes_and_the_trend_in_a_browser(city, tmp_path):
+    out, _ = city
+    report = out / "month-02" / "out" / "report.html"
+    page = open_page(report, tmp_path / "profile")
+    try:
+        assert page.console_errors == []
+        assert page.evaluate("document.querySelector('#changes').className") == "available"
+        charts = page.evaluate("document.querySelectorAll('#changes figure.chart svg rect').length")
+        assert charts == 4  # two runs, two entity types
+        tables = page.evaluate("Array.from(document.querySelectorAll('#changes [data-table]'))"
+                               ".map(t => t.dataset.table)")
+        assert tables == ["entity_history", "record_changes", "store_runs"]
+    finally:
+        page.close()
