@@ -37,7 +37,8 @@ def record_keys(engine, config: Config) -> pl.DataFrame:
                                [source, header]):
                 value = f"json_extract_string(extras, {_sql_text('$.' + _json_key(header))})"
             else:
-                raise ConfigError(f"sources.{source}.key: the export has no column {header!r}")
+                raise ConfigError(f"{config.config_path or 'config'}: `sources.{source}.key`: the "
+                                  f"export has no column {header!r}")
             cases.append(f"WHEN source = {_sql_text(source)} THEN nullif(trim({value}), '')")
         key_expr = "CASE " + " ".join(cases) + " END"
     frame = engine.sql(f"""

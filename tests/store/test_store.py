@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from linkage import outputs
 from linkage.cli import main
 from linkage.config import load_config
-from linkage.errors import OutputError, RunError
+from linkage.errors import ConfigError, OutputError, RunError
 from linkage.pipeline import run
 from linkage.store.diff import entity_changes, record_changes
 from linkage.synth.generate import generate_months
@@ -101,6 +101,18 @@ def test_a_failed_run_leaves_the_store_as_it_was(city, tmp_path):
         "output: out", "output: broken-out"), encoding="utf-8")
     with pytest.raises(RunError):
         run(load_config(broken), echo=lambda _m: None)
+    assert _digest(out / "store.duckdb") == before
+
+
+def test_a_key_column_the_export_lacks_is_named(city):
+    out, _ = city
+    before = _digest(out / "store.duckdb")
+    config = (out / "month-03" / "config.yaml").read_text(encoding="utf-8")
+    wrong = out / "month-03" / "wrong-key.yaml"
+    wrong.write_text(config.replace("key: 序号", "key: 编号", 1).replace("output: out", "output: wrong-out"),
+                     encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"sources\.\w+\.key.*'编号'"):
+        run(load_config(wrong), echo=lambda _m: None)
     assert _digest(out / "store.duckdb") == before
 
 
