@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from contextlib import ExitStack
 from pathlib import Path
 
 import duckdb
@@ -63,8 +64,8 @@ class StoreRun:
     def __init__(self, path: Path):
         self.path = path
         self.building = path.with_name(f".{path.name}.building-{os.getpid()}")
-        self._lock = outputs.lock(path, f"another linkage run is using the entity store {path}")
-        self._lock.__enter__()
+        self._held = ExitStack()
+        self._held.enter_context(outputs.lock(path, f"another linkage run is using the entity store {path}"))
         try:
             self._read()
         except BaseException:
@@ -186,7 +187,7 @@ class StoreRun:
     def close(self) -> None:
         """Drop an uncommitted copy and release the lock."""
         self.building.unlink(missing_ok=True)
-        self._lock.__exit__(None, None, None)
+        self._held.close()
 
 
 def _record_changes(records: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
