@@ -1,6 +1,7 @@
 """The entity store of monthly runs: stable entity ids, their history and the runs' figures.
 
-A config with `store: path/to/x.duckdb` links against a store that outlives the runs.  It keeps
+A config with `store: path/to/x.duckdb` names its runs' entities by a store that outlives the
+runs (each run still links every record afresh: incremental linking is not built).  It keeps
 per source the records last seen (by record key, `linkage.store.keys`), the entity id each
 record had, every id ever given, the id changes of every run and each run's figures:
 
@@ -13,9 +14,10 @@ record had, every id ever given, the id changes of every run and each run's figu
 | `runs` | run, finished_at, output, config |
 | `run_figures` | run, entity_type, records, entities, redundant_records, hours_per_year, new, merged, split, retired, added_records, changed_records, removed_records, unchanged_records |
 
-How a run uses it (`StoreRun`, driven by linkage.pipeline): `open` takes the store's lock (a
-second run against the same store is refused) and reads its state; `assign` renames the run's
-clusters by the store's ids (`linkage.store.ids`) and writes tables `entity_history` and
+How a run uses it (`StoreRun`, driven by linkage.pipeline): `StoreRun(path)` takes the
+store's lock (a second run against the same store is refused) and reads its state; `assign`
+renames the run's clusters by the store's ids (`linkage.store.ids`), adds each record's
+`record_key` and `row_hash` to them, and writes tables `entity_history` and
 `record_changes` of this run into the run's database; `prepare` writes the new state into a
 copy of the store file beside it (`.<name>.building-<pid>`) and tables `store_runs` (the trend
 of every run, this one included) into the run's database; `commit` swaps the copy in with one
