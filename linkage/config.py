@@ -44,6 +44,9 @@ class Source(BaseModel):
     entity: EntityType = "person"
     columns: dict[str, str] = Field(default_factory=dict)
     updates_per_year: float | None = Field(default=None, gt=0)
+    # the column holding the department's own record number, which identifies a record from one
+    # export to the next (entity store); without it a record is known by a hash of its row
+    key: str | None = None
 
     @field_validator("header_row")
     @classmethod
@@ -99,6 +102,8 @@ class Config(BaseModel):
     name: str = "linkage"
     output: Path = Path("out")
     region: str | None = None
+    # the entity store of monthly runs (linkage.store): stable entity ids and run history
+    store: Path | None = None
     sources: dict[str, Source]
     linkage: dict[EntityType, LinkageSettings] = Field(default_factory=dict)
     burden: BurdenSettings = Field(default_factory=BurdenSettings)
@@ -140,6 +145,9 @@ class Config(BaseModel):
                               f"the output folder {self.output_dir()}, which each run replaces; "
                               "keep the labels beside the config")
         return path
+
+    def store_path(self) -> Path | None:
+        return None if self.store is None else (self.base_dir / self.store).resolve()
 
     def source_path(self, source: Source) -> Path:
         return (self.base_dir / source.path).resolve()
