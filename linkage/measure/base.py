@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from linkage.attributes import ATTRIBUTES, ENTITY_TYPES
+from linkage.columns import address_parts, derived, flag
 from linkage.engine import Engine, Scratch
 from linkage.engine.dialect import BitSet, Dialect
 
@@ -46,8 +47,6 @@ from linkage.engine.dialect import BitSet, Dialect
 VALID_FLAGS = ("valid", "parsed", "org_code", "area_code_added")
 # flags that mean "value does not even have the expected format"; any other flag is conforming
 NONCONFORMING_FLAGS = ("wrong_length", "not_an_id", "invalid_chars", "invalid", "unparsed")
-# parsed address parts that identify a dwelling, compared instead of the address text
-ADDRESS_PARTS = ("road", "number", "building", "unit", "room")
 # attributes that differ per record by nature: no re-entry, no consistency
 PER_RECORD = frozenset({"registration_date"})
 
@@ -80,22 +79,23 @@ def _compare_sql(d: Dialect, entity_type: str, attr: str,
     it, an organisation code in a registration-number column not at all (it says nothing about
     the number), anything else as normalized."""
     kind = ATTRIBUTES[entity_type][attr].kind
-    flag = f"{attr}_flag"
-    if kind in ("uscc", "reg_number") and flag in columns:
-        column, flagged = d.quote(attr), d.quote(flag)
+    flag_column = flag(attr)
+    if kind in ("uscc", "reg_number") and flag_column in columns:
+        column, flagged = d.quote(attr), d.quote(flag_column)
         if kind == "uscc":
             return (f"CASE WHEN {flagged} = 'valid' THEN substr({column}, 9, 9) ELSE {column} END",
-                    (attr, flag))
-        return f"CASE WHEN {flagged} = 'org_code' THEN NULL ELSE {column} END", (attr, flag)
-    parts = tuple(f"{attr}_{p}" for p in ADDRESS_PARTS)
+                    (attr, flag_column))
+        return (f"CASE WHEN {flagged} = 'org_code' THEN NULL ELSE {column} END",
+                (attr, flag_column))
+    parts = address_parts(attr)
     if kind == "address" and all(p in columns for p in parts):
         road, number = d.quote(parts[0]), d.quote(parts[1])
         joined = ", ".join(f"coalesce({d.quote(p)}, '')" for p in parts)
         return (f"CASE WHEN {road} IS NOT NULL AND {number} IS NOT NULL "
                 f"THEN concat_ws('|', {joined}) END", parts)
-    for suffix, kinds in (("_key", ("address",)), ("_core", ("enterprise_name",))):
-        if kind in kinds and attr + suffix in columns:
-            return d.quote(attr + suffix), (attr + suffix,)
+    for suffix, kinds in (("key", ("address",)), ("core", ("enterprise_name",))):
+        if kind in kinds and derived(attr, suffix) in columns:
+            return d.quote(derived(attr, suffix)), (derived(attr, suffix),)
     column = d.quote(attr)
     if kind == "date":
         return f"CASE WHEN length({column}) = 10 THEN {column} END", (attr,)
@@ -112,7 +112,8 @@ def _build_records(engine: Engine, scratch: Scratch, columns: set[str]) -> None:
         FROM (SELECT source, coalesce(s.system, source) AS system
               FROM (SELECT DISTINCT source FROM records UNION SELECT source FROM sources) k
               LEFT JOIN sources s USING (source))""")
-    own = {"area_community": _first_present(d, columns, "community", "address_community"),
+    own = {"area_community": _first_present(d, columns, "community",
+                                            derived("address", "community")),
            "area_grid": _first_present(d, columns, "grid")}
     usual = "".join(f""",
         {a} AS (SELECT entity_key, area FROM (
@@ -182,13 +183,13 @@ def values_sql(engine: Engine, measured: list[tuple[str, str]], select: str,
     branches = []
     for aid, (entity_type, attr) in enumerate(measured):
         compare, used = _compare_sql(d, entity_type, attr, columns)
-        flag = f"{attr}_flag" if f"{attr}_flag" in columns else None
-        needed = sorted({attr, *used} | ({flag} if flag else set()))
+        flagged = flag(attr) if flag(attr) in columns else None
+        needed = sorted({attr, *used} | ({flagged} if flagged else set()))
         branches.append(f"""
         SELECT {select} FROM (
             SELECT record_id, CAST({aid} AS SMALLINT) AS aid, {d.quote(attr)} AS value,
                    {compare} AS compare_value,
-                   {d.cast(d.quote(flag) if flag else 'NULL', 'text')} AS flag
+                   {d.cast(d.quote(flagged) if flagged else 'NULL', 'text')} AS flag
             FROM (SELECT record_id,
                          {', '.join(f'{d.cast(d.quote(c), "text")} AS {d.quote(c)}'
                                     for c in needed)}

@@ -17,6 +17,7 @@ from typing import Callable
 import polars as pl
 
 from linkage.attributes import ENTITY_TYPES
+from linkage.columns import gamma, side
 from linkage.report import svg
 from linkage.quarantine import render_reason
 from linkage.report.i18n import (UI, attribute_label, column_label, entity_label, rule_label,
@@ -419,8 +420,8 @@ def _evidence(inputs: Inputs, pairs: pl.DataFrame, entity: str) -> list[str]:
     sep = "；" if inputs.language == "zh" else "; "
     out = []
     for row in pairs.iter_rows(named=True):
-        parts = [f"{names[c]}: {label.get((c, row[f'gamma_{c}']), '')}" for c in comparisons
-                 if row.get(f"gamma_{c}") is not None and row[f"gamma_{c}"] >= 0]
+        parts = [f"{names[c]}: {label.get((c, row[gamma(c)]), '')}" for c in comparisons
+                 if row.get(gamma(c)) is not None and row[gamma(c)] >= 0]
         out.append(sep.join(parts))
     return out
 
@@ -455,12 +456,16 @@ def uncertainty(inputs: Inputs) -> Section:
             "entity_type", "source", "kind", "records", "linked", "simulated", "recovery_rate",
             "missed_records", "missed_low", "missed_high"]))
     if inputs.has("possible_matches") and inputs.has("pairs") and inputs.has("records"):
+        # the pair's own columns (levels, Bayes factors …) but those shown from elsewhere
+        shown = {side("record_id", "l"), side("record_id", "r"), "entity_type", "match_weight",
+                 "match_probability"}
+        own = "".join(f", p.{inputs.dialect.quote(c)}" for c in inputs.engine.columns("pairs")
+                      if c not in shown)
         for entity in _entity_types(inputs.table("possible_matches")):
             pairs = inputs.sql(
                 "SELECT m.entity_type, a.source AS source_l, a.source_row AS source_row_l, "
                 "a.name AS name_l, b.source AS source_r, b.source_row AS source_row_r, "
-                "b.name AS name_r, m.match_probability, p.* EXCLUDE (record_id_l, record_id_r, "
-                "entity_type, match_weight, match_probability) "
+                f"b.name AS name_r, m.match_probability{own} "
                 "FROM possible_matches m JOIN records a ON a.record_id = m.record_id_l "
                 "JOIN records b ON b.record_id = m.record_id_r JOIN pairs p "
                 "ON p.record_id_l = m.record_id_l AND p.record_id_r = m.record_id_r "

@@ -10,6 +10,7 @@ normalizer flag is valid or absent (1 when the attribute has no flag); ties by s
 from __future__ import annotations
 
 from linkage.attributes import ATTRIBUTES
+from linkage.columns import flag as flag_of
 from linkage.engine import Engine, Scratch
 from linkage.measure.base import VALID_FLAGS
 
@@ -29,7 +30,7 @@ def authority_relation(engine: Engine, scratch: Scratch) -> tuple[str, str]:
         for name in attributes:
             if name not in columns:
                 continue
-            flag = f"{name}_flag"
+            flag = flag_of(name)
             valid = (f"avg(CASE WHEN coalesce({flag} IN ({d.in_list(VALID_FLAGS)}), {flag} IS NULL) "
                      "THEN 1.0 ELSE 0.0 END) "
                      f"FILTER (WHERE {name} IS NOT NULL)" if flag in columns else "1.0")

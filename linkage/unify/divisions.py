@@ -13,6 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from linkage.attributes import ATTRIBUTES
+from linkage.columns import derived
 from linkage.engine import Engine, Scratch
 from linkage.normalize.regions import load_regions
 
@@ -43,13 +44,16 @@ def division_codes(engine: Engine, scratch: Scratch, entity: str) -> list[str]:
     parts are in `records`; returns those attributes."""
     d = engine.dialect
     columns = set(engine.columns("records"))
+    levels = ("province", "city", "district")
     attributes = [a.name for a in ATTRIBUTES[entity].values() if a.kind == "address"
-                  and {f"{a.name}_province", f"{a.name}_city", f"{a.name}_district"} <= columns]
+                  and {derived(a.name, level) for level in levels} <= columns]
     scratch.load("_unify_divisions", _divisions())
-    selects = [f"""
-        SELECT record_id, {d.literal(a)} AS attribute, {a}_province AS p, {a}_city AS c, {a}_district AS d
-        FROM records WHERE entity_type = {d.literal(entity)} AND coalesce({a}_province, {a}_city) IS NOT NULL"""
-               for a in attributes]
+    selects = []
+    for a in attributes:
+        p, c, n = (d.quote(derived(a, level)) for level in levels)
+        selects.append(f"""
+        SELECT record_id, {d.literal(a)} AS attribute, {p} AS p, {c} AS c, {n} AS d
+        FROM records WHERE entity_type = {d.literal(entity)} AND coalesce({p}, {c}) IS NOT NULL""")
     body = " UNION ALL ".join(selects) or (
         f"SELECT {d.null('bigint')} record_id, {d.null('text')} attribute, {d.null('text')} p, "
         f"{d.null('text')} c, {d.null('text')} d WHERE false")

@@ -29,6 +29,8 @@ from __future__ import annotations
 import polars as pl
 
 from linkage.attributes import ATTRIBUTES
+from linkage.columns import flag as flag_of
+from linkage.columns import source_of
 from linkage.engine import Engine, Scratch
 from linkage.engine.dialect import Dialect
 from linkage.measure.base import VALID_FLAGS
@@ -58,7 +60,7 @@ def _candidate(d: Dialect, row: dict, columns: set[str], system_sources: list[st
     entity, ctype = row["entity_type"], row_type(row)
     if row["attribute"]:
         attr = ATTRIBUTES[entity][row["attribute"]]
-        flag = f"{attr.name}_flag" if f"{attr.name}_flag" in columns else None
+        flag = flag_of(attr.name) if flag_of(attr.name) in columns else None
         # a value without a flag (the column is flagged for the other entity type only) is valid
         valid = (f"coalesce(r.{flag} IN ({d.in_list(VALID_FLAGS)}), r.{flag} IS NULL)" if flag
                  else "true")
@@ -134,10 +136,10 @@ def _pivot(d: Dialect, row: dict, target: int, filled: bool, sources: str) -> st
     """The golden value and source columns of one unified column (typed nulls when unfilled)."""
     name, cast = golden_column(row), row_type(row).cast or "text"
     if not filled:
-        return f"{d.null(cast)} AS {name}, {d.null('text')} AS {name}_source"
+        return f"{d.null(cast)} AS {name}, {d.null('text')} AS {source_of(name)}"
     w = f"t{target}.w"
     source = d.element(sources, f"{w}.key & {(1 << KEY_BITS) - 1}")
-    return f"{d.cast(f'{w}.value', cast)} AS {name}, {source} AS {name}_source"
+    return f"{d.cast(f'{w}.value', cast)} AS {name}, {source} AS {source_of(name)}"
 
 
 def golden_records(engine: Engine, schema: pl.DataFrame, entity: str, authority: str) -> dict:
@@ -186,7 +188,7 @@ def _golden_table(engine: Engine, scratch: Scratch, entity: str, rows: list[dict
     # a chosen value's authority rank is that of its source for the column's attribute
     chosen, from_authority = [], []
     for k in candidates:
-        column = f"{golden_column(rows[k])}_source"
+        column = source_of(golden_column(rows[k]))
         chosen.append(f"count({column})")
         first = [s for s in ordered if ranks.get((rows[k]["attribute"], s)) == 1]
         if first:
