@@ -243,3 +243,10 @@ def test_cover_sheet_names_the_sheet_holding_the_table(tmp_path):
             "sheet: 0: 封面 (0), 1: 居住登记 (3))") in result.output
     shown = CliRunner().invoke(main, ["profile", str(tmp_path / "a.xlsx")]).output
     assert "warning:" in shown and "set `sheet: 居住登记`" in shown
+
+
+def test_stray_quote_in_a_title_line_keeps_the_header_line(write):
+    text = '"2024年桃源社区居住登记表\n' + "\n".join([HEADER, *_people(3)]) + "\n"
+    table = read_path(write("p.csv", text), "csv")
+    assert table.header_row == 2 and table.headers == HEADER.split(",")
+    assert table.rows_in == 3 and table.data["source_row"].to_list() == [1, 2, 3]
