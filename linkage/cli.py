@@ -55,6 +55,7 @@ _LAZY_COMMANDS = {
     "report": ("linkage.report.command", "report"),
     "init": ("linkage.init.command", "init"),
     "review": ("linkage.review.command", "review"),
+    "diff": ("linkage.store.diff", "diff"),
 }
 
 

@@ -127,11 +127,13 @@ def mapping_frame(source: str, mappings: list[ColumnMapping]) -> pl.DataFrame:
 
 
 def canonical_frame(table: RawTable, mappings: list[ColumnMapping]) -> pl.DataFrame:
-    """The source's rows as canonical attributes + `extras` (JSON of unmapped header → value)."""
+    """The source's rows as canonical attributes + `extras` (JSON of unmapped header → value),
+    after their lineage: `source_row` and, for database server sources, `source_key`."""
     mapped = [pl.col(m.header).alias(m.attribute) for m in mappings if m.attribute]
     extras = [m.header for m in mappings if not m.attribute]
     if extras:
         extra_expr = pl.struct([pl.col(h) for h in extras]).struct.json_encode().alias("extras")
     else:
         extra_expr = pl.lit(None, dtype=pl.Utf8).alias("extras")
-    return table.data.select(pl.col("source_row"), *mapped, extra_expr)
+    lineage = [c for c in ("source_row", "source_key") if c in table.data.columns]
+    return table.data.select(*lineage, *mapped, extra_expr)

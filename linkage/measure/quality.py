@@ -21,8 +21,7 @@ from linkage.engine import Engine
 
 def measure_quality(engine: Engine) -> None:
     """Write metric_quality (see the module docstring); `_m_values.fc` holds the flag class."""
-    engine.execute("""
-        CREATE OR REPLACE TABLE metric_quality AS
+    engine.create_table("metric_quality", """
         WITH v AS (
             SELECT sid, aid, count(*) AS filled, count(fc) AS flagged,
                    count(*) FILTER (WHERE fc = 2) AS valid,
