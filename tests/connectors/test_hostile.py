@@ -177,9 +177,10 @@ def test_unique_headers_never_clash(cells, expected):
 
 
 def test_repeated_and_reserved_headers_are_read(write):
-    text = "备注_2,备注,备注,source_row,姓名\na,b,c,7,张伟\n"
+    text = "备注_2,备注,备注,source_row,source_key,姓名\na,b,c,7,k,张伟\n"
     table = read_path(write("p.csv", text), "csv")
-    assert table.data.row(0) == ("a", "b", "c", "7", "张伟", 1)
+    assert table.headers == ["备注_2", "备注", "备注_3", "source_row_2", "source_key_2", "姓名"]
+    assert table.data.row(0) == ("a", "b", "c", "7", "k", "张伟", 1)
 
 
 def test_deeply_nested_json(write):
