@@ -251,3 +251,23 @@ def test_stray_quote_in_a_title_line_keeps_the_header_line(write):
     table = read_path(write("p.csv", text), "csv")
     assert table.header_row == 2 and table.headers == HEADER.split(",")
     assert table.rows_in == 3 and table.data["source_row"].to_list() == [1, 2, 3]
+
+
+def test_a_run_accounts_for_the_stray_quote_row(tmp_path):
+    rows = [f"张{i}伟,{_valid_id(i)},138{i:08d}" for i in range(1, 215)]
+    rows[49] = '"邓悦宏,' + rows[49].split(",", 1)[1]
+    (tmp_path / "a.csv").write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    (tmp_path / "config.yaml").write_text("sources:\n  a: {path: a.csv}\noutput: out\n",
+                                          encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "config.yaml")])
+    assert result.exit_code == 0, result.output
+    quarantine = pl.read_parquet(tmp_path / "out" / "quarantine.parquet")
+    assert quarantine.select("source_row", "line", "code").rows() == [(50, 51, "unterminated_quote")]
+    records = pl.read_parquet(tmp_path / "out" / "records.parquet")
+    assert sorted(records["source_row"].to_list()) == [*range(1, 50), *range(51, 215)]
+
+
+def _valid_id(i: int) -> str:
+    body = f"11010519800101{i:03d}"
+    total = sum(int(d) * w for d, w in zip(body, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)))
+    return body + "10X98765432"[total % 11]
