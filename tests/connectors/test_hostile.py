@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from linkage.attributes import attribute_for_header
 from linkage.cli import main
-from linkage.connectors import SourceError, read_path, xlsx_limits
+from linkage.connectors import SourceError, csv_scan, read_path, xlsx_limits
 from linkage.connectors.base import unique_headers
 from linkage.connectors.csv_scan import FIELD_LIMIT
 from linkage.normalize.enterprise import normalize_code
@@ -271,3 +271,15 @@ def _valid_id(i: int) -> str:
     body = f"11010519800101{i:03d}"
     total = sum(int(d) * w for d, w in zip(body, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)))
     return body + "10X98765432"[total % 11]
+
+
+@pytest.mark.parametrize("chunk", [3, 7, 1 << 20])
+def test_working_copy_keeps_every_line_whatever_the_chunk(write, monkeypatch, chunk):
+    monkeypatch.setattr(csv_scan, "_CHUNK", chunk)
+    rows = _people(30)
+    rows[9] = '"王五,110105194912310010,138'
+    body = "\r\n".join([HEADER, *rows[:15]]) + "\r\n" + "\n".join(rows[15:]) + "\r\n"
+    table = read_path(write("p.csv", body), "csv")
+    assert table.rows_in == 30 and table.data.height == 29
+    assert table.quarantine.select("line", "code").rows() == [(11, "unterminated_quote")]
+    assert table.data["联系电话"].to_list() == [f"138{i:08d}" for i in range(1, 31) if i != 10]
