@@ -41,7 +41,10 @@ class Source(BaseModel):
     sheet: str | int = 0
     table: str | None = None
     query: str | None = None  # a server source (postgresql:// or mysql://): rows of a SELECT
-    key: str | list[str] | None = None  # server sources: the column(s) identifying a row
+    # the column(s) holding the department's own record number, which identify a record from
+    # one export to the next: a server source is read in their order (default: its primary
+    # key), and the entity store keys records by them (default: a hash of the row)
+    key: str | list[str] | None = None
     header_row: Literal["auto"] | int = "auto"
     entity: EntityType = "person"
     columns: dict[str, str] = Field(default_factory=dict)
@@ -72,8 +75,8 @@ class Source(BaseModel):
         from linkage.connectors.server import server_kind
 
         server = self.url is not None and server_kind(self.url) is not None
-        if (self.query is not None or self.key is not None) and not server:
-            raise ValueError("`query` and `key` are for postgresql:// and mysql:// sources")
+        if self.query is not None and not server:
+            raise ValueError("`query` is for postgresql:// and mysql:// sources")
         if self.table and self.query:
             raise ValueError("give one of `table` or `query`, not both")
         if self.format in ("sqlite", "database") and not (self.table or self.query):
@@ -88,7 +91,7 @@ class Source(BaseModel):
         return self
 
     def key_columns(self) -> list[str]:
-        """The configured `key` as a list (empty: a server table's primary key is used)."""
+        """The configured `key` as a list (empty: none configured)."""
         return [self.key] if isinstance(self.key, str) else list(self.key or [])
 
 
@@ -114,6 +117,8 @@ class Config(BaseModel):
     name: str = "linkage"
     output: Path = Path("out")
     region: str | None = None
+    # the entity store of monthly runs (linkage.store): stable entity ids and run history
+    store: Path | None = None
     sources: dict[str, Source]
     linkage: dict[EntityType, LinkageSettings] = Field(default_factory=dict)
     burden: BurdenSettings = Field(default_factory=BurdenSettings)
@@ -155,6 +160,9 @@ class Config(BaseModel):
                               f"the output folder {self.output_dir()}, which each run replaces; "
                               "keep the labels beside the config")
         return path
+
+    def store_path(self) -> Path | None:
+        return None if self.store is None else (self.base_dir / self.store).resolve()
 
     def source_path(self, source: Source) -> Path:
         return (self.base_dir / source.path).resolve()

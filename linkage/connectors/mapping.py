@@ -17,6 +17,7 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from linkage.attributes import EntityType, attribute_for_header
 from linkage.connectors.base import RawTable, SourceError
+from linkage.connectors.excel import sheet_hint
 
 SNIFF_SAMPLE = 500
 SNIFF_MIN_RATE = 0.8
@@ -102,6 +103,20 @@ def map_columns(table: RawTable, entity: EntityType, overrides: dict[str, str],
         ColumnMapping(i, h, *(chosen.get(h) or (None, "unmapped", 0.0)), round(fill[h], 4))
         for i, h in enumerate(headers)
     ]
+
+
+def unmapped_message(table: RawTable, mappings: list[ColumnMapping], entity: EntityType,
+                     where: str) -> str | None:
+    """Why a source whose columns map to no attribute cannot be used (a cover sheet, the wrong
+    sheet, a file of another kind), with the sheet to read instead for a workbook; None when
+    some column maps."""
+    if any(m.attribute for m in mappings):
+        return None
+    hint = sheet_hint(table.detail["workbook"], table.detail.get("sheet", "")) \
+        if "workbook" in table.detail else ""
+    headers = ", ".join(table.headers[:12]) + (" …" if len(table.headers) > 12 else "")
+    return (f"{where}: no column maps to a {entity} attribute (headers: {headers}){hint}; "
+            "otherwise name the columns in `columns:` in the config")
 
 
 def mapping_frame(source: str, mappings: list[ColumnMapping]) -> pl.DataFrame:

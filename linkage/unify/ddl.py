@@ -13,6 +13,7 @@ import re
 
 import polars as pl
 
+from linkage.columns import source_of
 from linkage.unify.golden import golden_column
 from linkage.unify.proposal import KEY
 from linkage.unify.standards import row_type
@@ -207,8 +208,8 @@ def load_statements(schema: pl.DataFrame, entity: str, golden: str, clusters: st
     if value_rows:
         union = " UNION ALL ".join(
             f"SELECT {KEY}, {_text(r['table_name'])}, {_text(r['column_name'])}, "
-            f"{ident(golden_column(r) + '_source')} FROM {golden} "
-            f"WHERE {ident(golden_column(r) + '_source')} IS NOT NULL" for r in value_rows)
+            f"{ident(source_of(golden_column(r)))} FROM {golden} "
+            f"WHERE {ident(source_of(golden_column(r)))} IS NOT NULL" for r in value_rows)
         statements.append(f"INSERT INTO {ident(entity + '_value_source')} {union}")
     if clusters:
         statements.append(f"INSERT INTO {ident(entity + '_source_record')} SELECT {KEY}, source, source_row "
