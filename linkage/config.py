@@ -40,6 +40,8 @@ class Source(BaseModel):
     encoding: Literal[ENCODINGS] = "auto"  # type: ignore[valid-type]
     sheet: str | int = 0
     table: str | None = None
+    query: str | None = None  # a server source (postgresql:// or mysql://): rows of a SELECT
+    key: str | list[str] | None = None  # server sources: the column(s) identifying a row
     header_row: Literal["auto"] | int = "auto"
     entity: EntityType = "person"
     columns: dict[str, str] = Field(default_factory=dict)
@@ -69,8 +71,17 @@ class Source(BaseModel):
                         f"cannot tell the format of {self.path.name!r} from its extension; "
                         f"set `format` to one of: {', '.join(FORMATS)}")
                 self.format = fmt
-        if self.format in ("sqlite", "database") and not self.table:
-            raise ValueError(f"a {self.format} source needs `table` (the table to read)")
+        # imported here: the connectors import this module
+        from linkage.connectors.server import server_kind
+
+        server = self.url is not None and server_kind(self.url) is not None
+        if (self.query is not None or self.key is not None) and not server:
+            raise ValueError("`query` and `key` are for postgresql:// and mysql:// sources")
+        if self.table and self.query:
+            raise ValueError("give one of `table` or `query`, not both")
+        if self.format in ("sqlite", "database") and not (self.table or self.query):
+            raise ValueError(f"a {self.format} source needs `table` (the table to read)"
+                             + (" or `query`" if server else ""))
         valid = ATTRIBUTES[self.entity]
         for header, attr in self.columns.items():
             if attr not in valid:
@@ -78,6 +89,10 @@ class Source(BaseModel):
                     f"columns.{header}: {attr!r} is not a {self.entity} attribute"
                     + _suggest(attr, list(valid)))
         return self
+
+    def key_columns(self) -> list[str]:
+        """The configured `key` as a list (empty: a server table's primary key is used)."""
+        return [self.key] if isinstance(self.key, str) else list(self.key or [])
 
 
 class ReportSettings(BaseModel):

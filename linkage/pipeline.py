@@ -23,7 +23,9 @@ from linkage import quarantine as q
 from linkage.attributes import ATTRIBUTES, ENTITY_TYPES
 from linkage.config import Config
 from linkage.connectors import read_source
-from linkage.connectors.mapping import canonical_frame, map_columns, mapping_frame
+from linkage.connectors.mapping import (canonical_frame, map_columns, mapping_frame,
+                                       unmapped_message)
+from linkage.connectors.server import mask_url
 from linkage.engine import Engine, open_engine
 from linkage import outputs
 from linkage.errors import ConfigError, OutputError, RunError, SourceError
@@ -75,10 +77,12 @@ def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -
     # records are numbered source by source in the order of the sources' keys, not of the
     # config file: the same exports give the same run whatever order a config lists them in
     for key, source in sorted(config.sources.items()):
-        where = source.url or str(config.source_path(source))
+        where = mask_url(source.url) if source.url else str(config.source_path(source))
         try:
             table = reads[key].result()
             mappings = map_columns(table, source.entity, source.columns, where)
+            if unusable := unmapped_message(table, mappings, source.entity, where):
+                raise SourceError(unusable)
         except SourceError as exc:
             raise RunError(f"source {key!r}: {exc}") from None
         frame = canonical_frame(table, mappings).with_columns(
@@ -146,7 +150,8 @@ def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.Dat
 
 
 def _entity_columns(entity: str) -> set[str]:
-    return {"record_id", "source", "source_row", "entity_type", "extras", *ATTRIBUTES[entity]}
+    return {"record_id", "source", "source_row", "source_key", "entity_type", "extras",
+            *ATTRIBUTES[entity]}
 
 
 def row_accounting(engine: Engine, records: pl.DataFrame) -> pl.DataFrame:

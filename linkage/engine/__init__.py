@@ -1,15 +1,19 @@
 """The relational backend the stages talk to: load tables, run SQL, stream batches, export.
 
-Stages never import duckdb directly; they take an `Engine`, so the same plan can later run
-on another backend (Spark) that implements this interface.
+Stages never import duckdb (tests/engine/test_no_duckdb_in_stages.py holds them to it); they
+take an `Engine` and write the SQL its `engine.dialect` renders for whatever the backends spell
+differently (linkage.engine.dialect: DuckDB and Spark SQL), and make their working tables
+through a `Scratch` registry that drops them when the stage ends (linkage.engine.scratch).
 """
 
 from __future__ import annotations
 
 from linkage.engine.base import Engine
+from linkage.engine.dialect import Dialect
 from linkage.engine.duckdb_engine import DuckDBEngine
+from linkage.engine.scratch import Scratch
 
-__all__ = ["Engine", "DuckDBEngine", "open_engine"]
+__all__ = ["Engine", "Dialect", "DuckDBEngine", "Scratch", "open_engine"]
 
 
 def open_engine(path: str | None = None, threads: int | None = None,

@@ -8,8 +8,13 @@ from typing import Iterator, Protocol
 import polars as pl
 import pyarrow as pa
 
+from linkage.engine.dialect import Dialect
+
 
 class Engine(Protocol):
+    dialect: Dialect
+    """The SQL the stages write for this backend (linkage.engine.dialect)."""
+
     def load(self, name: str, data: pl.DataFrame | pa.Table, replace: bool = True,
              temp: bool = False) -> None:
         """Create (or replace) table `name` from a frame (a temporary table, kept in memory
@@ -31,6 +36,12 @@ class Engine(Protocol):
 
     def scalar(self, query: str, params: list | None = None):
         """Run a query and return the first column of its first row."""
+
+    def create_table(self, name: str, query: str, temp: bool = False) -> None:
+        """Create (or replace) table `name` from a query (a temp table when `temp`)."""
+
+    def drop_table(self, name: str) -> None:
+        """Drop table `name` if it exists."""
 
     def batches(self, query: str, batch_size: int = 200_000) -> Iterator[pa.RecordBatch]:
         """Stream a query's result as Arrow record batches."""

@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from linkage.engine.dialect import DuckDBDialect, quote_ident
 from linkage.errors import OutputError, RunError
 
 
@@ -44,11 +45,9 @@ def _first_line(exc: Exception) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 class DuckDBEngine:
+    dialect = DuckDBDialect()
+
     def __init__(self, path: str | Path | None = None, threads: int | None = None,
                  memory_limit: str | None = None):
         self.path = str(path) if path else ":memory:"
@@ -114,6 +113,14 @@ class DuckDBEngine:
     def scalar(self, query: str, params: list | None = None):
         rows = self.con.execute(query, params or []).fetchall()  # fetch all: frees the result
         return rows[0][0] if rows else None
+
+    def create_table(self, name: str, query: str, temp: bool = False) -> None:
+        for statement in self.dialect.create_table(name, query, temp):
+            self.execute(statement)
+
+    def drop_table(self, name: str) -> None:
+        for statement in self.dialect.drop_table(name):
+            self.execute(statement)
 
     def batches(self, query: str, batch_size: int = 200_000) -> Iterator[pa.RecordBatch]:
         reader = self.con.sql(query).to_arrow_reader(batch_size)

@@ -51,9 +51,9 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import partial
 
-from linkage.engine import Engine
+from linkage.engine import Engine, Scratch
 from linkage.measure.authority import measure_authority
-from linkage.measure.base import PER_RECORD, build_base, drop_base, table_rows
+from linkage.measure.base import PER_RECORD, build_base, table_rows
 from linkage.measure.consistency import measure_consistency
 from linkage.measure.quality import measure_quality
 from linkage.measure.redundancy import measure_redundancy
@@ -74,16 +74,14 @@ TOP_AREAS = 20
 def run_measure(engine: Engine, burden: BurdenSettings | None = None, language: str = "zh") -> dict:
     """Compute every measure, write the metric_* tables, return the metrics dict (see above)."""
     burden = burden or BurdenSettings()
-    measured = build_base(engine)
-    try:
-        measure_redundancy(engine)
-        measure_reentry(engine, burden, measured)
-        measure_consistency(engine, measured)
+    with Scratch(engine) as scratch:  # the working tables, dropped when the measures end
+        base = build_base(engine, scratch)
+        measure_redundancy(engine, base)
+        measure_reentry(engine, base, burden)
+        measure_consistency(engine, base)
         measure_quality(engine)
-        measure_authority(engine, burden.authority_weights)
+        measure_authority(engine, base, burden.authority_weights)
         return _metrics(engine, burden, language)
-    finally:
-        drop_base(engine)
 
 
 def _distribution(engine: Engine) -> dict:
@@ -142,7 +140,8 @@ def _metrics(engine: Engine, burden: BurdenSettings, language: str) -> dict:
             "fields": rows("SELECT * FROM metric_field_reentry"),
         },
         "communities": rows(f"""
-            SELECT * EXCLUDE (k) FROM (
+            SELECT entity_type, level, area, records, entities, reentries, seconds,
+                   hours_per_year FROM (
                 SELECT *, row_number() OVER (PARTITION BY entity_type, level
                                              ORDER BY reentries DESC, area) AS k
                 FROM metric_community WHERE area IS NOT NULL)

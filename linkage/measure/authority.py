@@ -16,15 +16,15 @@ agreement, agreement_entities, score, rank (INTEGER), recommended (rank = 1).
 from __future__ import annotations
 
 from linkage.engine import Engine
+from linkage.measure.base import Base
 from linkage.measure.settings import AuthorityWeights
 
 
-def measure_authority(engine: Engine, weights: AuthorityWeights) -> None:
+def measure_authority(engine: Engine, base: Base, weights: AuthorityWeights) -> None:
     """Write metric_authority (needs metric_quality, and _m_agree_sets / _m_disagree_held from
     consistency: where every source agrees, each holds the majority value)."""
     w_c, w_v, w_a = (float(weights.completeness), float(weights.validity), float(weights.agreement))
-    engine.execute(f"""
-        CREATE OR REPLACE TABLE metric_authority AS
+    engine.create_table("metric_authority", f"""
         WITH votes AS (
             SELECT entity_key, aid, cmp, count(*) AS n
             FROM _m_disagree_held GROUP BY entity_key, aid, cmp),
@@ -37,7 +37,7 @@ def measure_authority(engine: Engine, weights: AuthorityWeights) -> None:
             GROUP BY v.entity_key, v.aid HAVING count(*) = 1),
         holds AS (
             SELECT g.aid, s.sid, g.n AS entities, g.n AS agreeing
-            FROM _m_agree_sets g JOIN _m_sources s ON get_bit(g.sids, s.sid) = 1
+            FROM _m_agree_sets g JOIN _m_sources s ON {base.bits.has('g.sids', 's.sid')}
             UNION ALL
             SELECT h.aid, h.sid, 1, CASE WHEN bool_or(h.cmp = m.cmp) THEN 1 ELSE 0 END
             FROM _m_disagree_held h JOIN majority m USING (entity_key, aid)

@@ -19,45 +19,58 @@ Heavy tables hold small integer codes, not text, so the per-value work groups an
   (`values_sql`).
 - `_m_groups`: one row per entity and attribute with a value (per-record attributes left out) —
   entity_key, aid, n (values keyed), compared (two or more sources hold a compare value),
-  disagrees (two or more distinct compare values), sids (bit string of the sources holding a
-  compare value, bit = sid), keyed_sids (likewise, of the sources holding a value).
+  disagrees (two or more distinct compare values), sids (the set of sources holding a
+  compare value, a `BitSet` over sid), keyed_sids (likewise, of the sources holding a value).
 - `_m_source_attributes`: the (entity_type, source, system, attribute) a source collects, with the
   source's record count, sid and aid (null when the attribute is not measured).
+
+Every working table, these and the measures' own, is made through the run's `Scratch` registry
+(linkage.engine.scratch), which drops them all when the measures end; SQL that the engines spell
+differently comes from `engine.dialect`.
 
 Also the flag classes quality uses (see `VALID_FLAGS`, `NONCONFORMING_FLAGS`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from linkage.attributes import ATTRIBUTES, ENTITY_TYPES
-from linkage.engine import Engine
-from linkage.engine.duckdb_engine import quote_ident
+from linkage.columns import address_parts, derived, flag
+from linkage.engine import Engine, Scratch
+from linkage.engine.dialect import BitSet, Dialect
 
 # flags that mean "value is fully valid": also an organisation code keyed into a credit-code
 # column and a local phone number completed with its area code
 VALID_FLAGS = ("valid", "parsed", "org_code", "area_code_added")
 # flags that mean "value does not even have the expected format"; any other flag is conforming
-NONCONFORMING_FLAGS = ("wrong_length", "not_an_id", "invalid_chars", "invalid", "unparsed")
-# parsed address parts that identify a dwelling, compared instead of the address text
-ADDRESS_PARTS = ("road", "number", "building", "unit", "room")
+NONCONFORMING_FLAGS = ("wrong_length", "not_an_id", "invalid_chars", "invalid", "unparsed",
+                       "precision_lost")
 # attributes that differ per record by nature: no re-entry, no consistency
 PER_RECORD = frozenset({"registration_date"})
 
 
-def sql_list(values) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+@dataclass
+class Base:
+    """What build_base made for the measures: the (entity_type, attribute) pairs measured (aid =
+    position), the sets over source / system numbers, and the registry of working tables."""
+
+    measured: list[tuple[str, str]]
+    bits: BitSet
+    scratch: Scratch
 
 
-def _first_present(columns: set[str], *names: str) -> str:
-    present = [f"r.{quote_ident(n)}" for n in names if n in columns]
+def _first_present(d: Dialect, columns: set[str], *names: str) -> str:
+    present = [f"r.{d.quote(n)}" for n in names if n in columns]
     if not present:
         return "NULL"
     return present[0] if len(present) == 1 else f"coalesce({', '.join(present)})"
 
 
-def _compare_sql(entity_type: str, attr: str, columns: set[str]) -> tuple[str, tuple[str, ...]]:
+def _compare_sql(d: Dialect, entity_type: str, attr: str,
+                 columns: set[str]) -> tuple[str, tuple[str, ...]]:
     """(SQL for compare_value, the columns it reads): addresses as road|number|building|unit|room
     (null when the road or number is unknown, as the district and community prefixes are often
     left out; the address key, else the text, when the parts are missing), dates only when
@@ -67,52 +80,55 @@ def _compare_sql(entity_type: str, attr: str, columns: set[str]) -> tuple[str, t
     it, an organisation code in a registration-number column not at all (it says nothing about
     the number), anything else as normalized."""
     kind = ATTRIBUTES[entity_type][attr].kind
-    flag = f"{attr}_flag"
-    if kind in ("uscc", "reg_number") and flag in columns:
-        column, flagged = quote_ident(attr), quote_ident(flag)
+    flag_column = flag(attr)
+    if kind in ("uscc", "reg_number") and flag_column in columns:
+        column, flagged = d.quote(attr), d.quote(flag_column)
         if kind == "uscc":
             return (f"CASE WHEN {flagged} = 'valid' THEN substr({column}, 9, 9) ELSE {column} END",
-                    (attr, flag))
-        return f"CASE WHEN {flagged} = 'org_code' THEN NULL ELSE {column} END", (attr, flag)
-    parts = tuple(f"{attr}_{p}" for p in ADDRESS_PARTS)
+                    (attr, flag_column))
+        return (f"CASE WHEN {flagged} = 'org_code' THEN NULL ELSE {column} END",
+                (attr, flag_column))
+    parts = address_parts(attr)
     if kind == "address" and all(p in columns for p in parts):
-        road, number = quote_ident(parts[0]), quote_ident(parts[1])
-        joined = ", ".join(f"coalesce({quote_ident(p)}, '')" for p in parts)
+        road, number = d.quote(parts[0]), d.quote(parts[1])
+        joined = ", ".join(f"coalesce({d.quote(p)}, '')" for p in parts)
         return (f"CASE WHEN {road} IS NOT NULL AND {number} IS NOT NULL "
                 f"THEN concat_ws('|', {joined}) END", parts)
-    for suffix, kinds in (("_key", ("address",)), ("_core", ("enterprise_name",))):
-        if kind in kinds and attr + suffix in columns:
-            return quote_ident(attr + suffix), (attr + suffix,)
-    column = quote_ident(attr)
+    for suffix, kinds in (("key", ("address",)), ("core", ("enterprise_name",))):
+        if kind in kinds and derived(attr, suffix) in columns:
+            return d.quote(derived(attr, suffix)), (derived(attr, suffix),)
+    column = d.quote(attr)
     if kind == "date":
         return f"CASE WHEN length({column}) = 10 THEN {column} END", (attr,)
     return column, (attr,)
 
 
-def _build_records(engine: Engine, columns: set[str]) -> None:
+def _build_records(engine: Engine, scratch: Scratch, columns: set[str]) -> None:
     """`_m_sources` and `_m_records`, with each record's community and grid (own, else its
     entity's usual one)."""
-    engine.execute("""
-        CREATE OR REPLACE TEMP TABLE _m_sources AS
+    d = engine.dialect
+    scratch.create("_m_sources", """
         SELECT CAST(row_number() OVER (ORDER BY source) - 1 AS SMALLINT) AS sid, source, system,
                CAST(dense_rank() OVER (ORDER BY system) - 1 AS SMALLINT) AS yid
         FROM (SELECT source, coalesce(s.system, source) AS system
               FROM (SELECT DISTINCT source FROM records UNION SELECT source FROM sources) k
               LEFT JOIN sources s USING (source))""")
-    own = {"area_community": _first_present(columns, "community", "address_community"),
-           "area_grid": _first_present(columns, "grid")}
+    own = {"area_community": _first_present(d, columns, "community",
+                                            derived("address", "community")),
+           "area_grid": _first_present(d, columns, "grid")}
     usual = "".join(f""",
-        {a} AS (SELECT entity_key, first(area ORDER BY n DESC, area) AS area
-                FROM (SELECT entity_key, {a} AS area, count(*) AS n FROM own
-                      WHERE {a} IS NOT NULL GROUP BY entity_key, {a})
-                GROUP BY entity_key)""" for a in own)
-    engine.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _m_records AS
+        {a} AS (SELECT entity_key, area FROM (
+                    SELECT entity_key, area,
+                           row_number() OVER (PARTITION BY entity_key ORDER BY n DESC, area) AS k
+                    FROM (SELECT entity_key, {a} AS area, count(*) AS n FROM own
+                          WHERE {a} IS NOT NULL GROUP BY entity_key, {a}))
+                WHERE k = 1)""" for a in own)
+    scratch.create("_m_records", f"""
         WITH linked AS (
             SELECT r.record_id, r.entity_type,
-                   coalesce(c.entity_id, 'R' || CAST(r.record_id AS VARCHAR)) AS entity_id,
+                   coalesce(c.entity_id, 'R' || {d.cast('r.record_id', 'text')}) AS entity_id,
                    r.source, s.system, s.sid, s.yid
-                   {''.join(f', CAST({sql} AS VARCHAR) AS {a}' for a, sql in own.items())}
+                   {''.join(f', {d.cast(sql, "text")} AS {a}' for a, sql in own.items())}
             FROM records r
             LEFT JOIN clusters c USING (record_id)
             JOIN _m_sources s ON s.source = r.source),
@@ -128,15 +144,14 @@ def _build_records(engine: Engine, columns: set[str]) -> None:
         FROM own o {' '.join(f'LEFT JOIN {a} USING (entity_key)' for a in own)}""")
 
 
-def _build_source_attributes(engine: Engine, measured: list[tuple[str, str]]) -> None:
+def _build_source_attributes(scratch: Scratch, measured: list[tuple[str, str]]) -> None:
     """`_m_attrs` and `_m_source_attributes`."""
-    engine.load("_m_attrs", pl.DataFrame(
+    scratch.load("_m_attrs", pl.DataFrame(
         [{"aid": i, "entity_type": e, "attribute": a, "per_record": a in PER_RECORD}
          for i, (e, a) in enumerate(measured)],
         schema={"aid": pl.Int16, "entity_type": pl.Utf8, "attribute": pl.Utf8,
                 "per_record": pl.Boolean}))
-    engine.execute("""
-        CREATE OR REPLACE TEMP TABLE _m_source_attributes AS
+    scratch.create("_m_source_attributes", """
         SELECT s.entity_type, s.source, coalesce(s.system, s.source) AS system, sc.attribute,
                coalesce(n.records, 0) AS records, k.sid, a.aid
         FROM (SELECT DISTINCT source, attribute FROM source_columns WHERE attribute IS NOT NULL) sc
@@ -163,78 +178,69 @@ def values_sql(engine: Engine, measured: list[tuple[str, str]], select: str,
     """One UNION ALL branch per measured attribute over `records`: the rows of its non-blank
     values in the sources collecting it.  `select` may use record_id, aid, value (text),
     compare_value and flag; `where` filters records (e.g. on record_id)."""
+    d = engine.dialect
     columns = set(engine.columns("records"))
     collected = _collected(engine)
     branches = []
     for aid, (entity_type, attr) in enumerate(measured):
-        compare, used = _compare_sql(entity_type, attr, columns)
-        flag = f"{attr}_flag" if f"{attr}_flag" in columns else None
-        needed = sorted({attr, *used} | ({flag} if flag else set()))
+        compare, used = _compare_sql(d, entity_type, attr, columns)
+        flagged = flag(attr) if flag(attr) in columns else None
+        needed = sorted({attr, *used} | ({flagged} if flagged else set()))
         branches.append(f"""
         SELECT {select} FROM (
-            SELECT record_id, CAST({aid} AS SMALLINT) AS aid, {quote_ident(attr)} AS value,
+            SELECT record_id, CAST({aid} AS SMALLINT) AS aid, {d.quote(attr)} AS value,
                    {compare} AS compare_value,
-                   {quote_ident(flag) if flag else 'NULL'}::VARCHAR AS flag
+                   {d.cast(d.quote(flagged) if flagged else 'NULL', 'text')} AS flag
             FROM (SELECT record_id,
-                         {', '.join(f'CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}'
+                         {', '.join(f'{d.cast(d.quote(c), "text")} AS {d.quote(c)}'
                                     for c in needed)}
                   FROM records
-                  WHERE entity_type = '{entity_type}' AND {quote_ident(attr)} IS NOT NULL
-                    AND source IN ({sql_list(collected[entity_type, attr])}) AND {where}))""")
+                  WHERE entity_type = {d.literal(entity_type)} AND {d.quote(attr)} IS NOT NULL
+                    AND source IN ({d.in_list(collected[entity_type, attr])}) AND {where}))""")
     return "\nUNION ALL\n".join(branches) if branches else f"""
-        SELECT {select} FROM (SELECT NULL::BIGINT AS record_id, NULL::SMALLINT AS aid,
-            NULL::VARCHAR AS value, NULL::VARCHAR AS compare_value, NULL::VARCHAR AS flag
-            WHERE false)"""
+        SELECT {select} FROM (SELECT {d.null('bigint')} AS record_id, {d.null('smallint')} AS aid,
+            {d.null('text')} AS value, {d.null('text')} AS compare_value,
+            {d.null('text')} AS flag WHERE false)"""
 
 
-def _build_values(engine: Engine, measured: list[tuple[str, str]]) -> None:
+def _build_values(engine: Engine, scratch: Scratch, measured: list[tuple[str, str]]) -> None:
     """`_m_values`: the value rows with the compare value hashed and the flag classed."""
-    flag_class = (f"CASE WHEN flag IN ({sql_list(VALID_FLAGS)}) THEN 2 "
-                  f"WHEN flag NOT IN ({sql_list(NONCONFORMING_FLAGS)}) THEN 1 "
+    d = engine.dialect
+    flag_class = (f"CASE WHEN flag IN ({d.in_list(VALID_FLAGS)}) THEN 2 "
+                  f"WHEN flag NOT IN ({d.in_list(NONCONFORMING_FLAGS)}) THEN 1 "
                   "WHEN flag IS NOT NULL THEN 0 END")
-    select = ("record_id, aid, CASE WHEN compare_value IS NOT NULL THEN hash(compare_value) END "
-              f"AS cmp, CAST({flag_class} AS UTINYINT) AS fc")
-    engine.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _m_values AS
+    select = (f"record_id, aid, CASE WHEN compare_value IS NOT NULL THEN "
+              f"{d.hash64('compare_value')} END AS cmp, {d.cast(flag_class, 'tinyint')} AS fc")
+    scratch.create("_m_values", f"""
         SELECT m.entity_key, v.record_id, m.sid, v.aid, v.cmp, v.fc
         FROM ({values_sql(engine, measured, select)}) v JOIN _m_records m USING (record_id)""")
 
 
-def _build_groups(engine: Engine) -> None:
+def _build_groups(scratch: Scratch, bits: BitSet) -> None:
     """`_m_groups`: one row per entity and attribute (per-record attributes left out)."""
-    top = int(engine.scalar("SELECT count(*) FROM _m_sources"))
-    engine.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _m_groups AS
-        SELECT *, coalesce(bit_count(sids) > 1, false) AS compared FROM (
+    scratch.create("_m_groups", f"""
+        SELECT *, coalesce({bits.count('sids')} > 1, false) AS compared FROM (
             SELECT entity_key, aid, count(*) AS n, min(cmp) <> max(cmp) AS disagrees,
-                   bitstring_agg(CAST(sid AS INTEGER), 0, {top}) FILTER (WHERE cmp IS NOT NULL)
-                       AS sids,
-                   bitstring_agg(CAST(sid AS INTEGER), 0, {top}) AS keyed_sids
+                   {bits.agg('sid')} FILTER (WHERE cmp IS NOT NULL) AS sids,
+                   {bits.agg('sid')} AS keyed_sids
             FROM _m_values
             WHERE aid IN (SELECT aid FROM _m_attrs WHERE NOT per_record)
             GROUP BY entity_key, aid)""")
 
 
-def build_base(engine: Engine) -> list[tuple[str, str]]:
-    """Create the working tables; returns the (entity_type, attribute) pairs measured: the
-    canonical attributes some source collects that the records table carries (aid = position)."""
+def build_base(engine: Engine, scratch: Scratch) -> Base:
+    """Create the working tables in `scratch`; the measured (entity_type, attribute) pairs are
+    the canonical attributes some source collects that the records table carries."""
     columns = set(engine.columns("records"))
-    _build_records(engine, columns)
+    _build_records(engine, scratch, columns)
     collected = _collected(engine)
     measured = [(e, a) for e in ENTITY_TYPES for a in ATTRIBUTES[e]
                 if a in columns and (e, a) in collected]
-    _build_source_attributes(engine, measured)
-    _build_values(engine, measured)
-    _build_groups(engine)
-    return measured
-
-
-def drop_base(engine: Engine) -> None:
-    """Drop the working tables of every measure (base and intermediate)."""
-    for name in ("_m_records", "_m_values", "_m_source_attributes", "_m_sources", "_m_attrs",
-                 "_m_entity_sets", "_m_seconds", "_m_updates", "_m_reentry", "_m_groups",
-                 "_m_agree_sets", "_m_disagree_held", "_m_pair_agree"):
-        engine.execute(f"DROP TABLE IF EXISTS {name}")
+    bits = engine.dialect.bit_set(int(engine.scalar("SELECT count(*) FROM _m_sources")))
+    _build_source_attributes(scratch, measured)
+    _build_values(engine, scratch, measured)
+    _build_groups(scratch, bits)
+    return Base(measured, bits, scratch)
 
 
 def table_rows(engine: Engine, query: str) -> list[dict]:

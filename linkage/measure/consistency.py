@@ -26,12 +26,11 @@ from __future__ import annotations
 import polars as pl
 
 from linkage.engine import Engine
-from linkage.measure.base import values_sql
+from linkage.measure.base import Base, values_sql
 from linkage.measure.masking import mask_value
 
 
-def measure_consistency(engine: Engine, measured: list[tuple[str, str]],
-                        examples: int = 3) -> None:
+def measure_consistency(engine: Engine, base: Base, examples: int = 3) -> None:
     """Write the consistency tables listed in the module docstring (from `_m_groups`), and the
     working tables authority reads: `_m_agree_sets` (agreeing entities counted per attribute and
     set of sources) and `_m_disagree_held` (distinct entity_key, aid, sid, cmp of the
@@ -39,37 +38,34 @@ def measure_consistency(engine: Engine, measured: list[tuple[str, str]],
 
     Entities whose sources all agree (most of them) are counted per set of sources, so only the
     disagreeing ones go through the pairwise comparison of sources."""
-    engine.execute("""
-        CREATE OR REPLACE TEMP TABLE _m_agree_sets AS
+    scratch, has = base.scratch, base.bits.has
+    scratch.create("_m_agree_sets", """
         SELECT aid, sids, count(*) AS n FROM _m_groups WHERE compared AND NOT disagrees
         GROUP BY aid, sids""")
-    engine.execute("""
-        CREATE OR REPLACE TEMP TABLE _m_disagree_held AS
+    # (entity_key, aid) is unique in _m_groups: the join keeps each value row at most once
+    scratch.create("_m_disagree_held", """
         SELECT DISTINCT v.entity_key, v.aid, v.sid, v.cmp FROM _m_values v
-        SEMI JOIN (SELECT entity_key, aid FROM _m_groups WHERE compared AND disagrees) d
+        JOIN (SELECT entity_key, aid FROM _m_groups WHERE compared AND disagrees) d
           USING (entity_key, aid)
         WHERE v.cmp IS NOT NULL""")
-    engine.execute("""
-        CREATE OR REPLACE TABLE metric_consistency AS
+    engine.create_table("metric_consistency", """
         SELECT a.entity_type, a.attribute, c.entities_compared, c.entities_disagreeing,
                c.entities_disagreeing / c.entities_compared AS disagreement_rate
         FROM (SELECT aid, count(*) AS entities_compared,
                      count(*) FILTER (WHERE disagrees) AS entities_disagreeing
               FROM _m_groups WHERE compared GROUP BY aid) c JOIN _m_attrs a USING (aid)
         ORDER BY a.entity_type, a.attribute""")
-    engine.execute("""
-        CREATE OR REPLACE TEMP TABLE _m_pair_agree AS
+    scratch.create("_m_pair_agree", """
         SELECT a.entity_key, a.aid, a.sid AS sid_l, b.sid AS sid_r,
                bool_or(a.cmp = b.cmp) AS agree
         FROM _m_disagree_held a JOIN _m_disagree_held b
           ON a.entity_key = b.entity_key AND a.aid = b.aid AND a.sid < b.sid
         GROUP BY a.entity_key, a.aid, a.sid, b.sid""")
-    engine.execute("""
-        CREATE OR REPLACE TABLE metric_consistency_pair AS
+    engine.create_table("metric_consistency_pair", f"""
         WITH counts AS (
             SELECT g.aid, l.sid AS sid_l, r.sid AS sid_r, g.n AS compared, 0 AS disagreeing
-            FROM _m_agree_sets g JOIN _m_sources l ON get_bit(g.sids, l.sid) = 1
-            JOIN _m_sources r ON r.sid > l.sid AND get_bit(g.sids, r.sid) = 1
+            FROM _m_agree_sets g JOIN _m_sources l ON {has('g.sids', 'l.sid')}
+            JOIN _m_sources r ON r.sid > l.sid AND {has('g.sids', 'r.sid')}
             UNION ALL
             SELECT aid, sid_l, sid_r, 1, CASE WHEN agree THEN 0 ELSE 1 END FROM _m_pair_agree),
         p AS (SELECT aid, sid_l, sid_r, CAST(sum(compared) AS BIGINT) AS entities_compared,
@@ -81,15 +77,14 @@ def measure_consistency(engine: Engine, measured: list[tuple[str, str]],
         FROM p JOIN _m_attrs a USING (aid)
         JOIN _m_sources l ON l.sid = p.sid_l JOIN _m_sources r ON r.sid = p.sid_r
         ORDER BY a.entity_type, a.attribute, source_l, source_r""")
-    engine.execute("""
-        CREATE OR REPLACE TABLE metric_consistency_source AS
+    engine.create_table("metric_consistency_source", f"""
         WITH sides AS (
             SELECT entity_key, aid, sid_l AS sid, agree FROM _m_pair_agree
             UNION ALL
             SELECT entity_key, aid, sid_r AS sid, agree FROM _m_pair_agree),
         counts AS (
             SELECT g.aid, s.sid, g.n AS compared, 0 AS disagreeing
-            FROM _m_agree_sets g JOIN _m_sources s ON get_bit(g.sids, s.sid) = 1
+            FROM _m_agree_sets g JOIN _m_sources s ON {has('g.sids', 's.sid')}
             UNION ALL
             SELECT aid, sid, 1, CASE WHEN bool_and(agree) THEN 0 ELSE 1 END
             FROM sides GROUP BY entity_key, aid, sid),
@@ -101,21 +96,20 @@ def measure_consistency(engine: Engine, measured: list[tuple[str, str]],
                    AS disagreement_rate
         FROM per p JOIN _m_attrs a USING (aid) JOIN _m_sources s USING (sid)
         ORDER BY a.entity_type, a.attribute, disagreement_rate DESC, s.source""")
-    _examples(engine, measured, examples)
+    _examples(engine, base, examples)
 
 
-def _examples(engine: Engine, measured: list[tuple[str, str]], examples: int) -> None:
+def _examples(engine: Engine, base: Base, examples: int) -> None:
     firsts = f"""
         SELECT entity_key, aid FROM (
             SELECT entity_key, aid,
                    row_number() OVER (PARTITION BY aid ORDER BY entity_key) AS k
             FROM _m_groups WHERE compared AND disagrees)
         WHERE k <= {int(examples)}"""
-    engine.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _m_example_records AS
+    base.scratch.create("_m_example_records", f"""
         SELECT m.record_id, m.entity_id, m.source, f.aid FROM _m_records m JOIN ({firsts}) f
         USING (entity_key)""")
-    shown = values_sql(engine, measured, "record_id, aid, value",
+    shown = values_sql(engine, base.measured, "record_id, aid, value",
                        "record_id IN (SELECT record_id FROM _m_example_records)")
     rows = engine.sql(f"""
         SELECT DISTINCT a.entity_type, a.attribute, m.entity_id, m.source, v.value
@@ -126,4 +120,4 @@ def _examples(engine: Engine, measured: list[tuple[str, str]], examples: int) ->
         mask_value(r["value"], r["attribute"]) for r in rows.to_dicts()],
         dtype=pl.Utf8))
     engine.load("metric_consistency_example", masked)
-    engine.execute("DROP TABLE _m_example_records")
+    base.scratch.drop("_m_example_records")

@@ -22,41 +22,40 @@ Tables written:
 from __future__ import annotations
 
 from linkage.engine import Engine
+from linkage.measure.base import Base
 
 LEVELS = ("source", "system")
-# per level: the bit string column of _m_entity_sets, and the bit → name of each member
+# per level: the set column of _m_entity_sets, and the member number → name of each member
 _BITS = {"source": "source_bits", "system": "system_bits"}
 _MEMBERS = {"source": "SELECT sid AS bit, source AS name FROM _m_sources",
             "system": "SELECT DISTINCT yid AS bit, system AS name FROM _m_sources"}
 
 
-def _entity_sets(engine: Engine) -> None:
-    """`_m_entity_sets`: entities counted per entity_type, set of sources, set of systems (bit
-    strings over sid / yid) and number of records — the few rows every redundancy figure needs."""
-    top = int(engine.scalar("SELECT count(*) FROM _m_sources"))
-    engine.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _m_entity_sets AS
+def _entity_sets(base: Base) -> None:
+    """`_m_entity_sets`: entities counted per entity_type, set of sources, set of systems (sets
+    over sid / yid) and number of records — the few rows every redundancy figure needs."""
+    bits = base.bits
+    base.scratch.create("_m_entity_sets", f"""
         SELECT entity_type, source_bits, system_bits, records,
-               CAST(bit_count(source_bits) AS BIGINT) AS sources,
-               CAST(bit_count(system_bits) AS BIGINT) AS systems, count(*) AS entities
+               {bits.count('source_bits')} AS sources,
+               {bits.count('system_bits')} AS systems, count(*) AS entities
         FROM (SELECT entity_type, entity_key, count(*) AS records,
-                     bitstring_agg(CAST(sid AS INTEGER), 0, {top}) AS source_bits,
-                     bitstring_agg(CAST(yid AS INTEGER), 0, {top}) AS system_bits
+                     {bits.agg('sid')} AS source_bits, {bits.agg('yid')} AS system_bits
               FROM _m_records GROUP BY entity_type, entity_key)
         GROUP BY entity_type, source_bits, system_bits, records""")
 
 
-def _per_level(engine: Engine, level: str) -> None:
+def _per_level(engine: Engine, base: Base, level: str) -> None:
     described = ("coalesce(s.system, p.source) AS system, coalesce(s.title, p.source) AS title,"
                  if level == "source" else "")
     join = "LEFT JOIN sources s ON s.source = p.source" if level == "source" else ""
-    engine.execute(f"""
-        CREATE OR REPLACE TABLE metric_{level} AS
+    engine.create_table(f"metric_{level}", f"""
         WITH held AS (
             SELECT e.entity_type, k.name AS {level}, CAST(sum(e.entities) AS BIGINT) AS entities,
                    CAST(sum(e.entities) FILTER (WHERE e.{level}s > 1) AS BIGINT)
                        AS shared_entities
-            FROM _m_entity_sets e JOIN ({_MEMBERS[level]}) k ON get_bit(e.{_BITS[level]}, k.bit) = 1
+            FROM _m_entity_sets e
+            JOIN ({_MEMBERS[level]}) k ON {base.bits.has(f'e.{_BITS[level]}', 'k.bit')}
             GROUP BY e.entity_type, k.name),
         per AS (
             SELECT entity_type, {level}, n.records, h.entities,
@@ -71,15 +70,15 @@ def _per_level(engine: Engine, level: str) -> None:
         ORDER BY p.entity_type, p.{level}""")
 
 
-def _pairs(engine: Engine, level: str) -> None:
-    engine.execute(f"""
-        CREATE OR REPLACE TABLE metric_{level}_pair AS
+def _pairs(engine: Engine, base: Base, level: str) -> None:
+    has = base.bits.has
+    engine.create_table(f"metric_{level}_pair", f"""
         WITH shared AS (
             SELECT e.entity_type, l.name AS l, r.name AS r,
                    CAST(sum(e.entities) AS BIGINT) AS shared_entities
             FROM _m_entity_sets e
-            JOIN ({_MEMBERS[level]}) l ON get_bit(e.{_BITS[level]}, l.bit) = 1
-            JOIN ({_MEMBERS[level]}) r ON l.name < r.name AND get_bit(e.{_BITS[level]}, r.bit) = 1
+            JOIN ({_MEMBERS[level]}) l ON {has(f'e.{_BITS[level]}', 'l.bit')}
+            JOIN ({_MEMBERS[level]}) r ON l.name < r.name AND {has(f'e.{_BITS[level]}', 'r.bit')}
             GROUP BY e.entity_type, l.name, r.name)
         SELECT a.entity_type, a.{level} AS {level}_l, b.{level} AS {level}_r,
                a.entities AS entities_l, b.entities AS entities_r,
@@ -92,37 +91,37 @@ def _pairs(engine: Engine, level: str) -> None:
         ORDER BY a.entity_type, {level}_l, {level}_r""")
 
 
-def _combinations(engine: Engine) -> None:
+def _combinations(engine: Engine, base: Base) -> None:
     selects = [f"""
         SELECT '{level}' AS level, entity_type, members, degree, entities, records
-        FROM (SELECT e.entity_type, string_agg(k.name, '+' ORDER BY k.name) AS members,
+        FROM (SELECT e.entity_type,
+                     {engine.dialect.sorted_string_agg('k.name', '+')} AS members,
                      any_value(e.degree) AS degree, any_value(e.entities) AS entities,
                      any_value(e.records) AS records
               FROM (SELECT entity_type, {_BITS[level]} AS bits, any_value({level}s) AS degree,
                            CAST(sum(entities) AS BIGINT) AS entities,
                            CAST(sum(entities * records) AS BIGINT) AS records
                     FROM _m_entity_sets GROUP BY entity_type, {_BITS[level]}) e
-              JOIN ({_MEMBERS[level]}) k ON get_bit(e.bits, k.bit) = 1
+              JOIN ({_MEMBERS[level]}) k ON {base.bits.has('e.bits', 'k.bit')}
               GROUP BY e.entity_type, e.bits)""" for level in LEVELS]
-    engine.execute(f"""
-        CREATE OR REPLACE TABLE metric_combination AS
+    engine.create_table("metric_combination", f"""
         SELECT * FROM ({' UNION ALL '.join(selects)})
         ORDER BY level, entity_type, entities DESC, members""")
 
 
 def _distribution(engine: Engine) -> None:
-    engine.execute("""
-        CREATE OR REPLACE TABLE metric_entity_distribution AS
+    unpivoted = " UNION ALL ".join(
+        f"SELECT entity_type, '{measure}' AS measure, {measure} AS n, entities FROM _m_entity_sets"
+        for measure in ("systems", "sources", "records"))
+    engine.create_table("metric_entity_distribution", f"""
         SELECT entity_type, measure, n, CAST(sum(entities) AS BIGINT) AS entities
-        FROM (UNPIVOT (SELECT entity_type, systems, sources, records, entities FROM _m_entity_sets)
-              ON systems, sources, records INTO NAME measure VALUE n)
+        FROM ({unpivoted})
         GROUP BY entity_type, measure, n
         ORDER BY entity_type, measure, n""")
 
 
 def _overview(engine: Engine) -> None:
-    engine.execute("""
-        CREATE OR REPLACE TABLE metric_overview AS
+    engine.create_table("metric_overview", """
         WITH per AS (
             SELECT entity_type, CAST(sum(entities * records) AS BIGINT) AS records,
                    CAST(sum(entities) AS BIGINT) AS entities,
@@ -143,12 +142,12 @@ def _overview(engine: Engine) -> None:
         ORDER BY p.entity_type""")
 
 
-def measure_redundancy(engine: Engine) -> None:
+def measure_redundancy(engine: Engine, base: Base) -> None:
     """Write the redundancy tables listed in the module docstring."""
-    _entity_sets(engine)
+    _entity_sets(base)
     for level in LEVELS:
-        _per_level(engine, level)
-        _pairs(engine, level)
-    _combinations(engine)
+        _per_level(engine, base, level)
+        _pairs(engine, base, level)
+    _combinations(engine, base)
     _distribution(engine)
     _overview(engine)

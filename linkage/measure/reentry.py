@@ -24,30 +24,28 @@ from __future__ import annotations
 import polars as pl
 
 from linkage.engine import Engine
-from linkage.measure.base import PER_RECORD, sql_list
+from linkage.measure.base import PER_RECORD, Base
 from linkage.measure.settings import BurdenSettings
 
 
-def _load_settings(engine: Engine, burden: BurdenSettings, measured: list[tuple[str, str]]) -> None:
-    engine.load("_m_seconds", pl.DataFrame(
+def _load_settings(engine: Engine, base: Base, burden: BurdenSettings) -> None:
+    base.scratch.load("_m_seconds", pl.DataFrame(
         [{"entity_type": e, "attribute": a, "seconds_per_field": burden.seconds_for(e, a)}
-         for e, a in measured],
+         for e, a in base.measured],
         schema={"entity_type": pl.Utf8, "attribute": pl.Utf8, "seconds_per_field": pl.Float64}))
     sources = engine.sql("SELECT source, coalesce(system, source) AS system, "
                          "CAST(updates_per_year AS DOUBLE) AS updates_per_year FROM sources")
-    engine.load("_m_updates", pl.DataFrame(
+    base.scratch.load("_m_updates", pl.DataFrame(
         [{"source": r["source"],
           "updates_per_year": burden.updates_for(r["source"], r["system"], r["updates_per_year"])}
          for r in sources.to_dicts()],
         schema={"source": pl.Utf8, "updates_per_year": pl.Float64}))
 
 
-def measure_reentry(engine: Engine, burden: BurdenSettings,
-                    measured: list[tuple[str, str]]) -> None:
+def measure_reentry(engine: Engine, base: Base, burden: BurdenSettings) -> None:
     """Write metric_field_reentry and metric_community (see the module docstring)."""
-    _load_settings(engine, burden, measured)
-    engine.execute("""
-        CREATE OR REPLACE TEMP TABLE _m_reentry AS
+    _load_settings(engine, base, burden)
+    base.scratch.create("_m_reentry", """
         WITH rates AS (
             SELECT a.aid, k.sid, s.seconds_per_field, u.updates_per_year
             FROM _m_attrs a JOIN _m_seconds s USING (entity_type, attribute)
@@ -58,13 +56,12 @@ def measure_reentry(engine: Engine, burden: BurdenSettings,
                (k.n - 1) / k.n * r.seconds_per_field * r.updates_per_year / 3600 AS hours_per_year
         FROM _m_values v JOIN _m_groups k USING (entity_key, aid)
         JOIN rates r USING (aid, sid)""")
-    engine.execute(f"""
-        CREATE OR REPLACE TABLE metric_field_reentry AS
+    engine.create_table("metric_field_reentry", f"""
         WITH holders AS (
             SELECT g.aid, s.sid, CAST(sum(g.n) AS BIGINT) AS entities
             FROM (SELECT aid, keyed_sids, count(*) AS n FROM _m_groups
                   GROUP BY aid, keyed_sids) g
-            JOIN _m_sources s ON get_bit(g.keyed_sids, s.sid) = 1
+            JOIN _m_sources s ON {base.bits.has('g.keyed_sids', 's.sid')}
             GROUP BY g.aid, s.sid),
         r AS (
             SELECT sid, aid, h.entities, count(*) AS values_keyed,
@@ -80,13 +77,14 @@ def measure_reentry(engine: Engine, burden: BurdenSettings,
         JOIN _m_seconds s USING (entity_type, attribute)
         JOIN _m_updates u USING (source)
         LEFT JOIN r USING (sid, aid)
-        WHERE a.attribute NOT IN ({sql_list(PER_RECORD)})
+        WHERE a.attribute NOT IN ({engine.dialect.in_list(PER_RECORD)})
         ORDER BY a.entity_type, a.attribute, a.source""")
-    _communities(engine)
+    _communities(engine, base)
 
 
-def _communities(engine: Engine) -> None:
+def _communities(engine: Engine, base: Base) -> None:
     """metric_community from the per-record re-entries, for the area levels some record carries."""
+    d = engine.dialect
     counts = engine.sql("SELECT count(area_community) AS community, count(area_grid) AS grid "
                         "FROM _m_records").row(0, named=True)
     levels = [(level, f"area_{level}") for level in ("community", "grid") if counts[level]]
@@ -95,20 +93,21 @@ def _communities(engine: Engine) -> None:
                count(*) AS records, count(DISTINCT entity_key) AS entities,
                coalesce(sum(reentries), 0) AS reentries, coalesce(sum(seconds), 0) AS seconds,
                coalesce(sum(hours_per_year), 0) AS hours_per_year
-        FROM per_record GROUP BY entity_type, {column}""" for level, column in levels]
+        FROM _m_per_record GROUP BY entity_type, {column}""" for level, column in levels]
     if not selects:
-        selects = ["SELECT NULL::VARCHAR AS entity_type, NULL::VARCHAR AS level, "
-                   "NULL::VARCHAR AS area, 0::BIGINT AS records, 0::BIGINT AS entities, "
-                   "0::DOUBLE AS reentries, 0::DOUBLE AS seconds, 0::DOUBLE AS hours_per_year "
+        selects = [f"SELECT {d.null('text')} AS entity_type, {d.null('text')} AS level, "
+                   f"{d.null('text')} AS area, {d.cast('0', 'bigint')} AS records, "
+                   f"{d.cast('0', 'bigint')} AS entities, {d.cast('0', 'double')} AS reentries, "
+                   f"{d.cast('0', 'double')} AS seconds, {d.cast('0', 'double')} AS hours_per_year "
                    "WHERE false"]
-    engine.execute(f"""
-        CREATE OR REPLACE TABLE metric_community AS
-        WITH per_record AS MATERIALIZED (
-            SELECT m.entity_type, m.entity_key, m.area_community, m.area_grid,
-                   r.reentries, r.seconds, r.hours_per_year
-            FROM _m_records m
-            LEFT JOIN (SELECT record_id, sum(reentries) AS reentries, sum(seconds) AS seconds,
-                              sum(hours_per_year) AS hours_per_year
-                       FROM _m_reentry GROUP BY record_id) r USING (record_id))
+    base.scratch.create("_m_per_record", """
+        SELECT m.entity_type, m.entity_key, m.area_community, m.area_grid,
+               r.reentries, r.seconds, r.hours_per_year
+        FROM _m_records m
+        LEFT JOIN (SELECT record_id, sum(reentries) AS reentries, sum(seconds) AS seconds,
+                          sum(hours_per_year) AS hours_per_year
+                   FROM _m_reentry GROUP BY record_id) r USING (record_id)""")
+    engine.create_table("metric_community", f"""
         SELECT * FROM ({' UNION ALL '.join(selects)})
         ORDER BY entity_type, level, reentries DESC, area NULLS LAST""")
+    base.scratch.drop("_m_per_record")

@@ -81,6 +81,7 @@ class Inputs:
 
     def __init__(self, engine: Engine, metrics: dict, language: str):
         self.engine, self.metrics, self.language = engine, metrics, language
+        self.dialect = engine.dialect  # SQL the backends spell differently
         self._tables = set(engine.tables())
 
     def t(self, key: str, /, **values) -> str:
@@ -93,7 +94,8 @@ class Inputs:
         """The whole of table `name`; raises Unavailable when the run has no such table."""
         if not self.has(name):
             raise Unavailable(self.t("missing_table", table=name))
-        return self.engine.sql(f'SELECT * FROM "{name}"' + (f" ORDER BY {order}" if order else ""))
+        return self.engine.sql(f"SELECT * FROM {self.dialect.quote(name)}"
+                               + (f" ORDER BY {order}" if order else ""))
 
     def sql(self, query: str, params: list | None = None) -> pl.DataFrame:
         return self.engine.sql(query, params)

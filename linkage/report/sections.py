@@ -17,6 +17,7 @@ from typing import Callable
 import polars as pl
 
 from linkage.attributes import ENTITY_TYPES
+from linkage.columns import gamma, side
 from linkage.report import svg
 from linkage.quarantine import render_reason
 from linkage.report.i18n import (UI, attribute_label, column_label, entity_label, rule_label,
@@ -354,8 +355,10 @@ def schema(inputs: Inputs) -> Section:
 
 
 def _weight_histogram(inputs: Inputs, entity: str, threshold: float | None) -> Chart | None:
+    d = inputs.dialect
+    finite = d.is_finite("match_weight")
     lo, hi = inputs.sql("SELECT floor(min(match_weight)), ceil(max(match_weight)) FROM pairs "
-                        "WHERE entity_type = ? AND isfinite(match_weight)", [entity]).row(0)
+                        f"WHERE entity_type = ? AND {finite}", [entity]).row(0)
     if lo is None:
         return None
     notes = [inputs.t(key, weight=f"{limit:g}") for key, limit, out in (
@@ -364,9 +367,9 @@ def _weight_histogram(inputs: Inputs, entity: str, threshold: float | None) -> C
     lo, hi = max(lo, WEIGHT_RANGE[0]), min(max(hi, lo + 1), WEIGHT_RANGE[1])
     width = max((hi - lo) / 50, 0.5)
     bins = int(math.ceil((hi - lo) / width))
+    b = d.cast(f"least(greatest(floor((match_weight - {lo}) / {width}), 0), {bins - 1})", "int")
     counts = inputs.sql(
-        f"SELECT least(greatest(floor((match_weight - {lo}) / {width}), 0), {bins - 1})::INT AS b, "
-        "count(*) AS n FROM pairs WHERE entity_type = ? AND isfinite(match_weight) GROUP BY b",
+        f"SELECT {b} AS b, count(*) AS n FROM pairs WHERE entity_type = ? AND {finite} GROUP BY b",
         [entity])
     per_bin = dict(zip(counts["b"].to_list(), counts["n"].to_list()))
     edges = [lo + i * width for i in range(bins + 1)]
@@ -417,8 +420,8 @@ def _evidence(inputs: Inputs, pairs: pl.DataFrame, entity: str) -> list[str]:
     sep = "；" if inputs.language == "zh" else "; "
     out = []
     for row in pairs.iter_rows(named=True):
-        parts = [f"{names[c]}: {label.get((c, row[f'gamma_{c}']), '')}" for c in comparisons
-                 if row.get(f"gamma_{c}") is not None and row[f"gamma_{c}"] >= 0]
+        parts = [f"{names[c]}: {label.get((c, row[gamma(c)]), '')}" for c in comparisons
+                 if row.get(gamma(c)) is not None and row[gamma(c)] >= 0]
         out.append(sep.join(parts))
     return out
 
@@ -453,12 +456,16 @@ def uncertainty(inputs: Inputs) -> Section:
             "entity_type", "source", "kind", "records", "linked", "simulated", "recovery_rate",
             "missed_records", "missed_low", "missed_high"]))
     if inputs.has("possible_matches") and inputs.has("pairs") and inputs.has("records"):
+        # the pair's own columns (levels, Bayes factors …) but those shown from elsewhere
+        shown = {side("record_id", "l"), side("record_id", "r"), "entity_type", "match_weight",
+                 "match_probability"}
+        own = "".join(f", p.{inputs.dialect.quote(c)}" for c in inputs.engine.columns("pairs")
+                      if c not in shown)
         for entity in _entity_types(inputs.table("possible_matches")):
             pairs = inputs.sql(
                 "SELECT m.entity_type, a.source AS source_l, a.source_row AS source_row_l, "
                 "a.name AS name_l, b.source AS source_r, b.source_row AS source_row_r, "
-                "b.name AS name_r, m.match_probability, p.* EXCLUDE (record_id_l, record_id_r, "
-                "entity_type, match_weight, match_probability) "
+                f"b.name AS name_r, m.match_probability{own} "
                 "FROM possible_matches m JOIN records a ON a.record_id = m.record_id_l "
                 "JOIN records b ON b.record_id = m.record_id_r JOIN pairs p "
                 "ON p.record_id_l = m.record_id_l AND p.record_id_r = m.record_id_r "
@@ -539,9 +546,10 @@ def row_accounting(inputs: Inputs) -> Section:
                                  ["source", "rows_in", "records", "quarantined", "balanced"]))
     if inputs.has("quarantine"):
         # one row per source and kind of reason (its arguments included), with its first rows
+        d = inputs.dialect
+        first_rows = d.join_list(d.slice(d.sorted_list("source_row"), 1, 5), ", ")
         reasons = inputs.sql(
-            "SELECT source, code, detail, count(*) AS rows, "
-            "array_to_string(list(source_row ORDER BY source_row)[1:5], ', ') "
+            f"SELECT source, code, detail, count(*) AS rows, {first_rows} "
             "|| CASE WHEN count(*) > 5 THEN ' …' ELSE '' END AS first_rows "
             "FROM quarantine GROUP BY ALL ORDER BY source, rows DESC, code, detail")
         if reasons.height:
@@ -673,8 +681,9 @@ def _improve_mappings(inputs: Inputs) -> list[str]:
 
 
 def _improve_attributes(inputs: Inputs) -> list[str]:
+    attributes = inputs.dialect.sorted_list("attribute", distinct=True)
     carried = inputs.sql(
-        "SELECT entity_type, source, list(DISTINCT attribute ORDER BY attribute) AS attributes "
+        f"SELECT entity_type, source, {attributes} AS attributes "
         "FROM attribute_fill WHERE fill >= ? GROUP BY ALL ORDER BY entity_type, source", [FILLED])
     out = [inputs.t("improve_attributes", source=r["source"],
                     entity=entity_label(r["entity_type"], inputs.language),
@@ -697,7 +706,7 @@ def _improve_review(inputs: Inputs) -> list[str]:
 
 def _improve_quarantine(inputs: Inputs) -> list[str]:
     rows = inputs.sql("SELECT code, count(*) AS n, min(detail) AS detail, "
-                      "list(DISTINCT source ORDER BY source) AS sources "
+                      f"{inputs.dialect.sorted_list('source', distinct=True)} AS sources "
                       "FROM quarantine GROUP BY code ORDER BY n DESC, code")
     sep = "、" if inputs.language == "zh" else ", "
     return [inputs.t("improve_quarantine", rows=_n(r["n"]), sources=sep.join(r["sources"]),

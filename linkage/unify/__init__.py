@@ -44,9 +44,9 @@ from pathlib import Path
 
 import polars as pl
 
-from linkage.engine import Engine
+from linkage.engine import Engine, Scratch
 from linkage.outputs import write_csv
-from linkage.unify.authority import authority_relation, drop_authority
+from linkage.unify.authority import authority_relation
 from linkage.unify.collect_once import collect_once
 from linkage.unify.ddl import to_json_schema, to_sql
 from linkage.unify.golden import golden_records
@@ -104,9 +104,9 @@ def run_unify(engine: Engine, metrics: dict, out_dir: Path, title: str = "linkag
     files = ["unified_schema.sql", "unified_schema.json", "crosswalk.csv"]
     tables = ["unified_schema", "crosswalk"]
 
-    authority, authority_basis = authority_relation(engine)
-    golden: dict = {"authority_basis": authority_basis, "entity_types": {}}
-    try:
+    with Scratch(engine) as scratch:  # the fallback authority ranks, when measure wrote none
+        authority, authority_basis = authority_relation(engine, scratch)
+        golden: dict = {"authority_basis": authority_basis, "entity_types": {}}
         present = engine.sql("SELECT DISTINCT entity_type FROM clusters ORDER BY 1")["entity_type"].to_list()
         for entity in present:
             golden["entity_types"][entity] = golden_records(engine, schema, entity, authority)
@@ -115,8 +115,6 @@ def run_unify(engine: Engine, metrics: dict, out_dir: Path, title: str = "linkag
             files.append(f"golden_{entity}.parquet")
             tables.append(f"golden_{entity}")
         once = collect_once(engine, schema, authority)
-    finally:
-        drop_authority(engine)
     once["hours_per_year_saved"] = round(sum(t["hours_per_year_saved"] for t in once["totals"].values()), 6)
     tables.append("collect_once")
     return {"files": files, "tables": tables, "schema": _schema_summary(schema),

@@ -10,41 +10,39 @@ normalizer flag is valid or absent (1 when the attribute has no flag); ties by s
 from __future__ import annotations
 
 from linkage.attributes import ATTRIBUTES
-from linkage.engine import Engine
+from linkage.columns import flag as flag_of
+from linkage.engine import Engine, Scratch
 from linkage.measure.base import VALID_FLAGS
 
 AUTHORITY_COLUMNS = {"entity_type", "attribute", "source", "rank"}
 FALLBACK = "_unify_authority"
 
 
-def authority_relation(engine: Engine) -> tuple[str, str]:
+def authority_relation(engine: Engine, scratch: Scratch) -> tuple[str, str]:
     """(relation with entity_type, attribute, source, rank; basis "metric_authority" |
-    "fill_and_validity").  The fallback is a temp table the caller drops with `drop_authority`."""
+    "fill_and_validity").  The fallback is a working table in `scratch`."""
     if "metric_authority" in engine.tables() and AUTHORITY_COLUMNS <= set(engine.columns("metric_authority")):
         return "(SELECT entity_type, attribute, source, rank FROM metric_authority)", "metric_authority"
+    d = engine.dialect
     columns = set(engine.columns("records"))
     selects = []
     for entity, attributes in ATTRIBUTES.items():
         for name in attributes:
             if name not in columns:
                 continue
-            flag = f"{name}_flag"
-            valid = (f"avg(CASE WHEN coalesce({flag} IN {VALID_FLAGS}, {flag} IS NULL) THEN 1.0 ELSE 0.0 END) "
+            flag = flag_of(name)
+            valid = (f"avg(CASE WHEN coalesce({flag} IN ({d.in_list(VALID_FLAGS)}), {flag} IS NULL) "
+                     "THEN 1.0 ELSE 0.0 END) "
                      f"FILTER (WHERE {name} IS NOT NULL)" if flag in columns else "1.0")
             selects.append(f"""
-                SELECT '{entity}' AS entity_type, '{name}' AS attribute, source,
+                SELECT {d.literal(entity)} AS entity_type, {d.literal(name)} AS attribute, source,
                        count({name}) / count(*) AS completeness, coalesce({valid}, 0.0) AS validity
-                FROM records WHERE entity_type = '{entity}' GROUP BY source""")
+                FROM records WHERE entity_type = {d.literal(entity)} GROUP BY source""")
     body = " UNION ALL ".join(selects) or (
-        "SELECT NULL::VARCHAR entity_type, NULL::VARCHAR attribute, NULL::VARCHAR source, "
+        f"SELECT {d.null('text')} entity_type, {d.null('text')} attribute, {d.null('text')} source, "
         "0.0 completeness, 0.0 validity WHERE false")
-    engine.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {FALLBACK} AS
+    scratch.create(FALLBACK, f"""
         SELECT entity_type, attribute, source, row_number() OVER (
                    PARTITION BY entity_type, attribute ORDER BY completeness * validity DESC, source) AS rank
         FROM ({body})""")
     return FALLBACK, "fill_and_validity"
-
-
-def drop_authority(engine: Engine) -> None:
-    engine.execute(f"DROP TABLE IF EXISTS {FALLBACK}")

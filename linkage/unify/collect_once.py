@@ -20,24 +20,24 @@ from __future__ import annotations
 
 import polars as pl
 
-from linkage.engine import Engine
-from linkage.measure.base import PER_RECORD, sql_list
+from linkage.engine import Engine, Scratch
+from linkage.measure.base import PER_RECORD
 from linkage.measure.settings import BurdenSettings
 
 REENTRY_COLUMNS = {"entity_type", "attribute", "system", "source", "values_keyed", "reentries",
                    "hours_per_year"}
 
 
-def _reentry_relation(engine: Engine) -> tuple[str, str]:
+def _reentry_relation(engine: Engine, scratch: Scratch) -> tuple[str, str]:
     """(relation with REENTRY_COLUMNS, basis "metric_field_reentry" | "estimated")."""
     if "metric_field_reentry" in engine.tables() and \
             REENTRY_COLUMNS <= set(engine.columns("metric_field_reentry")):
         return "metric_field_reentry", "metric_field_reentry"
-    burden = BurdenSettings()
+    d, burden = engine.dialect, BurdenSettings()
     collected = engine.sql(f"""
         SELECT DISTINCT s.entity_type, c.attribute, c.source, s.system, s.updates_per_year
         FROM source_columns c JOIN sources s USING (source)
-        WHERE c.attribute IS NOT NULL AND c.attribute NOT IN ({sql_list(PER_RECORD)})""")
+        WHERE c.attribute IS NOT NULL AND c.attribute NOT IN ({d.in_list(PER_RECORD)})""")
     columns = set(engine.columns("records"))
     collected = collected.filter(pl.col("attribute").is_in(list(columns)))
     costs = pl.DataFrame(
@@ -45,17 +45,16 @@ def _reentry_relation(engine: Engine) -> tuple[str, str]:
           "updates": burden.updates_for(r["source"], r["system"], r["updates_per_year"])}
          for r in collected.to_dicts()],
         schema={**dict(collected.schema), "seconds_per_field": pl.Float64, "updates": pl.Float64})
-    engine.load("_unify_costs", costs)
+    scratch.load("_unify_costs", costs)
     selects = [f"""
-        SELECT r.entity_type, c.entity_id, r.source, '{a}' AS attribute FROM records r
+        SELECT r.entity_type, c.entity_id, r.source, {d.literal(a)} AS attribute FROM records r
         JOIN clusters c USING (record_id)
-        WHERE r.{a} IS NOT NULL AND r.entity_type = '{e}'"""
+        WHERE r.{d.quote(a)} IS NOT NULL AND r.entity_type = {d.literal(e)}"""
                for e, a in sorted(set(zip(collected["entity_type"], collected["attribute"])))]
     body = " UNION ALL ".join(selects) or (
-        "SELECT NULL::VARCHAR entity_type, NULL::VARCHAR entity_id, NULL::VARCHAR source, "
-        "NULL::VARCHAR attribute WHERE false")
-    engine.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _unify_reentry AS
+        f"SELECT {d.null('text')} entity_type, {d.null('text')} entity_id, "
+        f"{d.null('text')} source, {d.null('text')} attribute WHERE false")
+    scratch.create("_unify_reentry", f"""
         WITH v AS ({body}),
         keyed AS (SELECT *, count(*) OVER (PARTITION BY entity_type, entity_id, attribute) AS n FROM v)
         SELECT k.entity_type, k.attribute, k.source, any_value(s.system) AS system,
@@ -68,11 +67,34 @@ def _reentry_relation(engine: Engine) -> tuple[str, str]:
 
 def collect_once(engine: Engine, schema: pl.DataFrame, authority: str) -> dict:
     """Write table `collect_once`; returns {basis, totals per entity type, fields}."""
-    relation, basis = _reentry_relation(engine)
-    core = schema.filter(pl.col("placement") == "core").select("entity_type", "attribute").unique()
-    engine.load("_unify_core", core)
-    engine.execute(f"""
-        CREATE OR REPLACE TABLE collect_once AS
+    with Scratch(engine) as scratch:
+        relation, basis = _reentry_relation(engine, scratch)
+        core = schema.filter(pl.col("placement") == "core").select("entity_type", "attribute").unique()
+        scratch.load("_unify_core", core)
+        _collect_once_table(engine, relation, authority)
+    totals = engine.sql("""
+        SELECT entity_type,
+               count(DISTINCT attribute) FILTER (WHERE saved) AS core_attributes,
+               count(*) FILTER (WHERE action = 'stop_keying') AS fields_stop_keying,
+               coalesce(sum(reentries) FILTER (WHERE saved), 0) AS reentries_saved,
+               coalesce(sum(hours_per_year) FILTER (WHERE saved), 0) AS hours_per_year_saved,
+               coalesce(sum(hours_per_year) FILTER (WHERE NOT saved), 0) AS hours_per_year_remaining
+        FROM collect_once GROUP BY entity_type ORDER BY entity_type""")
+    stop_keying = engine.dialect.sorted_list("source", where="action = 'stop_keying'")
+    fields = engine.sql(f"""
+        SELECT entity_type, attribute, authoritative_source, {stop_keying} AS stop_keying,
+               sum(reentries) AS reentries, sum(hours_per_year) AS hours_per_year
+        FROM collect_once WHERE saved
+        GROUP BY entity_type, attribute, authoritative_source
+        ORDER BY entity_type, hours_per_year DESC, attribute""")
+    return {"basis": basis,
+            "totals": {r.pop("entity_type"): r for r in _rounded(totals)},
+            "fields": _rounded(fields)}
+
+
+def _collect_once_table(engine: Engine, relation: str, authority: str) -> None:
+    """Table `collect_once` from the re-entry relation, `_unify_core` and the authority ranks."""
+    engine.create_table("collect_once", f"""
         WITH top AS (
             SELECT a.entity_type, a.attribute, a.source AS authoritative_source,
                    row_number() OVER (PARTITION BY a.entity_type, a.attribute ORDER BY a.rank, a.source) AS k
@@ -89,26 +111,6 @@ def collect_once(engine: Engine, schema: pl.DataFrame, authority: str) -> dict:
         LEFT JOIN _unify_core core USING (entity_type, attribute)
         LEFT JOIN (SELECT * FROM top WHERE k = 1) t USING (entity_type, attribute)
         ORDER BY f.entity_type, f.attribute, f.source""")
-    totals = engine.sql("""
-        SELECT entity_type,
-               count(DISTINCT attribute) FILTER (WHERE saved) AS core_attributes,
-               count(*) FILTER (WHERE action = 'stop_keying') AS fields_stop_keying,
-               coalesce(sum(reentries) FILTER (WHERE saved), 0) AS reentries_saved,
-               coalesce(sum(hours_per_year) FILTER (WHERE saved), 0) AS hours_per_year_saved,
-               coalesce(sum(hours_per_year) FILTER (WHERE NOT saved), 0) AS hours_per_year_remaining
-        FROM collect_once GROUP BY entity_type ORDER BY entity_type""")
-    fields = engine.sql("""
-        SELECT entity_type, attribute, authoritative_source,
-               coalesce(list(source ORDER BY source) FILTER (WHERE action = 'stop_keying'), []) AS stop_keying,
-               sum(reentries) AS reentries, sum(hours_per_year) AS hours_per_year
-        FROM collect_once WHERE saved
-        GROUP BY entity_type, attribute, authoritative_source
-        ORDER BY entity_type, hours_per_year DESC, attribute""")
-    for name in ("_unify_core", "_unify_costs", "_unify_reentry"):
-        engine.execute(f"DROP TABLE IF EXISTS {name}")
-    return {"basis": basis,
-            "totals": {r.pop("entity_type"): r for r in _rounded(totals)},
-            "fields": _rounded(fields)}
 
 
 def _rounded(frame: pl.DataFrame) -> list[dict]:

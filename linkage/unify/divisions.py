@@ -2,7 +2,7 @@
 
 The normalizer splits an address into `<a>_province`, `<a>_city`, `<a>_district` names; this
 module looks them up in the packaged division list (linkage/data/regions, NBS 2023) and writes
-temp table `_unify_division_codes` (record_id, attribute, code): the six-digit code of the county
+the working table `_unify_division_codes` (record_id, attribute, code): the six-digit code of the county
 when province and county name one county (the city must agree when both sides know it), else of
 the city (4403 → 440300), else of the province (44 → 440000).  Names that match nothing or match
 several counties give no code.
@@ -13,7 +13,8 @@ from __future__ import annotations
 import polars as pl
 
 from linkage.attributes import ATTRIBUTES
-from linkage.engine import Engine
+from linkage.columns import derived
+from linkage.engine import Engine, Scratch
 from linkage.normalize.regions import load_regions
 
 TABLE = "_unify_division_codes"
@@ -38,22 +39,25 @@ def _divisions() -> pl.DataFrame:
     )
 
 
-def division_codes(engine: Engine, entity: str) -> list[str]:
-    """Write `_unify_division_codes` for the address attributes of `entity` whose parts are in
-    `records`; returns those attributes."""
+def division_codes(engine: Engine, scratch: Scratch, entity: str) -> list[str]:
+    """Write `_unify_division_codes` into `scratch` for the address attributes of `entity` whose
+    parts are in `records`; returns those attributes."""
+    d = engine.dialect
     columns = set(engine.columns("records"))
+    levels = ("province", "city", "district")
     attributes = [a.name for a in ATTRIBUTES[entity].values() if a.kind == "address"
-                  and {f"{a.name}_province", f"{a.name}_city", f"{a.name}_district"} <= columns]
-    engine.load("_unify_divisions", _divisions())
-    selects = [f"""
-        SELECT record_id, '{a}' AS attribute, {a}_province AS p, {a}_city AS c, {a}_district AS d
-        FROM records WHERE entity_type = '{entity}' AND coalesce({a}_province, {a}_city) IS NOT NULL"""
-               for a in attributes]
+                  and {derived(a.name, level) for level in levels} <= columns]
+    scratch.load("_unify_divisions", _divisions())
+    selects = []
+    for a in attributes:
+        p, c, n = (d.quote(derived(a, level)) for level in levels)
+        selects.append(f"""
+        SELECT record_id, {d.literal(a)} AS attribute, {p} AS p, {c} AS c, {n} AS d
+        FROM records WHERE entity_type = {d.literal(entity)} AND coalesce({p}, {c}) IS NOT NULL""")
     body = " UNION ALL ".join(selects) or (
-        "SELECT NULL::BIGINT record_id, NULL::VARCHAR attribute, NULL::VARCHAR p, NULL::VARCHAR c, "
-        "NULL::VARCHAR d WHERE false")
-    engine.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {TABLE} AS
+        f"SELECT {d.null('bigint')} record_id, {d.null('text')} attribute, {d.null('text')} p, "
+        f"{d.null('text')} c, {d.null('text')} d WHERE false")
+    scratch.create(TABLE, f"""
         WITH parts AS ({body}),
         names AS (SELECT DISTINCT p, c, d FROM parts),
         matched AS (
@@ -72,14 +76,11 @@ def division_codes(engine: Engine, entity: str) -> list[str]:
             FROM names JOIN _unify_divisions v ON v.level = 'province' AND v.province = names.p
             GROUP BY ALL),
         coded AS (
-            SELECT p, c, d, arg_min(code, precision) AS code FROM matched WHERE n = 1 GROUP BY p, c, d)
+            SELECT p, c, d, {d.arg_min('code', 'precision')} AS code FROM matched WHERE n = 1
+            GROUP BY p, c, d)
         SELECT parts.record_id, parts.attribute, coded.code
         FROM parts JOIN coded
           ON parts.p IS NOT DISTINCT FROM coded.p AND parts.c IS NOT DISTINCT FROM coded.c
          AND parts.d IS NOT DISTINCT FROM coded.d""")
-    engine.execute("DROP TABLE IF EXISTS _unify_divisions")
+    scratch.drop("_unify_divisions")
     return attributes
-
-
-def drop_division_codes(engine: Engine) -> None:
-    engine.execute(f"DROP TABLE IF EXISTS {TABLE}")

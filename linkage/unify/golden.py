@@ -29,10 +29,13 @@ from __future__ import annotations
 import polars as pl
 
 from linkage.attributes import ATTRIBUTES
-from linkage.engine import Engine
+from linkage.columns import flag as flag_of
+from linkage.columns import source_of
+from linkage.engine import Engine, Scratch
+from linkage.engine.dialect import Dialect
 from linkage.measure.base import VALID_FLAGS
 from linkage.unify.divisions import TABLE as DIVISIONS
-from linkage.unify.divisions import division_codes, drop_division_codes
+from linkage.unify.divisions import division_codes
 from linkage.unify.proposal import safe_name
 from linkage.unify.standards import row_type, value_column
 
@@ -48,16 +51,8 @@ def golden_column(row: dict) -> str:
     return f"{safe_name(row['system'])}__{row['column_name']}"
 
 
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _json_path(header: str) -> str:
-    return '$."' + header.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _candidate(row: dict, columns: set[str], system_sources: list[str], coded: list[str],
-               extras: list[str]) -> tuple[str, str, str] | None:
+def _candidate(d: Dialect, row: dict, columns: set[str], system_sources: list[str],
+               coded: list[str], extras: list[str]) -> tuple[str, str, str] | None:
     """(value, valid, conform) SQL over one `records` row `r` for one unified column, or None
     when records lack the column.  Division codes read `d_<address>.code`, extra columns
     `r.x[i]` (the record's extras at the `extras` paths); extension columns only take values
@@ -65,49 +60,50 @@ def _candidate(row: dict, columns: set[str], system_sources: list[str], coded: l
     entity, ctype = row["entity_type"], row_type(row)
     if row["attribute"]:
         attr = ATTRIBUTES[entity][row["attribute"]]
-        flag = f"{attr.name}_flag" if f"{attr.name}_flag" in columns else None
+        flag = flag_of(attr.name) if flag_of(attr.name) in columns else None
         # a value without a flag (the column is flagged for the other entity type only) is valid
-        valid = f"coalesce(r.{flag} IN {VALID_FLAGS}, r.{flag} IS NULL)" if flag else "true"
+        valid = (f"coalesce(r.{flag} IN ({d.in_list(VALID_FLAGS)}), r.{flag} IS NULL)" if flag
+                 else "true")
         if row["derived"] == "division_code":
             if attr.name not in coded:
                 return None
             value = f"d_{attr.name}.code"
-            conform = ctype.conforms(value, None)
+            conform = ctype.conforms(d, value, None)
         else:
             if value_column(attr) not in columns:
                 return None
-            value = f"CAST(r.{value_column(attr)} AS VARCHAR)"
-            conform = ctype.conforms(f"r.{value_column(attr)}", f"r.{flag}" if flag else None)
+            value = d.cast(f"r.{value_column(attr)}", "text")
+            conform = ctype.conforms(d, f"r.{value_column(attr)}", f"r.{flag}" if flag else None)
     else:
         if "extras" not in columns:
             return None
-        value = f"nullif(trim(r.x[{extras.index(row['header']) + 1}]), '')"
-        valid, conform = "true", ctype.conforms(value, None)
+        value = f"nullif(trim({d.element('r.x', extras.index(row['header']) + 1)}), '')"
+        valid, conform = "true", ctype.conforms(d, value, None)
     if row["placement"] == "extension":
-        value = f"CASE WHEN r.source IN ({', '.join(_sql_text(s) for s in system_sources)}) THEN {value} END"
+        value = f"CASE WHEN r.source IN ({d.in_list(system_sources)}) THEN {value} END"
     return value, valid, conform
 
 
-def _source_key(attribute: str | None, ranks: dict, sources: list[str]) -> str:
+def _source_key(d: Dialect, attribute: str | None, ranks: dict, sources: list[str]) -> str:
     """SQL (over `r.source`) of the source part of a candidate's survivorship key:
     (authority rank × 2) << 16 | 1-based position of the source in `sources` (sorted), so that
     adding `(NOT valid) << 16` and taking the minimum orders by rank, validity, source."""
-    whens = " ".join(f"WHEN {_sql_text(s)} THEN {(ranks.get((attribute, s), LAST) * 2 << KEY_BITS) | i}"
+    whens = " ".join(f"WHEN {d.literal(s)} THEN {(ranks.get((attribute, s), LAST) * 2 << KEY_BITS) | i}"
                      for i, s in enumerate(sources, 1))
     return f"CASE r.source {whens} ELSE {LAST * 2 << KEY_BITS} END"
 
 
-def _base_sql(entity: str, candidates: dict[int, tuple], keys: dict[int, str], columns: set[str],
-              coded: list[str], extras: list[str]) -> str:
+def _base_sql(d: Dialect, entity: str, candidates: dict[int, tuple], keys: dict[int, str],
+              columns: set[str], coded: list[str], extras: list[str]) -> str:
     """One pass over `records` ⨝ `clusters`, one row per record: entity (number), recency (1 for the
     latest registration_date, nulls last) and, per unified column k, its candidate value v<k>,
     survivorship key k<k> and conformity c<k>."""
-    where = f"entity_type = {_sql_text(entity)}"
-    seen = "registration_date" if "registration_date" in columns else "NULL::VARCHAR"
-    paths = f"json_extract_string(r.extras, [{', '.join(_sql_text(_json_path(h)) for h in extras)}])" \
-        if extras else "NULL::VARCHAR[]"
+    where = f"entity_type = {d.literal(entity)}"
+    seen = "registration_date" if "registration_date" in columns else d.null("text")
+    # the extras' values in one JSON parse per record (null when no column is an extra)
+    paths = d.json_strings("r.extras", extras) if extras else "NULL"
     joins = "".join(f"""
-            LEFT JOIN (SELECT record_id, code FROM {DIVISIONS} WHERE attribute = {_sql_text(a)}) d_{a}
+            LEFT JOIN (SELECT record_id, code FROM {DIVISIONS} WHERE attribute = {d.literal(a)}) d_{a}
                    ON d_{a}.record_id = r.record_id""" for a in coded)
     targets = "".join(f""",
                {v} AS v{k}, {keys[k]} + (CASE WHEN {ok} THEN 0 ELSE {1 << KEY_BITS} END) AS k{k}, {c} AS c{k}"""
@@ -123,78 +119,87 @@ def _base_sql(entity: str, candidates: dict[int, tuple], keys: dict[int, str], c
         JOIN recency ON recency.seen IS NOT DISTINCT FROM r.seen{joins}"""
 
 
-def _winner_sql(k: int) -> str:
+def _winner_sql(d: Dialect, k: int) -> str:
     """Survivorship of unified column k over `_unify_base`: per entity the value with the best
     (authority rank, validity) among its carriers, then most records, latest registration,
     smallest value; `w.key` keeps that value's best source key."""
+    order = f"{d.shift_left(d.shift_right('key', KEY_BITS), COUNT_BITS)} + ({(1 << COUNT_BITS) - 1} - n)"
     return f"""
-        SELECT entity, min({{'order': ((key >> {KEY_BITS}) << {COUNT_BITS}) + ({(1 << COUNT_BITS) - 1} - n),
-                                'recency': recency, 'value': value, 'key': key}}) AS w
+        SELECT entity, min({d.struct({'order': order, 'recency': 'recency', 'value': 'value',
+                                      'key': 'key'})}) AS w
         FROM (SELECT entity, v{k} AS value, count(*) AS n, min(recency) AS recency, min(k{k}) AS key
               FROM _unify_base WHERE v{k} IS NOT NULL AND c{k} GROUP BY entity, v{k})
         GROUP BY entity"""
 
 
-def _pivot(row: dict, target: int, filled: bool, sources: str) -> str:
+def _pivot(d: Dialect, row: dict, target: int, filled: bool, sources: str) -> str:
     """The golden value and source columns of one unified column (typed nulls when unfilled)."""
-    name, cast = golden_column(row), row_type(row).cast or "VARCHAR"
+    name, cast = golden_column(row), row_type(row).cast or "text"
     if not filled:
-        return f"NULL::{cast} AS {name}, NULL::VARCHAR AS {name}_source"
+        return f"{d.null(cast)} AS {name}, {d.null('text')} AS {source_of(name)}"
     w = f"t{target}.w"
-    return f"CAST({w}.value AS {cast}) AS {name}, ({sources})[{w}.key & {(1 << KEY_BITS) - 1}] AS {name}_source"
+    source = d.element(sources, f"{w}.key & {(1 << KEY_BITS) - 1}")
+    return f"{d.cast(f'{w}.value', cast)} AS {name}, {source} AS {source_of(name)}"
 
 
 def golden_records(engine: Engine, schema: pl.DataFrame, entity: str, authority: str) -> dict:
     """Build table `golden_<entity>`, ranking sources by `authority` (a relation with
     entity_type, attribute, source, rank); returns its survivorship figures."""
+    d = engine.dialect
     rows = schema.filter((pl.col("entity_type") == entity) & (pl.col("placement") != "key")).to_dicts()
-    columns = set(engine.columns("records"))
-    sources = engine.sql(f"SELECT system, source FROM sources WHERE entity_type = {_sql_text(entity)}")
+    sources = engine.sql(f"SELECT system, source FROM sources WHERE entity_type = {d.literal(entity)}")
     by_system = {s: sources.filter(pl.col("system") == s)["source"].to_list()
                  for s in sources["system"].unique()}
     ordered = sorted(sources["source"].to_list())
     ranks = {(r["attribute"], r["source"]): r["rank"] for r in engine.sql(
         f"SELECT attribute, source, min(rank) AS rank FROM {authority} "
-        f"WHERE entity_type = {_sql_text(entity)} GROUP BY ALL").iter_rows(named=True)}
-    coded = division_codes(engine, entity)
+        f"WHERE entity_type = {d.literal(entity)} GROUP BY ALL").iter_rows(named=True)}
+    with Scratch(engine) as scratch:
+        return _golden_table(engine, scratch, entity, rows, ranks, ordered, by_system)
+
+
+def _golden_table(engine: Engine, scratch: Scratch, entity: str, rows: list[dict], ranks: dict,
+                  ordered: list[str], by_system: dict[str, list[str]]) -> dict:
+    """Build `golden_<entity>` with the working tables in `scratch`; returns its figures."""
+    d = engine.dialect
+    columns = set(engine.columns("records"))
+    coded = division_codes(engine, scratch, entity)
     extras = list(dict.fromkeys(r["header"] for r in rows if not r["attribute"]))
     candidates = {k: c for k, row in enumerate(rows)
-                  if (c := _candidate(row, columns, by_system.get(row["system"], []), coded, extras))}
-    keys = {k: _source_key(rows[k]["attribute"], ranks, ordered) for k in candidates}
+                  if (c := _candidate(d, row, columns, by_system.get(row["system"], []), coded, extras))}
+    keys = {k: _source_key(d, rows[k]["attribute"], ranks, ordered) for k in candidates}
     # entities numbered in entity_id order: the survivorship groups and joins on integers
-    engine.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _unify_entities AS
+    scratch.create("_unify_entities", f"""
         SELECT row_number() OVER (ORDER BY entity_id) AS entity, * FROM (
-            SELECT c.entity_id, count(*) AS records, list(DISTINCT s.system ORDER BY s.system) AS systems,
-                   list(DISTINCT c.source ORDER BY c.source) AS sources
+            SELECT c.entity_id, count(*) AS records, {d.sorted_list('s.system', distinct=True)} AS systems,
+                   {d.sorted_list('c.source', distinct=True)} AS sources
             FROM clusters c JOIN sources s USING (source)
-            WHERE c.entity_type = {_sql_text(entity)} GROUP BY c.entity_id)""")
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE _unify_base AS {_base_sql(entity, candidates, keys, columns, coded, extras)}")
-    drop_division_codes(engine)
-    source_list = f"[{', '.join(_sql_text(s) for s in ordered)}]::VARCHAR[]"
-    pivot = "".join(f",\n{_pivot(row, k, k in candidates, source_list)}" for k, row in enumerate(rows))
-    joins = "".join(f"\n        LEFT JOIN ({_winner_sql(k)}) t{k} ON t{k}.entity = e.entity" for k in candidates)
+            WHERE c.entity_type = {d.literal(entity)} GROUP BY c.entity_id)""")
+    scratch.create("_unify_base", _base_sql(d, entity, candidates, keys, columns, coded, extras))
+    scratch.drop(DIVISIONS)
+    source_list = d.list_of(ordered)
+    pivot = "".join(f",\n{_pivot(d, row, k, k in candidates, source_list)}" for k, row in enumerate(rows))
+    joins = "".join(f"\n        LEFT JOIN ({_winner_sql(d, k)}) t{k} ON t{k}.entity = e.entity" for k in candidates)
     table = f"golden_{entity}"
-    engine.execute(f"""
-        CREATE OR REPLACE TABLE {table} AS
+    engine.create_table(table, f"""
         SELECT e.entity_id, e.records, e.systems, e.sources{pivot}
         FROM _unify_entities e{joins}
         ORDER BY e.entity""")
     # a chosen value's authority rank is that of its source for the column's attribute
     chosen, from_authority = [], []
     for k in candidates:
-        column = f"{golden_column(rows[k])}_source"
+        column = source_of(golden_column(rows[k]))
         chosen.append(f"count({column})")
         first = [s for s in ordered if ranks.get((rows[k]["attribute"], s)) == 1]
         if first:
-            from_authority.append(f"count_if({column} IN ({', '.join(_sql_text(s) for s in first)}))")
+            from_authority.append(f"count_if({column} IN ({d.in_list(first)}))")
     not_conforming = " + ".join(f"count_if(v{k} IS NOT NULL AND NOT c{k})" for k in candidates) or "0"
     figures = engine.sql(f"""
         SELECT (SELECT count(*) FROM {table}) AS entities,
-               (SELECT ({' + '.join(chosen) or '0'})::BIGINT FROM {table}) AS values_chosen,
-               (SELECT ({' + '.join(from_authority) or '0'})::BIGINT FROM {table}) AS values_from_authority,
-               (SELECT ({not_conforming})::BIGINT FROM _unify_base) AS candidates_not_conforming""").to_dicts()[0]
-    for name in ("_unify_entities", "_unify_base"):
-        engine.execute(f"DROP TABLE IF EXISTS {name}")
+               (SELECT {d.cast(' + '.join(chosen) or '0', 'bigint')} FROM {table}) AS values_chosen,
+               (SELECT {d.cast(' + '.join(from_authority) or '0', 'bigint')} FROM {table})
+                   AS values_from_authority,
+               (SELECT {d.cast(not_conforming, 'bigint')} FROM _unify_base)
+                   AS candidates_not_conforming""").to_dicts()[0]
     figures["columns"] = len(candidates)
     return figures

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from linkage.attributes import ATTRIBUTES, Attribute
+from linkage.engine.dialect import Dialect
 
 # SIMILAR TO patterns: PostgreSQL and DuckDB both read them as whole-value regular expressions
 ID_PATTERN = "[0-9]{17}[0-9X]"
@@ -35,11 +36,17 @@ class ColumnType:
     codes: tuple[str, ...] = ()     # IN (...) list of the CHECK constraint
     strict: bool = False            # only values flagged valid enter golden records
     condition: str | None = None    # further SQL condition on the value "{v}"
-    cast: str | None = None         # DuckDB type of the golden column (else text)
+    cast: str | None = None         # type of the golden column (else text), a Dialect type name
 
-    def conforms(self, value: str, flag: str | None) -> str:
-        """SQL condition (DuckDB) a value must meet to enter a golden record."""
-        conditions = [c for c in (self.check(value),) if c]
+    def conforms(self, d: Dialect, value: str, flag: str | None) -> str:
+        """SQL condition (in dialect `d`) a value must meet to enter a golden record: the CHECK
+        constraint's pattern or codes, the further condition and, when strict, a valid flag."""
+        if self.pattern:
+            conditions = [d.matches(value, self.pattern)]
+        elif self.codes:
+            conditions = [f"{value} IN ({d.in_list(self.codes)})"]
+        else:
+            conditions = []
         if self.condition:
             conditions.append(self.condition.format(v=value))
         if self.strict and flag:
@@ -107,7 +114,7 @@ TYPES: dict[str, ColumnType] = {
     "number": ColumnType(
         "DOUBLE PRECISION", {"type": "number"}, None,
         "全角转半角后按数值保存；非数值不入库", "stored as a number; non-numeric values stay out",
-        condition="try_cast({v} AS DOUBLE) IS NOT NULL", cast="DOUBLE"),
+        condition="try_cast({v} AS DOUBLE) IS NOT NULL", cast="double"),
     "text": _TEXT,
     "code": _TEXT,
 }

@@ -2,17 +2,16 @@
 
 import pytest
 
-from linkage.unify.authority import authority_relation, drop_authority
+from linkage.engine import Scratch
+from linkage.unify.authority import authority_relation
 from linkage.unify.collect_once import collect_once
 from linkage.unify.proposal import propose
 
 
 def _run(engine) -> dict:
-    authority, _ = authority_relation(engine)
-    try:
+    with Scratch(engine) as scratch:
+        authority, _ = authority_relation(engine, scratch)
         return collect_once(engine, propose(engine).schema, authority)
-    finally:
-        drop_authority(engine)
 
 
 def test_savings_from_measured_reentry(measured):

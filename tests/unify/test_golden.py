@@ -2,7 +2,8 @@
 
 import pytest
 
-from linkage.unify.authority import authority_relation, drop_authority
+from linkage.engine import Scratch
+from linkage.unify.authority import FALLBACK, authority_relation
 from linkage.unify.golden import golden_records
 from linkage.unify.proposal import propose
 
@@ -10,9 +11,9 @@ from .conftest import ID_A, USCC, make_engine
 
 
 def _golden(engine, entity: str) -> tuple[dict, dict]:
-    authority, _ = authority_relation(engine)
-    figures = golden_records(engine, propose(engine).schema, entity, authority)
-    drop_authority(engine)
+    with Scratch(engine) as scratch:
+        authority, _ = authority_relation(engine, scratch)
+        figures = golden_records(engine, propose(engine).schema, entity, authority)
     rows = engine.sql(f"SELECT * FROM golden_{entity} ORDER BY entity_id").to_dicts()
     return {r["entity_id"]: r for r in rows}, figures
 
@@ -90,13 +91,15 @@ def test_values_from_authority_counts_rank_one_sources(person):
 
 
 def test_fallback_ranks_by_fill_and_validity(engine):
-    authority, basis = authority_relation(engine)
+    scratch = Scratch(engine)
+    authority, basis = authority_relation(engine, scratch)
     assert basis == "fill_and_validity"
     ranks = engine.sql(f"SELECT source, rank FROM {authority} "
                        "WHERE entity_type = 'person' AND attribute = 'phone' ORDER BY rank").rows()
     # phone: jzdj 4/5 filled × 3/4 valid = 0.6; jisheng 1/2 filled × all valid = 0.5
     assert ranks == [("jzdj", 1), ("jisheng", 2)]
-    drop_authority(engine)
+    scratch.drop()
+    assert FALLBACK not in engine.tables()
     golden, _ = _golden(engine, "person")
     # within jzdj, 13800000002 is held by two records (jzdj and jisheng), 13800000001 by one
     assert golden["P0000000001"]["phone"] == "13800000002"

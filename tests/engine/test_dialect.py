@@ -1,0 +1,99 @@
+"""The dialects: what DuckDB computes from the DuckDB dialect's SQL, and what the Spark one
+renders (Spark itself runs it in test_spark.py when pyspark is installed)."""
+
+import polars as pl
+import pytest
+
+from linkage.engine import Scratch, open_engine
+from linkage.engine.dialect import MASK_BITS, DuckDBDialect, SparkDialect
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return open_engine()
+
+
+def _value(engine, expr: str):
+    return engine.scalar(f"SELECT {expr}")
+
+
+@pytest.mark.parametrize("size", [10, MASK_BITS, MASK_BITS + 1, 100])
+def test_bit_sets_as_masks_or_lists_give_the_same_sets(engine, size):
+    bits = engine.dialect.bit_set(size)
+    assert bits.mask == (size <= MASK_BITS)
+    top = size - 1
+    engine.load("members", pl.DataFrame({"g": [1, 1, 1, 2, 2, 3],
+                                         "m": [0, top, 0, 5, 3, top]}))
+    sets = engine.sql(f"""
+        SELECT g, {bits.count('s')} AS n, {bits.has('s', '0')} AS has_0,
+               {bits.has('s', str(top))} AS has_top, {bits.has('s', '4')} AS has_4
+        FROM (SELECT g, {bits.agg('m')} AS s FROM members GROUP BY g) ORDER BY g""")
+    assert sets.rows() == [(1, 2, True, True, False), (2, 2, False, False, False),
+                           (3, 1, False, True, False)]
+    # equal sets group together whatever the order their members came in
+    assert engine.scalar(f"""SELECT count(DISTINCT s) FROM (
+        SELECT {bits.agg('m')} AS s FROM members WHERE g = 2
+        UNION ALL SELECT {bits.agg('m')} FROM (SELECT * FROM members WHERE g = 2 ORDER BY m))""") == 1
+
+
+def test_duckdb_lists_and_aggregates(engine):
+    d = engine.dialect
+    engine.load("v", pl.DataFrame({"g": [1, 1, 1, 2], "x": ["b", "a", "b", "c"], "k": [3, 1, 2, 5]}))
+    rows = engine.sql(f"""
+        SELECT g, {d.sorted_list('x')} AS all_x, {d.sorted_list('x', distinct=True)} AS distinct_x,
+               {d.sorted_list('x', where="x = 'zzz'")} AS none, {d.sorted_string_agg('x', '+')} AS joined,
+               {d.arg_min('x', 'k')} AS first_x,
+               min({d.struct({'k': 'k', 'x': 'x'})}).x AS min_struct_x
+        FROM v GROUP BY g ORDER BY g""").to_dicts()
+    assert rows[0] == {"g": 1, "all_x": ["a", "b", "b"], "distinct_x": ["a", "b"], "none": [],
+                       "joined": "a+b+b", "first_x": "a", "min_struct_x": "a"}
+    listed = d.list_of(["甲", "乙", "丙", "丁"])
+    assert _value(engine, d.element(listed, "1 + 1")) == "乙"  # 1-based, computed index
+    assert _value(engine, d.element(listed, 9)) is None
+    assert _value(engine, d.join_list(d.slice(listed, 2, 3), ", ")) == "乙, 丙"
+
+
+def test_duckdb_scalars(engine):
+    d = engine.dialect
+    doc = d.literal('{"姓 名": "张伟", "a\\"b": "x", "n": 3}')
+    assert _value(engine, d.json_strings(doc, ["姓 名", 'a"b', "n", "missing"])) == [
+        "张伟", "x", "3", None]
+    assert _value(engine, d.matches("'110105194912310021'", "[0-9]{17}[0-9X]"))
+    assert not _value(engine, d.matches("'1101051949123100211'", "[0-9]{17}[0-9X]"))
+    assert [_value(engine, d.is_finite(f"CAST('{v}' AS DOUBLE)"))
+            for v in ("1.5", "inf", "-inf", "nan")] == [True, False, False, False]
+    assert _value(engine, d.hash64("'张伟'")) == _value(engine, d.hash64("'张' || '伟'"))
+    assert _value(engine, d.shift_right(d.shift_left("CAST(3 AS BIGINT)", 4), 2)) == 12
+    assert _value(engine, d.literal("it's")) == "it's"
+    assert _value(engine, d.cast(d.literal("7"), "bigint")) == 7
+
+
+def test_scratch_drops_its_tables_even_when_the_stage_fails(engine):
+    with pytest.raises(RuntimeError), Scratch(engine) as scratch:
+        scratch.create("_t_one", "SELECT 1 AS a")
+        scratch.load("_t_two", pl.DataFrame({"a": [1]}))
+        assert {"_t_one", "_t_two"} <= set(engine.tables())
+        raise RuntimeError("stage failed")
+    assert not {"_t_one", "_t_two"} & set(engine.tables())
+
+
+def test_spark_renders_its_own_spelling():
+    d = SparkDialect()
+    assert d.quote("a`b") == "`a``b`"
+    assert d.literal("it's \\") == "'it\\'s \\\\'"
+    assert d.cast("x", "text") == "CAST(x AS STRING)"
+    assert d.hash64("x") == "xxhash64(x)"
+    assert d.element("l", "k & 65535") == "try_element_at(l, CAST(k & 65535 AS INT))"
+    assert d.slice("l", 1, 5) == "slice(l, 1, 5)"
+    assert d.sorted_list("s", distinct=True) == "array_sort(collect_set(s))"
+    assert d.sorted_list("s", where="a = 1") == "array_sort(collect_list(CASE WHEN a = 1 THEN s END))"
+    assert d.matches("v", "[0-9]{6}") == "v RLIKE '^(?:[0-9]{6})$'"
+    assert d.create_table("t", "SELECT 1", temp=True)[-1] == "CACHE TABLE `t` AS SELECT 1"
+    bits = d.bit_set(9)
+    assert bits.agg("sid") == "bit_or(shiftleft(CAST(1 AS BIGINT), sid))"
+    assert bits.has("b", "sid") == "(shiftright(b, sid) & 1) = 1"
+    assert d.bit_set(64).has("b", "sid") == "array_contains(b, sid)"
+
+
+def test_both_dialects_name_every_type():
+    assert DuckDBDialect.TYPES.keys() == SparkDialect.TYPES.keys()
