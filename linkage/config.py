@@ -41,14 +41,14 @@ class Source(BaseModel):
     sheet: str | int = 0
     table: str | None = None
     query: str | None = None  # a server source (postgresql:// or mysql://): rows of a SELECT
-    key: str | list[str] | None = None  # server sources: the column(s) identifying a row
+    # the column(s) holding the department's own record number, which identify a record from
+    # one export to the next: a server source is read in their order (default: its primary
+    # key), and the entity store keys records by them (default: a hash of the row)
+    key: str | list[str] | None = None
     header_row: Literal["auto"] | int = "auto"
     entity: EntityType = "person"
     columns: dict[str, str] = Field(default_factory=dict)
     updates_per_year: float | None = Field(default=None, gt=0)
-    # the column holding the department's own record number, which identifies a record from one
-    # export to the next (entity store); without it a record is known by a hash of its row
-    key: str | None = None
 
     @field_validator("header_row")
     @classmethod
@@ -75,8 +75,8 @@ class Source(BaseModel):
         from linkage.connectors.server import server_kind
 
         server = self.url is not None and server_kind(self.url) is not None
-        if (self.query is not None or self.key is not None) and not server:
-            raise ValueError("`query` and `key` are for postgresql:// and mysql:// sources")
+        if self.query is not None and not server:
+            raise ValueError("`query` is for postgresql:// and mysql:// sources")
         if self.table and self.query:
             raise ValueError("give one of `table` or `query`, not both")
         if self.format in ("sqlite", "database") and not (self.table or self.query):
@@ -91,7 +91,7 @@ class Source(BaseModel):
         return self
 
     def key_columns(self) -> list[str]:
-        """The configured `key` as a list (empty: a server table's primary key is used)."""
+        """The configured `key` as a list (empty: none configured)."""
         return [self.key] if isinstance(self.key, str) else list(self.key or [])
 
 

@@ -43,12 +43,13 @@ def empty_quarantine() -> pl.DataFrame:
 
 
 # column names a RawTable uses itself: a source column of that name is renamed like a repeat
-RESERVED_COLUMNS = frozenset({"source_row"})
+RESERVED_COLUMNS = frozenset({"source_row", "source_key"})
 
 
 def unique_headers(cells: list) -> list[str]:
     """Header texts made unique and non-empty: blank → 列3, repeated 电话 → 电话_2 (→ 电话_3
-    when 电话_2 is taken too), and a column headed `source_row` → source_row_2."""
+    when 电话_2 is taken too), and a column headed `source_row` or `source_key` (lineage
+    columns) → source_row_2, source_key_2."""
     names = [(str(cell).strip() if cell is not None else "") or f"列{i}"
              for i, cell in enumerate(cells, start=1)]
     taken = set(RESERVED_COLUMNS)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 import tempfile
 from pathlib import Path
@@ -121,7 +120,9 @@ def read_csv(path: Path, encoding: str = "auto", header_row: int | str = "auto",
         if not any(line.strip() for line in head):
             raise SourceError(f"{path}: the file is empty (only blank lines)")
         delim = delimiter or sniff_delimiter(head)
-        parsed = list(csv.reader(io.StringIO("\n".join(head)), delimiter=delim))
+        # each line on its own, so that index + 1 is the physical line even when a stray quote
+        # sits in a title line
+        parsed = [next(csv.reader([line], delimiter=delim), []) for line in head]
         if header_row == "auto":
             h = detect_header(parsed, path)
         else:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from linkage.attributes import attribute_for_header
 from linkage.cli import main
-from linkage.connectors import SourceError, read_path, xlsx_limits
+from linkage.connectors import SourceError, csv_scan, read_path, xlsx_limits
 from linkage.connectors.base import unique_headers
 from linkage.connectors.csv_scan import FIELD_LIMIT
 from linkage.normalize.enterprise import normalize_code
@@ -177,9 +177,10 @@ def test_unique_headers_never_clash(cells, expected):
 
 
 def test_repeated_and_reserved_headers_are_read(write):
-    text = "备注_2,备注,备注,source_row,姓名\na,b,c,7,张伟\n"
+    text = "备注_2,备注,备注,source_row,source_key,姓名\na,b,c,7,k,张伟\n"
     table = read_path(write("p.csv", text), "csv")
-    assert table.data.row(0) == ("a", "b", "c", "7", "张伟", 1)
+    assert table.headers == ["备注_2", "备注", "备注_3", "source_row_2", "source_key_2", "姓名"]
+    assert table.data.row(0) == ("a", "b", "c", "7", "k", "张伟", 1)
 
 
 def test_deeply_nested_json(write):
@@ -243,3 +244,42 @@ def test_cover_sheet_names_the_sheet_holding_the_table(tmp_path):
             "sheet: 0: 封面 (0), 1: 居住登记 (3))") in result.output
     shown = CliRunner().invoke(main, ["profile", str(tmp_path / "a.xlsx")]).output
     assert "warning:" in shown and "set `sheet: 居住登记`" in shown
+
+
+def test_stray_quote_in_a_title_line_keeps_the_header_line(write):
+    text = '"2024年桃源社区居住登记表\n' + "\n".join([HEADER, *_people(3)]) + "\n"
+    table = read_path(write("p.csv", text), "csv")
+    assert table.header_row == 2 and table.headers == HEADER.split(",")
+    assert table.rows_in == 3 and table.data["source_row"].to_list() == [1, 2, 3]
+
+
+def test_a_run_accounts_for_the_stray_quote_row(tmp_path):
+    rows = [f"张{i}伟,{_valid_id(i)},138{i:08d}" for i in range(1, 215)]
+    rows[49] = '"邓悦宏,' + rows[49].split(",", 1)[1]
+    (tmp_path / "a.csv").write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    (tmp_path / "config.yaml").write_text("sources:\n  a: {path: a.csv}\noutput: out\n",
+                                          encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "config.yaml")])
+    assert result.exit_code == 0, result.output
+    quarantine = pl.read_parquet(tmp_path / "out" / "quarantine.parquet")
+    assert quarantine.select("source_row", "line", "code").rows() == [(50, 51, "unterminated_quote")]
+    records = pl.read_parquet(tmp_path / "out" / "records.parquet")
+    assert sorted(records["source_row"].to_list()) == [*range(1, 50), *range(51, 215)]
+
+
+def _valid_id(i: int) -> str:
+    body = f"11010519800101{i:03d}"
+    total = sum(int(d) * w for d, w in zip(body, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)))
+    return body + "10X98765432"[total % 11]
+
+
+@pytest.mark.parametrize("chunk", [3, 7, 1 << 20])
+def test_working_copy_keeps_every_line_whatever_the_chunk(write, monkeypatch, chunk):
+    monkeypatch.setattr(csv_scan, "_CHUNK", chunk)
+    rows = _people(30)
+    rows[9] = '"王五,110105194912310010,138'
+    body = "\r\n".join([HEADER, *rows[:15]]) + "\r\n" + "\n".join(rows[15:]) + "\r\n"
+    table = read_path(write("p.csv", body), "csv")
+    assert table.rows_in == 30 and table.data.height == 29
+    assert table.quarantine.select("line", "code").rows() == [(11, "unterminated_quote")]
+    assert table.data["联系电话"].to_list() == [f"138{i:08d}" for i in range(1, 31) if i != 10]
