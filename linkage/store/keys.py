@@ -2,9 +2,9 @@
 
 A source with configured `key:` column(s) (the department's own record number) is keyed by
 their values, a database server source by its key (`source_key`, its primary key by default);
-any other source by an MD5 hash of its raw row (every column as read, in name
-order — the row's content, so a changed row is a removed record and an added one).  Rows with
-the same key in one source are told apart by their order (`#2`, `#3` … after the first).
+any other source by an MD5 hash of its raw row (every filled column as read, with its name, in
+name order — the row's content, so a changed row is a removed record and an added one).  Rows
+with the same key in one source are told apart by their order (`#2`, `#3` … after the first).
 `row_hash` (the raw row's hash) is kept for every record, so a keyed record whose content
 changed is seen as changed.
 """
@@ -24,7 +24,8 @@ def record_keys(engine, config: Config) -> pl.DataFrame:
     """record_id, source, entity_type, record_key, row_hash of every linked record (table
     `clusters`), from table `raw_records` (settled) and the sources' mapped columns."""
     columns = [c for c in engine.columns("raw_records") if c not in _LINEAGE]
-    row = "concat_ws(chr(31), " + ", ".join(f"coalesce({q(c)}, chr(0))" for c in sorted(columns)) + ")"
+    # filled columns only, each with its name: a column another source brings is no change
+    row = "concat_ws(chr(31), " + ", ".join(f"{_sql_text(c + '=')} || {q(c)}" for c in sorted(columns)) + ")"
     keyed = {k: s.key_columns() for k, s in config.sources.items() if s.key_columns()}
     key_expr = "NULL"
     if keyed:
