@@ -17,7 +17,8 @@ identifier (a query) is weighed against the entities its candidate pairs reach:
   entity of E's kind (the set of sources its records come from; learnt from records with a
   valid identifier), over the number of entities of that kind;
 - t is the share of the query's source whose records have a twin at all, estimated by EM over
-  that source's queries.
+  that source's queries (with, as a prior, the share of the source's identified records that
+  have a twin).
 
 The pairwise model's m are learnt mostly on records an identifier links, so they say how often
 an attribute disagrees between records of one person in the systems that carry identifiers; a
@@ -65,9 +66,13 @@ class Assignment:
 
 def good_turing(counts: np.ndarray) -> dict[int, float]:
     """The Good–Turing count r* = (r + 1)·n(r+1)/n(r) of values seen r times, for small r where
-    it is smaller than r (n(k): how many values are seen k times)."""
+    it is smaller than r (n(k): how many values are seen k times).  Where no value is seen
+    twice (registered company names: unique by law), n(2) is taken as 1, so a value seen once
+    is still rarer than 1/N rather than left without an estimate."""
     values, n = np.unique(counts, return_counts=True)
     n_of = dict(zip(values.tolist(), n.tolist()))
+    if n_of.get(1) and not n_of.get(2):
+        n_of[2] = 1
     out = {}
     for r in range(1, GOOD_TURING_UP_TO + 1):
         if n_of.get(r) and n_of.get(r + 1):
@@ -77,22 +82,31 @@ def good_turing(counts: np.ndarray) -> dict[int, float]:
     return out
 
 
-def twin_rates(sources: np.ndarray, evidence: np.ndarray) -> dict[str, float]:
+def twin_rates(sources: np.ndarray, evidence: np.ndarray,
+               silver: dict[str, float] | None = None) -> dict[str, float]:
     """Per source, the share of its queries that have a twin: EM on the mixture "one of the
-    entities (weights ω·BF) or nobody seen elsewhere" (`evidence` = Σ ω·BF per query)."""
-    def fit(s: np.ndarray) -> float:
-        t = 0.5
+    entities (weights ω·BF) or nobody seen elsewhere" (`evidence` = Σ ω·BF per query).  Where
+    `silver` gives the share of the source's records with a valid identifier that have a
+    twin, it is a prior worth as many observations as the source has queries: EM alone reads
+    weak evidence (a stale address, a typo in the name) as "nobody", and a record is not less
+    likely to have a twin because its identifier is missing."""
+    silver = silver or {}
+
+    def fit(s: np.ndarray, prior: float | None) -> float:
+        t = 0.5 if prior is None else prior
         for _ in range(EM_ROUNDS):
-            new = float(np.mean(t * s / (t * s + 1 - t)))
+            posterior = float(np.sum(t * s / (t * s + 1 - t)))
+            new = posterior / len(s) if prior is None else (posterior + len(s) * prior) / (2 * len(s))
             new = min(max(new, 1e-6), 1 - 1e-6)
             if abs(new - t) < 1e-7:
                 break
             t = new
         return t
 
-    pooled = fit(evidence) if len(evidence) else 0.5
-    return {source: fit(evidence[sources == source]) if (sources == source).sum() >= MIN_QUERIES
-            else pooled for source in np.unique(sources).tolist()}
+    pooled = fit(evidence, None) if len(evidence) else 0.5
+    return {source: fit(evidence[sources == source], silver.get(source))
+            if (sources == source).sum() >= MIN_QUERIES else pooled
+            for source in np.unique(sources).tolist()}
 
 
 class Weigher:
@@ -152,6 +166,11 @@ class Weigher:
             pl.col("silver").first(), pl.col("other").sort().str.join("+").alias("kind"))
         counts = twins.filter(pl.col("silver") > 0).group_by("source", "kind").agg(
             pl.col("silver").sum().alias("n"))
+        silver = per_source.group_by("source").agg(pl.col("silver").sum())
+        twinned = counts.group_by("source").agg(pl.col("n").sum())
+        shares = silver.join(twinned, on="source", how="left").filter(pl.col("silver") >= MIN_QUERIES)
+        self.silver_twins = dict(shares.select(
+            "source", pl.col("n").fill_null(0) / pl.col("silver")).iter_rows())
         # without records of its own to learn from, a source's twins are any entity alike:
         # each kind in proportion to how many entities are of that kind
         entities = kinds.group_by("kind").agg(pl.col("entities").first())
@@ -242,15 +261,15 @@ class Weigher:
             (2.0 ** pl.col("log_b").clip(-1000, 1000)).sum().alias("evidence"))
         return best.join(evidence, on="query")
 
-    @staticmethod
-    def twin_rates_of(weighed: pl.DataFrame, queries: pl.DataFrame) -> dict[str, float]:
+    def twin_rates_of(self, weighed: pl.DataFrame, queries: pl.DataFrame) -> dict[str, float]:
         """Per source, the share of its queries with a twin (EM, `twin_rates`) given `weigh`'s
         rows; `queries` lists every query with its source (one without candidates has no
         evidence)."""
         evidence = queries.join(weighed.group_by("query").agg(pl.col("evidence").first()),
                                 on="query", how="left").with_columns(
             pl.col("evidence").fill_null(0.0))
-        return twin_rates(evidence["source"].to_numpy(), evidence["evidence"].to_numpy())
+        return twin_rates(evidence["source"].to_numpy(), evidence["evidence"].to_numpy(),
+                          self.silver_twins)
 
     def probabilities(self, weighed: pl.DataFrame,
                       rates: dict[str, float] | None = None) -> pl.DataFrame:
