@@ -18,6 +18,23 @@ def test_good_turing_makes_single_values_rarer():
     assert 3 not in smoothed  # no value is seen four times: no estimate
 
 
+def test_good_turing_without_repeats_still_makes_a_single_value_rarer():
+    # registered company names: every one seen on a single entity
+    assert good_turing(np.ones(2000, dtype=np.int64))[1] == 2 * 1 / 2000
+
+
+def test_the_identified_records_twin_share_steadies_a_weak_mixture():
+    # queries whose twins show only understated evidence (ω·BF below 1: a stale address, a
+    # typo): EM alone reads most of them as people seen nowhere else; the source's identified
+    # records say 95 % have a twin
+    rng = np.random.default_rng(2)
+    twinned = rng.random(400) < 0.9
+    evidence = np.where(twinned, rng.uniform(0.1, 1.0, 400), rng.uniform(0, 0.2, 400))
+    sources = np.array(["a"] * 400)
+    alone, helped = twin_rates(sources, evidence)["a"], twin_rates(sources, evidence, {"a": 0.95})["a"]
+    assert helped > alone + 0.1 and abs(helped - 0.9) < abs(alone - 0.9)
+
+
 def test_twin_rates_recover_the_mixture():
     rng = np.random.default_rng(1)
     twinned = rng.random(2000) < 0.7
