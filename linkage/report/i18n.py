@@ -157,6 +157,8 @@ UI: dict[str, dict[str, str]] = {
         "improve_fragile": "有 {pairs} 组数据源（含数据源自身）之间只靠个别字段关联，一项录错就无法关联（见「{section}」）。",
         "improve_review": "有 {pairs} 对{entity}记录为可能匹配，待人工核实（见「{section}」）。",
         "improve_quarantine": "{rows} 行被隔离，原因如「{reason}」（数据源 {sources}；逐行原因见「{section}」）。",
+        "improve_precision": "数据源 {source} 有 {values} 个{attribute}以数字格式保存在表格中，超过 15 位的数字已失真"
+                             "（标记为 precision_lost，不作为有效号码使用）；请让该部门把此列导出为文本。",
         "improve_recall": "{entity}的估计召回率只有 {recall}，约 {missed} 条记录未能关联（见「{section}」）；"
                           "补充身份证号、电话等字段或核实可能匹配可提高召回率。",
         "improve_nothing": "没有发现需要改进的地方：字段对应可靠，数据源字段充分，无待核实的可能匹配，没有行被隔离。",
@@ -378,6 +380,10 @@ UI: dict[str, dict[str, str]] = {
                           "“{section}”).",
         "improve_quarantine": "{rows} rows quarantined for reasons such as “{reason}” (sources "
                               "{sources}; each row's reason in “{section}”).",
+        "improve_precision": "Source {source} stores {values} {attribute} values as spreadsheet "
+                             "numbers, which keep only 15 digits (flagged precision_lost and not "
+                             "used as valid numbers): ask the department to export that column "
+                             "as text.",
         "improve_recall": "The estimated recall of {entity} records is only {recall}; about "
                           "{missed} records were not linked (see “{section}”): more identifying "
                           "attributes or reviewing possible matches would raise it.",

@@ -715,6 +715,22 @@ def _improve_quarantine(inputs: Inputs) -> list[str]:
             for r in rows.head(IMPROVE_ITEMS).iter_rows(named=True)]
 
 
+def _improve_precision(inputs: Inputs) -> list[str]:
+    """Numbers a spreadsheet stored as floats (16+ digits): the flag `precision_lost`."""
+    flags = [c for c in inputs.engine.columns("records") if c.endswith("_flag")]
+    if not flags:
+        return []
+    d = inputs.dialect
+    counts = " UNION ALL ".join(
+        f"SELECT source, entity_type, {d.literal(c.removesuffix('_flag'))} AS attribute, "
+        f"count(*) AS n FROM records WHERE {d.quote(c)} = 'precision_lost' GROUP BY ALL"
+        for c in flags)
+    rows = inputs.sql(f"SELECT * FROM ({counts}) x WHERE n > 0 ORDER BY n DESC, source")
+    return [inputs.t("improve_precision", values=_n(r["n"]), source=r["source"],
+                     attribute=attribute_label(r["attribute"], inputs.language, r["entity_type"]))
+            for r in rows.head(IMPROVE_ITEMS).iter_rows(named=True)]
+
+
 def _improve_recall(inputs: Inputs) -> list[str]:
     out = []
     for entity, stats in sorted((inputs.metric("link") or {}).items()):
@@ -729,12 +745,14 @@ def _improve_recall(inputs: Inputs) -> list[str]:
 
 def improve(inputs: Inputs) -> Section:
     """A short list of what would make this run better: mappings to check, sources with little
-    to link on, pairs to review, rows quarantined and why, a low estimated recall."""
+    to link on, pairs to review, rows quarantined and why, numbers a spreadsheet cut short, a
+    low estimated recall."""
     section = Section("improve", inputs.t("improve"))
     checks = ((("source_columns", "sources"), _improve_mappings),
               (("attribute_fill",), _improve_attributes),
               (("possible_matches",), _improve_review),
-              (("quarantine",), _improve_quarantine))
+              (("quarantine",), _improve_quarantine),
+              (("records",), _improve_precision))
     available = False
     for tables, items in checks:
         if all(inputs.has(t) for t in tables):

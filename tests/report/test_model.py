@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 
+import polars as pl
 import pytest
 
 from linkage.engine import open_engine
 from linkage.report import build_report, render_report
+from linkage.report.model import Inputs
+from linkage.report.sections import improve
 from linkage.report.tables import format_value
 
 from .conftest import full_metrics, run_tables
@@ -140,3 +143,18 @@ def test_counts_read_as_whole_numbers_and_hours_with_one_decimal(tmp_path, run_e
     figures = dict(re.findall(r'data-figure="(\w+)" data-value="[^"]*">\s*<div class="value">'
                               r'([^<]*)<', html))
     assert figures["hours_per_year"] == "12.5" and figures["people"] == "7"
+
+
+def test_improvements_count_numbers_a_spreadsheet_cut_short():
+    engine = open_engine()
+    for name, frame in run_tables().items():
+        engine.load(name, frame)
+    engine.load("records", pl.DataFrame({
+        "record_id": [1, 2, 3], "source": ["jzdj", "jzdj", "jsxt"], "source_row": [1, 2, 1],
+        "entity_type": ["person"] * 3,
+        "id_number_flag": ["precision_lost", "precision_lost", "valid"],
+        "phone_flag": ["valid", None, "valid"]}))
+    text = "\n".join(improve(Inputs(engine, full_metrics(), "zh")).sentences)
+    assert "数据源 jzdj 有 2 个公民身份号码以数字格式保存在表格中" in text
+    english = "\n".join(improve(Inputs(engine, full_metrics(), "en")).sentences)
+    assert "Source jzdj stores 2 ID number values as spreadsheet numbers" in english
