@@ -9,8 +9,8 @@ stages still need their Spark plans before a whole run can use it.
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
