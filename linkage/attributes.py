@@ -132,8 +132,10 @@ _DECORATION = re.compile(r"[\s\*＊:：_\-—·.]+|[（(](?:必填|选填|必录
 
 
 def header_key(header: str) -> str:
-    """Fold a header for synonym lookup: NFKC, lower case, no spaces/asterisks/colons."""
-    text = unicodedata.normalize("NFKC", str(header)).strip().lower()
+    """Fold a header for synonym lookup: NFKC, lower case, no spaces/asterisks/colons, no
+    invisible format characters (zero-width space, BOM, soft hyphen)."""
+    text = "".join(ch for ch in str(header) if unicodedata.category(ch) != "Cf")
+    text = unicodedata.normalize("NFKC", text).strip().lower()
     text = _DECORATION.sub("", text)
     return text
 

@@ -22,7 +22,7 @@ import polars as pl
 from linkage.attributes import ENTITY_TYPES
 from linkage.config import FORMATS, config_json_schema, load_config
 from linkage.connectors import read_path
-from linkage.connectors.mapping import map_columns
+from linkage.connectors.mapping import map_columns, unmapped_message
 from linkage.errors import ConfigError, LinkageError, SourceError
 
 EXIT_ERROR = 2   # an expected failure: the message says what to fix
@@ -55,6 +55,7 @@ _LAZY_COMMANDS = {
     "report": ("linkage.report.command", "report"),
     "init": ("linkage.init.command", "init"),
     "review": ("linkage.review.command", "review"),
+    "diff": ("linkage.store.diff", "diff"),
 }
 
 
@@ -168,6 +169,7 @@ def profile(file: Path, entity: str, fmt: str | None, encoding: str, sheet: str,
     """Show how FILE would be read: encoding, header row, proposed column mapping, fill rates."""
     from linkage.config import _EXTENSIONS
     from linkage.measure.masking import mask_value
+    from linkage.normalize.text import SCIENTIFIC
 
     fmt = fmt or _EXTENSIONS.get(file.suffix.lower())
     if fmt is None:
@@ -187,6 +189,14 @@ def profile(file: Path, entity: str, fmt: str | None, encoding: str, sheet: str,
         shown = ", ".join(mask_value(v, m.attribute) for v in values)
         click.echo(f"{_pad(m.header, 20)} {m.attribute or '(extra)':<22} {m.method:<9} "
                    f"{m.confidence:>5.2f} {m.fill_rate:>6.1%}  {shown}")
+    if unusable := unmapped_message(raw, mappings, entity, str(file)):
+        click.echo(f"warning: {unusable}")
+    for m in mappings:
+        lost = raw.data[m.header].str.contains(SCIENTIFIC).sum()
+        if lost:
+            click.echo(f"精度丢失 precision lost: {lost} values of {m.header} are numbers in "
+                       "scientific notation (stored as spreadsheet numbers, digits beyond the 15th "
+                       "gone); flagged precision_lost, never valid")
     for row in raw.quarantine.head(5).to_dicts():
         click.echo(f"unreadable row {row['source_row']}: {row['reason']}")
 

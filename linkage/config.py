@@ -40,10 +40,15 @@ class Source(BaseModel):
     encoding: Literal[ENCODINGS] = "auto"  # type: ignore[valid-type]
     sheet: str | int = 0
     table: str | None = None
+    query: str | None = None  # a server source (postgresql:// or mysql://): rows of a SELECT
+    key: str | list[str] | None = None  # server sources: the column(s) identifying a row
     header_row: Literal["auto"] | int = "auto"
     entity: EntityType = "person"
     columns: dict[str, str] = Field(default_factory=dict)
     updates_per_year: float | None = Field(default=None, gt=0)
+    # the column holding the department's own record number, which identifies a record from one
+    # export to the next (entity store); without it a record is known by a hash of its row
+    key: str | None = None
 
     @field_validator("header_row")
     @classmethod
@@ -66,8 +71,17 @@ class Source(BaseModel):
                         f"cannot tell the format of {self.path.name!r} from its extension; "
                         f"set `format` to one of: {', '.join(FORMATS)}")
                 self.format = fmt
-        if self.format in ("sqlite", "database") and not self.table:
-            raise ValueError(f"a {self.format} source needs `table` (the table to read)")
+        # imported here: the connectors import this module
+        from linkage.connectors.server import server_kind
+
+        server = self.url is not None and server_kind(self.url) is not None
+        if (self.query is not None or self.key is not None) and not server:
+            raise ValueError("`query` and `key` are for postgresql:// and mysql:// sources")
+        if self.table and self.query:
+            raise ValueError("give one of `table` or `query`, not both")
+        if self.format in ("sqlite", "database") and not (self.table or self.query):
+            raise ValueError(f"a {self.format} source needs `table` (the table to read)"
+                             + (" or `query`" if server else ""))
         valid = ATTRIBUTES[self.entity]
         for header, attr in self.columns.items():
             if attr not in valid:
@@ -75,6 +89,10 @@ class Source(BaseModel):
                     f"columns.{header}: {attr!r} is not a {self.entity} attribute"
                     + _suggest(attr, list(valid)))
         return self
+
+    def key_columns(self) -> list[str]:
+        """The configured `key` as a list (empty: a server table's primary key is used)."""
+        return [self.key] if isinstance(self.key, str) else list(self.key or [])
 
 
 class ReportSettings(BaseModel):
@@ -99,6 +117,8 @@ class Config(BaseModel):
     name: str = "linkage"
     output: Path = Path("out")
     region: str | None = None
+    # the entity store of monthly runs (linkage.store): stable entity ids and run history
+    store: Path | None = None
     sources: dict[str, Source]
     linkage: dict[EntityType, LinkageSettings] = Field(default_factory=dict)
     burden: BurdenSettings = Field(default_factory=BurdenSettings)
@@ -140,6 +160,9 @@ class Config(BaseModel):
                               f"the output folder {self.output_dir()}, which each run replaces; "
                               "keep the labels beside the config")
         return path
+
+    def store_path(self) -> Path | None:
+        return None if self.store is None else (self.base_dir / self.store).resolve()
 
     def source_path(self, source: Source) -> Path:
         return (self.base_dir / source.path).resolve()

@@ -182,8 +182,15 @@ def _remove_ours(folder: Path) -> None:
         shutil.rmtree(folder)
 
 
+def _locked(target: Path):
+    return lock(target, f"another linkage run is writing to {target}",
+                "wait for it to finish or choose another output folder")
+
+
 @contextmanager
-def _locked(target: Path) -> Iterator[None]:
+def lock(target: Path, busy: str, advice: str = "wait for it to finish") -> Iterator[None]:
+    """Hold the lock file `.<name>.lock` beside `target`; refuse with `busy (holder); advice`
+    when another process holds it."""
     lock_path = target.with_name(f".{target.name}.lock")
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -191,9 +198,7 @@ def _locked(target: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 400, 0).decode("utf-8", "replace").strip() or "another process"
-            raise OutputError(
-                f"another linkage run is writing to {target} ({holder}); wait for it to finish "
-                "or choose another output folder") from None
+            raise OutputError(f"{busy} ({holder}); {advice}") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, started "
                       f"{dt.datetime.now().isoformat(timespec='seconds')}".encode(), 0)

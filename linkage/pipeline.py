@@ -23,10 +23,12 @@ from linkage import quarantine as q
 from linkage.attributes import ATTRIBUTES, ENTITY_TYPES
 from linkage.config import Config
 from linkage.connectors import read_source
-from linkage.connectors.mapping import canonical_frame, map_columns, mapping_frame
+from linkage.connectors.mapping import (canonical_frame, map_columns, mapping_frame,
+                                       unmapped_message)
+from linkage.connectors.server import mask_url
 from linkage.engine import Engine, open_engine
 from linkage import outputs
-from linkage.errors import OutputError, RunError, SourceError
+from linkage.errors import ConfigError, OutputError, RunError, SourceError
 from linkage.measure.masking import mask_json
 from linkage.link import run_linkage
 from linkage.measure import run_measure
@@ -75,10 +77,12 @@ def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -
     # records are numbered source by source in the order of the sources' keys, not of the
     # config file: the same exports give the same run whatever order a config lists them in
     for key, source in sorted(config.sources.items()):
-        where = source.url or str(config.source_path(source))
+        where = mask_url(source.url) if source.url else str(config.source_path(source))
         try:
             table = reads[key].result()
             mappings = map_columns(table, source.entity, source.columns, where)
+            if unusable := unmapped_message(table, mappings, source.entity, where):
+                raise SourceError(unusable)
         except SourceError as exc:
             raise RunError(f"source {key!r}: {exc}") from None
         frame = canonical_frame(table, mappings).with_columns(
@@ -146,7 +150,8 @@ def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.Dat
 
 
 def _entity_columns(entity: str) -> set[str]:
-    return {"record_id", "source", "source_row", "entity_type", "extras", *ATTRIBUTES[entity]}
+    return {"record_id", "source", "source_row", "source_key", "entity_type", "extras",
+            *ATTRIBUTES[entity]}
 
 
 def row_accounting(engine: Engine, records: pl.DataFrame) -> pl.DataFrame:
@@ -222,16 +227,35 @@ def run(config: Config, echo: Callable[[str], None] = print) -> dict:
     if config.config_path is not None:
         inputs.append(config.config_path)
     log = StageLog(echo)
+    store = _open_store(config)
     try:
         with outputs.building(target, inputs) as out:
-            metrics = _run_stages(config, out, log)
+            metrics = _run_stages(config, out, log, store)
+            if store is not None:  # the store first: an output never names ids the store lacks
+                store.commit()
     except OSError as exc:
         raise OutputError(f"{exc.filename or target}: {exc.strerror or exc}") from None
+    finally:
+        if store is not None:
+            store.close()
     echo(f"done: {target}")
     return metrics
 
 
-def _run_stages(config: Config, out: Path, log: StageLog) -> dict:
+def _open_store(config: Config):
+    """The run's use of the entity store named by `store:` (linkage.store), or None."""
+    path = config.store_path()
+    if path is None:
+        return None
+    from linkage.store import StoreRun
+
+    if path.is_relative_to(config.output_dir()):
+        raise ConfigError(f"{config.config_path or 'config'}: `store`: {path} is inside the output "
+                          f"folder {config.output_dir()}, which each run replaces; keep it outside")
+    return StoreRun(path)
+
+
+def _run_stages(config: Config, out: Path, log: StageLog, store=None) -> dict:
     workdir = out / ".work"
     workdir.mkdir()
     engine = open_engine(out / "linkage.duckdb")
@@ -250,9 +274,15 @@ def _run_stages(config: Config, out: Path, log: StageLog) -> dict:
                                      pairs_in_background=True,  # only the report reads pairs
                                      records=records, labels=config.labels_path())
             del records
+        if store is not None:
+            with log.stage("store", "stable entity ids"):
+                engine.settle("raw_records")
+                store_figures = store.assign(engine, config)
         with log.stage("measure", "measure"):
             engine.settle("raw_records", "records")
             measure = run_measure(engine, config.burden, config.report.language)
+        if store is not None:
+            store.prepare(engine, store_figures, measure, config.output_dir(), config)
         with log.stage("unify", "unify"):
             unify = run_unify(engine, measure, out)
         with log.stage("write", "write outputs"):
@@ -266,6 +296,7 @@ def _run_stages(config: Config, out: Path, log: StageLog) -> dict:
             "link": link_stats,
             "measure": measure,
             "unify": unify,
+            **({"store": store_figures} if store is not None else {}),
         }
         with log.stage("report", "report"):
             metrics["run"]["stage_seconds"] = log.timings

@@ -10,6 +10,7 @@ from linkage.connectors.csv import read_csv
 from linkage.connectors.excel import read_excel
 from linkage.connectors.json import read_json, read_jsonl
 from linkage.connectors.parquet import read_parquet
+from linkage.connectors.server import read_server, server_kind
 from linkage.connectors.sql import read_database, read_sqlite
 
 __all__ = ["RawTable", "SourceError", "read_source", "read_path"]
@@ -17,7 +18,10 @@ __all__ = ["RawTable", "SourceError", "read_source", "read_path"]
 
 def read_path(path: Path, fmt: str, *, encoding: str = "auto", sheet: str | int = 0,
               table: str | None = None, header_row: int | str = "auto",
-              workdir: Path | None = None) -> RawTable:
+              workdir: Path | None = None, query: str | None = None,
+              key: list[str] | None = None) -> RawTable:
+    if fmt == "database" and server_kind(str(path)):
+        return read_server(str(path), table, query, key)
     if fmt == "database":
         return read_database(str(path), table or "")
     if not path.exists():
@@ -44,4 +48,5 @@ def read_source(config: Config, key: str, workdir: Path | None = None) -> RawTab
     location = Path(source.url) if source.url else config.source_path(source)
     target = source.url if source.url else location
     return read_path(target, source.format, encoding=source.encoding, sheet=source.sheet,
-                     table=source.table, header_row=source.header_row, workdir=workdir)
+                     table=source.table, header_row=source.header_row, workdir=workdir,
+                     query=source.query, key=source.key_columns())

@@ -22,7 +22,7 @@ from linkage.errors import SourceError
 from linkage.quarantine import QUARANTINE_SCHEMA
 
 __all__ = ["RawTable", "SourceError", "QUARANTINE_SCHEMA", "empty_quarantine", "unique_headers",
-           "cell_text", "detect_header", "text_column", "rows_to_table"]
+           "cell_text", "detect_header", "known_headers", "split_repeated_header", "text_column", "rows_to_table"]
 
 
 @dataclass
@@ -42,24 +42,65 @@ def empty_quarantine() -> pl.DataFrame:
     return q.empty()
 
 
+# column names a RawTable uses itself: a source column of that name is renamed like a repeat
+RESERVED_COLUMNS = frozenset({"source_row"})
+
+
 def unique_headers(cells: list) -> list[str]:
-    """Header texts made unique and non-empty: blank → 列3, repeated 电话 → 电话_2."""
+    """Header texts made unique and non-empty: blank → 列3, repeated 电话 → 电话_2 (→ 电话_3
+    when 电话_2 is taken too), and a column headed `source_row` → source_row_2."""
+    names = [(str(cell).strip() if cell is not None else "") or f"列{i}"
+             for i, cell in enumerate(cells, start=1)]
+    taken = set(RESERVED_COLUMNS)
     out: list[str] = []
-    seen: dict[str, int] = {}
-    for i, cell in enumerate(cells, start=1):
-        name = str(cell).strip() if cell is not None else ""
-        name = name or f"列{i}"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}_{seen[name]}"
-        else:
-            seen[name] = 1
-        out.append(name)
+    for name in names:
+        unique, n = name, 1
+        while unique in taken:
+            n += 1
+            unique = f"{name}_{n}"
+        taken.add(unique)
+        out.append(unique)
     return out
 
 
+def split_repeated_header(data: pl.DataFrame, headers: list[str], header_cells: list,
+                          header_row: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows that repeat the header line (two exports joined with `cat`) leave for quarantine:
+    every filled cell equals its column's header text, and at least half the columns (two or
+    more) are filled. Returns (data without them, their quarantine entries)."""
+    texts = [str(c).strip() if c is not None else "" for c in header_cells]
+    pairs = [(h, t) for h, t in zip(headers, texts) if t]
+    if not pairs or data.height == 0:
+        return data, empty_quarantine()
+    # the full test on the few rows whose first named column holds its header text
+    first, text = pairs[0]
+    candidates = data.filter(pl.col(first).str.strip_chars() == text)
+    if candidates.height == 0:
+        return data, empty_quarantine()
+    matches = [(pl.col(h).str.strip_chars() == t) for h, t in pairs]
+    filled = pl.sum_horizontal([pl.col(h).is_not_null() for h in headers])
+    mask = (pl.all_horizontal([m.fill_null(True) for m in matches])
+            & (pl.sum_horizontal([m.fill_null(False) for m in matches])
+               >= max(2 if len(pairs) > 1 else 1, math.ceil(len(pairs) / 2)))
+            & (filled > 0))
+    repeated = candidates.filter(mask)
+    if repeated.height == 0:
+        return data, empty_quarantine()
+    mask = pl.col("source_row").is_in(repeated["source_row"].implode())
+    entries = [q.entry(row, "repeated_header", ",".join(texts), line=row + header_row)
+               for row in repeated["source_row"].to_list()]
+    return data.filter(~mask), q.frame(entries)
+
+
+# a float holds about 15 significant digits (Excel keeps exactly 15): an integral float of 16 or
+# more digits is not the number that was typed, so it is written as Excel shows it
+# (4.40306195608317E+17) and never as invented digits; normalizers flag it precision_lost
+EXACT_FLOAT_DIGITS = 15
+
+
 def cell_text(value) -> str | None:
-    """A typed cell (Excel, JSON, SQL) as the text a clerk typed; integral floats lose the .0."""
+    """A typed cell (Excel, JSON, SQL) as the text a clerk typed; integral floats lose the .0,
+    and those too long to be exact keep 15 significant digits in scientific notation."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -71,7 +112,9 @@ def cell_text(value) -> str | None:
     if isinstance(value, float):
         if math.isnan(value):
             return None
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+        if value.is_integer() and abs(value) >= 10 ** EXACT_FLOAT_DIGITS:
+            return f"{value:.{EXACT_FLOAT_DIGITS}G}"
+        return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0):
             return value.date().isoformat()
@@ -81,7 +124,7 @@ def cell_text(value) -> str | None:
     if isinstance(value, dt.timedelta):
         return str(value)
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     if isinstance(value, bytes):
         return value.hex()
     return str(value)
@@ -93,6 +136,12 @@ _KNOWN_HEADERS = set().union(*(set(index) for index in SYNONYMS.values()))
 def _looks_like_data(cell: str) -> bool:
     text = cell.strip()
     return any(ch.isdigit() for ch in text) and sum(ch.isdigit() for ch in text) * 2 >= len(text)
+
+
+def known_headers(cells: list) -> list[str]:
+    """The cells of a header row that name a known attribute (of any entity type)."""
+    texts = ["" if c is None else str(c) for c in cells]
+    return [t for t in texts if t.strip() and header_key(t) in _KNOWN_HEADERS]
 
 
 def detect_header(rows: list[list], path: Path | str) -> int:

@@ -2,8 +2,12 @@
 
 Departmental CSVs come in GBK, GB18030, UTF-8 with or without BOM.  The file is decoded in
 streaming chunks (into a UTF-8 working copy when it is not UTF-8), the header line is found
-among the first lines, and DuckDB parses the body with every column as VARCHAR.  Rows with the
-wrong number of fields and rows holding undecodable bytes go to quarantine with their line.
+among the first lines, and DuckDB parses the body with every column as VARCHAR.  `rows_in` is
+the count of physical records taken from the bytes (`csv_scan`), not from the parser; when
+DuckDB's rows and rejects do not match those records one to one (a quote never closed, mixed
+line endings, a field over the size limit), each record is read on its own instead.  Rows with
+the wrong number of fields, malformed quoting, an oversized field, undecodable bytes or a
+repeated header line go to quarantine with their line.
 `source_row` is the physical line minus the header's line, so `header_row + source_row` is the
 line a clerk finds in the file.
 """
@@ -23,7 +27,8 @@ import polars as pl
 
 from linkage import quarantine as q
 from linkage.connectors.base import (RawTable, SourceError, detect_header, empty_quarantine,
-                                     unique_headers)
+                                     split_repeated_header, unique_headers)
+from linkage.connectors.csv_scan import Records, parse_records, scan_records
 
 SAMPLE_BYTES = 1 << 20
 CHUNK_BYTES = 16 << 20
@@ -105,41 +110,6 @@ def sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
-def _blank_lines(path: Path) -> np.ndarray:
-    """For each physical line of the file, whether it is blank (nothing but spaces or \\r)."""
-    data = np.fromfile(path, dtype=np.uint8)
-    newlines = np.flatnonzero(data == 10)
-    starts = np.concatenate(([0], newlines + 1))
-    ends = np.concatenate((newlines, [len(data)]))
-    if starts[-1] >= len(data):
-        starts, ends = starts[:-1], ends[:-1]
-    length = ends - starts
-    # a line is blank when it holds nothing but \r or spaces
-    blank = length == 0
-    short = np.flatnonzero((length > 0) & (length <= 2))
-    for i in short:
-        blank[i] = not bytes(data[starts[i]:ends[i]]).strip()
-    return blank
-
-
-def _record_lines(path: Path, delimiter: str, header_line: int) -> tuple[np.ndarray, np.ndarray]:
-    """For every non-blank record after the header: its first physical line, and its line as
-    DuckDB numbers them (DuckDB counts a record with quoted newlines as one line)."""
-    starts, keys = [], []
-    folded = 0
-    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        previous_end = 0
-        for row in reader:
-            start, end = previous_end + 1, reader.line_num
-            previous_end = end
-            if start > header_line and any(cell.strip() for cell in row):
-                starts.append(start)
-                keys.append(start - folded)
-            folded += end - start
-    return np.asarray(starts, dtype=np.int64), np.asarray(keys, dtype=np.int64)
-
-
 def read_csv(path: Path, encoding: str = "auto", header_row: int | str = "auto",
              delimiter: str | None = None, workdir: Path | None = None) -> RawTable:
     if path.stat().st_size == 0:
@@ -160,14 +130,44 @@ def read_csv(path: Path, encoding: str = "auto", header_row: int | str = "auto",
                 raise SourceError(f"{path}: header_row {header_row} is beyond the first lines read")
         headers = unique_headers(parsed[h])
         header_line = h + 1
-        table = _read_body(utf8, path, headers, delim, header_line)
+        table = _read_body(utf8, headers, delim, header_line, Path(tmp))
+        table.data, repeated = split_repeated_header(table.data, headers, parsed[h], header_line)
+        if repeated.height:
+            table.quarantine = pl.concat([table.quarantine, repeated]).sort("source_row")
     table.encoding = enc
     table.header_row = header_line
     table.detail["delimiter"] = delim
     return table
 
 
-def _read_body(utf8: Path, path: Path, headers: list[str], delim: str, header_line: int) -> RawTable:
+def _read_body(utf8: Path, headers: list[str], delim: str, header_line: int,
+               tmp: Path) -> RawTable:
+    """The rows after the header. rows_in is the count of physical records taken from the
+    bytes; records a fast parser cannot be trusted with (a quote never closed, an oversized
+    field) are read one by one, the rest by DuckDB (from a copy without those records and with
+    uniform line endings, when needed) as long as its rows and rejects match those records one
+    to one; otherwise every record is read one by one."""
+    records = scan_records(utf8, delim, header_line)
+    odd = records.odd()
+    source = (records.without(odd, tmp / "body.csv") if odd.any() or records.mixed_endings
+              else utf8)
+    fast = _parse_fast(source, headers, delim, header_line, records, ~odd)
+    if fast is None:
+        data, quarantine = _parse_exact(records, headers, delim, header_line)
+    else:
+        exact = _parse_exact(records, headers, delim, header_line, np.flatnonzero(odd))
+        data = pl.concat([fast[0], exact[0]]).sort("source_row")
+        quarantine = pl.concat([fast[1], exact[1]]).sort("source_row")
+    data, bad = _split_undecodable(data, headers, header_line)
+    if bad.height:
+        quarantine = pl.concat([quarantine, bad]).sort("source_row")
+    return RawTable(data=data, headers=headers, rows_in=len(records), quarantine=quarantine)
+
+
+def _parse_fast(utf8: Path, headers: list[str], delim: str, header_line: int,
+                records: Records, keep: np.ndarray) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """DuckDB's parse of the `keep` records, or None when it fails or its rows and rejects do
+    not match those records one to one."""
     con = duckdb.connect()
     columns = {f"c{i}": "VARCHAR" for i in range(len(headers))}
     source = str(utf8).replace("'", "''")
@@ -181,34 +181,37 @@ def _read_body(utf8: Path, path: Path, headers: list[str], delim: str, header_li
         rejects = pl.from_arrow(con.sql(
             "SELECT line, error_type::VARCHAR AS error_type, column_idx, csv_line, error_message "
             "FROM reject_errors ORDER BY line").to_arrow_table())
-    except duckdb.Error as exc:
-        raise SourceError(f"{path}: cannot parse as CSV: {str(exc).splitlines()[0]}") from None
+    except duckdb.Error:
+        return None
     finally:
         con.close()
-    data = data.rename(dict(zip(data.columns, headers)))
     rejects = rejects.unique(subset="line", keep="first", maintain_order=True)
     reject_lines = rejects["line"].cast(pl.Int64).to_numpy()
-
-    line_numbers = np.flatnonzero(~_blank_lines(utf8)) + 1
-    line_numbers = line_numbers[line_numbers > header_line]
-    duckdb_lines = line_numbers
-    if len(line_numbers) != data.height + len(reject_lines):
-        line_numbers, duckdb_lines = _record_lines(utf8, delim, header_line)
-    rejected = np.isin(duckdb_lines, reject_lines)
-    accepted = line_numbers[~rejected]
-    reject_physical = dict(zip(duckdb_lines[rejected].tolist(), line_numbers[rejected].tolist()))
-    rejects = rejects.with_columns(pl.col("line").cast(pl.Int64).replace(reject_physical))
-    if len(accepted) != data.height:
-        raise SourceError(f"{path}: row accounting failed while reading "
-                          f"({data.height} rows parsed, {len(accepted)} line numbers)")
-    data = data.with_columns(pl.Series("source_row", accepted - header_line, dtype=pl.Int64))
-
+    parser_lines = records.parser_lines(keep)
+    starts = records.starts[keep]
+    rejected = np.isin(parser_lines, reject_lines)
+    if data.height + len(reject_lines) != len(starts) or rejected.sum() != len(reject_lines):
+        return None
+    physical = dict(zip(parser_lines[rejected].tolist(), starts[rejected].tolist()))
+    rejects = rejects.with_columns(pl.col("line").cast(pl.Int64).replace(physical))
+    data = data.rename(dict(zip(data.columns, headers))).with_columns(
+        pl.Series("source_row", starts[~rejected] - header_line, dtype=pl.Int64))
     quarantine = q.frame([_reject_entry(r, header_line, len(headers)) for r in rejects.to_dicts()])
-    data, bad = _split_undecodable(data, headers, header_line)
-    if bad.height:
-        quarantine = pl.concat([quarantine, bad]).sort("source_row")
-    return RawTable(data=data, headers=headers, rows_in=int(data.height + quarantine.height),
-                    quarantine=quarantine)
+    return data, quarantine
+
+
+def _parse_exact(records: Records, headers: list[str], delim: str, header_line: int,
+                 which: np.ndarray | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Records read one by one by the csv module (see csv_scan.parse_records)."""
+    rows, lines, entries = parse_records(records, delim, headers, which)
+    columns = list(zip(*rows)) if rows else [()] * len(headers)
+    data = pl.DataFrame([pl.Series(h, col, dtype=pl.Utf8) for h, col in zip(headers, columns)])
+    data = data.with_columns(pl.when(pl.col(h) != "").then(pl.col(h)).alias(h) for h in headers)
+    data = data.with_columns(
+        pl.Series("source_row", np.asarray(lines, dtype=np.int64) - header_line, dtype=pl.Int64))
+    for entry in entries:
+        entry["source_row"] -= header_line
+    return data, q.frame(entries)
 
 
 _FOUND = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")

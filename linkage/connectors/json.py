@@ -1,27 +1,30 @@
 """JSON arrays of objects and JSON Lines: keys become columns, values become text.
 
 A JSON Lines line that is not a JSON object goes to quarantine with its line number; a JSON
-array file must parse as a whole (its elements that are not objects are quarantined).
+array file must parse as a whole (its elements that are not objects are quarantined).  Nesting
+deeper than the parser's bound quarantines the line (JSON Lines) or refuses the file (JSON).
+Keys become unique headers (`unique_headers`: a key `source_row` is read as source_row_2).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import polars as pl
 
 from linkage import quarantine as q
-from linkage.connectors.base import RawTable, SourceError, text_column
+from linkage.connectors.base import RawTable, SourceError, text_column, unique_headers
 
 
 def _table(objects: list[tuple[int, dict]], bad: list[dict]) -> RawTable:
-    headers: dict[str, None] = {}
+    keys: dict[str, None] = {}
     for _, obj in objects:
-        headers.update(dict.fromkeys(obj))
-    names = list(headers)
+        keys.update(dict.fromkeys(obj))
+    names = unique_headers(list(keys))
     data = pl.DataFrame({
-        name: text_column(name, [obj.get(name) for _, obj in objects]) for name in names})
+        name: text_column(name, [obj.get(key) for _, obj in objects]) for key, name in zip(keys, names)})
     data = data.with_columns(pl.Series("source_row", [n for n, _ in objects], dtype=pl.Int64))
     return RawTable(data=data, headers=names, rows_in=len(objects) + len(bad), quarantine=q.frame(bad))
 
@@ -39,6 +42,10 @@ def read_jsonl(path: Path, encoding: str = "utf-8") -> RawTable:
             except json.JSONDecodeError as exc:
                 bad.append(q.entry(number, "not_json", line.rstrip("\n"), line=number,
                                    column=exc.colno, message=exc.msg))
+                continue
+            except RecursionError:
+                bad.append(q.entry(number, "too_deeply_nested", line.rstrip("\n"), line=number,
+                                   limit=sys.getrecursionlimit()))
                 continue
             if not isinstance(obj, dict):
                 bad.append(q.entry(number, "not_an_object", line.rstrip("\n"), line=number,
@@ -69,6 +76,9 @@ def read_json(path: Path, encoding: str = "utf-8") -> RawTable:
             # several objects one per line: JSON Lines under a .json name
             return read_jsonl(path, encoding)
         raise SourceError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
+    except RecursionError:
+        raise SourceError(f"{path}: JSON nested deeper than {sys.getrecursionlimit()} levels; "
+                          "a table of records is one array of flat objects") from None
     if isinstance(doc, dict):
         arrays = [v for v in doc.values() if isinstance(v, list)]
         if len(arrays) != 1:

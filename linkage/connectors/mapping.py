@@ -17,6 +17,7 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from linkage.attributes import EntityType, attribute_for_header
 from linkage.connectors.base import RawTable, SourceError
+from linkage.connectors.excel import sheet_hint
 
 SNIFF_SAMPLE = 500
 SNIFF_MIN_RATE = 0.8
@@ -104,6 +105,20 @@ def map_columns(table: RawTable, entity: EntityType, overrides: dict[str, str],
     ]
 
 
+def unmapped_message(table: RawTable, mappings: list[ColumnMapping], entity: EntityType,
+                     where: str) -> str | None:
+    """Why a source whose columns map to no attribute cannot be used (a cover sheet, the wrong
+    sheet, a file of another kind), with the sheet to read instead for a workbook; None when
+    some column maps."""
+    if any(m.attribute for m in mappings):
+        return None
+    hint = sheet_hint(table.detail["workbook"], table.detail.get("sheet", "")) \
+        if "workbook" in table.detail else ""
+    headers = ", ".join(table.headers[:12]) + (" …" if len(table.headers) > 12 else "")
+    return (f"{where}: no column maps to a {entity} attribute (headers: {headers}){hint}; "
+            "otherwise name the columns in `columns:` in the config")
+
+
 def mapping_frame(source: str, mappings: list[ColumnMapping]) -> pl.DataFrame:
     return pl.DataFrame(
         [{"source": source, **m.__dict__} for m in mappings],
@@ -112,11 +127,13 @@ def mapping_frame(source: str, mappings: list[ColumnMapping]) -> pl.DataFrame:
 
 
 def canonical_frame(table: RawTable, mappings: list[ColumnMapping]) -> pl.DataFrame:
-    """The source's rows as canonical attributes + `extras` (JSON of unmapped header → value)."""
+    """The source's rows as canonical attributes + `extras` (JSON of unmapped header → value),
+    after their lineage: `source_row` and, for database server sources, `source_key`."""
     mapped = [pl.col(m.header).alias(m.attribute) for m in mappings if m.attribute]
     extras = [m.header for m in mappings if not m.attribute]
     if extras:
         extra_expr = pl.struct([pl.col(h) for h in extras]).struct.json_encode().alias("extras")
     else:
         extra_expr = pl.lit(None, dtype=pl.Utf8).alias("extras")
-    return table.data.select(pl.col("source_row"), *mapped, extra_expr)
+    lineage = [c for c in ("source_row", "source_key") if c in table.data.columns]
+    return table.data.select(*lineage, *mapped, extra_expr)

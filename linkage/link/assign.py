@@ -19,6 +19,15 @@ identifier (a query) is weighed against the entities its candidate pairs reach:
 - t is the share of the query's source whose records have a twin at all, estimated by EM over
   that source's queries.
 
+The pairwise model's m are learnt mostly on records an identifier links, so they say how often
+an attribute disagrees between records of one person in the systems that carry identifiers; a
+landlord's list whose addresses are mostly stale, or a hotline that hears names as homophones,
+differs.  So each source's queries get their own m, learnt on the assignment itself: for each
+comparison, the level shares of the queries' best pairs weighted by P computed without that
+comparison (so an attribute's own disagreement cannot hide the matches it is learnt on),
+smoothed towards the pairwise model's m with `SOURCE_M_PSEUDO` pseudo-pairs, alternating with
+the twin rates for `SOURCE_M_ROUNDS` rounds.
+
 A query joins its best entity when P reaches the threshold and becomes a possible match between
 `possible_threshold` and it; records with different valid identifiers still never join.  The
 probabilities are calibrated: of the queries joined at P ≈ 0.98, about 98 % are right.
@@ -38,6 +47,8 @@ GOOD_TURING_UP_TO = 5   # counts up to this are smoothed (above, the count itsel
 EM_ROUNDS = 100
 MIN_QUERIES = 20        # fewer queries in a source: its twin rate is pooled with everyone's
 KIND_SMOOTHING = 10.0   # pseudo-observations pulling a source's kind shares towards uniform
+SOURCE_M_PSEUDO = 50.0  # pseudo-pairs pulling a source's m towards the pairwise model's
+SOURCE_M_ROUNDS = 3     # alternations of per-source m and twin rates
 
 
 @dataclass
@@ -87,7 +98,7 @@ def twin_rates(sources: np.ndarray, evidence: np.ndarray) -> dict[str, float]:
 class Weigher:
     """What weighing a query against entities needs, learnt once from the first clustering:
     entity counts of frequency-weighted values, entity kinds and each source's kind shares,
-    and (after `fit_twin_rates`) each source's twin rate."""
+    and (after `assign`) each source's twin rate and m."""
 
     def __init__(self, comparisons: list[Comparison], model: Model, features: pl.DataFrame,
                  rep: np.ndarray, identified: np.ndarray, sources: np.ndarray):
@@ -119,6 +130,7 @@ class Weigher:
             self.unseen[column] = smoothed.get(1, 1.0) / self.sample
         self.kinds, self.kind_shares = self._kinds(rep, sources, identified)
         self.rates: dict[str, float] = {}
+        self.m_of: dict[str, list[np.ndarray]] = {}  # per query source (`fit_source_m`)
 
     def _kinds(self, rep, sources, identified) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Each entity's kind ("a+b": the sources of its records) with how many entities share
@@ -153,10 +165,13 @@ class Weigher:
              / (pl.col("total").fill_null(0) + KIND_SMOOTHING)).alias("share"))
         return kinds, shares.select("source", "kind", "share")
 
-    def log_bayes_factors(self, compared, rows: np.ndarray, values: pl.DataFrame) -> np.ndarray:
-        """log2 Bayes factors of the compared pairs `rows`, frequency-weighted levels with the
-        agreed value's share of entities; `values` holds record_id and the columns' values of
-        the pairs' left records."""
+    def log_bayes_factors(self, compared, rows: np.ndarray, values: pl.DataFrame,
+                          sources: np.ndarray | None = None) -> np.ndarray:
+        """log2 Bayes factors (rows × comparisons, groups applied) of the compared pairs `rows`,
+        frequency-weighted levels with the agreed value's share of entities; `values` holds
+        record_id and the columns' values of the pairs' left records; `sources` (per row, the
+        query's source) picks that source's m where `fit_source_m` learnt one.  Their sum over
+        comparisons is the pair's log2 Bayes factor."""
         tf = compared.tf[rows].copy()
         ids = values["record_id"].to_numpy()
         left = np.searchsorted(ids, compared.left[rows])
@@ -171,8 +186,39 @@ class Weigher:
                 agreed = pl.DataFrame({column: values[column].gather(pl.Series(left[hit]))})
                 share = agreed.join(self.shares_of[column], on=column, how="left")["share"]
                 tf[hit, k] = share.fill_null(self.unseen[column]).to_numpy().astype(np.float32)
-        _, weight, _ = score(compared.gamma[rows], tf, self.model)
-        return weight - np.log2(self.model.prior / (1 - self.model.prior))
+        gamma = compared.gamma[rows]
+        bf = score(gamma, tf, self.model)[0]
+        for source, m in (self.m_of.items() if sources is not None else ()):
+            mine = sources == source
+            if mine.any():
+                own = Model(self.comparisons, self.model.u, m, self.model.prior)
+                bf[mine] = score(gamma[mine], tf[mine], own)[0]
+        return np.log2(bf)
+
+    def fit_source_m(self, candidates: pl.DataFrame, queries: pl.DataFrame, log_bf: np.ndarray,
+                     gamma: np.ndarray) -> None:
+        """Each source's m, comparison by comparison, from its queries' best pairs weighed
+        without that comparison (`candidates` as for `weigh` plus `row`, the pair's row in the
+        compared `gamma`; `log_bf` their per-comparison log Bayes factors; `queries`: every
+        query with its source): the level shares weighted by the probability that the query is
+        that target, smoothed towards the pairwise model's m.  Leaving the comparison out (in
+        the twin rates too) keeps an attribute's own disagreement from hiding the matches it
+        should be learnt on."""
+        total = log_bf.sum(axis=1)
+        fitted: dict[str, list[np.ndarray]] = {}
+        for k, m in enumerate(self.model.m):
+            if not (gamma[candidates["row"].to_numpy(), k] >= 0).any():
+                continue
+            weighed = self.weigh(candidates.with_columns(pl.Series("log_bf", total - log_bf[:, k])))
+            scored = self.probabilities(weighed, self.twin_rates_of(weighed, queries))
+            for (source,), part in scored.group_by("source"):
+                levels = gamma[part["row"].to_numpy(), k]
+                weights = part["probability"].to_numpy()[levels >= 0]
+                counts = np.bincount(levels[levels >= 0], weights=weights, minlength=len(m))
+                mixed = np.maximum(counts + SOURCE_M_PSEUDO * m, 1e-6)
+                fitted.setdefault(source, [mm.copy() for mm in self.model.m])[k] = \
+                    mixed / mixed.sum()
+        self.m_of = fitted
 
     def weigh(self, candidates: pl.DataFrame, kinds: pl.DataFrame | None = None) -> pl.DataFrame:
         """`candidates` (query, source, target, left, right, log_bf: one row per pair between a
@@ -196,29 +242,38 @@ class Weigher:
             (2.0 ** pl.col("log_b").clip(-1000, 1000)).sum().alias("evidence"))
         return best.join(evidence, on="query")
 
-    def fit_twin_rates(self, queries: pl.DataFrame) -> None:
-        """EM per source over `queries` (query, source, evidence)."""
-        self.rates = twin_rates(queries["source"].to_numpy(), queries["evidence"].to_numpy())
+    @staticmethod
+    def twin_rates_of(weighed: pl.DataFrame, queries: pl.DataFrame) -> dict[str, float]:
+        """Per source, the share of its queries with a twin (EM, `twin_rates`) given `weigh`'s
+        rows; `queries` lists every query with its source (one without candidates has no
+        evidence)."""
+        evidence = queries.join(weighed.group_by("query").agg(pl.col("evidence").first()),
+                                on="query", how="left").with_columns(
+            pl.col("evidence").fill_null(0.0))
+        return twin_rates(evidence["source"].to_numpy(), evidence["evidence"].to_numpy())
 
-    def probabilities(self, weighed: pl.DataFrame) -> pl.DataFrame:
-        """`weigh`'s rows with the probability that the query is the target."""
-        t = pl.col("source").replace_strict(self.rates, default=0.5, return_dtype=pl.Float64)
+    def probabilities(self, weighed: pl.DataFrame,
+                      rates: dict[str, float] | None = None) -> pl.DataFrame:
+        """`weigh`'s rows with the probability that the query is the target (twin rates
+        `rates`, else the fitted ones)."""
+        t = pl.col("source").replace_strict(self.rates if rates is None else rates, default=0.5,
+                                            return_dtype=pl.Float64)
         return weighed.with_columns(
             (t * 2.0 ** pl.col("log_b").clip(-1000, 1000)
              / (t * pl.col("evidence") + 1 - t)).alias("probability"))
 
 
 def query_pairs(compared, rows: np.ndarray, left_rep: np.ndarray, right_rep: np.ndarray,
-                queries: set, source_of: dict, log_bf: np.ndarray) -> pl.DataFrame:
+                queries: set, source_of: dict) -> pl.DataFrame:
     """The pairs `rows` in both directions, kept where the query side is one of `queries`
-    (with the query's source)."""
+    (with the query's source and the pair's row in `compared`)."""
     pairs = pl.DataFrame({"left": compared.left[rows], "right": compared.right[rows],
-                          "rep_l": left_rep, "rep_r": right_rep, "log_bf": log_bf})
+                          "rep_l": left_rep, "rep_r": right_rep, "row": rows})
     both = pl.concat([
         pairs.select(pl.col("rep_l").alias("query"), pl.col("rep_r").alias("target"),
-                     "left", "right", "log_bf"),
+                     "left", "right", "row"),
         pairs.select(pl.col("rep_r").alias("query"), pl.col("rep_l").alias("target"),
-                     "left", "right", "log_bf")])
+                     "left", "right", "row")])
     both = both.filter(pl.col("query").is_in(list(queries)))
     return both.with_columns(pl.col("query").replace_strict(source_of, return_dtype=pl.Utf8)
                              .alias("source"))
@@ -230,7 +285,7 @@ def assign(compared, linked: np.ndarray, weigher: Weigher, features: pl.DataFram
     """Weigh every unidentified first-pass cluster against the entities its candidate pairs
     reach (see the module docstring).  `record_ids` ascending, with `rep` (first-pass entity),
     `identified` (a valid identifier) and `sources` per record, in the feature frame's order;
-    fits the weigher's twin rates."""
+    fits the weigher's twin rates and per-source m."""
     empty = Assignment(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
                        pl.DataFrame(schema={"record_id_l": pl.Int64, "record_id_r": pl.Int64,
                                             "probability": pl.Float64}), {}, np.zeros(0, np.int64))
@@ -244,15 +299,17 @@ def assign(compared, linked: np.ndarray, weigher: Weigher, features: pl.DataFram
     if not queries or not rows.size:
         return empty
     source_of = dict(per_entity.select("rep", "source").iter_rows())
-    log_bf = weigher.log_bayes_factors(compared, rows, features)
-    candidates = query_pairs(compared, rows, rep_l[rows], rep_r[rows], queries, source_of, log_bf)
+    candidates = query_pairs(compared, rows, rep_l[rows], rep_r[rows], queries, source_of)
     if not candidates.height:
         return empty
-    weighed = weigher.weigh(candidates)
-    evidence = unidentified.select(pl.col("rep").alias("query"), "source").join(
-        weighed.group_by("query").agg(pl.col("evidence").first()), on="query", how="left") \
-        .with_columns(pl.col("evidence").fill_null(0.0))
-    weigher.fit_twin_rates(evidence)
+    rows_of, sources_of = candidates["row"].to_numpy(), candidates["source"].to_numpy()
+    every = unidentified.select(pl.col("rep").alias("query"), "source")
+    for round_ in range(SOURCE_M_ROUNDS + 1):
+        log_bf = weigher.log_bayes_factors(compared, rows_of, features, sources_of)
+        if round_ < SOURCE_M_ROUNDS:
+            weigher.fit_source_m(candidates, every, log_bf, compared.gamma)
+    weighed = weigher.weigh(candidates.with_columns(pl.Series("log_bf", log_bf.sum(axis=1))))
+    weigher.rates = weigher.twin_rates_of(weighed, every)
     scored = weigher.probabilities(weighed)
     top = scored.sort("probability", descending=True).group_by("query", maintain_order=True) \
         .first()

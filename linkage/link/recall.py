@@ -247,11 +247,13 @@ def _recovered(found: pl.DataFrame, originals: pl.DataFrame, simulated: pl.DataF
     if not rows.size:
         return recovered
     reps = first_rep.rename({"record_id": "record_id_r", "rep": "target"})
-    log_bf = weigher.log_bayes_factors(compared, rows, both)
+    query_source = pl.Series(compared.left[rows]).replace_strict(source_of,
+                                                                  return_dtype=pl.Utf8)
+    log_bf = weigher.log_bayes_factors(compared, rows, both, query_source.to_numpy()).sum(axis=1)
     candidates = pl.DataFrame({"query": compared.left[rows], "left": compared.left[rows],
-                               "right": compared.right[rows], "log_bf": log_bf}) \
-        .with_columns(pl.col("query").replace_strict(source_of, return_dtype=pl.Utf8)
-                      .alias("source")).join(reps, left_on="right", right_on="record_id_r")
+                               "right": compared.right[rows], "log_bf": log_bf,
+                               "source": query_source}) \
+        .join(reps, left_on="right", right_on="record_id_r")
     scored = weigher.probabilities(weigher.weigh(candidates, _own_kinds(originals, first_rep,
                                                                          weigher)))
     top = scored.sort("probability", descending=True).group_by("query", maintain_order=True) \

@@ -46,7 +46,8 @@ from linkage.engine.dialect import BitSet, Dialect
 # column and a local phone number completed with its area code
 VALID_FLAGS = ("valid", "parsed", "org_code", "area_code_added")
 # flags that mean "value does not even have the expected format"; any other flag is conforming
-NONCONFORMING_FLAGS = ("wrong_length", "not_an_id", "invalid_chars", "invalid", "unparsed")
+NONCONFORMING_FLAGS = ("wrong_length", "not_an_id", "invalid_chars", "invalid", "unparsed",
+                       "precision_lost")
 # attributes that differ per record by nature: no re-entry, no consistency
 PER_RECORD = frozenset({"registration_date"})
 

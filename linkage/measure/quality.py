@@ -6,8 +6,8 @@ Over the attributes a source collects (source_columns), with the normalized valu
   organisation code keyed into a credit-code column; area_code_added, a local phone number
   completed with the area code of its place) / flagged values;
 - format_rate = values whose flag is not a format failure (wrong_length, not_an_id,
-  invalid_chars, invalid, unparsed) / flagged values — e.g. an ID number with a bad check digit
-  has the right format but is not valid.
+  invalid_chars, invalid, unparsed, precision_lost) / flagged values — e.g. an ID number with a
+  bad check digit has the right format but is not valid.
 Both rates are null for attributes the normalizer does not flag (free text, codes, numbers).
 
 Table written: metric_quality: entity_type, source, system, attribute, records, filled,

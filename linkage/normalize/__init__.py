@@ -12,7 +12,8 @@ Columns by attribute kind (only for attributes present in the input; `<a>` is th
   space ("zhangwei"); `<a>_initials` ("zw"); for `name` also `surname`, `given_name`.
 - id_number: `<a>` 18-character upper-case ID where it can be made one (15-digit legacy IDs
   converted), else the cleaned text; `<a>_flag` in valid / bad_check_digit / bad_date /
-  wrong_length / not_an_id; `<a>_legacy` (Boolean: was 15 digits); for `id_number` also
+  wrong_length / not_an_id / precision_lost (a number in scientific notation, 4.40306E+17:
+  an ID stored as a spreadsheet number, its last digits gone); `<a>_legacy` (Boolean: was 15 digits); for `id_number` also
   `id_birth_date` (ISO date text), `id_gender` ("1"/"2"), `id_region` (region name, e.g.
   "广东省深圳市南山区"; a retired area code named as it was, "浙江省杭州市江干区") — derived
   for valid IDs and IDs whose only fault is the check digit.
@@ -40,7 +41,7 @@ Columns by attribute kind (only for attributes present in the input; `<a>` is th
 - enterprise_name: `<a>` cleaned name; `<a>_core` core name (字号); `<a>_legal_form`;
   `<a>_region` (region named in the name); `<a>_flag` valid / no_legal_form / invalid.
 - uscc / org_code / reg_number: `<a>` cleaned upper-case code; `<a>_flag` valid / org_code /
-  bad_check / wrong_length / invalid_chars — org_code: a valid 9-character organisation code
+  bad_check / wrong_length / invalid_chars / precision_lost — org_code: a valid 9-character organisation code
   in a uscc or reg_number column (a uscc is valid when both its check character and that of
   the organisation code inside it hold).  For enterprises also `org_key`: the organisation
   code from a valid uscc (characters 9–17), else a valid org_code, else an organisation code

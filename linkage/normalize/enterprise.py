@@ -30,9 +30,9 @@ import numpy as np
 import polars as pl
 
 from linkage.normalize.regions import load_regions
-from linkage.normalize.text import as_text, fold, is_placeholder, per_unique, to_simplified
+from linkage.normalize.text import SCIENTIFIC, as_text, fold, is_placeholder, per_unique, to_simplified
 
-CODE_FLAGS = ("valid", "org_code", "bad_check", "wrong_length", "invalid_chars")
+CODE_FLAGS = ("valid", "org_code", "bad_check", "wrong_length", "invalid_chars", "precision_lost")
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28
@@ -208,16 +208,19 @@ _CODES = {
 
 def normalize_code(series: pl.Series, kind: str, prefix: str | None = None) -> pl.DataFrame:
     """Columns `<prefix>` (cleaned code) and `<prefix>_flag` (valid / org_code / bad_check /
-    wrong_length / invalid_chars) for kind uscc, org_code or reg_number; `org_code` marks a
-    valid organisation code in a column of another kind."""
+    wrong_length / invalid_chars / precision_lost) for kind uscc, org_code or reg_number;
+    `org_code` marks a valid organisation code in a column of another kind, precision_lost a
+    code stored as a spreadsheet number (4.40306E+17)."""
     prefix = prefix or series.name
     length, allowed, check = _CODES[kind]
     code = pl.col(prefix)
 
     def compute(values: pl.Series) -> pl.DataFrame:
-        frame = clean_code(values).alias(prefix).to_frame()
+        frame = pl.DataFrame([clean_code(values).alias(prefix),
+                              as_text(values).str.contains(SCIENTIFIC).alias("_scientific")])
         flag = (
             pl.when(code.is_null()).then(None)
+            .when(pl.col("_scientific")).then(pl.lit("precision_lost"))
             .when(~code.str.contains(r"^[0-9A-Z]+$")).then(pl.lit("invalid_chars"))
             .when((code.str.len_chars() != length) & org_code_valid(code).fill_null(False))
             .then(pl.lit("org_code"))
@@ -226,7 +229,7 @@ def normalize_code(series: pl.Series, kind: str, prefix: str | None = None) -> p
             .when(check(code).fill_null(False)).then(pl.lit("valid"))
             .otherwise(pl.lit("bad_check"))
         )
-        return frame.with_columns(flag.alias(f"{prefix}_flag"))
+        return frame.select(code, flag.alias(f"{prefix}_flag"))
 
     return per_unique(as_text(series), compute)
 

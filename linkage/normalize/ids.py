@@ -18,12 +18,12 @@ import numpy as np
 import polars as pl
 
 from linkage.normalize.regions import region_names
-from linkage.normalize.text import apply_where, blank_placeholders, fold
+from linkage.normalize.text import SCIENTIFIC, apply_where, blank_placeholders, fold
 
 WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
 CHECK_CHARACTERS = "10X98765432"  # indexed by the weighted sum mod 11
 EARLIEST_BIRTH = dt.date(1880, 1, 1)
-FLAGS = ("valid", "bad_check_digit", "bad_date", "wrong_length", "not_an_id")
+FLAGS = ("valid", "bad_check_digit", "bad_date", "wrong_length", "not_an_id", "precision_lost")
 
 
 def check_characters(bodies: pl.Series) -> pl.Series:
@@ -61,7 +61,8 @@ def normalize_id_number(series: pl.Series, prefix: str | None = None,
                         derive: bool = False) -> pl.DataFrame:
     """Columns `<prefix>`, `<prefix>_flag`, `<prefix>_legacy`; with `derive` also
     `id_birth_date`, `id_gender` and `id_region` (for valid IDs and IDs whose only fault is
-    the check character).  Flags: valid / bad_check_digit / bad_date / wrong_length / not_an_id.
+    the check character).  Flags: valid / bad_check_digit / bad_date / wrong_length / not_an_id /
+    precision_lost (a number in scientific notation: an ID stored as a spreadsheet number).
     """
     prefix = prefix or series.name
     raw = pl.col("raw")
@@ -85,7 +86,8 @@ def normalize_id_number(series: pl.Series, prefix: str | None = None,
     flag = (
         pl.when(number.is_null()).then(None)
         .when(~pl.col("shaped")).then(
-            pl.when(number.str.contains(r"^\d+X?$")).then(pl.lit("wrong_length"))
+            pl.when(number.str.contains(SCIENTIFIC)).then(pl.lit("precision_lost"))
+            .when(number.str.contains(r"^\d+X?$")).then(pl.lit("wrong_length"))
             .otherwise(pl.lit("not_an_id")))
         .when(~birth_ok.fill_null(False)).then(pl.lit("bad_date"))
         .when(pl.col("check") != number.str.slice(17, 1)).then(pl.lit("bad_check_digit"))

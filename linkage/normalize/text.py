@@ -33,6 +33,11 @@ _INVISIBLE = r"[\u200b-\u200f\u2060\ufeff\u00ad]"
 _HAN = r"\p{Han}"
 
 
+# a number in scientific notation (4.40306195608317E+17): an ID or code stored as a number in a
+# spreadsheet, whose last digits are lost; normalizers flag it precision_lost
+SCIENTIFIC = r"^\d(?:\.\d+)?[Ee]\+?\d+$"
+
+
 def as_text(series: pl.Series) -> pl.Series:
     """The column as Utf8 (an all-null column may arrive typed Null)."""
     return series if series.dtype == pl.Utf8 else series.cast(pl.Utf8)

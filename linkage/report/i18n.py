@@ -177,6 +177,19 @@ UI: dict[str, dict[str, str]] = {
                          "（{red_low}–{red_high}），实体约 {entities}（{ent_low}–{ent_high}）。",
         "reviewed_earlier": "该样本抽自较早的一次运行（{drawn}），上面的数字属于那次运行；在本次运行上运行 linkage review 会抽取新样本。",
         "reviewed_partial": "样本尚未全部判定：没有判定的分层在区间中按最坏情况计。",
+        # what changed since the last run (linkage.store)
+        "changes": "与上次运行相比",
+        "intro_changes": "配置了实体库（store）的按月运行：实体编号在各次运行间保持不变；实体合并时保留最早的编号，拆分时最大的部分保留原编号，"
+                         "新出现的实体取新编号，消失的实体编号注销且不再使用。下表列出本次的编号变化、各数据源新增/变更/删除的记录，"
+                         "以及实体库中历次运行的重复记录数和重复录入工时的走势。",
+        "changes_text": "实体库 {path} 的第 {run} 次运行。{entity}：新增实体 {new}，合并 {merged}，拆分 {split}，注销 {retired}；"
+                        "记录新增 {added}、变更 {changed}、删除 {removed}、未变 {unchanged}。",
+        "changes_history": "本次实体编号的变化（前 {rows} 条）",
+        "changes_records": "各数据源记录的变化",
+        "changes_trend": "历次运行的走势",
+        "changes_trend_chart": "{entity}：历次运行的重复记录数",
+        "changes_run": "第 {run} 次",
+        "changes_no_store": "未配置实体库（配置文件中的 store）：每次运行的实体编号各自独立。",
     },
     "en": {
         "title": "Data consolidation report",
@@ -395,6 +408,22 @@ UI: dict[str, dict[str, str]] = {
                             "run's; linkage review on this run draws a new sample.",
         "reviewed_partial": "The sample is not fully decided yet: strata without a decision count at their "
                             "worst in the interval.",
+        "changes": "What changed since the last run",
+        "intro_changes": "Monthly runs with an entity store (`store:` in the config): an entity keeps its id from "
+                         "run to run; when entities merge the oldest id survives, when one splits its largest "
+                         "part keeps the id, new entities get new ids, and ids of entities that are gone are "
+                         "retired and never given again. Below: this run's id changes, the records added, "
+                         "changed and removed per source, and the trend of redundant records and re-entry "
+                         "hours over the runs in the store.",
+        "changes_text": "Run {run} of the entity store {path}. {entity}: {new} new, {merged} merged, {split} split, "
+                        "{retired} retired entities; records {added} added, {changed} changed, {removed} "
+                        "removed, {unchanged} unchanged.",
+        "changes_history": "This run's id changes (first {rows})",
+        "changes_records": "Records changed per source",
+        "changes_trend": "Trend over the runs",
+        "changes_trend_chart": "{entity}: redundant records per run",
+        "changes_run": "run {run}",
+        "changes_no_store": "No entity store configured (`store:` in the config): each run's entity ids stand alone.",
     },
 }
 
@@ -490,6 +519,21 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "comment": ("说明", "Comment"),
     "rationale": ("理由", "Rationale"),
     "kind": ("类别", "Kind"),
+    "run": ("运行", "Run"),
+    "old_id": ("原编号", "Old ID"),
+    "new_id": ("新编号", "New ID"),
+    "new": ("新增实体", "New"),
+    "merged": ("合并", "Merged"),
+    "split": ("拆分", "Split"),
+    "retired": ("注销", "Retired"),
+    "added": ("新增记录", "Added"),
+    "changed": ("变更记录", "Changed"),
+    "removed": ("删除记录", "Removed"),
+    "unchanged": ("未变记录", "Unchanged"),
+    "added_records": ("新增记录", "Added"),
+    "changed_records": ("变更记录", "Changed"),
+    "removed_records": ("删除记录", "Removed"),
+    "unchanged_records": ("未变记录", "Unchanged"),
     "header": ("源字段", "Source column"),
     "source_column": ("源字段", "Source column"),
     "canonical_attribute": ("标准字段", "Canonical attribute"),
@@ -586,6 +630,11 @@ COLUMNS: dict[str, tuple[str, str]] = {
 # cell values of the columns in VALUE_COLUMNS -> (zh, en)
 VALUES: dict[str, tuple[str, str]] = {
     "key": ("主键", "key"),
+    # kinds of entity id change (linkage.store)
+    "new": ("新增", "new"),
+    "merged": ("合并", "merged"),
+    "split": ("拆分", "split"),
+    "retired": ("注销", "retired"),
     "missing": ("缺少标识", "identifier missing"),
     "invalid": ("标识有误", "identifier invalid"),
     "core": ("共享核心表", "shared core"),

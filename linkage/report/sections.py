@@ -750,13 +750,52 @@ def improve(inputs: Inputs) -> Section:
     return section
 
 
+HISTORY_ROWS = 200  # id changes listed in the report (all of them: table entity_history)
+
+
+def changes(inputs: Inputs) -> Section:
+    """What changed since the store's last run (linkage.store): id changes, records added /
+    changed / removed per source, and the trend of redundancy and burden over the runs."""
+    inputs.require("link")
+    store = inputs.metric("store")
+    section = Section("changes", inputs.t("changes"))
+    if not store:
+        section.sentences.append(inputs.t("changes_no_store"))
+        return section
+    for entity in [e for e in ENTITY_TYPES if isinstance(store.get(e), dict)]:
+        section.sentences.append(inputs.t(
+            "changes_text", path=store["path"], run=store["run"],
+            entity=entity_label(entity, inputs.language),
+            **{k: _n(v) for k, v in store[entity].items()},
+            **{k: _n(store[entity][f"{k}_records"]) for k in ("added", "changed", "removed", "unchanged")}))
+    if inputs.has("entity_history"):
+        history = inputs.sql("SELECT entity_type, kind, old_id, new_id, records FROM entity_history "
+                             f"ORDER BY kind IN ('new', 'retired'), kind, old_id, new_id LIMIT {HISTORY_ROWS}")
+        section.tables.append(_table(inputs, "entity_history", inputs.t("changes_history", rows=HISTORY_ROWS),
+                                     history))
+    section.tables.append(_table(inputs, "record_changes", inputs.t("changes_records"),
+                                 inputs.table("record_changes", "entity_type, source")))
+    trend = inputs.table("store_runs", "run, entity_type")
+    for entity in _entity_types(trend):
+        rows = trend.filter(pl.col("entity_type") == entity)
+        caption = inputs.t("changes_trend_chart", entity=entity_label(entity, inputs.language))
+        items = [(inputs.t("changes_run", run=r["run"]), r["redundant_records"] or 0)
+                 for r in rows.iter_rows(named=True)]
+        section.charts.append(Chart(caption, svg.bar_chart(items, lambda v: format_value(v, "int"),
+                                                           caption)))
+    section.tables.append(_table(inputs, "store_runs", inputs.t("changes_trend"), trend, [
+        "run", "entity_type", "records", "entities", "redundant_records", "hours_per_year", "new",
+        "merged", "split", "retired", "added_records", "changed_records", "removed_records"]))
+    return section
+
+
 def how_to_read(inputs: Inputs) -> Section:
     return Section("how_to_read", inputs.t("how_to_read"), html=inputs.t("how_to_read_body"))
 
 
 BUILDERS: tuple[Callable[[Inputs], Section], ...] = (
     summary, systems, overlap, combinations, field_reentry, community, consistency, quality,
-    authority, schema, match_quality, model, uncertainty, reviewed_quality, improve,
+    authority, schema, match_quality, model, uncertainty, reviewed_quality, changes, improve,
     row_accounting, how_to_read)
 
 

@@ -32,12 +32,12 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from linkage.synth import address
+from linkage.synth import address, months
 from linkage.synth.noise import NoiseRates
 from linkage.synth.render import build_records, choose
 from linkage.synth.profiles import DEFAULT, load_profile
 from linkage.synth.systems import SourceSpec
-from linkage.synth.truth import chunk_counts, truth_table
+from linkage.synth.truth import MONTH_TRUTH_SCHEMA, TRUTH_SCHEMA, chunk_counts, truth_table
 from linkage.synth.world import id_keys, make_chunk, with_id_numbers
 from linkage.synth.writers import DAMAGE_ERRORS, ExportFormat, Payload, damage
 
@@ -55,6 +55,7 @@ class Plan:
     id_width: int                # digits of entity ids
     scratch: Path                # a folder for the chunks' SQLite files
     profile: str = DEFAULT       # a built-in profile's name or a profile file's path
+    month: int | None = None     # with --months: which month of the churning city (linkage.synth.months)
 
     def specs(self) -> tuple[SourceSpec, ...]:
         return load_profile(self.profile).select(self.systems)
@@ -109,10 +110,49 @@ class ChunkWork:
         self.specs = plan.specs()
         self.rngs = {s.key: _source_rng(plan.seed, task.index, s.key) for s in self.specs}
         self.selections = {s.key: choose(s, self.chunk, self.rngs[s.key]) for s in self.specs}
+        self.keep: dict[str, np.ndarray] = {}
+        if plan.month is not None:
+            self.people = months.PeopleChurn.draw(plan.seed, task.index, self.chunk, self.layout)
+            self.churn = {s.key: months.RecordChurn.draw(plan.seed, task.index, s.key,
+                                                         self.selections[s.key].n) for s in self.specs}
+            self.keep = {s.key: months.kept(plan.month, self.churn[s.key], self.selections[s.key].rows,
+                                            self._people_of(s)) for s in self.specs}
 
     @property
     def rows(self) -> dict[str, int]:
+        if self.keep:
+            return {key: int(keep.sum()) for key, keep in self.keep.items()}
         return {key: selection.n for key, selection in self.selections.items()}
+
+    def _people_of(self, spec: SourceSpec) -> months.PeopleChurn | None:
+        return self.people if spec.entity == "person" else None
+
+    def _render(self, spec: SourceSpec, chunk, rates: NoiseRates) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The source's records and truth rows; in a month of the churning city, each record
+        rendered from month 0's world, the changed world or re-keyed (linkage.synth.months),
+        deleted records and absent people left out, with its stable `record_key`."""
+        rng, selection, month = self.rngs[spec.key], self.selections[spec.key], self.plan.month
+        state = rng.bit_generator.state
+        frames = [build_records(spec, chunk, self.layout, rates, rng, selection, self.plan.level)]
+        if month is None:
+            return frames[0]
+        people = self._people_of(spec)
+        which = months.variant(month, self.churn[spec.key], selection.rows, people)
+        if (which > 0).any():
+            world = people.world(chunk, month) if people is not None else chunk
+            again = np.random.Generator(type(rng.bit_generator)())
+            again.bit_generator.state = state
+            frames.append(build_records(spec, world, self.layout, rates, again, selection, self.plan.level)
+                          if people is not None else frames[0])
+            frames.append(build_records(spec, world, self.layout, rates,
+                                        months.rekey_rng(self.plan.seed, self.task.index, spec.key),
+                                        selection, self.plan.level))
+        key = pl.Series("record_key", self.task.index * months.RECORD_KEY_STRIDE
+                        + np.arange(1, selection.n + 1), dtype=pl.Int64)
+        frames = [(data, truth.with_columns(key)) for data, truth in frames]
+        keep = self.keep[spec.key]
+        return (months.pick_rows([d for d, _ in frames], which, keep),
+                months.pick_rows([t for _, t in frames], which, keep))
 
     def id_keys(self) -> tuple[np.ndarray, ...]:
         return id_keys(self.chunk)
@@ -122,13 +162,17 @@ class ChunkWork:
         payloads, truths = {}, []
         for spec in self.specs:
             rates = self.plan.rates.scaled(1.0, spec.noise)
-            data, truth = build_records(spec, chunk, self.layout, rates, self.rngs[spec.key],
-                                        self.selections[spec.key], self.plan.level)
+            data, truth = self._render(spec, chunk, rates)
             first = placement.first_rows[spec.key]
             source_row = pl.Series("source_row", np.arange(first, first + data.height), dtype=pl.Int64)
-            data = data.with_columns(source_row.alias(c.header) for c in spec.columns if c.field == "row_number")
+            # a month's exports number their rows by the department's stable record number
+            number = truth["record_key"] if self.keep else source_row
+            data = data.with_columns(number.alias(c.header) for c in spec.columns if c.field == "row_number")
             fmt = placement.formats[spec.key]
-            damaged = damage(fmt, data.height, rates.damaged_row, self.rngs[spec.key])
+            damaged = damage(fmt, self.selections[spec.key].n if self.keep else data.height,
+                             rates.damaged_row, self.rngs[spec.key])
+            if damaged is not None and self.keep:
+                damaged = damaged[self.keep[spec.key]]
             for code, error in DAMAGE_ERRORS.items():
                 if damaged is not None and (damaged == code).any():
                     truth = truth.with_columns(
@@ -137,13 +181,13 @@ class ChunkWork:
             payloads[spec.key] = fmt.encode(data, first, self.plan.scratch, damaged)
             truths.append(truth.select(pl.lit(spec.key).alias("source"), source_row,
                                        pl.lit(spec.entity).alias("entity_type"), "entity_id", "entity_key",
-                                       "errors"))
+                                       "errors", *(["record_key"] if self.keep else [])))
         truth = pl.concat(truths)
-        people = chunk.people
+        people = chunk.people.filter(self.people.present(self.plan.month)) if self.keep else chunk.people
         population = {"people": people.height, "enterprises": chunk.enterprises.height,
                       "households": people["household"].n_unique(), "migrants": int(people["migrant"].sum())}
         path = self.plan.scratch / f"truth-{self.task.index}.arrow"
-        table = truth_table(truth)
+        table = truth_table(truth, MONTH_TRUTH_SCHEMA if self.keep else TRUTH_SCHEMA)
         with pa.ipc.new_file(path, table.schema) as writer:
             writer.write_table(table)
         return ChunkResult(self.task.index, payloads, path, chunk_counts(truth), population)

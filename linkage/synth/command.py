@@ -34,17 +34,22 @@ def _names(values: tuple[str, ...]) -> list[str] | None:
                    f"{', '.join(load_profile().system_keys)}.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes making chunks (default: one per core); the files are the same for any number.")
+@click.option("--months", type=click.IntRange(min=1), default=None,
+              help="Successive monthly exports of the same city with churn, in OUT/month-01 … "
+                   "(each with its truth and a config sharing the entity store OUT/store.duckdb).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def synth(people: int, out: Path, seed: int, noise: str, profile: str, systems: tuple[str, ...],
-          workers: int | None, quiet: bool) -> None:
+          workers: int | None, months: int | None, quiet: bool) -> None:
     """Write realistic departmental exports of a synthetic 深圳 with the true entity of every row.
 
     One file per system export (CSV in GBK / GB18030 / UTF-8-BOM, TSV, Excel with a title row,
     JSON Lines, SQLite), truth.parquet (source, source_row, entity_type, entity_id, errors),
     truth_summary.json (true redundancy) and config.yaml to run `linkage run` on them.
     --profile picks another city: other systems, headers, formats and error rates.
+    --months N writes N months of the same city as people move in, out and house, change
+    phones, and departments re-key and delete records (linkage/synth/months.py).
     """
-    from linkage.synth.generate import generate
+    from linkage.synth.generate import generate, generate_months, month_folder
 
     start = time.perf_counter()
 
@@ -52,13 +57,23 @@ def synth(people: int, out: Path, seed: int, noise: str, profile: str, systems: 
         if not quiet:
             click.echo(f"  {done:,} / {total:,} people", err=True)
 
+    options = {"seed": seed, "noise": noise, "systems": _names(systems), "workers": workers,
+               "progress": progress, "profile": profile}
     try:
-        result = generate(out, people, seed=seed, noise=noise, systems=_names(systems), workers=workers,
-                          progress=progress, profile=profile)
+        results = (generate_months(out, people, months, **options) if months
+                   else [generate(out, people, **options)])
     except (ValueError, OverflowError) as exc:
         raise LinkageError(str(exc)) from None
     if quiet:
         return
+    if months:
+        for k, result in enumerate(results):
+            counts = {e: t["records"] for e, t in result["entity_types"].items()}
+            click.echo(f"{month_folder(k)}: {result['population']['people']:,} people present, "
+                       + ", ".join(f"{n:,} {e} records" for e, n in counts.items()))
+        click.echo(f"run the months in order: linkage run {out}/month-01/config.yaml, then month-02 …")
+        return
+    result = results[0]
     seconds = time.perf_counter() - start
     if profile != DEFAULT:
         click.echo(f"profile {result['generator']['profile']}: {load_profile(profile).title}")

@@ -29,10 +29,11 @@ import yaml
 from linkage.synth import codes
 from linkage.synth.address import CITY
 from linkage.synth.chunks import ChunkTask, Placement, Plan, Workers, read_truth, run_inline
+from linkage.synth.months import HORIZON
 from linkage.synth.noise import NOISE_LEVELS, NoiseRates
 from linkage.synth.profiles import DEFAULT, load_profile
 from linkage.synth.systems import SourceSpec
-from linkage.synth.truth import TruthWriter
+from linkage.synth.truth import MONTH_TRUTH_SCHEMA, TRUTH_SCHEMA, TruthWriter
 from linkage.synth.world import REFERENCE_DATE, enterprise_count
 from linkage.synth.writers import ExportFormat, Sink
 
@@ -60,7 +61,9 @@ class _Source:
         self.format = export_format(spec)
         self.sink: Sink = self.format.open(out / spec.file)
 
-    def describe(self) -> dict:
+    def describe(self, keyed: bool = False) -> dict:
+        """The source as truth_summary.json lists it; `keyed`: a month of the churning city,
+        whose row-number column is the department's stable record number (the source's key)."""
         s = self.spec
         info = {"system": s.system, "title": s.title, "entity_type": s.entity, "file": s.file,
                 "format": s.format, "encoding": s.encoding if s.format in ("csv", "tsv") else None,
@@ -69,6 +72,9 @@ class _Source:
             info["columns"] = dict(s.config_columns)
         if self.note:
             info["note"] = self.note
+        numbers = [c.header for c in s.columns if c.field == "row_number"]
+        if keyed and numbers:
+            info["key"] = numbers[0]
         return info
 
 
@@ -115,11 +121,14 @@ def _tasks(people: int, chunk_people: int) -> Iterator[ChunkTask]:
 def generate(out: str | Path, people: int, seed: int = 0, noise: str = "default",
              systems: list[str] | None = None, rates: NoiseRates | None = None,
              chunk_people: int = CHUNK_PEOPLE, workers: int | None = None,
-             progress: Callable[[int, int], None] | None = None, profile: str = DEFAULT) -> dict:
+             progress: Callable[[int, int], None] | None = None, profile: str = DEFAULT,
+             month: int | None = None, store: str | None = None) -> dict:
     """Write the exports, truth.parquet, truth_summary.json and config.yaml; return the summary.
     `profile`: a built-in profile's name or a profile file's path (linkage.synth.profiles), whose
     systems and base error rates (unless `rates` are given) the city gets; `workers`: processes
-    making chunks (default: one per core; 1 = all in this process)."""
+    making chunks (default: one per core; 1 = all in this process); `month`: that month of the
+    churning city (linkage.synth.months; `generate_months` makes them all), whose config keys
+    the sources with a department number by it and names the entity store `store`."""
     if people < 1:
         raise ValueError("--people must be at least 1")
     if noise not in NOISE_LEVELS:
@@ -132,10 +141,11 @@ def generate(out: str | Path, people: int, seed: int = 0, noise: str = "default"
     scratch = out / ".synth-chunks"
     scratch.mkdir(exist_ok=True)
     plan = Plan(seed, tuple(systems) if systems else None, base, NOISE_LEVELS[noise],
-                max(7, len(str(people))), scratch, str(chosen.path) if profile != chosen.name else profile)
+                max(7, len(str(people))), scratch, str(chosen.path) if profile != chosen.name else profile, month)
     workers = min(workers or os.cpu_count() or 1, math.ceil(people / chunk_people))
     exports = _Exports(out, specs, people, min(chunk_people, people))
-    truth_writer = TruthWriter(out / "truth.parquet")
+    truth_writer = TruthWriter(out / "truth.parquet",
+                               TRUTH_SCHEMA if month is None else MONTH_TRUTH_SCHEMA)
     population: Counter[str] = Counter()
     sequencer = codes.IdSequencer()
 
@@ -160,31 +170,50 @@ def generate(out: str | Path, people: int, seed: int = 0, noise: str = "default"
         shutil.rmtree(scratch, ignore_errors=True)
     # the default profile's summary names no profile: its files stay as they were before profiles
     named = {} if chosen.name == DEFAULT else {"profile": chosen.name}
+    dated = {} if month is None else {"month": month}
     result = {
-        "generator": {"people": people, "seed": seed, "noise": noise, **named, "systems": [s.key for s in specs],
+        "generator": {"people": people, "seed": seed, "noise": noise, **named, **dated,
+                      "systems": [s.key for s in specs],
                       "city": CITY, "reference_date": REFERENCE_DATE.isoformat(),
                       # the entry errors in force (a rate of 0 is left out)
                       "rates": {k: v for k, v in dataclasses.asdict(base).items() if v}},
         "population": {k: population[k] for k in ("people", "enterprises", "households", "migrants")},
-        **truth_writer.summary({k: s.describe() for k, s in exports.sources.items()}),
+        **truth_writer.summary({k: s.describe(month is not None) for k, s in exports.sources.items()}),
     }
     (out / "truth_summary.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n",
                                             encoding="utf-8")
     header = (f"Synthetic exports made by `{command_line(people, seed, noise, systems, profile)} --out DIR`;\n"
               "the ground truth is truth.parquet beside this file (linkage evaluate --truth).")
-    (out / "config.yaml").write_text(config_text(result["sources"], header, region=CITY),
+    (out / "config.yaml").write_text(config_text(result["sources"], header, region=CITY, store=store),
                                      encoding="utf-8")
     return result
 
 
+def generate_months(out: str | Path, people: int, months: int, **options) -> list[dict]:
+    """`months` successive monthly exports of one churning city (linkage.synth.months), month k
+    in `out/month-NN` (NN = k + 1) with its truth and a config whose runs share the entity store
+    `out/store.duckdb`; returns each month's summary.  `options` are `generate`'s."""
+    if months < 1:
+        raise ValueError("--months must be at least 1")
+    if months > HORIZON:
+        raise ValueError(f"--months can be at most {HORIZON}")
+    return [generate(Path(out) / month_folder(k), people, month=k, store="../store.duckdb", **options)
+            for k in range(months)]
+
+
+def month_folder(month: int) -> str:
+    return f"month-{month + 1:02d}"
+
+
 def config_text(sources: dict[str, dict], header: str, name: str = "synth", output: str = "out",
-                prefix: str = "", region: str | None = None) -> str:
+                prefix: str = "", region: str | None = None, store: str | None = None) -> str:
     """A linkage config reading every generated file; `sources` are truth_summary.json's source
     descriptions, `prefix` the path from the config's folder to the files, `region` the city
     (the run's region hint: it names addresses and completes local phone numbers that name no
-    place)."""
+    place), `store` the entity store of monthly runs."""
     lines = [f"# {line}" for line in header.splitlines()]
     lines += [f"name: {name}", f"output: {output}"] + ([f"region: {region}"] if region else [])
+    lines += [f"store: {store}"] if store else []
     lines += ["sources:"]
     for key, s in sources.items():
         entry = {"title": s["title"], "system": s["system"], "path": f"{prefix}{s['file']}",
@@ -194,6 +223,8 @@ def config_text(sources: dict[str, dict], header: str, name: str = "synth", outp
         entry["updates_per_year"] = s["updates_per_year"]
         if s.get("columns"):
             entry["columns"] = s["columns"]
+        if s.get("key"):
+            entry["key"] = s["key"]
         if s.get("note"):
             lines.append(f"  # {key}: {s['note']}")
         body = yaml.safe_dump({key: entry}, allow_unicode=True, sort_keys=False)

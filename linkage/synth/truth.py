@@ -19,19 +19,21 @@ TRUTH_SCHEMA = pa.schema([
     ("source", pa.string()), ("source_row", pa.int64()), ("entity_type", pa.string()),
     ("entity_id", pa.string()), ("errors", pa.list_(pa.string())),
 ])
+# a month of the churning city (linkage.synth.months): also the record's stable department number
+MONTH_TRUTH_SCHEMA = TRUTH_SCHEMA.append(pa.field("record_key", pa.int64()))
 
 
-def truth_table(frame: pl.DataFrame) -> pa.Table:
+def truth_table(frame: pl.DataFrame, schema: pa.Schema = TRUTH_SCHEMA) -> pa.Table:
     """A chunk's truth rows as truth.parquet holds them."""
-    return frame.select([f.name for f in TRUTH_SCHEMA]).to_arrow().cast(TRUTH_SCHEMA)
+    return frame.select([f.name for f in schema]).to_arrow().cast(schema)
 
 
 class TruthWriter:
     """Append each chunk's truth rows to truth.parquet (one row group per chunk) and add up its counts."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, schema: pa.Schema = TRUTH_SCHEMA):
         # dictionaries for the few distinct sources, types and error names, not for entity ids
-        self.writer = pq.ParquetWriter(path, TRUTH_SCHEMA, compression="zstd",
+        self.writer = pq.ParquetWriter(path, schema, compression="zstd",
                                        use_dictionary=["source", "entity_type", "errors.list.element"])
         self.counts: dict[str, list[pl.DataFrame]] = {"sources": [], "pairs": [], "sizes": [], "errors": []}
 

@@ -64,18 +64,53 @@ def _tables(schema: pl.DataFrame) -> list[tuple[str, str, pl.DataFrame]]:
     return out
 
 
-def _column_ddl(row: dict, entity: str, table: str) -> str:
-    parts = [ident(row["column_name"]), row["sql_type"]]
+class Dialect:
+    """How the DDL is spelled for one database; this base writes the portable SQL that DuckDB
+    and PostgreSQL both read (`linkage publish` subclasses it per target)."""
+
+    comment_statements = True  # COMMENT ON …; False: inline COMMENT clauses (MySQL)
+
+    def ident(self, name: str) -> str:
+        return ident(name)
+
+    def text(self, value: str) -> str:
+        return _text(value)
+
+    def column_type(self, sql_type: str, key: bool = False) -> str:
+        return sql_type
+
+    def check(self, expression: str, column: str) -> str:
+        return expression.replace(column, self.ident(column), 1)
+
+    def column_comment(self, text: str) -> str:
+        return ""
+
+    def table_options(self, comment: str) -> str:
+        return ""
+
+
+PORTABLE = Dialect()
+
+
+def _column_ddl(row: dict, entity: str, table: str, d: Dialect) -> str:
+    key = row["placement"] == "key"
+    parts = [d.ident(row["column_name"]), d.column_type(row["sql_type"], key)]
     if not row["nullable"]:
         parts.append("NOT NULL")
-    if row["placement"] == "key":
+    if key:
         parts.append("PRIMARY KEY")
         if table != entity:
-            parts.append(f"REFERENCES {ident(entity)} ({KEY})")
+            parts.append(f"REFERENCES {d.ident(entity)} ({KEY})")
     if row["check_sql"]:
-        check = row["check_sql"].replace(row["column_name"], ident(row["column_name"]), 1)
-        parts.append(f"CHECK ({check})")
+        parts.append(f"CHECK ({d.check(row['check_sql'], row['column_name'])})")
+    if comment := d.column_comment(_column_comment(row)):
+        parts.append(comment)
     return "    " + " ".join(parts)
+
+
+def _column_comment(r: dict) -> str:
+    label = f"{r['label_zh']} {r['label_en']}" if r["label_zh"] != r["label_en"] else r["label_zh"]
+    return " — ".join(x for x in (label, r["standard"], r["rationale_zh"]) if x)
 
 
 def _table_comment(entity: str, table: str, rows: pl.DataFrame) -> str:
@@ -86,30 +121,40 @@ def _table_comment(entity: str, table: str, rows: pl.DataFrame) -> str:
     return f"{label}扩展表：{system} 部门特有字段 / {entity} extension of {system}"
 
 
-def to_sql(schema: pl.DataFrame, title: str = "linkage") -> str:
+def table_names(schema: pl.DataFrame) -> list[str]:
+    """Every table of the DDL in creation order (a table after those it references)."""
+    return [t for _, t, _ in _tables(schema)] + [
+        f"{entity}_{suffix}" for entity in sorted(schema["entity_type"].unique().to_list())
+        for suffix in LINEAGE]
+
+
+def to_sql(schema: pl.DataFrame, title: str = "linkage", dialect: Dialect = PORTABLE) -> str:
     """The DDL of every unified table, with a comment per table and column."""
+    d = dialect
     lines = [f"-- Unified schema proposed by {title}; runs on DuckDB and PostgreSQL.",
              "-- Column comments: label — standard — rationale of the placement.",
              "-- Attribute columns are nullable (a blank is unknown, not a value); CHECK constraints hold",
              "-- the national standards, so a value breaking them stays in the source for correction.", ""]
     comments = []
     for entity, table, rows in _tables(schema):
-        body = [_column_ddl(r, entity, table) for r in rows.iter_rows(named=True)]
-        lines += [f"CREATE TABLE {ident(table)} (", ",\n".join(body), ");", ""]
-        comments.append(f"COMMENT ON TABLE {ident(table)} IS {_text(_table_comment(entity, table, rows))};")
+        body = [_column_ddl(r, entity, table, d) for r in rows.iter_rows(named=True)]
+        comment = _table_comment(entity, table, rows)
+        lines += [f"CREATE TABLE {d.ident(table)} (", ",\n".join(body), f"){d.table_options(comment)};", ""]
+        comments.append(f"COMMENT ON TABLE {d.ident(table)} IS {d.text(comment)};")
         for r in rows.iter_rows(named=True):
-            text = " — ".join(x for x in (f"{r['label_zh']} {r['label_en']}" if r["label_zh"] != r["label_en"]
-                                          else r["label_zh"], r["standard"], r["rationale_zh"]) if x)
-            comments.append(f"COMMENT ON COLUMN {ident(table)}.{ident(r['column_name'])} IS {_text(text)};")
+            comments.append(f"COMMENT ON COLUMN {d.ident(table)}.{d.ident(r['column_name'])} "
+                            f"IS {d.text(_column_comment(r))};")
     for entity in sorted(schema["entity_type"].unique().to_list()):
         for suffix, (columns, key, zh, en) in LINEAGE.items():
-            table = ident(f"{entity}_{suffix}")
-            body = [f"    {KEY} VARCHAR(32) NOT NULL REFERENCES {ident(entity)} ({KEY})"]
-            body += [f"    {name} {sql_type} NOT NULL" for name, sql_type, _ in columns]
+            table = d.ident(f"{entity}_{suffix}")
+            key_type = d.column_type("VARCHAR(32)", True)
+            body = [f"    {KEY} {key_type} NOT NULL REFERENCES {d.ident(entity)} ({KEY})"]
+            body += [f"    {name} {d.column_type(sql_type, name in key)} NOT NULL"
+                     for name, sql_type, _ in columns]
             body.append(f"    PRIMARY KEY ({', '.join(key)})")
-            lines += [f"CREATE TABLE {table} (", ",\n".join(body), ");", ""]
-            comments.append(f"COMMENT ON TABLE {table} IS {_text(f'{zh} / {en}')};")
-    return "\n".join(lines + comments) + "\n"
+            lines += [f"CREATE TABLE {table} (", ",\n".join(body), f"){d.table_options(f'{zh} / {en}')};", ""]
+            comments.append(f"COMMENT ON TABLE {table} IS {d.text(f'{zh} / {en}')};")
+    return "\n".join(lines + (comments if d.comment_statements else [])) + "\n"
 
 
 def to_json_schema(schema: pl.DataFrame, title: str = "linkage") -> dict:

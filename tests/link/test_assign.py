@@ -77,3 +77,38 @@ def test_a_name_two_entities_share_is_a_possible_match_not_a_link(engine):
     assert entity[sparse_twin_of_0] not in (entity[0], entity[1])
     possible = engine.sql("SELECT record_id_l, record_id_r FROM possible_matches").rows()
     assert any(sparse_twin_of_0 + 1 in pair for pair in possible)
+
+
+def _with_address(row: dict, address: str) -> dict:
+    road, number = address.split("#")
+    return dict(row, address=address, address_key=address, address_road=road,
+                address_number=number)
+
+
+def test_a_source_of_stale_addresses_gets_its_own_m(engine, monkeypatch):
+    """People keyed in two identified systems with their current address, and again in a
+    landlord's list whose addresses are mostly stale: the pairwise model learns from the
+    identified pairs that an address almost never disagrees, which would weigh every stale
+    address against its person; the second pass learns the list's own disagreement rate."""
+    rng = np.random.default_rng(5)
+    people = _people(600, rng)
+    current = [_with_address(p, f"路{i % 97}#{i}") for i, p in enumerate(people)]
+    stale = [_with_address({"name": p["name"], "name_pinyin": p["name"], "surname": p["name"][0],
+                            "given_name": p["name"][1:]},
+                           f"旧路{i % 89}#{i + 7}" if i % 10 else f"路{i % 97}#{i}")
+             for i, p in enumerate(people[:300])]
+    rows = [dict(r, source="a") for r in current] + [dict(r, source="b") for r in current] + \
+        [dict(r, source="c") for r in stale]
+    frame = records(rows).with_columns(pl.Series("source", [r["source"] for r in rows]))
+    names = frame["name"].to_list()
+    unique = [i for i in range(300) if names[:600].count(names[i]) == 1]
+
+    def joined_share() -> float:
+        engine.load("records", frame)
+        run_linkage(engine, FAST)
+        entity = engine.sql("SELECT entity_id FROM clusters ORDER BY record_id")["entity_id"]
+        return sum(entity[1200 + i] == entity[i] for i in unique) / len(unique)
+
+    learnt = joined_share()
+    monkeypatch.setattr("linkage.link.assign.Weigher.fit_source_m", lambda *a: None)
+    assert learnt >= 0.95 and learnt > joined_share() + 0.1

@@ -1,0 +1,101 @@
+"""Monthly runs against an entity store: id stability, explained id changes, accuracy, cost.
+
+    .venv/bin/python benchmarks/bench_months.py --people 250000 --months 12 [--seed 11]
+
+Generates `linkage synth --months` into benchmarks/_data/months_<people>_<seed>/ (once; reused
+after; a run's store is started afresh), runs every month in order against the store under
+/usr/bin/time -v, and prints per month: records, CPU seconds, peak RSS, person pairwise F1
+against that month's truth, and — from the month before — how many true entities kept all
+their records unchanged, the share of them whose stable id(s) stayed the same, and the id
+changes (merged / split): explained by a change in the data (a truth entity they touch changed
+its records), or with all touched entities unchanged, a linkage `fix` (a merge joining one true
+entity, a split separating true entities) or a linkage `miss` (the opposite) — the re-link's
+model moving a borderline decision.  `--no-run` re-reads the months' outputs without running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from bench_run import BIN, ROOT, _time_v
+
+from linkage.synth.evaluate import evaluate_clusters
+
+
+def _records(folder: Path) -> pl.DataFrame:
+    """The month's linked records with their truth entity and stable id."""
+    clusters = pl.read_parquet(folder / "out" / "clusters.parquet",
+                               columns=["source", "source_row", "record_key", "row_hash", "entity_id"])
+    truth = pl.read_parquet(folder / "truth.parquet", columns=["source", "source_row", "entity_id"])
+    return truth.rename({"entity_id": "truth"}).join(clusters, on=["source", "source_row"], how="left")
+
+
+def _stability(before: pl.DataFrame, after: pl.DataFrame, history: pl.DataFrame) -> dict:
+    def content(frame):  # per truth entity: its records (key + hash, null = not linked) and ids
+        return frame.group_by("truth").agg(
+            pl.concat_str("source", "record_key", "row_hash", separator="|").sort().alias("rows"),
+            pl.col("entity_id").unique().sort().alias("ids"))
+
+    both = content(before).join(content(after), on="truth", suffix="_after")
+    same = both.filter((pl.col("rows") == pl.col("rows_after")) & pl.col("rows").list.eval(
+        pl.element().is_not_null()).list.all())
+    kept = same.filter(pl.col("ids") == pl.col("ids_after")).height
+    steady = set(same["truth"])
+    kinds = {"data": 0, "fix": 0, "miss": 0}
+    changes = history.filter(pl.col("kind").is_in(["merged", "split"]))
+    for kind, old_id, new_id in changes.select("kind", "old_id", "new_id").iter_rows():
+        old_before = set(before.filter(pl.col("entity_id") == old_id)["truth"])
+        old_after = set(after.filter(pl.col("entity_id") == old_id)["truth"])
+        new_after = set(after.filter(pl.col("entity_id") == new_id)["truth"])
+        if not (old_before | old_after | new_after) <= steady:
+            kinds["data"] += 1          # a truth entity involved changed its records
+        elif kind == "merged":          # a merge that joins one true entity fixes a missed link
+            kinds["fix" if len(old_before | new_after) == 1 else "miss"] += 1
+        else:                           # a split that separates true entities fixes a false link
+            kinds["fix" if not old_after & new_after else "miss"] += 1
+    return {"unchanged_entities": len(steady), "kept_id": kept,
+            "kept_share": kept / len(steady) if steady else None, "id_changes": changes.height, **kinds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=250_000)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--no-run", action="store_true", help="analyse the outputs already there")
+    args = parser.parse_args()
+    data = ROOT / "benchmarks" / "_data" / f"months_{args.people}_{args.seed}"
+    if not (data / f"month-{args.months:02d}" / "config.yaml").exists():
+        shutil.rmtree(data, ignore_errors=True)
+        subprocess.run([str(BIN / "linkage"), "synth", "--people", str(args.people), "--months",
+                        str(args.months), "--seed", str(args.seed), "--out", str(data), "-q"], check=True)
+    if not args.no_run:
+        (data / "store.duckdb").unlink(missing_ok=True)
+    before = None
+    print("month  records  cpu_s  peak_rss_mib  person_f1  unchanged_entities  kept_id  kept_share  "
+          "id_changes  data  fix  miss")
+    for k in range(1, args.months + 1):
+        folder = data / f"month-{k:02d}"
+        cost = {"cpu_s": float("nan"), "peak_rss_mib": float("nan")} if args.no_run else \
+            _time_v([str(BIN / "linkage"), "run", "-q", str(folder / "config.yaml")])
+        f1 = evaluate_clusters(folder / "out" / "clusters.parquet", folder / "truth.parquet")["person"]
+        records = _records(folder)
+        with duckdb.connect(str(data / "store.duckdb"), read_only=True) as con:
+            history = con.sql(f"SELECT kind, old_id, new_id FROM entity_history WHERE run = {k}").pl()
+        s = _stability(before, records, history) if before is not None else {}
+        share = f"{s['kept_share']:.5f}" if s.get("kept_share") is not None else ""
+        print(f"{k:>5}  {records.height:>7,}  {cost['cpu_s']:>5.0f}  {cost['peak_rss_mib']:>12.0f}  "
+              f"{f1['pairwise']['f1']:>9.4f}  {s.get('unchanged_entities', ''):>18}  "
+              f"{s.get('kept_id', ''):>7}  {share:>10}  "
+              f"{s.get('id_changes', ''):>10}  {s.get('data', ''):>4}  {s.get('fix', ''):>3}  "
+              f"{s.get('miss', ''):>4}", flush=True)
+        before = records
+
+
+if __name__ == "__main__":
+    main()

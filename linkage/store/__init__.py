@@ -1,0 +1,209 @@
+"""The entity store of monthly runs: stable entity ids, their history and the runs' figures.
+
+A config with `store: path/to/x.duckdb` names its runs' entities by a store that outlives the
+runs (each run still links every record afresh: incremental linking is not built).  It keeps
+per source the records last seen (by record key, `linkage.store.keys`), the entity id each
+record had, every id ever given, the id changes of every run and each run's figures:
+
+| table | content |
+|---|---|
+| `store_records` | source, record_key, entity_type, entity_id, row_hash, first_run, last_run |
+| `entity_ids` | entity_type, entity_id, created_run, retired_run (null while in use); never reused |
+| `id_counters` | entity_type, next_number: the number of the next new id |
+| `entity_history` | run, entity_type, kind (new / merged / split / retired), old_id, new_id, records, record_keys |
+| `runs` | run, finished_at, output, config |
+| `run_figures` | run, entity_type, records, entities, redundant_records, hours_per_year, new, merged, split, retired, added_records, changed_records, removed_records, unchanged_records |
+
+How a run uses it (`StoreRun`, driven by linkage.pipeline): `StoreRun(path)` takes the
+store's lock (a second run against the same store is refused) and reads its state; `assign`
+renames the run's clusters by the store's ids (`linkage.store.ids`), adds each record's
+`record_key` and `row_hash` to them, and writes tables `entity_history` and
+`record_changes` of this run into the run's database; `prepare` writes the new state into a
+copy of the store file beside it (`.<name>.building-<pid>`) and tables `store_runs` (the trend
+of every run, this one included) into the run's database; `commit` swaps the copy in with one
+rename, just before the run's output is swapped in.  A run that fails or is killed at any point
+before that rename leaves the store file exactly as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from contextlib import ExitStack
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from linkage import outputs
+from linkage.config import Config
+from linkage.errors import OutputError, RunError
+from linkage.store.ids import stable_ids
+from linkage.store.keys import record_keys
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS store_records (source VARCHAR, record_key VARCHAR, entity_type VARCHAR,
+    entity_id VARCHAR, row_hash VARCHAR, first_run BIGINT, last_run BIGINT);
+CREATE TABLE IF NOT EXISTS entity_ids (entity_type VARCHAR, entity_id VARCHAR, created_run BIGINT,
+    retired_run BIGINT);
+CREATE TABLE IF NOT EXISTS id_counters (entity_type VARCHAR, next_number BIGINT);
+CREATE TABLE IF NOT EXISTS entity_history (run BIGINT, entity_type VARCHAR, kind VARCHAR,
+    old_id VARCHAR, new_id VARCHAR, records BIGINT, record_keys VARCHAR[]);
+CREATE TABLE IF NOT EXISTS runs (run BIGINT, finished_at VARCHAR, output VARCHAR, config VARCHAR);
+CREATE TABLE IF NOT EXISTS run_figures (run BIGINT, entity_type VARCHAR, records BIGINT,
+    entities BIGINT, redundant_records BIGINT, hours_per_year DOUBLE, new BIGINT, merged BIGINT,
+    split BIGINT, retired BIGINT, added_records BIGINT, changed_records BIGINT,
+    removed_records BIGINT, unchanged_records BIGINT);
+"""
+_KINDS = ("new", "merged", "split", "retired")
+_CHANGES = ("added", "changed", "removed", "unchanged")
+
+
+class StoreRun:
+    """One run's use of the store (see the module docstring)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.building = path.with_name(f".{path.name}.building-{os.getpid()}")
+        self._held = ExitStack()
+        self._held.enter_context(outputs.lock(path, f"another linkage run is using the entity store {path}"))
+        try:
+            self._read()
+        except BaseException:
+            self.close()
+            raise
+
+    def _read(self) -> None:
+        for stale in self.path.parent.glob(f".{self.path.name}.building-*"):
+            stale.unlink(missing_ok=True)  # left by a killed run (we hold the lock)
+        tables = {"store_records": None, "entity_ids": None, "id_counters": None, "runs": None}
+        if self.path.exists():
+            try:
+                with duckdb.connect(str(self.path), read_only=True) as con:
+                    for name in tables:
+                        tables[name] = con.sql(f"SELECT * FROM {name}").pl()
+            except duckdb.Error as exc:
+                raise OutputError(f"{self.path}: not a linkage entity store ({exc})") from None
+        else:
+            with duckdb.connect() as con:
+                con.execute(_SCHEMA)
+                for name in tables:
+                    tables[name] = con.sql(f"SELECT * FROM {name}").pl()
+        self.previous = tables["store_records"]
+        self.ages = tables["entity_ids"]
+        self.counters = dict(tables["id_counters"].iter_rows())
+        self.run = int(tables["runs"]["run"].max() or 0) + 1
+
+    def assign(self, engine, config: Config) -> dict:
+        """Rename table `clusters`' entity ids by the store's; write this run's `entity_history`
+        and `record_changes`; return the figures of metrics.json's "store"."""
+        keys = record_keys(engine, config)
+        clusters = engine.sql("SELECT * FROM clusters ORDER BY record_id")
+        current = keys.join(clusters.select("record_id", pl.col("entity_id").alias("cluster")),
+                            on="record_id")
+        self.assigned = stable_ids(current, self.previous, self.ages, self.counters, self.run)
+        self.records = keys.join(self.assigned.ids, on="record_id")
+        engine.load("clusters", clusters.drop("entity_id").join(self.assigned.ids, on="record_id")
+                    .join(keys.select("record_id", "record_key", "row_hash"), on="record_id")
+                    .sort("record_id"))
+        self.changes = _record_changes(self.records, self.previous)
+        engine.load("entity_history", self.assigned.history)
+        engine.load("record_changes", self.changes)
+        return self._figures()
+
+    def _figures(self) -> dict:
+        history = self.assigned.history
+        out = {"run": self.run, "path": str(self.path)}
+        for entity_type in sorted(self.records["entity_type"].unique().to_list()):
+            kinds = history.filter(pl.col("entity_type") == entity_type)["kind"].value_counts()
+            changes = self.changes.filter(pl.col("entity_type") == entity_type)
+            out[entity_type] = {
+                **{k: int(kinds.filter(pl.col("kind") == k)["count"].sum()) for k in _KINDS},
+                **{f"{c}_records": int(changes[c].sum()) for c in _CHANGES},
+            }
+        return out
+
+    def prepare(self, engine, figures: dict, measure: dict, output: Path, config: Config) -> None:
+        """Write the store's new state into a copy beside it and table `store_runs` (every
+        run's figures, this one's included) into the run's database."""
+        overview, hours = measure.get("overview", {}), measure.get("reentry", {}).get("totals", {})
+        rows = [{"run": self.run, "entity_type": e,
+                 "records": overview.get(e, {}).get("records"), "entities": overview.get(e, {}).get("entities"),
+                 "redundant_records": overview.get(e, {}).get("redundant_records"),
+                 "hours_per_year": float(hours.get(e, {}).get("hours_per_year") or 0.0),
+                 **{k: figures[e][k] for k in _KINDS},
+                 **{f"{c}_records": figures[e][f"{c}_records"] for c in _CHANGES}}
+                for e in figures if isinstance(figures[e], dict)]
+        run_row = pl.DataFrame([{"run": self.run, "finished_at": dt.datetime.now().isoformat(timespec="seconds"),
+                                 "output": str(output), "config": str(config.config_path or "")}])
+        stored = self.records.join(
+            self.previous.select("source", "record_key", "first_run"), on=["source", "record_key"],
+            how="left").select(
+            "source", "record_key", "entity_type", "entity_id", "row_hash",
+            pl.col("first_run").fill_null(self.run).cast(pl.Int64), pl.lit(self.run, pl.Int64).alias("last_run"))
+        gone = self.assigned.history.filter(pl.col("kind").is_in(["merged", "retired"]))["old_id"].unique()
+        if self.path.exists():
+            shutil.copyfile(self.path, self.building)
+        try:
+            with duckdb.connect(str(self.building)) as con:
+                con.execute("BEGIN")
+                con.execute(_SCHEMA)
+                con.register("_records", stored.to_arrow())
+                con.register("_created", self.assigned.created.to_arrow())
+                con.register("_history", self.assigned.history.to_arrow())
+                con.register("_figures", pl.DataFrame(rows).to_arrow())
+                con.register("_run", run_row.to_arrow())
+                con.register("_gone", pl.DataFrame({"entity_id": gone}).to_arrow())
+                con.register("_counters", pl.DataFrame(
+                    list(self.assigned.next_number.items()), schema=["entity_type", "next_number"],
+                    orient="row").to_arrow())
+                con.execute("DELETE FROM store_records")
+                con.execute("INSERT INTO store_records SELECT * FROM _records")
+                con.execute(f"UPDATE entity_ids SET retired_run = {self.run} "
+                            "WHERE entity_id IN (SELECT entity_id FROM _gone) AND retired_run IS NULL")
+                con.execute("INSERT INTO entity_ids SELECT entity_type, entity_id, created_run, NULL FROM _created")
+                con.execute("DELETE FROM id_counters")
+                con.execute("INSERT INTO id_counters SELECT * FROM _counters")
+                con.execute("INSERT INTO entity_history SELECT * FROM _history")
+                con.execute("INSERT INTO run_figures BY NAME SELECT * FROM _figures")
+                con.execute("INSERT INTO runs SELECT * FROM _run")
+                con.execute("COMMIT")
+                con.execute("CHECKPOINT")
+                trend = con.sql("SELECT * FROM run_figures ORDER BY run, entity_type").pl()
+            with open(self.building, "rb") as f:
+                os.fsync(f.fileno())
+        except duckdb.Error as exc:
+            raise RunError(f"{self.path}: the entity store could not be written ({exc})") from None
+        engine.load("store_runs", trend)
+
+    def commit(self) -> None:
+        """Swap the prepared copy in (one rename)."""
+        os.replace(self.building, self.path)
+        fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def close(self) -> None:
+        """Drop an uncommitted copy and release the lock."""
+        self.building.unlink(missing_ok=True)
+        self._held.close()
+
+
+def _record_changes(records: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
+    """Per entity type and source: records added, changed (same key, other content), removed
+    and unchanged since the store's last run."""
+    both = records.join(previous.select("source", "record_key", pl.col("row_hash").alias("old_hash")),
+                        on=["source", "record_key"], how="left")
+    now = both.group_by("entity_type", "source").agg(
+        pl.col("old_hash").is_null().sum().alias("added"),
+        (pl.col("old_hash").is_not_null() & (pl.col("old_hash") != pl.col("row_hash"))).sum().alias("changed"),
+        (pl.col("old_hash") == pl.col("row_hash")).sum().alias("unchanged"))
+    removed = previous.join(records.select("source", "record_key"), on=["source", "record_key"],
+                            how="anti").group_by("entity_type", "source").agg(pl.len().alias("removed"))
+    return (now.join(removed, on=["entity_type", "source"], how="full", coalesce=True)
+            .select("entity_type", "source", *(pl.col(c).fill_null(0).cast(pl.Int64) for c in _CHANGES))
+            .sort("entity_type", "source"))
+
