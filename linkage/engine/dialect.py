@@ -274,9 +274,8 @@ class SparkDialect(Dialect):
         return [*self.drop_table(name), f"CREATE TABLE {self.quote(name)} USING parquet AS {query}"]
 
     def drop_table(self, name: str) -> list[str]:
-        # a temp view shadows a table of the same name: drop it first
+        # DROP TABLE drops a (cached) temp view of that name as well as a table
         return [f"UNCACHE TABLE IF EXISTS {self.quote(name)}",
-                f"DROP VIEW IF EXISTS {self.quote(name)}",
                 f"DROP TABLE IF EXISTS {self.quote(name)}"]
 
     def hash64(self, expr: str) -> str:

@@ -9,8 +9,8 @@ stages still need their Spark plans before a whole run can use it.
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -95,7 +95,7 @@ class SparkEngine:
         return self.spark.catalog.tableExists(name)
 
     def tables(self) -> list[str]:
-        return sorted(t.name for t in self.spark.catalog.listTables())
+        return sorted({r.tableName for r in self.spark.sql("SHOW TABLES").collect()})
 
     def columns(self, name: str) -> list[str]:
         return self.spark.table(name).columns

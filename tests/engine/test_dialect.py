@@ -1,16 +1,16 @@
-"""The dialects: what DuckDB computes from the DuckDB dialect's SQL, and what the Spark one
-renders (Spark itself runs it in test_spark.py when pyspark is installed)."""
+"""The dialects: what each engine computes from its dialect's SQL (DuckDB always, Spark when
+pyspark is installed, see conftest.py), and what the Spark dialect renders."""
 
 import polars as pl
 import pytest
 
-from linkage.engine import Scratch, open_engine
+from linkage.engine import Scratch
 from linkage.engine.dialect import MASK_BITS, DuckDBDialect, SparkDialect
 
 
-@pytest.fixture(scope="module")
-def engine():
-    return open_engine()
+@pytest.fixture
+def engine(any_engine):
+    return any_engine
 
 
 def _value(engine, expr: str):
@@ -36,7 +36,7 @@ def test_bit_sets_as_masks_or_lists_give_the_same_sets(engine, size):
         UNION ALL SELECT {bits.agg('m')} FROM (SELECT * FROM members WHERE g = 2 ORDER BY m))""") == 1
 
 
-def test_duckdb_lists_and_aggregates(engine):
+def test_lists_and_aggregates(engine):
     d = engine.dialect
     engine.load("v", pl.DataFrame({"g": [1, 1, 1, 2], "x": ["b", "a", "b", "c"], "k": [3, 1, 2, 5]}))
     rows = engine.sql(f"""
@@ -53,7 +53,7 @@ def test_duckdb_lists_and_aggregates(engine):
     assert _value(engine, d.join_list(d.slice(listed, 2, 3), ", ")) == "乙, 丙"
 
 
-def test_duckdb_scalars(engine):
+def test_scalars(engine):
     d = engine.dialect
     doc = d.literal('{"姓 名": "张伟", "a\\"b": "x", "n": 3}')
     assert _value(engine, d.json_strings(doc, ["姓 名", 'a"b', "n", "missing"])) == [
