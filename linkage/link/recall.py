@@ -80,16 +80,17 @@ def _filled(engine, table: str, columns: list[str]) -> pl.DataFrame:
     """Per record, a bit mask of which of `columns` it fills."""
     present = [c for c in columns if c in engine.columns(table)]
     bits = " + ".join(f"(({q(c)} IS NOT NULL)::BIGINT << {i})" for i, c in enumerate(present))
-    return engine.sql(f"SELECT record_id, {bits or '0'} AS mask FROM {q(table)}")
+    return engine.sql(f"SELECT record_id, {bits or '0'} AS mask FROM {q(table)} ORDER BY record_id")
 
 
 def _cover(pool: pl.DataFrame, patterns: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     """For each pattern (record_id, mask), a silver record of `pool` (record_id, mask) filling
     what the pattern fills — or as much of it as any silver record does — drawn at random:
     pairs (silver, pattern), silver ids not repeated where the pool allows."""
-    by_mask = {m: g["record_id"].to_numpy() for (m,), g in pool.group_by("mask")}
+    by_mask = {m: g["record_id"].to_numpy()
+               for (m,), g in pool.sort("record_id").group_by("mask", maintain_order=True)}
     out_silver, out_pattern = [], []
-    for (mask,), group in patterns.group_by("mask"):
+    for (mask,), group in patterns.group_by("mask", maintain_order=True):
         overlap = {m: bin(m & mask).count("1") for m in by_mask}
         most = max(overlap.values())
         ids = np.concatenate([by_mask[m] for m, o in overlap.items() if o == most])
@@ -160,7 +161,7 @@ def simulate(engine, entity_type: str, table: str, s: LinkageSettings,
     silver = valid.filter(pl.len().over(ident) > 1).join(kinds.select("record_id", "source"),
                                                           on="record_id")
     masks = _filled(engine, table, [c.column for c in comparisons if c.column != identifier])
-    silver = silver.join(masks, on="record_id")
+    silver = silver.join(masks, on="record_id").sort("record_id")
     plans, frames, offset = [], [], 1
     for (source, kind), group in kinds.filter(pl.col("kind") != "valid").group_by(
             ["source", "kind"], maintain_order=True):
@@ -170,7 +171,7 @@ def simulate(engine, entity_type: str, table: str, s: LinkageSettings,
         if not pool.height:
             continue
         size = min(SAMPLE_PER_SOURCE, pool.height)
-        patterns = group.select("record_id").join(masks, on="record_id").sample(
+        patterns = group.select("record_id").join(masks, on="record_id").sort("record_id").sample(
             size, with_replacement=True, seed=int(rng.integers(2**31)))
         pairs = _cover(pool, patterns, rng)
         chosen = pairs["silver"].to_numpy()
@@ -287,9 +288,9 @@ def _kinds(engine, table: str, identifier: str, clusters: pl.DataFrame) -> pl.Da
     valid = f"{q(flag)} = 'valid'" if flag in columns else "false"
     records = engine.sql(f"SELECT record_id, source, CASE WHEN {value} IS NULL THEN 'missing' "
                          f"WHEN {valid} THEN 'valid' ELSE 'invalid' END AS kind "
-                         f"FROM {q(table)}")
+                         f"FROM {q(table)} ORDER BY record_id")
     sizes = clusters.with_columns(pl.len().over("entity_id").alias("size"))
-    return records.join(sizes.select("record_id", "size"), on="record_id")
+    return records.join(sizes.select("record_id", "size"), on="record_id").sort("record_id")
 
 
 def estimate_recall(engine, entity_type: str, table: str, s: LinkageSettings,

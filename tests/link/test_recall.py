@@ -60,3 +60,13 @@ def test_estimated_recall_is_close_to_the_true_recall(engine, share):
     assert set(table["kind"]) <= {"missing", "invalid"} and table["simulated"].min() > 0
     if share:  # sparse records: fewer recovered, the estimate says so
         assert table.filter(pl.col("kind") == "missing")["recovery_rate"].max() < 0.999
+
+
+def test_the_estimate_does_not_depend_on_the_order_rows_are_stored_in(engine):
+    frame, truth = people(1500, seed=12)
+    frame = _sparse(frame, truth, 0.5, seed=4)
+    estimates = []
+    for order in (frame, frame.sample(fraction=1.0, shuffle=True, seed=1)):
+        engine.load("records", order)
+        estimates.append(run_linkage(engine, FAST)["person"]["recall_estimate"])
+    assert estimates[0] == estimates[1]
