@@ -24,6 +24,10 @@ PENDING = {
     "link/recall.py": "linkage.engine.duckdb_engine",
     "link/run.py": "linkage.engine.duckdb_engine",
     "review/queues.py": "linkage.engine.duckdb_engine",
+    # publish assembles the publication in a local DuckDB (ATTACH of the run's database) before
+    # sending it to the server: to go through open_engine
+    "publish/__init__.py": "duckdb",
+    "publish/targets.py": "duckdb",
     # the entity store is a DuckDB file opened on its own connection (to go through open_engine)
     "store/__init__.py": "duckdb",
     "store/keys.py": "linkage.engine.duckdb_engine",
