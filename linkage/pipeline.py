@@ -258,7 +258,8 @@ def _open_store(config: Config):
 def _run_stages(config: Config, out: Path, log: StageLog, store=None) -> dict:
     workdir = out / ".work"
     workdir.mkdir()
-    engine = open_engine(out / "linkage.duckdb")
+    engine = open_engine(out / "linkage.duckdb", threads=config.engine.threads,
+                         memory_limit=config.engine.memory())
     side = ThreadPoolExecutor(1, thread_name_prefix="linkage-write")
     try:
         with log.stage("read", "read sources"):
@@ -291,7 +292,9 @@ def _run_stages(config: Config, out: Path, log: StageLog, store=None) -> dict:
             records_file.result()
         metrics = {
             "run": {"name": config.name, "version": __version__, "language": config.report.language,
-                    "config": str(config.config_path) if config.config_path else None},
+                    "config": str(config.config_path) if config.config_path else None,
+                    "engine": {"memory_limit": config.engine.memory(),
+                               "threads": config.engine.threads}},
             "row_accounting": accounting.to_dicts(),
             "link": link_stats,
             "measure": measure,
