@@ -7,6 +7,8 @@ misspelt key or value, the closest valid spelling.
 from __future__ import annotations
 
 import difflib
+import os
+import re
 import typing
 from pathlib import Path
 from typing import Any, Literal
@@ -111,6 +113,32 @@ class ReviewSettings(BaseModel):
     audit_size: int = Field(default=400, ge=20)  # pairs per entity type in an audit sample
 
 
+class EngineSettings(BaseModel):
+    """What the embedded database (DuckDB) may use: `memory_limit` ("4GB", "512MB"; default
+    half of the machine's memory) bounds its buffers — past it, it spills to disk — and
+    `threads` its worker threads (default: one per core)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    memory_limit: str | None = None
+    threads: int | None = Field(default=None, ge=1)
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, v):
+        if v is not None and not re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]i?B\s*", v, re.IGNORECASE):
+            raise ValueError(f"{v!r} is not a size; write it like \"4GB\" or \"512MB\" "
+                             "(内存上限写作 4GB、512MB)")
+        return v
+
+    def memory(self) -> str:
+        """The memory limit as DuckDB takes it: the configured one, else half the machine's."""
+        if self.memory_limit:
+            return self.memory_limit.replace(" ", "")
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        return f"{max(total // 2 // 2**20, 256)}MiB"
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -124,6 +152,7 @@ class Config(BaseModel):
     burden: BurdenSettings = Field(default_factory=BurdenSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
 
     # set by load_config, not by the file
     _base_dir: Path = PrivateAttr(default=Path("."))

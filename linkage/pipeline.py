@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 import polars as pl
+import pyarrow as pa
 
 from linkage import __version__
 from linkage import quarantine as q
@@ -105,7 +106,8 @@ def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -
                  f"{table.quarantine.height} quarantined"
                  + (f", encoding {table.encoding}" if table.encoding else ""))
     raw = {e: pl.concat(f, how="diagonal_relaxed") for e, f in frames.items() if f}
-    engine.load_in_background("raw_records", pl.concat(raw.values(), how="diagonal_relaxed"))
+    del frames
+    engine.load_in_background("raw_records", _stacked(raw.values()))
     engine.load("quarantine", pl.concat(quarantine))
     engine.load("source_columns", pl.concat(columns))
     engine.load("sources", pl.DataFrame(sources, schema_overrides={
@@ -113,13 +115,19 @@ def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -
     return raw
 
 
-def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """Normalize each entity type's raw records into table `records` (loaded in the background;
-    returned as a frame, which linkage reads meanwhile); rows with nothing to link on go to
-    quarantine."""
+def _stacked(frames) -> pa.Table:
+    """Frames stacked by column name as one Arrow table, without copying their data (a column
+    only some frames have is null in the others)."""
+    return pa.concat_tables([f.to_arrow() for f in frames], promote_options="permissive")
+
+
+def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.DataFrame]) -> None:
+    """Normalize each entity type's raw records into table `records`; rows with nothing to link
+    on go to quarantine.  Each entity type's raw frame is taken out of `raw_frames` (freed once
+    normalized) and the normalized frames are freed once in the table: later stages read it."""
     parts, unusable = [], []
     for entity in ENTITY_TYPES:
-        raw = raw_frames.get(entity)
+        raw = raw_frames.pop(entity, None)
         if raw is None or raw.height == 0:
             continue
         raw = raw.select([c for c in raw.columns if c in _entity_columns(entity)])
@@ -135,18 +143,18 @@ def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.Dat
             pl.struct(pl.exclude("record_id", "source", "source_row", "entity_type"))
             .struct.json_encode().alias("raw")))
         parts.append(normalized.filter(~mask))
+        del raw, normalized, mask
     if not any(part.height for part in parts):
         raise RunError("nothing to link: no source holds a usable data row (every source is "
                        "empty, holds only its header, or has no name or ID in any row); see "
                        "`linkage profile FILE`")
-    records = pl.concat(parts, how="diagonal_relaxed")
-    engine.load_in_background("records", records)
+    engine.load("records", _stacked(parts))
+    del parts
     bad = pl.concat(unusable)
     if bad.height:
         engine.load("_unusable", bad)
         engine.execute("INSERT INTO quarantine SELECT * FROM _unusable")
         engine.execute("DROP TABLE _unusable")
-    return records
 
 
 def _entity_columns(entity: str) -> set[str]:
@@ -154,20 +162,16 @@ def _entity_columns(entity: str) -> set[str]:
             *ATTRIBUTES[entity]}
 
 
-def row_accounting(engine: Engine, records: pl.DataFrame) -> pl.DataFrame:
-    """rows_in = records + quarantined, per source (`records`: the normalized records);
-    raises RunError when any source is off."""
-    engine.load("_record_counts", records.group_by("source").agg(pl.len().cast(pl.Int64).alias("n")),
-                temp=True)
+def row_accounting(engine: Engine) -> pl.DataFrame:
+    """rows_in = records + quarantined, per source; raises RunError when any source is off."""
     table = engine.sql("""
         SELECT s.source, s.rows_in,
                coalesce(r.n, 0) AS records, coalesce(q.n, 0) AS quarantined,
                s.rows_in = coalesce(r.n, 0) + coalesce(q.n, 0) AS balanced
         FROM sources s
-        LEFT JOIN _record_counts r USING (source)
+        LEFT JOIN (SELECT source, count(*) n FROM records GROUP BY source) r USING (source)
         LEFT JOIN (SELECT source, count(*) n FROM quarantine GROUP BY source) q USING (source)
         ORDER BY s.source""")
-    engine.execute("DROP TABLE _record_counts")
     engine.load("row_accounting", table)
     off = table.filter(~pl.col("balanced"))
     if off.height:
@@ -177,14 +181,8 @@ def row_accounting(engine: Engine, records: pl.DataFrame) -> pl.DataFrame:
     return table
 
 
-def write_records(records: pl.DataFrame, out: Path) -> None:
-    """records.parquet, straight from the normalized frame (the table `records` holds the same
-    rows in the same order: entity type, then record_id); run beside linkage, it costs the run
-    almost nothing."""
-    records.write_parquet(out / "records.parquet", compression="zstd")
-
-
 def write_outputs(engine: Engine, out: Path) -> None:
+    engine.export_parquet("records", out / "records.parquet")  # in table order: entity type, record_id
     engine.export_parquet("quarantine", out / "quarantine.parquet", order_by="source, source_row")
     engine.export_parquet("pairs", out / "pairs.parquet", order_by="record_id_l, record_id_r")
     engine.export_parquet("clusters", out / "clusters.parquet", order_by="record_id")
@@ -203,15 +201,15 @@ def plan_blocking(config: Config, echo: Callable[[str], None] = print) -> list[t
     try:
         with tempfile.TemporaryDirectory(prefix="linkage-plan-") as workdir:
             raw = read_sources(config, engine, Path(workdir), log)
-        records = normalize_stage(config, engine, raw)
+        normalize_stage(config, engine, raw)
         out = []
         for entity in ENTITY_TYPES:
-            part = records.filter(pl.col("entity_type") == entity)
-            if part.height:
+            count = engine.scalar("SELECT count(*) FROM records WHERE entity_type = ?", [entity])
+            if count:
                 settings = config.linkage_for(entity).resolved(entity)
                 blocking = prepare_blocking(engine, entity, settings,
-                                            compile_comparisons(settings.comparisons), part)
-                out.append((entity, part.height, blocking))
+                                            compile_comparisons(settings.comparisons))
+                out.append((entity, count, blocking))
     finally:
         engine.close()
     return out
@@ -258,28 +256,26 @@ def _open_store(config: Config):
 def _run_stages(config: Config, out: Path, log: StageLog, store=None) -> dict:
     workdir = out / ".work"
     workdir.mkdir()
-    engine = open_engine(out / "linkage.duckdb")
-    side = ThreadPoolExecutor(1, thread_name_prefix="linkage-write")
+    engine = open_engine(out / "linkage.duckdb", threads=config.engine.threads,
+                         memory_limit=config.engine.memory())
     try:
         with log.stage("read", "read sources"):
             raw = read_sources(config, engine, workdir, log)
         with log.stage("normalize", "normalize"):
-            records = normalize_stage(config, engine, raw)
+            normalize_stage(config, engine, raw)
             del raw
-            accounting = row_accounting(engine, records)
-            records_file = side.submit(write_records, records, out)
+            accounting = row_accounting(engine)
         with log.stage("link", "link"):
             link_stats = run_linkage(engine, {e: config.linkage_for(e) for e in ENTITY_TYPES},
                                      progress=log.echo, base_dir=config.base_dir,
                                      pairs_in_background=True,  # only the report reads pairs
-                                     records=records, labels=config.labels_path())
-            del records
+                                     labels=config.labels_path())
         if store is not None:
             with log.stage("store", "stable entity ids"):
                 engine.settle("raw_records")
                 store_figures = store.assign(engine, config)
         with log.stage("measure", "measure"):
-            engine.settle("raw_records", "records")
+            engine.settle("raw_records")
             measure = run_measure(engine, config.burden, config.report.language)
         if store is not None:
             store.prepare(engine, store_figures, measure, config.output_dir(), config)
@@ -288,10 +284,11 @@ def _run_stages(config: Config, out: Path, log: StageLog, store=None) -> dict:
         with log.stage("write", "write outputs"):
             engine.settle()
             write_outputs(engine, out)
-            records_file.result()
         metrics = {
             "run": {"name": config.name, "version": __version__, "language": config.report.language,
-                    "config": str(config.config_path) if config.config_path else None},
+                    "config": str(config.config_path) if config.config_path else None,
+                    "engine": {"memory_limit": config.engine.memory(),
+                               "threads": config.engine.threads}},
             "row_accounting": accounting.to_dicts(),
             "link": link_stats,
             "measure": measure,
@@ -306,7 +303,6 @@ def _run_stages(config: Config, out: Path, log: StageLog, store=None) -> dict:
                            allow_nan=False), encoding="utf-8")
             render_report(engine, metrics, out, config.report.language)
     finally:
-        side.shutdown(wait=True, cancel_futures=True)
         engine.close()
         shutil.rmtree(workdir, ignore_errors=True)
     return metrics

@@ -37,6 +37,8 @@ report: {language: en}
     ("sources: {a: {path: a.db}}", "needs `table`"),
     ("sources: {a: {path: a.csv, columns: {姓名: nme}}}", "'nme' is not a person attribute (did you mean 'name'?)"),
     ("sources: {}", "no sources"),
+    ("sources: {a: {path: a.csv}}\nengine: {memory_limit: lots}", "'lots' is not a size"),
+    ("sources: {a: {path: a.csv}}\nengine: {threads: 0}", "`engine.threads`"),
     ("name: x", "missing key `sources`"),
     ("sources: {a: {path: a.csv}\n", "not valid YAML"),
     ("sources:\n  a: {path: a.csv}\n  a: {path: b.csv}\n", "line 3: key 'a' appears twice"),
@@ -47,6 +49,15 @@ def test_config_errors_name_key_path_and_suggest(write, text, message):
         load_config(path)
     assert str(path) in str(err.value)
     assert message in str(err.value)
+
+
+def test_engine_memory_limit_defaults_to_half_the_machine(write):
+    cfg = load_config(_cfg(write, "sources: {a: {path: a.csv}}"))
+    import os
+    half = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2 // 2**20
+    assert cfg.engine.memory() == f"{half}MiB"
+    cfg = load_config(_cfg(write, "sources: {a: {path: a.csv}}\nengine: {memory_limit: 1.5 GB, threads: 1}"))
+    assert (cfg.engine.memory(), cfg.engine.threads) == ("1.5GB", 1)
 
 
 def test_missing_config_file(tmp_path):

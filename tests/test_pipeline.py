@@ -27,7 +27,7 @@ def demo_run(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("demo")
     text = (ROOT / "configs" / "demo.yaml").read_text(encoding="utf-8")
     text = text.replace("../data/fixtures/", f"{FIXTURES.as_posix()}/")
-    text = text.replace("output: ../out/demo", "output: out")
+    text = text.replace("output: ../out/demo", "output: out") + "engine: {memory_limit: 2GB}\n"
     config = work / "demo.yaml"
     config.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(main, ["run", str(config)])
@@ -89,5 +89,6 @@ def test_damaged_export_lines_are_quarantined_with_their_line(demo_run):
 def test_metrics_json_records_stage_timings_and_accounting(demo_run):
     metrics = json.loads((demo_run / "metrics.json").read_text(encoding="utf-8"))
     assert set(metrics["run"]["stage_seconds"]) >= {"read", "normalize", "link", "measure", "unify"}
+    assert metrics["run"]["engine"] == {"memory_limit": "2GB", "threads": None}
     assert sum(r["rows_in"] for r in metrics["row_accounting"]) == \
         pl.read_parquet(FIXTURES / "truth.parquet").height

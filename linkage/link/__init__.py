@@ -1,6 +1,6 @@
 """Probabilistic record linkage: link and de-duplicate all sources of one entity type at once.
 
-`run_linkage(engine, settings)` reads table `records` (or the same rows as a frame) and, for
+`run_linkage(engine, settings)` reads table `records` and, for
 each entity type present, blocks (SQL equi-joins, `blocking`), compares (vectorised levels, `comparisons`), estimates a
 Fellegi–Sunter model (u from random pairs, m by EM sessions per blocking rule, the prior as the
 chance that two random records match, `model`), scores, applies the domain rules and clusters
@@ -81,20 +81,18 @@ def _write(engine, name: str, frames: list, order: list[str], descending: list[b
 def run_linkage(engine, settings: dict[str, LinkageSettings],
                 progress: Callable[[str], None] | None = None, *,
                 base_dir: Path | None = None, pairs_in_background: bool = False,
-                records: pl.DataFrame | None = None, labels: Path | None = None) -> dict:
+                labels: Path | None = None) -> dict:
     """Link every entity type in `records`; write the linkage tables; return figures.
 
     `settings` maps entity type to its settings (missing = defaults); `progress` receives
     one-line messages; `base_dir` resolves relative `labels` paths (the config's folder);
     with `pairs_in_background` table `pairs` is written while the caller goes on (read it only
-    after `engine.settle()`); `records` is the normalized records as a frame, the rows of table
-    `records`: when given, linkage reads it instead (the table may still be loading); `labels`
-    is the review labels file whose decisions the run honours (`linkage.link.labels`)."""
-    lineage = (records.select("record_id", "source", "source_row", "entity_type") if records is not None
-               else engine.sql("SELECT record_id, source, source_row, entity_type FROM records"))
+    after `engine.settle()`); `labels` is the review labels file whose decisions the run honours
+    (`linkage.link.labels`)."""
+    lineage = engine.sql("SELECT record_id, source, source_row, entity_type FROM records")
     entity_types = sorted(lineage["entity_type"].unique().to_list())
     results = [link_entity(engine, e, settings.get(e) or LinkageSettings(), progress, base_dir,
-                           records, labels) for e in entity_types]
+                           labels) for e in entity_types]
     if not results:
         engine.execute("CREATE OR REPLACE TABLE pairs (record_id_l BIGINT, record_id_r BIGINT, "
                        "entity_type VARCHAR, match_weight DOUBLE, match_probability DOUBLE, "

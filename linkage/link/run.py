@@ -200,18 +200,19 @@ class Blocking:
     counts: list[int]
 
 
-def prepare_blocking(engine, entity_type: str, s: LinkageSettings, comparisons: list[Comparison],
-                     records: pl.DataFrame | None = None) -> Blocking:
+def prepare_blocking(engine, entity_type: str, s: LinkageSettings,
+                     comparisons: list[Comparison]) -> Blocking:
     """Plan the blocking of one entity type (`s` resolved) and build the feature and keys
-    tables; reads table `records` (the `records` frame when given)."""
-    source = "records"
-    if records is not None:  # only the columns linkage may read, as an in-memory table
-        source = "_link_records"
-        wanted = ["record_id", "source", "source_row", "entity_type",
-                  *source_columns(comparisons, s.blocking_rules or [], s.identifiers),
-                  *catalogue_columns(entity_type)]
-        engine.load(source, records.filter(pl.col("entity_type") == entity_type)
-                    .select([c for c in dict.fromkeys(wanted) if c in records.columns]), temp=True)
+    tables from table `records`."""
+    # the entity type's records, only the columns linkage may read, as a temporary table
+    source = "_link_records"
+    present = engine.columns("records")
+    wanted = ["record_id", "source", "source_row", "entity_type",
+              *source_columns(comparisons, s.blocking_rules or [], s.identifiers),
+              *catalogue_columns(entity_type)]
+    engine.create_table(source, f"SELECT {', '.join(q(c) for c in dict.fromkeys(wanted) if c in present)} "
+                        f"FROM records WHERE entity_type = '{entity_type}' ORDER BY record_id",
+                        temp=True)
     plan = make_plan(engine, source, entity_type, s.blocking_rules)
     columns = build_features(engine, entity_type, comparisons, plan.rules, s.identifiers,
                              FEATURES, source)
@@ -272,10 +273,9 @@ def identifier_codes(frame: pl.DataFrame, identifiers: list[str]) -> tuple[np.nd
 
 def link_entity(engine, entity_type: str, settings: LinkageSettings,
                 progress: Callable[[str], None] | None = None,
-                base_dir: Path | None = None, records: pl.DataFrame | None = None,
-                labels: Path | None = None) -> EntityResult:
-    """Link one entity type of table `records` (of the `records` frame when given), honouring
-    the reviewer's decisions in the labels file `labels`."""
+                base_dir: Path | None = None, labels: Path | None = None) -> EntityResult:
+    """Link one entity type of table `records`, honouring the reviewer's decisions in the
+    labels file `labels`."""
     say = progress or (lambda _msg: None)
     s = settings.resolved(entity_type)
     comparisons = compile_comparisons(s.comparisons)
@@ -288,7 +288,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
         seconds[name] = round(now - clock, 3)
         clock = now
 
-    blocking = prepare_blocking(engine, entity_type, s, comparisons, records)
+    blocking = prepare_blocking(engine, entity_type, s, comparisons)
     plan, source, features = blocking.plan, blocking.source, blocking.features
     lap("features")
     s = s.model_copy(update={"blocking_rules": plan.rules})

@@ -24,3 +24,10 @@ def test_scalar_and_has_table_leave_no_open_result():
     assert engine.scalar("SELECT count(*) FROM t") == 2
     assert engine.sql("SELECT sum(a) AS s FROM t")["s"].item() == 3
 
+
+
+def test_open_engine_applies_memory_limit_and_threads():
+    engine = open_engine(None, threads=1, memory_limit="1GB")
+    assert engine.scalar("SELECT current_setting('threads')") == 1
+    assert engine.scalar("SELECT current_setting('memory_limit')") in ("953.6 MiB", "1.0 GB", "1000.0 MB")
+    engine.close()
