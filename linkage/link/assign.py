@@ -230,7 +230,7 @@ class Weigher:
                 continue
             weighed = self.weigh(candidates.with_columns(pl.Series("log_bf", total - log_bf[:, k])))
             scored = self.probabilities(weighed, self.twin_rates_of(weighed, queries))
-            for (source,), part in scored.group_by("source"):
+            for (source,), part in scored.group_by("source", maintain_order=True):
                 levels = gamma[part["row"].to_numpy(), k]
                 weights = part["probability"].to_numpy()[levels >= 0]
                 counts = np.bincount(levels[levels >= 0], weights=weights, minlength=len(m))
@@ -244,8 +244,10 @@ class Weigher:
         query and a target entity) → per query and target the best pair with log_b =
         log2(ω·BF) and the query's evidence Σ ω·BF.  `kinds` (query, target, kind) overrides
         the kind of some targets as their query sees them."""
-        best = candidates.sort("log_bf", descending=True).group_by(
-            ["query", "target"], maintain_order=True).first()
+        # ties broken by the pair, and rows kept in (query, target) order: the same run gives
+        # the same figures whatever order the engine and the joins return rows in
+        best = candidates.sort(["log_bf", "left", "right"], descending=[True, False, False]) \
+            .group_by(["query", "target"], maintain_order=True).first()
         floor = 1.0 / (self.entities * max(self.kinds["kind"].n_unique(), 1))
         best = best.join(self.kinds.select(pl.col("rep").alias("target"), "kind"), on="target")
         if kinds is not None:
@@ -256,10 +258,11 @@ class Weigher:
             pl.col("entities").fill_null(1)).join(
             self.kind_shares, on=["source", "kind"], how="left").with_columns(
             (pl.col("log_bf") + (pl.col("share").fill_null(0.0).clip(floor, None)
-                                 / pl.col("entities")).log(2)).alias("log_b"))
-        evidence = best.group_by("query").agg(
+                                 / pl.col("entities")).log(2)).alias("log_b")) \
+            .sort("query", "target")
+        evidence = best.group_by("query", maintain_order=True).agg(
             (2.0 ** pl.col("log_b").clip(-1000, 1000)).sum().alias("evidence"))
-        return best.join(evidence, on="query")
+        return best.join(evidence, on="query", maintain_order="left")
 
     def twin_rates_of(self, weighed: pl.DataFrame, queries: pl.DataFrame) -> dict[str, float]:
         """Per source, the share of its queries with a twin (EM, `twin_rates`) given `weigh`'s
@@ -267,7 +270,7 @@ class Weigher:
         evidence)."""
         evidence = queries.join(weighed.group_by("query").agg(pl.col("evidence").first()),
                                 on="query", how="left").with_columns(
-            pl.col("evidence").fill_null(0.0))
+            pl.col("evidence").fill_null(0.0)).sort("query")
         return twin_rates(evidence["source"].to_numpy(), evidence["evidence"].to_numpy(),
                           self.silver_twins)
 
@@ -330,7 +333,8 @@ def assign(compared, linked: np.ndarray, weigher: Weigher, features: pl.DataFram
     weighed = weigher.weigh(candidates.with_columns(pl.Series("log_bf", log_bf.sum(axis=1))))
     weigher.rates = weigher.twin_rates_of(weighed, every)
     scored = weigher.probabilities(weighed)
-    top = scored.sort("probability", descending=True).group_by("query", maintain_order=True) \
+    top = scored.sort(["probability", "target"], descending=[True, False]) \
+        .group_by("query", maintain_order=True) \
         .first()
     join = top.filter(pl.col("probability") >= threshold)
     maybe = scored.filter((pl.col("probability") >= possible_threshold)

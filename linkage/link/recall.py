@@ -257,7 +257,8 @@ def _recovered(found: pl.DataFrame, originals: pl.DataFrame, simulated: pl.DataF
         .join(reps, left_on="right", right_on="record_id_r")
     scored = weigher.probabilities(weigher.weigh(candidates, _own_kinds(originals, first_rep,
                                                                          weigher)))
-    top = scored.sort("probability", descending=True).group_by("query", maintain_order=True) \
+    top = scored.sort(["probability", "target"], descending=[True, False]) \
+        .group_by("query", maintain_order=True) \
         .first().join(originals.rename({"record_id_l": "query"}), on="query").join(
         first_rep.rename({"record_id": "original", "rep": "own"}), on="original")
     joined = top.filter((pl.col("probability") >= s.threshold)
