@@ -26,7 +26,6 @@ PENDING = {
     "review/queues.py": "linkage.engine.duckdb_engine",
     # the entity store is a DuckDB file opened on its own connection (to go through open_engine)
     "store/__init__.py": "duckdb",
-    "store/keys.py": "linkage.engine.duckdb_engine",
 }
 
 
