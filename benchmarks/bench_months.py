@@ -10,12 +10,14 @@ their records unchanged, the share of them whose stable id(s) stayed the same, a
 changes (merged / split): explained by a change in the data (a truth entity they touch changed
 its records), or with all touched entities unchanged, a linkage `fix` (a merge joining one true
 entity, a split separating true entities) or a linkage `miss` (the opposite) — the re-link's
-model moving a borderline decision.  `--no-run` re-reads the months' outputs without running.
+model moving a borderline decision — and where the person model came from (reused from the
+store, with its u drift, or trained).  `--no-run` re-reads the months' outputs without running.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -62,6 +64,13 @@ def _stability(before: pl.DataFrame, after: pl.DataFrame, history: pl.DataFrame)
             "kept_share": kept / len(steady) if steady else None, "id_changes": changes.height, **kinds}
 
 
+def _model(folder: Path) -> str:
+    """Where the month's person model came from (the store or trained) and its u drift."""
+    link = json.loads((folder / "out" / "metrics.json").read_text(encoding="utf-8"))["link"]["person"]
+    drift = link.get("u_drift")
+    return link.get("model_source", "trained") + ("" if drift is None else f" ({drift:.4f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=250_000)
@@ -78,7 +87,7 @@ def main() -> None:
         (data / "store.duckdb").unlink(missing_ok=True)
     before = None
     print("month  records  cpu_s  peak_rss_mib  person_f1  unchanged_entities  kept_id  kept_share  "
-          "id_changes  data  fix  miss")
+          "id_changes  data  fix  miss  person_model (u drift)")
     for k in range(1, args.months + 1):
         folder = data / f"month-{k:02d}"
         cost = {"cpu_s": float("nan"), "peak_rss_mib": float("nan")} if args.no_run else \
@@ -93,7 +102,7 @@ def main() -> None:
               f"{f1['pairwise']['f1']:>9.4f}  {s.get('unchanged_entities', ''):>18}  "
               f"{s.get('kept_id', ''):>7}  {share:>10}  "
               f"{s.get('id_changes', ''):>10}  {s.get('data', ''):>4}  {s.get('fix', ''):>3}  "
-              f"{s.get('miss', ''):>4}", flush=True)
+              f"{s.get('miss', ''):>4}  {_model(folder)}", flush=True)
         before = records
 
 

@@ -98,12 +98,19 @@ def main() -> None:
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and the output folder.")
-def run(config: Path, quiet: bool) -> None:
+@click.option("--retrain", is_flag=True,
+              help="重新估计模型，不沿用实体库中的模型 / train the model afresh instead of reusing "
+                   "the entity store's.")
+@click.option("--full", is_flag=True,
+              help="完全重建：不受实体库模型影响 / rebuild from scratch, as without a store's model "
+                   "(to compare with the reuse path; ids are still kept stable).")
+def run(config: Path, quiet: bool, retrain: bool, full: bool) -> None:
     """Run the whole pipeline described by CONFIG (YAML)."""
     from linkage.pipeline import run as run_pipeline
 
     cfg = load_config(config)
-    run_pipeline(cfg, echo=(lambda _m: None) if quiet else (lambda m: click.echo(m, err=True)))
+    run_pipeline(cfg, echo=(lambda _m: None) if quiet else (lambda m: click.echo(m, err=True)),
+                 retrain="--full" if full else "--retrain" if retrain else None)
     if quiet:
         click.echo(str(cfg.output_dir()))
 

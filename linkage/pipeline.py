@@ -215,8 +215,11 @@ def plan_blocking(config: Config, echo: Callable[[str], None] = print) -> list[t
     return out
 
 
-def run(config: Config, echo: Callable[[str], None] = print) -> dict:
+def run(config: Config, echo: Callable[[str], None] = print, retrain: str | None = None) -> dict:
     """Run the whole pipeline for a loaded config; returns the metrics dict written to metrics.json.
+
+    A run against an entity store reuses the store's model (`linkage.store.models`) unless
+    `retrain` gives a reason to train afresh (the CLI's "--retrain" or "--full").
 
     Everything is built in a fresh folder beside the output and swapped in only when the whole
     run succeeded (`linkage.outputs`): a failed or killed run leaves the previous output whole."""
@@ -228,7 +231,7 @@ def run(config: Config, echo: Callable[[str], None] = print) -> dict:
     store = _open_store(config)
     try:
         with outputs.building(target, inputs) as out:
-            metrics = _run_stages(config, out, log, store)
+            metrics = _run_stages(config, out, log, store, retrain)
             if store is not None:  # the store first: an output never names ids the store lacks
                 store.commit()
     except OSError as exc:
@@ -253,7 +256,8 @@ def _open_store(config: Config):
     return StoreRun(path)
 
 
-def _run_stages(config: Config, out: Path, log: StageLog, store=None) -> dict:
+def _run_stages(config: Config, out: Path, log: StageLog, store=None,
+                retrain: str | None = None) -> dict:
     workdir = out / ".work"
     workdir.mkdir()
     engine = open_engine(out / "linkage.duckdb", threads=config.engine.threads,
@@ -269,7 +273,9 @@ def _run_stages(config: Config, out: Path, log: StageLog, store=None) -> dict:
             link_stats = run_linkage(engine, {e: config.linkage_for(e) for e in ENTITY_TYPES},
                                      progress=log.echo, base_dir=config.base_dir,
                                      pairs_in_background=True,  # only the report reads pairs
-                                     labels=config.labels_path())
+                                     labels=config.labels_path(),
+                                     models=store.models if store is not None else None,
+                                     retrain=retrain)
         if store is not None:
             with log.stage("store", "stable entity ids"):
                 engine.settle("raw_records")

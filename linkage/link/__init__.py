@@ -25,7 +25,8 @@ chance that two random records match, `model`), scores, applies the domain rules
 - `model_params`: entity_type, comparison, gamma, level, level_zh, m, u, bayes_factor,
   match_weight (log2 Bayes factor), tf (frequency-weighted level);
 - `link_model`: entity_type, prior (λ: two random records match), threshold, iterations,
-  converged, trained_on (the EM sessions and what each fitted, or the labels),
+  converged, trained_on (the EM sessions and what each fitted, or the labels), model_source
+  ("store (run N)" when the entity store's model was reused, else "trained (why)"),
   candidate_pairs, linked_pairs, entities, settings (the resolved settings as JSON, which
   `linkage explain` uses to recompute a pair);
 
@@ -42,7 +43,7 @@ import numpy as np
 import polars as pl
 
 from linkage.errors import BlockingBudgetError
-from linkage.link.run import EntityResult, link_entity
+from linkage.link.run import EntityResult, StoredModel, link_entity
 from linkage.link.settings import LinkageSettings
 
 __all__ = ["run_linkage", "LinkageSettings", "BlockingBudgetError"]
@@ -81,18 +82,21 @@ def _write(engine, name: str, frames: list, order: list[str], descending: list[b
 def run_linkage(engine, settings: dict[str, LinkageSettings],
                 progress: Callable[[str], None] | None = None, *,
                 base_dir: Path | None = None, pairs_in_background: bool = False,
-                labels: Path | None = None) -> dict:
+                labels: Path | None = None, models: dict[str, StoredModel] | None = None,
+                retrain: str | None = None) -> dict:
     """Link every entity type in `records`; write the linkage tables; return figures.
 
     `settings` maps entity type to its settings (missing = defaults); `progress` receives
     one-line messages; `base_dir` resolves relative `labels` paths (the config's folder);
     with `pairs_in_background` table `pairs` is written while the caller goes on (read it only
     after `engine.settle()`); `labels` is the review labels file whose decisions the run honours
-    (`linkage.link.labels`)."""
+    (`linkage.link.labels`); `models` are the entity store's models per entity type, reused while
+    valid (`obtain_model`) unless `retrain` gives a reason to train anyway ("--retrain",
+    "--full")."""
     lineage = engine.sql("SELECT record_id, source, source_row, entity_type FROM records")
     entity_types = sorted(lineage["entity_type"].unique().to_list())
     results = [link_entity(engine, e, settings.get(e) or LinkageSettings(), progress, base_dir,
-                           labels) for e in entity_types]
+                           labels, (models or {}).get(e), retrain) for e in entity_types]
     if not results:
         engine.execute("CREATE OR REPLACE TABLE pairs (record_id_l BIGINT, record_id_r BIGINT, "
                        "entity_type VARCHAR, match_weight DOUBLE, match_probability DOUBLE, "
@@ -131,6 +135,7 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
             "threshold": r.settings.threshold, "iterations": r.model.iterations,
             "converged": r.model.converged, "lambda": r.model.prior,
             "trained_on": r.model.trained_on, "seconds": r.seconds,
+            "model_source": r.model.source, "u_drift": r.model.drift,
             "recall_estimate": r.recall,
             "possible_matches": r.possible.height,
             "possible_threshold": r.settings.possible_threshold,
@@ -144,7 +149,8 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
     _write(engine, "link_model", [pl.DataFrame([{
         "entity_type": r.entity_type, "prior": r.model.prior, "threshold": r.settings.threshold,
         "iterations": r.model.iterations, "converged": r.model.converged,
-        "trained_on": r.model.trained_on, "candidate_pairs": r.pairs.num_rows,
+        "trained_on": r.model.trained_on, "model_source": r.model.source,
+        "candidate_pairs": r.pairs.num_rows,
         "linked_pairs": stats[r.entity_type]["linked_pairs"],
         "entities": stats[r.entity_type]["entities"],
         "settings": r.settings.model_dump_json()}]) for r in results], ["entity_type"])

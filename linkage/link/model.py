@@ -38,6 +38,8 @@ class Model:
     iterations: int = 0
     converged: bool = False
     trained_on: str = "em"
+    source: str = "trained"       # "store (run N)" when reused from the entity store, else why trained
+    drift: float | None = None    # u drift from the stored model, when there was one
 
 
 def level_frequencies(gamma: np.ndarray, comparisons: list[Comparison],

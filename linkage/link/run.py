@@ -13,6 +13,7 @@ their decision in EM.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,11 +272,92 @@ def identifier_codes(frame: pl.DataFrame, identifiers: list[str]) -> tuple[np.nd
     return frame["record_id"].to_numpy(), matrix
 
 
+# a stored model is retrained when this month's u sample moved further than this from its u
+# (total variation distance of one comparison's levels): the population changed, not noise —
+# reruns on the same records give 0, a month of synth churn about 0.005
+DRIFT_LIMIT = 0.05
+
+
+@dataclass
+class StoredModel:
+    """A model kept in the entity store (`linkage.store`): the run that trained it, the resolved
+    comparison settings it was fitted for (JSON), m and u per comparison (indexed by gamma) and
+    the prior.  Term frequencies are not kept: they are this month's value counts, as in a
+    full run."""
+    run: int
+    comparisons: str
+    m: list[np.ndarray]
+    u: list[np.ndarray]
+    prior: float
+
+
+def comparison_key(settings_json: str) -> str:
+    """The comparison settings of resolved settings (as JSON, table `link_model`'s `settings`),
+    as canonical JSON: a stored model fits only these."""
+    return json.dumps(json.loads(settings_json)["comparisons"], sort_keys=True, ensure_ascii=False)
+
+
+def u_drift(stored: list[np.ndarray], fresh: list[np.ndarray]) -> float:
+    """Largest total variation distance between two u's level shares, over the comparisons."""
+    return max((0.5 * float(np.abs(a - b).sum()) for a, b in zip(stored, fresh)), default=0.0)
+
+
+def obtain_model(engine, entity_type: str, s: LinkageSettings, comparisons: list[Comparison],
+                 compared: Compared, known: np.ndarray, features: pl.DataFrame, source: str,
+                 base_dir: Path | None, stored: StoredModel | None,
+                 retrain: str | None = None) -> Model:
+    """The model that scores this run: `stored` when it was fitted for these comparisons and
+    this month's u sample lies within `DRIFT_LIMIT` of its u; else trained here (u from random
+    pairs, m from the labels file or by EM sessions, then the prior) — always when `retrain`
+    gives a reason to.  `model.source` says which and why; `model.drift` is the u drift
+    measured against a stored model."""
+    u = sample_u(comparisons, s.identifiers, s.u_sample_pairs, s.seed, features)
+    reason = retrain or "no stored model"
+    drift = None
+    if stored is not None and retrain is None:
+        drift = round(u_drift(stored.u, u), 6) if comparison_key(s.model_dump_json()) == stored.comparisons else None
+        if drift is None:
+            reason = f"comparisons changed since run {stored.run}"
+        elif drift > DRIFT_LIMIT:
+            reason = f"u drift {drift:.3f} > {DRIFT_LIMIT} since run {stored.run}"
+        else:
+            return Model(comparisons, stored.u, stored.m, stored.prior, converged=True,
+                         trained_on=f"store (run {stored.run})",
+                         source=f"store (run {stored.run})", drift=drift)
+    model = Model(comparisons, u, source=f"trained ({reason})", drift=drift)
+    total_pairs = max(features.height * (features.height - 1) // 2, 1)
+    if s.labels is not None:
+        path = s.labels if s.labels.is_absolute() or base_dir is None else base_dir / s.labels
+        labelled = labelled_pairs(engine, path, entity_type, comparisons, s.identifiers, features,
+                                  source)
+        model.m = m_from_labels(labelled.gamma, labelled.extra["is_match"].astype(bool),
+                                comparisons)
+        model.trained_on = f"labels ({len(labelled.left):,} pairs)"
+        patterns, pattern_n = pattern_counts(compared.gamma)
+        if len(patterns):
+            estimate_prior(patterns, pattern_n, model, total_pairs, s.em_max_iterations,
+                           s.em_tolerance)
+    elif len(compared.gamma):
+        sessions = estimate_by_sessions(compared.raw_gamma, compared.gamma,
+                                        compared.extra["rules"].astype(np.int64),
+                                        [(r.label, {c for k in r.columns for c in columns_read(k)})
+                                         for r in s.blocking_rules], total_pairs, model,
+                                        s.em_max_iterations, s.em_tolerance, known=known)
+        model.trained_on = "em: " + "; ".join(sessions)
+        if (known >= 0).any():
+            model.trained_on += f"; {int((known >= 0).sum()):,} reviewed pairs held at their decision"
+    else:
+        model.m = initial_m(comparisons)
+    return model
+
+
 def link_entity(engine, entity_type: str, settings: LinkageSettings,
                 progress: Callable[[str], None] | None = None,
-                base_dir: Path | None = None, labels: Path | None = None) -> EntityResult:
+                base_dir: Path | None = None, labels: Path | None = None,
+                stored: StoredModel | None = None, retrain: str | None = None) -> EntityResult:
     """Link one entity type of table `records`, honouring the reviewer's decisions in the
-    labels file `labels`."""
+    labels file `labels`; `stored` is the entity store's model, reused when still valid unless
+    `retrain` gives a reason not to (`obtain_model`)."""
     say = progress or (lambda _msg: None)
     s = settings.resolved(entity_type)
     comparisons = compile_comparisons(s.comparisons)
@@ -302,32 +384,8 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     reviewed = run_labels(engine, labels, entity_type, source)
     known = reviewed.state(compared.left, compared.right)
     lap("compare")
-    total_pairs = max(features.height * (features.height - 1) // 2, 1)
-    model = Model(comparisons, sample_u(comparisons, s.identifiers, s.u_sample_pairs, s.seed,
-                                        features))
-    lap("u_sampling")
-    if s.labels is not None:
-        path = s.labels if s.labels.is_absolute() or base_dir is None else base_dir / s.labels
-        labelled = labelled_pairs(engine, path, entity_type, comparisons, s.identifiers, features,
-                                  source)
-        model.m = m_from_labels(labelled.gamma, labelled.extra["is_match"].astype(bool),
-                                comparisons)
-        model.trained_on = f"labels ({len(labelled.left):,} pairs)"
-        patterns, pattern_n = pattern_counts(compared.gamma)
-        if len(patterns):
-            estimate_prior(patterns, pattern_n, model, total_pairs, s.em_max_iterations,
-                           s.em_tolerance)
-    elif len(compared.gamma):
-        sessions = estimate_by_sessions(compared.raw_gamma, compared.gamma,
-                                        compared.extra["rules"].astype(np.int64),
-                                        [(r.label, {c for k in r.columns for c in columns_read(k)})
-                                         for r in s.blocking_rules], total_pairs, model,
-                                        s.em_max_iterations, s.em_tolerance, known=known)
-        model.trained_on = "em: " + "; ".join(sessions)
-        if (known >= 0).any():
-            model.trained_on += f"; {int((known >= 0).sum()):,} reviewed pairs held at their decision"
-    else:
-        model.m = initial_m(comparisons)
+    model = obtain_model(engine, entity_type, s, comparisons, compared, known, features, source,
+                         base_dir, stored, retrain)
     say(f"{entity_type}: EM {model.iterations} iterations, prior {model.prior:.3g}")
     lap("estimate")
     bf, weight, probability = score(compared.gamma, compared.tf, model)

@@ -1,7 +1,8 @@
 """The entity store of monthly runs: stable entity ids, their history and the runs' figures.
 
 A config with `store: path/to/x.duckdb` names its runs' entities by a store that outlives the
-runs (each run still links every record afresh: incremental linking is not built).  It keeps
+runs (each run still compares every pair afresh, scored by the stored model unless retrained:
+incremental linking is not built).  It keeps
 per source the records last seen (by record key, `linkage.store.keys`), the entity id each
 record had, every id ever given, the id changes of every run and each run's figures:
 
@@ -13,6 +14,7 @@ record had, every id ever given, the id changes of every run and each run's figu
 | `entity_history` | run, entity_type, kind (new / merged / split / retired), old_id, new_id, records, record_keys |
 | `runs` | run, finished_at, output, config |
 | `run_figures` | run, entity_type, records, entities, redundant_records, hours_per_year, new, merged, split, retired, added_records, changed_records, removed_records, unchanged_records |
+| `store_models`, `store_model_params` | the model per entity type the next run reuses (`linkage.store.models`) |
 
 How a run uses it (`StoreRun`, driven by linkage.pipeline): `StoreRun(path)` takes the
 store's lock (a second run against the same store is refused) and reads its state; `assign`
@@ -41,6 +43,8 @@ from linkage.config import Config
 from linkage.errors import OutputError, RunError
 from linkage.store.ids import stable_ids
 from linkage.store.keys import record_keys
+from linkage.store.models import SCHEMA as MODEL_SCHEMA
+from linkage.store.models import load_models, trained_models
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_records (source VARCHAR, record_key VARCHAR, entity_type VARCHAR,
@@ -55,7 +59,7 @@ CREATE TABLE IF NOT EXISTS run_figures (run BIGINT, entity_type VARCHAR, records
     entities BIGINT, redundant_records BIGINT, hours_per_year DOUBLE, new BIGINT, merged BIGINT,
     split BIGINT, retired BIGINT, added_records BIGINT, changed_records BIGINT,
     removed_records BIGINT, unchanged_records BIGINT);
-"""
+""" + MODEL_SCHEMA
 _KINDS = ("new", "merged", "split", "retired")
 _CHANGES = ("added", "changed", "removed", "unchanged")
 
@@ -77,12 +81,18 @@ class StoreRun:
     def _read(self) -> None:
         for stale in self.path.parent.glob(f".{self.path.name}.building-*"):
             stale.unlink(missing_ok=True)  # left by a killed run (we hold the lock)
-        tables = {"store_records": None, "entity_ids": None, "id_counters": None, "runs": None}
+        tables = {"store_records": None, "entity_ids": None, "id_counters": None, "runs": None,
+                  "store_models": None, "store_model_params": None}
         if self.path.exists():
             try:
                 with duckdb.connect(str(self.path), read_only=True) as con:
+                    present = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+                    if not {"store_models", "store_model_params"} <= present:  # a store from before
+                        con.sql("ATTACH ':memory:' AS _empty")
+                        con.execute(MODEL_SCHEMA.replace("EXISTS ", "EXISTS _empty."))
                     for name in tables:
-                        tables[name] = con.sql(f"SELECT * FROM {name}").pl()
+                        where = name if name in present else f"_empty.{name}"
+                        tables[name] = con.sql(f"SELECT * FROM {where}").pl()
             except duckdb.Error as exc:
                 raise OutputError(f"{self.path}: not a linkage entity store ({exc})") from None
         else:
@@ -94,6 +104,7 @@ class StoreRun:
         self.ages = tables["entity_ids"]
         self.counters = dict(tables["id_counters"].iter_rows())
         self.run = int(tables["runs"]["run"].max() or 0) + 1
+        self.models = load_models(tables["store_models"], tables["store_model_params"])
 
     def assign(self, engine, config: Config) -> dict:
         """Rename table `clusters`' entity ids by the store's; write this run's `entity_history`
@@ -142,6 +153,7 @@ class StoreRun:
             how="left").select(
             "source", "record_key", "entity_type", "entity_id", "row_hash",
             pl.col("first_run").fill_null(self.run).cast(pl.Int64), pl.lit(self.run, pl.Int64).alias("last_run"))
+        models = trained_models(engine, self.run)
         gone = self.assigned.history.filter(pl.col("kind").is_in(["merged", "retired"]))["old_id"].unique()
         if self.path.exists():
             shutil.copyfile(self.path, self.building)
@@ -168,6 +180,13 @@ class StoreRun:
                 con.execute("INSERT INTO entity_history SELECT * FROM _history")
                 con.execute("INSERT INTO run_figures BY NAME SELECT * FROM _figures")
                 con.execute("INSERT INTO runs SELECT * FROM _run")
+                if models is not None:  # the models this run trained replace the stored ones
+                    con.register("_models", models[0].to_arrow())
+                    con.register("_params", models[1].to_arrow())
+                    for table, frame in (("store_models", "_models"), ("store_model_params", "_params")):
+                        con.execute(f"DELETE FROM {table} WHERE entity_type IN "
+                                    f"(SELECT entity_type FROM {frame})")
+                        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {frame}")
                 con.execute("COMMIT")
                 con.execute("CHECKPOINT")
                 trend = con.sql("SELECT * FROM run_figures ORDER BY run, entity_type").pl()

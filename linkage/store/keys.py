@@ -14,7 +14,6 @@ from __future__ import annotations
 import polars as pl
 
 from linkage.config import Config
-from linkage.engine.duckdb_engine import quote_ident as q
 from linkage.errors import ConfigError
 
 _LINEAGE = ("record_id", "source", "source_row", "entity_type")
@@ -23,6 +22,7 @@ _LINEAGE = ("record_id", "source", "source_row", "entity_type")
 def record_keys(engine, config: Config) -> pl.DataFrame:
     """record_id, source, entity_type, record_key, row_hash of every linked record (table
     `clusters`), from table `raw_records` (settled) and the sources' mapped columns."""
+    q = engine.dialect.quote
     columns = [c for c in engine.columns("raw_records") if c not in _LINEAGE]
     # filled columns only, each with its name: a column another source brings is no change
     row = "concat_ws(chr(31), " + ", ".join(f"{_sql_text(c + '=')} || {q(c)}" for c in sorted(columns)) + ")"
@@ -54,7 +54,7 @@ def record_keys(engine, config: Config) -> pl.DataFrame:
 def _header_value(engine, config: Config, mapped: dict, source: str, header: str) -> str:
     """SQL for one key column's trimmed text in raw_records (a mapped attribute or an extra)."""
     if f"{source}\x1f{header}" in mapped:
-        value = q(mapped[f"{source}\x1f{header}"])
+        value = engine.dialect.quote(mapped[f"{source}\x1f{header}"])
     elif engine.scalar("SELECT count(*) FROM source_columns WHERE source = ? AND header = ?",
                        [source, header]):
         value = f"json_extract_string(extras, {_sql_text('$.' + _json_key(header))})"

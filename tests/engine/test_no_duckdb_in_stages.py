@@ -30,7 +30,6 @@ PENDING = {
     "publish/targets.py": "duckdb",
     # the entity store is a DuckDB file opened on its own connection (to go through open_engine)
     "store/__init__.py": "duckdb",
-    "store/keys.py": "linkage.engine.duckdb_engine",
 }
 
 
