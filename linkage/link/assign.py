@@ -206,12 +206,16 @@ class Weigher:
                 share = agreed.join(self.shares_of[column], on=column, how="left")["share"]
                 tf[hit, k] = share.fill_null(self.unseen[column]).to_numpy().astype(np.float32)
         gamma = compared.gamma[rows]
-        bf = score(gamma, tf, self.model)[0]
+        bf = np.ones(gamma.shape, dtype=np.float64)
+        general = np.ones(len(gamma), dtype=bool)  # rows scored with the pairwise model's m
         for source, m in (self.m_of.items() if sources is not None else ()):
             mine = sources == source
             if mine.any():
                 own = Model(self.comparisons, self.model.u, m, self.model.prior)
                 bf[mine] = score(gamma[mine], tf[mine], own)[0]
+                general &= ~mine
+        if general.any():
+            bf[general] = score(gamma[general], tf[general], self.model)[0]
         return np.log2(bf)
 
     def fit_source_m(self, candidates: pl.DataFrame, queries: pl.DataFrame, log_bf: np.ndarray,
