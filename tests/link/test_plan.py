@@ -31,6 +31,9 @@ def test_rules_follow_the_attributes_the_sources_carry():
     assert "name_pinyin + employer_core" in labels and "birth_date + employer_core" in labels
     assert labels[-2:] == ["name_pinyin (≤8)", "name (≤8)"]
     assert "rare name" in reasons[-2] and "as written" in reasons[-1]
+    enterprise, _ = plan_rules(_fill({"a": ["name_core", "name_core_pinyin", "phone"],
+                                      "b": ["name_core", "name_core_pinyin"]}), "enterprise")
+    assert [r.label for r in enterprise][-2:] == ["name_core (≤8)", "name_core_pinyin (≤8)"]
     # nobody carries a household address: no rule on it
     assert not [lab for lab in labels if "household" in lab]
 
