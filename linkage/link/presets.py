@@ -104,6 +104,8 @@ def registration(c: str) -> list[dict]:
                ["org_key"], identity=True),
         _level("exact", "same registration number", "注册号相同", ["reg_number"]),
         _level("one_typo", "credit code one character off", "信用代码错一位", [c]),
+        _level("one_typo", "organisation code one character off", "组织机构代码错一位",
+               ["org_key"]),
     ]
 
 
