@@ -7,9 +7,10 @@ engine's dialect (`engine.dialect`) for every construct the backends disagree on
 | need | method | DuckDB | Spark SQL |
 |---|---|---|---|
 | identifier / text literal | `quote`, `literal`, `in_list` | `"a"`, `'x'` | `` `a` ``, `'x'` |
-| typed cast / typed null | `cast`, `null` (types: text, bigint, int, smallint, tinyint, double, boolean, date) | `CAST(x AS VARCHAR)` | `CAST(x AS STRING)` |
+| typed cast / typed null | `cast`, `null` (types: text, bigint, int, smallint, tinyint, double, float, boolean, date) | `CAST(x AS VARCHAR)` | `CAST(x AS STRING)` |
 | table from a query | `create_table` (statements) | `CREATE OR REPLACE [TEMP] TABLE` | `CACHE TABLE` (temp) / `CREATE TABLE … USING parquet` |
-| 64-bit hash | `hash64` | `hash` | `xxhash64` |
+| 64-bit hash (of one or more values) | `hash64` | `hash` | `xxhash64` |
+| integer division | `int_div` | `a // b` | `a div b` |
 | list literal, 1-based element, slice, join | `list_of`, `element`, `slice`, `join_list` | `[…]`, `l[i]`, `l[a:b]`, `array_to_string` | `array(…)`, `try_element_at`, `slice`, `array_join` |
 | sorted list / string aggregate | `sorted_list`, `sorted_string_agg` | `list(x ORDER BY x)`, `string_agg(… ORDER BY)` | `array_sort(collect_list(x))`, `array_join(…)` |
 | value at the smallest key | `arg_min` | `arg_min` | `min_by` |
@@ -20,6 +21,8 @@ engine's dialect (`engine.dialect`) for every construct the backends disagree on
 | finite float | `is_finite` | `isfinite` | `NOT isnan(x) AND abs(x) < 'Infinity'` |
 | set of small integers per row | `bit_set(size)` → `BitSet` | BIGINT mask (≤ 63 members), else sorted list | the same, with Spark's functions |
 
+The Spark engine makes a temp table by checkpointing its query's rows rather than by
+`CACHE TABLE`, whose view re-reads the tables it names (linkage.engine.spark_engine).
 A dialect only renders text; it runs nothing, so it is tested without the engine (and the Spark
 one without Spark).
 """
@@ -113,6 +116,11 @@ class Dialect:
 
     # scalar functions
     def hash64(self, expr: str) -> str:
+        """A 64-bit hash of `expr` (one value, or several separated by commas)."""
+        raise NotImplementedError
+
+    def int_div(self, dividend: str, divisor: str | int) -> str:
+        """Integer division of non-negative integers (BIGINT operands give a BIGINT)."""
         raise NotImplementedError
 
     def shift_left(self, expr: str, bits: str | int) -> str:
@@ -187,7 +195,8 @@ def quote_ident(name: str) -> str:
 class DuckDBDialect(Dialect):
     name = "duckdb"
     TYPES: ClassVar[dict[str, str]] = {"text": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "smallint": "SMALLINT",
-             "tinyint": "TINYINT", "double": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE"}
+             "tinyint": "TINYINT", "double": "DOUBLE", "float": "FLOAT", "boolean": "BOOLEAN",
+             "date": "DATE"}
 
     def quote(self, name: str) -> str:
         return quote_ident(name)
@@ -201,6 +210,9 @@ class DuckDBDialect(Dialect):
 
     def hash64(self, expr: str) -> str:
         return f"hash({expr})"
+
+    def int_div(self, dividend: str, divisor: str | int) -> str:
+        return f"({dividend} // {divisor})"
 
     def shift_left(self, expr: str, bits: str | int) -> str:
         return f"({expr} << {bits})"
@@ -258,7 +270,8 @@ class SparkDialect(Dialect):
 
     name = "spark"
     TYPES: ClassVar[dict[str, str]] = {"text": "STRING", "bigint": "BIGINT", "int": "INT", "smallint": "SMALLINT",
-             "tinyint": "TINYINT", "double": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE"}
+             "tinyint": "TINYINT", "double": "DOUBLE", "float": "FLOAT", "boolean": "BOOLEAN",
+             "date": "DATE"}
 
     def quote(self, name: str) -> str:
         return "`" + name.replace("`", "``") + "`"
@@ -280,6 +293,9 @@ class SparkDialect(Dialect):
 
     def hash64(self, expr: str) -> str:
         return f"xxhash64({expr})"
+
+    def int_div(self, dividend: str, divisor: str | int) -> str:
+        return f"({dividend} div {divisor})"
 
     def shift_left(self, expr: str, bits: str | int) -> str:
         return f"shiftleft({expr}, {bits})"
