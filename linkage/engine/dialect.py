@@ -19,6 +19,7 @@ engine's dialect (`engine.dialect`) for every construct the backends disagree on
 | string values at top-level JSON keys | `json_strings` | `json_extract_string(j, [paths])` | `array(get_json_object(j, path), …)` |
 | whole-value regular expression | `matches` | `SIMILAR TO` | `RLIKE '^(?:…)$'` |
 | finite float | `is_finite` | `isfinite` | `NOT isnan(x) AND abs(x) < 'Infinity'` |
+| the rows of a Parquet file | `read_parquet` | `read_parquet('p')` | `` parquet.`p` `` |
 | set of small integers per row | `bit_set(size)` → `BitSet` | BIGINT mask (≤ 63 members), else sorted list | the same, with Spark's functions |
 
 The Spark engine makes a temp table by checkpointing its query's rows rather than by
@@ -145,6 +146,10 @@ class Dialect:
         is absent)."""
         raise NotImplementedError
 
+    def read_parquet(self, path) -> str:
+        """A relation (for FROM) of the rows of the Parquet file at `path`."""
+        raise NotImplementedError
+
     # lists
     def list_of(self, values, type_name: str = "text") -> str:
         """A list literal of Python values."""
@@ -229,6 +234,9 @@ class DuckDBDialect(Dialect):
     def struct(self, fields: dict[str, str]) -> str:
         return "{" + ", ".join(f"{self.literal(k)}: {v}" for k, v in fields.items()) + "}"
 
+    def read_parquet(self, path) -> str:
+        return f"read_parquet({self.literal(str(path))})"
+
     def json_strings(self, document: str, keys: list[str]) -> str:
         paths = ", ".join(self.literal('$."' + k.replace("\\", "\\\\").replace('"', '\\"') + '"')
                           for k in keys)
@@ -311,6 +319,9 @@ class SparkDialect(Dialect):
 
     def struct(self, fields: dict[str, str]) -> str:
         return f"named_struct({', '.join(f'{self.literal(k)}, {v}' for k, v in fields.items())})"
+
+    def read_parquet(self, path) -> str:
+        return "parquet." + self.quote(str(path))
 
     def json_strings(self, document: str, keys: list[str]) -> str:
         paths = (self.literal("$['" + k.replace("\\", "\\\\").replace("'", "\\'") + "']")

@@ -74,6 +74,13 @@ def test_scalars(engine):
     assert _value(engine, d.cast("1 / 3", "float")) == pytest.approx(1 / 3, rel=1e-6)
 
 
+def test_a_parquet_file_is_a_relation(engine, tmp_path):
+    path = tmp_path / "it's.parquet"  # a quote in the path
+    pl.DataFrame({"k": [2, 1], "v": ["乙", "甲"]}).write_parquet(path)
+    rows = engine.sql(f"SELECT k, v FROM {engine.dialect.read_parquet(path)} ORDER BY k")
+    assert rows.rows() == [(1, "甲"), (2, "乙")]
+
+
 def test_scratch_drops_its_tables_even_when_the_stage_fails(engine):
     with pytest.raises(RuntimeError), Scratch(engine) as scratch:
         scratch.create("_t_one", "SELECT 1 AS a")
