@@ -1,8 +1,8 @@
 """Spark implementation of the engine interface, on a PySpark session (pip install 'linkage[spark]').
 
 Tables are Spark tables of the session's catalog; temp tables are temp views of checkpointed
-rows (loaded frames are cached).  The
-stages' SQL comes through `SparkDialect`, so the measures run here unchanged.  What this backend
+rows (loaded frames are cached).  The stages' SQL comes through `SparkDialect`, so the measures
+and the link stage of an entity type run here unchanged.  What this backend
 does not do yet: results (`sql`, `batches`, `export_parquet`) are collected to the driver through
 Arrow, which suits aggregates and small tables, not record-wide ones — the pipeline's record
 stages still need their Spark plans before a whole run can use it.
