@@ -1,8 +1,11 @@
-"""The entity store of monthly runs: stable entity ids, their history and the runs' figures.
+"""The entity store of monthly runs: stable entity ids, their history, the runs' figures, and
+what makes a run incremental.
 
 A config with `store: path/to/x.duckdb` names its runs' entities by a store that outlives the
-runs (each run still compares every pair afresh, scored by the stored model unless retrained:
-incremental linking is not built).  It keeps
+runs, scores with the stored model unless retrained (`linkage.store.models`), and compares only
+the candidate pairs with a new or changed record: the levels of pairs between records unchanged
+since the last run are carried from the store (`linkage.store.pairs`,
+`linkage.link.incremental`; `--full` compares every pair again).  It keeps
 per source the records last seen (by record key, `linkage.store.keys`), the entity id each
 record had, every id ever given, the id changes of every run and each run's figures:
 
@@ -15,9 +18,11 @@ record had, every id ever given, the id changes of every run and each run's figu
 | `runs` | run, finished_at, output, config |
 | `run_figures` | run, entity_type, records, entities, redundant_records, hours_per_year, new, merged, split, retired, added_records, changed_records, removed_records, unchanged_records |
 | `store_models`, `store_model_params` | the model per entity type the next run reuses (`linkage.store.models`) |
+| `store_pairs`, `store_pair_settings` | every candidate pair of the last run, with its levels (`linkage.store.pairs`) |
 
 How a run uses it (`StoreRun`, driven by linkage.pipeline): `StoreRun(path)` takes the
-store's lock (a second run against the same store is refused) and reads its state; `assign`
+store's lock (a second run against the same store is refused) and reads its state; `carry`
+computes the records' keys and hands linking the stored pairs of unchanged records; `assign`
 renames the run's clusters by the store's ids (`linkage.store.ids`), adds each record's
 `record_key` and `row_hash` to them, and writes tables `entity_history` and
 `record_changes` of this run into the run's database; `prepare` writes the new state into a
