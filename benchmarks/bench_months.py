@@ -17,7 +17,8 @@ store, with its u drift, or trained).  `--no-run` re-reads the months' outputs w
 copy of the store as it was before the month (config `full.yaml`, output `full-out`): per month
 the CPU seconds and person F1 of the incremental run and of the full one, the records whose
 entity id differs between the two, the pairs the incremental run compared and carried, and the
-stage timings (wall seconds, metrics.json) of both runs.
+CPU seconds per stage of both runs (the runs go through `benchmarks/stage_cpu.py`; "rest" is the
+report and start-up, the run's CPU less its stages').
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import argparse
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -86,18 +88,27 @@ def _full_config(folder: Path) -> Path:
     return path
 
 
-def _stages(out: Path) -> dict:
-    """Wall seconds per stage of a run, the link stage split by its steps (person)."""
+def _stages(out: Path, cpu_s: float) -> dict:
+    """Seconds per stage of a run (CPU seconds through stage_cpu.py), the link stage split by its
+    steps (person), and the rest of the run's `cpu_s`."""
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    stages = metrics["run"]["stage_seconds"]
     link = metrics["link"]["person"]["seconds"]
-    return {**metrics["run"]["stage_seconds"], **{f"link.{k}": v for k, v in link.items()}}
+    return {**stages, "rest": cpu_s - sum(stages.values()), **{f"link.{k}": v for k, v in link.items()}}
+
+
+def _run(config: Path, *options: str, cpu_stages: bool = False) -> dict:
+    """/usr/bin/time -v of one run (through stage_cpu.py when `cpu_stages`)."""
+    if cpu_stages:
+        return _time_v([sys.executable, str(ROOT / "benchmarks" / "stage_cpu.py"), str(config), *options])
+    return _time_v([str(BIN / "linkage"), "run", "-q", *options, str(config)])
 
 
 def _compare_full(data: Path, k: int, incremental: dict) -> None:
     """Month k again with --full from the store as the incremental run found it (copied by
     `main` before that run); print both runs' figures."""
     folder = data / f"month-{k:02d}"
-    cost = _time_v([str(BIN / "linkage"), "run", "-q", "--full", str(_full_config(folder))])
+    cost = _run(_full_config(folder), "--full", cpu_stages=True)
     f1 = evaluate_clusters(folder / "full-out" / "clusters.parquet", folder / "truth.parquet")["person"]
     inc = evaluate_clusters(folder / "out" / "clusters.parquet", folder / "truth.parquet")["person"]
     ids = [pl.read_parquet(folder / o / "clusters.parquet", columns=["source", "record_key", "entity_id"])
@@ -111,8 +122,8 @@ def _compare_full(data: Path, k: int, incremental: dict) -> None:
           f"{f1['pairwise']['f1']:.5f}, records with another id {differ}, person records added+changed"
           f"+removed {changed} ({changed / (store['unchanged_records'] + changed):.2%}), pairs compared "
           f"{store['compared_pairs']:,} carried {store['carried_pairs']:,}", flush=True)
-    a, b = _stages(folder / "out"), _stages(folder / "full-out")
-    print("    stage wall s (incremental / full): " + ", ".join(
+    a, b = _stages(folder / "out", incremental["cpu_s"]), _stages(folder / "full-out", cost["cpu_s"])
+    print("    stage CPU s (incremental / full): " + ", ".join(
         f"{name} {a.get(name, 0):.1f}/{b.get(name, 0):.1f}" for name in dict.fromkeys([*b, *a])), flush=True)
 
 
@@ -141,7 +152,7 @@ def main() -> None:
         if compare:
             shutil.copyfile(data / "store.duckdb", data / "full-store.duckdb")
         cost = {"cpu_s": float("nan"), "peak_rss_mib": float("nan")} if args.no_run else \
-            _time_v([str(BIN / "linkage"), "run", "-q", str(folder / "config.yaml")])
+            _run(folder / "config.yaml", cpu_stages=compare)
         f1 = evaluate_clusters(folder / "out" / "clusters.parquet", folder / "truth.parquet")["person"]
         records = _records(folder)
         with duckdb.connect(str(data / "store.duckdb"), read_only=True) as con:
