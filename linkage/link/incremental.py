@@ -13,6 +13,8 @@ usual blocking made this run and
 - *compares* the others (a new or changed record on either side, or a pair the last run did not
   block) as a run without a store would.
 
+A pair's raw levels are kept as one 64-bit code (`pack`: 4 bits a comparison, so up to 16
+comparisons of up to 14 levels; settings beyond that are compared in full every run).
 Scoring, the model (reused or trained on every candidate pair's levels, carried or not),
 clustering with its constraints, the second pass (`linkage.link.assign`) and the recall
 estimate then run on all records as usual, so the partition is the one a run comparing every
@@ -35,7 +37,7 @@ class Carry:
     """What a run against the store brings in and takes out.
 
     `pairs`: per entity type, the pairs between unchanged records the store holds levels for —
-    record_id_l < record_id_r (this run's ids), gamma (raw levels, list of int8); `comparisons`:
+    record_id_l < record_id_r (this run's ids), gamma (raw levels, `pack`ed); `comparisons`:
     per entity type, the comparison settings (`linkage.link.run.comparison_key`) they were made
     with.  The run fills in, per entity type, `compared`: every candidate pair's raw levels
     (for the store to keep), `compared_with`: the comparison settings this run used, and
@@ -45,6 +47,28 @@ class Carry:
     compared: dict[str, pl.DataFrame] = field(default_factory=dict)
     compared_with: dict[str, str] = field(default_factory=dict)
     figures: dict[str, dict] = field(default_factory=dict)
+
+
+BITS = 4  # per comparison in a packed code: levels -1 … 14
+
+
+def packable(comparisons: list[Comparison]) -> bool:
+    """Whether the levels of these comparisons fit one packed code."""
+    return len(comparisons) * BITS <= 64 and all(len(c.levels) < 2 ** BITS - 1 for c in comparisons)
+
+
+def pack(raw_gamma: np.ndarray) -> np.ndarray:
+    """One int64 per pair holding its levels (n × k, -1 … 14)."""
+    shifts = np.arange(raw_gamma.shape[1], dtype=np.uint64) * BITS
+    codes = ((raw_gamma.astype(np.int64) + 1).astype(np.uint64) << shifts).sum(axis=1, dtype=np.uint64)
+    return codes.view(np.int64)
+
+
+def unpack(codes: np.ndarray, k: int) -> np.ndarray:
+    """The levels (n × k, int8) of packed codes."""
+    shifts = np.arange(k, dtype=np.uint64) * BITS
+    mask = np.uint64(2 ** BITS - 1)
+    return ((codes.view(np.uint64)[:, None] >> shifts) & mask).astype(np.int8) - 1
 
 
 def carried_compared(pairs: pl.DataFrame, raw_gamma: np.ndarray, comparisons: list[Comparison],
@@ -83,24 +107,23 @@ def compare_candidates(carry: Carry, entity_type: str, candidates: pl.DataFrame,
     in `carry`."""
     from linkage.link.run import compare_frame
 
-    k = len(comparisons)
     stored = carry.pairs.get(entity_type)
-    if stored is None or carry.comparisons.get(entity_type) != key:
+    if stored is None or carry.comparisons.get(entity_type) != key or not packable(comparisons):
         stored = pl.DataFrame(schema={"record_id_l": pl.Int64, "record_id_r": pl.Int64,
-                                      "gamma": pl.List(pl.Int8)})
+                                      "gamma": pl.Int64})
     on = ["record_id_l", "record_id_r"]
     kept = candidates.join(stored, on=on, how="inner", maintain_order="left")
     fresh = candidates.join(stored, on=on, how="anti", maintain_order="left")
-    raw = (kept["gamma"].list.to_array(k).to_numpy().astype(np.int8) if kept.height
-           else np.zeros((0, k), np.int8))
+    raw = unpack(kept["gamma"].to_numpy(), len(comparisons))
     parts = [compare_frame(fresh, comparisons, identifiers, features, extra),
              carried_compared(kept, raw, comparisons, identifiers, features, extra)]
     compared = _stacked(parts)
     carry.figures[entity_type] = {"compared_pairs": fresh.height, "carried_pairs": kept.height}
-    carry.compared_with[entity_type] = key
-    carry.compared[entity_type] = pl.DataFrame({
-        "record_id_l": compared.left, "record_id_r": compared.right,
-        "gamma": pl.Series(compared.raw_gamma).cast(pl.List(pl.Int8))})
+    if packable(comparisons):
+        carry.compared_with[entity_type] = key
+        carry.compared[entity_type] = pl.DataFrame({
+            "record_id_l": compared.left, "record_id_r": compared.right,
+            "gamma": pack(compared.raw_gamma)})
     return compared
 
 

@@ -129,7 +129,8 @@ class StoreRun:
         try:
             with duckdb.connect(str(self.path), read_only=True) as con:
                 present = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
-                self.carried = store_pairs.load_carry(con, unchanged, present)
+                self.carried = store_pairs.load_carry(con, unchanged, present,
+                                                      store_pairs.made_with(config))
         except duckdb.Error as exc:
             raise OutputError(f"{self.path}: not a linkage entity store ({exc})") from None
         return self.carried
@@ -210,7 +211,7 @@ class StoreRun:
                 con.execute("INSERT INTO run_figures BY NAME SELECT * FROM _figures")
                 con.execute("INSERT INTO runs SELECT * FROM _run")
                 if self.carried is not None:
-                    store_pairs.write(con, self.carried, self.records)
+                    store_pairs.write(con, self.carried, self.records, store_pairs.made_with(config))
                 if models is not None:  # the models this run trained replace the stored ones
                     con.register("_models", models[0].to_arrow())
                     con.register("_params", models[1].to_arrow())

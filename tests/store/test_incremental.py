@@ -111,3 +111,17 @@ def test_full_compares_every_pair_again(months):
     full = run(load_config(out / "month-03" / "config.yaml"), echo=lambda _m: None, retrain="--full")
     assert full["store"]["person"]["carried_pairs"] == 0
     assert full["store"]["person"]["compared_pairs"] == full["link"]["person"]["candidate_pairs"]
+
+
+def test_levels_made_for_another_region_are_compared_again(months):
+    out, _, _ = months
+    folder = out / "month-03"
+    text = (folder / "config.yaml").read_text(encoding="utf-8")
+    assert "region: 深圳市" in text
+    other = folder / "other-region.yaml"
+    other.write_text(text.replace("region: 深圳市", "region: 广州市").replace("output: out", "output: other-out"),
+                     encoding="utf-8")
+    again = run(load_config(folder / "config.yaml"), echo=lambda _m: None)
+    assert again["store"]["person"]["compared_pairs"] == 0      # nothing changed: all carried
+    moved = run(load_config(other), echo=lambda _m: None)
+    assert moved["store"]["person"]["carried_pairs"] == 0
