@@ -118,7 +118,8 @@ def _compare_full(data: Path, k: int, incremental: dict) -> None:
     store = json.loads((folder / "out" / "metrics.json").read_text(encoding="utf-8"))["store"]["person"]
     changed = store["added_records"] + store["changed_records"] + store["removed_records"]
     print(f"  month {k} incremental vs full: cpu_s {incremental['cpu_s']:.0f} / {cost['cpu_s']:.0f} "
-          f"({incremental['cpu_s'] / cost['cpu_s']:.0%}), person F1 {inc['pairwise']['f1']:.5f} / "
+          f"({incremental['cpu_s'] / cost['cpu_s']:.0%}), peak RSS MiB {incremental['peak_rss_mib']:.0f} / "
+          f"{cost['peak_rss_mib']:.0f}, person F1 {inc['pairwise']['f1']:.5f} / "
           f"{f1['pairwise']['f1']:.5f}, records with another id {differ}, person records added+changed"
           f"+removed {changed} ({changed / (store['unchanged_records'] + changed):.2%}), pairs compared "
           f"{store['compared_pairs']:,} carried {store['carried_pairs']:,}", flush=True)

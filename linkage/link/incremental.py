@@ -19,7 +19,7 @@ Scoring, the model (reused or trained on every candidate pair's levels, carried 
 clustering with its constraints, the second pass (`linkage.link.assign`) and the recall
 estimate then run on all records as usual, so the partition is the one a run comparing every
 pair gives.  Carried levels are used only when the store's pairs were compared under the same
-comparison settings and linkage version; `linkage run --full` carries nothing.
+comparison settings, linkage version and region; `linkage run --full` carries nothing.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def compare_candidates(carry: Carry, entity_type: str, candidates: pl.DataFrame,
     in `carry`."""
     from linkage.link.run import compare_frame
 
-    stored = carry.pairs.get(entity_type)
+    stored = carry.pairs.pop(entity_type, None)  # read once: freed when compared
     if stored is None or carry.comparisons.get(entity_type) != key or not packable(comparisons):
         stored = pl.DataFrame(schema={"record_id_l": pl.Int64, "record_id_r": pl.Int64,
                                       "gamma": pl.Int64})
