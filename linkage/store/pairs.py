@@ -23,13 +23,12 @@ from linkage import __version__
 from linkage.config import Config
 from linkage.link.incremental import Carry
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS store_pairs (entity_type VARCHAR, source_l VARCHAR, key_l VARCHAR,
-    source_r VARCHAR, key_r VARCHAR, gamma BIGINT);
-CREATE TABLE IF NOT EXISTS store_pair_settings (entity_type VARCHAR, comparisons VARCHAR,
-    version VARCHAR);
-"""
-TABLES = ("store_pairs", "store_pair_settings")
+COLUMNS = {
+    "store_pairs": "entity_type VARCHAR, source_l VARCHAR, key_l VARCHAR, source_r VARCHAR, "
+                   "key_r VARCHAR, gamma BIGINT",
+    "store_pair_settings": "entity_type VARCHAR, comparisons VARCHAR, version VARCHAR",
+}
+SCHEMA = "".join(f"CREATE TABLE IF NOT EXISTS {t} ({c});\n" for t, c in COLUMNS.items())
 
 
 def made_with(config: Config) -> str:
@@ -42,7 +41,7 @@ def load_carry(con, unchanged: pl.DataFrame, present: set[str], made: str) -> Ca
     """The store's pairs between `unchanged` records (record_id, source, record_key: this run's
     records unchanged since the store's last run), in this run's record ids, when they were
     `made` as this run's (`made_with`)."""
-    if not set(TABLES) <= present or unchanged.height == 0:
+    if not set(COLUMNS) <= present or unchanged.height == 0:
         return Carry({}, {})
     settings = con.sql("SELECT entity_type, comparisons FROM store_pair_settings WHERE version = ?",
                        params=[made]).pl()
@@ -89,5 +88,6 @@ def write(con, carry: Carry, records: pl.DataFrame, made: str) -> None:
     con.register("_pairs", pairs.to_arrow())
     con.register("_pair_settings", settings.to_arrow())
     for table, frame in (("store_pairs", "_pairs"), ("store_pair_settings", "_pair_settings")):
-        con.execute(f"DELETE FROM {table}")
+        con.execute(f"DROP TABLE IF EXISTS {table}")  # recreated: a store of an older layout too
+        con.execute(f"CREATE TABLE {table} ({COLUMNS[table]})")
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {frame}")
