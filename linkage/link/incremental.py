@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from linkage.link.comparisons import Comparison, neutralise_implied
+from linkage.link.features import pair_frame
 
 
 @dataclass
@@ -74,29 +75,26 @@ def unpack(codes: np.ndarray, k: int) -> np.ndarray:
 def carried_compared(pairs: pl.DataFrame, raw_gamma: np.ndarray, comparisons: list[Comparison],
                      identifiers: list[str], features: pl.DataFrame, extra: tuple[str, ...] = ()):
     """A `Compared` for `pairs` (record_id_l, record_id_r and the `extra` columns) from their
-    stored raw levels: term frequencies and identifier rules recomputed from `features`."""
+    stored raw levels: term frequencies and identifier rules recomputed from `features` (as
+    `compare_batch` and `pair_frame` do, on their columns alone)."""
     from linkage.link.run import Compared
 
-    ids = features.get_column("record_id").to_numpy()
-    left, right = pairs["record_id_l"].to_numpy(), pairs["record_id_r"].to_numpy()
-    at = {"l": np.searchsorted(ids, left), "r": np.searchsorted(ids, right)}
+    wanted = ["record_id", *(c for c in features.columns if c.startswith(("tf__", "ident__")))]
+    frame = pair_frame(features.select(wanted), pairs.select("record_id_l", "record_id_r"),
+                       identifiers)
     tf = np.full(raw_gamma.shape, np.nan, dtype=np.float32)
     for k, comp in enumerate(comparisons):
         for i, level in enumerate(comp.levels):
             if level.tf:
-                column = features.get_column(f"tf__{level.columns[0]}").to_numpy()
+                column = f"tf__{level.columns[0]}"
                 hit = raw_gamma[:, k] == comp.gamma(i)
-                tf[hit, k] = np.fmax(column[at["l"][hit]], column[at["r"][hit]])
-    cannot = np.zeros(len(left), dtype=bool)
-    same = np.zeros(len(left), dtype=bool)
-    for c in identifiers:
-        column = features.get_column(f"ident__{c}")
-        a, b = column.gather(at["l"]), column.gather(at["r"])
-        cannot |= (a != b).fill_null(False).to_numpy()
-        same |= (a == b).fill_null(False).to_numpy()
+                tf[hit, k] = np.fmax(frame.get_column(f"{column}_l").to_numpy(),
+                                     frame.get_column(f"{column}_r").to_numpy())[hit]
     gamma, tf = neutralise_implied(raw_gamma, tf, comparisons)
-    return Compared(left.astype(np.int64), right.astype(np.int64), gamma, tf, raw_gamma, cannot,
-                    same, {e: pairs[e].to_numpy() for e in extra})
+    return Compared(frame.get_column("record_id_l").to_numpy(), frame.get_column("record_id_r").to_numpy(),
+                    gamma, tf, raw_gamma, frame.get_column("cannot_link").to_numpy(),
+                    frame.get_column("same_identifier").to_numpy(),
+                    {e: pairs[e].to_numpy() for e in extra})
 
 
 def compare_candidates(carry: Carry, entity_type: str, candidates: pl.DataFrame, key: str,
