@@ -38,6 +38,7 @@ EXTRA_COLUMNS: list[tuple[str, str]] = [
     ("person R est. low", "link.person.recall_estimate.pairwise_recall_low"),
     ("person R est. high", "link.person.recall_estimate.pairwise_recall_high"),
     ("enterprise R estimated", "link.enterprise.recall_estimate.pairwise_recall"),
+    ("person redundant records estimated", "link.person.recall_estimate.redundant_records"),
     ("person possible matches", "link.person.possible_matches"),
 ]
 

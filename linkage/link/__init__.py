@@ -143,7 +143,7 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
             "possible_threshold": r.settings.possible_threshold,
             "entities_if_possible_linked": r.entities_if_linked,
             "assignment": {"unidentified_entities": int(len(r.assignment.queries)),
-                           "joined": int(len(r.assignment.left)),
+                           "joined": r.assignment.joined,
                            "twin_rate": {k: round(v, 4) for k, v in
                                          sorted(r.assignment.twin_rate.items())}},
             "review_labels": r.labels,

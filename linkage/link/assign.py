@@ -32,6 +32,16 @@ the twin rates for `SOURCE_M_ROUNDS` rounds.
 A query joins its best entity when P reaches the threshold and becomes a possible match between
 `possible_threshold` and it; records with different valid identifiers still never join.  The
 probabilities are calibrated: of the queries joined at P ≈ 0.98, about 98 % are right.
+
+One person's records that no identifier holds together are often several queries: a hotline
+call, a landlord's list entry and a labour roster line with a blank ID, all named 宋瑶莲.  Each
+of them then sees the others as rival entities and splits its probability among them (0.5 and
+0.5), though between them they account for all of it.  So queries are also joined as groups
+(`fragment_groups`): in a connected set of queries and targets whose pairs reach
+`possible_threshold`, holding exactly one identified entity (two would be two different people)
+and queries of different sources, every query whose probabilities over the set's other members sum to the threshold
+joins them — queries that do not are taken out of the set and the sums recomputed until none
+changes.
 """
 
 from __future__ import annotations
@@ -40,6 +50,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from linkage.link.comparisons import Comparison
 from linkage.link.model import Model, score
@@ -52,6 +64,21 @@ SOURCE_M_PSEUDO = 50.0  # pseudo-pairs pulling a source's m towards the pairwise
 SOURCE_M_ROUNDS = 3     # alternations of per-source m and twin rates
 
 
+# a frequency-weighted column whose values have parts, and the column holding the last part:
+# a person's name is its surname and given name
+NAME_PARTS = {"name": "given_name"}
+
+
+def _split_name(column: str) -> list[pl.Expr]:
+    """Expressions for the surname and given name of `column` (the name, its given name in
+    `NAME_PARTS[column]`): the surname is what precedes the given name."""
+    given = pl.col(NAME_PARTS[column])
+    whole = pl.col(column)
+    ends = whole.str.ends_with(given) & (given.str.len_chars() < whole.str.len_chars())
+    return [pl.when(ends).then(whole.str.slice(0, whole.str.len_chars() - given.str.len_chars()))
+            .alias("surname"), pl.when(ends).then(given).alias("given")]
+
+
 @dataclass
 class Assignment:
     """Queries joined to an entity: the best pair (left, right record ids) and its probability;
@@ -62,6 +89,7 @@ class Assignment:
     possible: pl.DataFrame          # record_id_l, record_id_r, probability
     twin_rate: dict[str, float]     # per source: share of its unidentified records with a twin
     queries: np.ndarray             # the first-pass entities weighed (unidentified clusters)
+    joined: int                     # queries joined (alone or with a group)
 
 
 def good_turing(counts: np.ndarray) -> dict[int, float]:
@@ -128,20 +156,28 @@ class Weigher:
         clean = pl.DataFrame({"rep": rep, "identified": identified}).group_by("rep").agg(
             pl.col("identified").any()).filter("identified")["rep"]
         self.sample = max(clean.len(), 1)
-        frame = features.select(*columns).with_columns(pl.Series("rep", rep)).filter(
-            pl.col("rep").is_in(clean.implode()))
+        parted = [c for c in columns if NAME_PARTS.get(c) in features.columns]
+        frame = features.select(*columns, *(NAME_PARTS[c] for c in parted)) \
+            .with_columns(pl.Series("rep", rep)).filter(pl.col("rep").is_in(clean.implode()))
         self.shares_of: dict[str, pl.DataFrame] = {}
         self.unseen: dict[str, float] = {}
+        self.parts_of: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
         for column in columns:
             per_value = frame.select("rep", column).drop_nulls().unique().group_by(column) \
                 .len("entities")
             smoothed = good_turing(per_value["entities"].to_numpy())
             adjusted = per_value["entities"].replace_strict(
                 smoothed, default=per_value["entities"], return_dtype=pl.Float64)
-            self.shares_of[column] = per_value.select(column).with_columns(
+            self.shares_of[column] = per_value.select(column, "entities").with_columns(
                 (adjusted / self.sample).alias("share"))
             # a value no resolved entity carries: at most as common as one seen once
             self.unseen[column] = smoothed.get(1, 1.0) / self.sample
+        for column in parted:
+            parts = frame.select("rep", *_split_name(column)).drop_nulls()
+            self.parts_of[column] = tuple(
+                parts.select("rep", part).unique().group_by(part).len("entities").select(
+                    part, (pl.col("entities") / self.sample).alias("share"))
+                for part in ("surname", "given"))
         self.kinds, self.kind_shares = self._kinds(rep, sources, identified)
         self.rates: dict[str, float] = {}
         self.m_of: dict[str, list[np.ndarray]] = {}  # per query source (`fit_source_m`)
@@ -202,9 +238,7 @@ class Weigher:
                 if not level.tf or not hit.any():
                     continue
                 column = level.columns[0]
-                agreed = pl.DataFrame({column: values[column].gather(pl.Series(left[hit]))})
-                share = agreed.join(self.shares_of[column], on=column, how="left")["share"]
-                tf[hit, k] = share.fill_null(self.unseen[column]).to_numpy().astype(np.float32)
+                tf[hit, k] = self.value_shares(column, values, left[hit])
         gamma = compared.gamma[rows]
         bf = np.ones(gamma.shape, dtype=np.float64)
         general = np.ones(len(gamma), dtype=bool)  # rows scored with the pairwise model's m
@@ -217,6 +251,31 @@ class Weigher:
         if general.any():
             bf[general] = score(gamma[general], tf[general], self.model)[0]
         return np.log2(bf)
+
+    def value_shares(self, column: str, values: pl.DataFrame, rows: np.ndarray) -> np.ndarray:
+        """The share of entities carrying the value of `column` in rows `rows` of `values`.  A
+        value seen on few resolved entities (or none) is rare by its count, but how rare is
+        better told by its parts where it has them: a name seen once whose surname and given
+        name are both common (李璐) is carried by more people than the sample shows, one of
+        rare parts (宋瑶莲) by fewer, so such a value takes the larger of the two estimates —
+        the product of its parts' shares, each counted over the resolved entities."""
+        cols = [column, NAME_PARTS[column]] if column in self.parts_of else [column]
+        agreed = values.select(cols)[rows]
+        share = agreed.join(self.shares_of[column], on=column, how="left")
+        if column in self.parts_of:
+            surnames, givens = self.parts_of[column]
+            floor = 1.0 / self.sample
+            share = share.with_columns(*_split_name(column)) \
+                .join(surnames.rename({"share": "surname_share"}), on="surname", how="left") \
+                .join(givens.rename({"share": "given_share"}), on="given", how="left") \
+                .with_columns(pl.when(pl.col("given").is_null()).then(None).otherwise(
+                    pl.col("surname_share").fill_null(floor)
+                    * pl.col("given_share").fill_null(floor)).alias("by_parts"))
+            few = pl.col("entities").fill_null(0) <= GOOD_TURING_UP_TO
+            share = share.with_columns(pl.when(few).then(pl.max_horizontal(
+                pl.col("share").fill_null(self.unseen[column]), pl.col("by_parts")))
+                .otherwise(pl.col("share")).alias("share"))
+        return share["share"].fill_null(self.unseen[column]).to_numpy().astype(np.float32)
 
     def fit_source_m(self, candidates: pl.DataFrame, queries: pl.DataFrame, log_bf: np.ndarray,
                      gamma: np.ndarray) -> None:
@@ -314,7 +373,8 @@ def assign(compared, linked: np.ndarray, weigher: Weigher, features: pl.DataFram
     fits the weigher's twin rates and per-source m."""
     empty = Assignment(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
                        pl.DataFrame(schema={"record_id_l": pl.Int64, "record_id_r": pl.Int64,
-                                            "probability": pl.Float64}), {}, np.zeros(0, np.int64))
+                                            "probability": pl.Float64}), {}, np.zeros(0, np.int64),
+                       0)
     rep_l = rep[np.searchsorted(record_ids, compared.left)]
     rep_r = rep[np.searchsorted(record_ids, compared.right)]
     per_entity = pl.DataFrame({"rep": rep, "identified": identified, "source": sources}) \
@@ -340,7 +400,10 @@ def assign(compared, linked: np.ndarray, weigher: Weigher, features: pl.DataFram
     top = scored.sort(["probability", "target"], descending=[True, False]) \
         .group_by("query", maintain_order=True) \
         .first()
-    join = top.filter(pl.col("probability") >= threshold)
+    join = pl.concat([top.filter(pl.col("probability") >= threshold)
+                      .select("query", "left", "right", "probability"),
+                      fragment_groups(scored, queries, possible_threshold, threshold)]) \
+        .unique(["left", "right"], keep="first", maintain_order=True)
     maybe = scored.filter((pl.col("probability") >= possible_threshold)
                           & (pl.col("probability") < threshold))
     possible = maybe.select(pl.col("left").alias("record_id_l"),
@@ -348,4 +411,57 @@ def assign(compared, linked: np.ndarray, weigher: Weigher, features: pl.DataFram
                             "probability").unique(["record_id_l", "record_id_r"], keep="first")
     return Assignment(join["left"].to_numpy(), join["right"].to_numpy(),
                       join["probability"].to_numpy(), possible, dict(weigher.rates),
-                      np.array(sorted(queries), dtype=np.int64))
+                      np.array(sorted(queries), dtype=np.int64), join["query"].n_unique())
+
+
+def fragment_groups(scored: pl.DataFrame, queries: set, possible_threshold: float,
+                    threshold: float) -> pl.DataFrame:
+    """Queries joined as a group (module docstring): from `scored` (query, its source,
+    target, left, right, probability per query and target), the pairs (query, left, right, probability =
+    the query's sum over the group) that join each group's confident queries to its other
+    members."""
+    edges = scored.filter(pl.col("probability") >= possible_threshold).select(
+        "query", "source", "target", "left", "right", "probability")
+    empty = edges.select("query", "left", "right", "probability").clear()
+    if not edges.height:
+        return empty
+    nodes, inverse = np.unique(np.concatenate([edges["query"].to_numpy(),
+                                               edges["target"].to_numpy()]),
+                               return_inverse=True)
+    k = edges.height
+    graph = coo_matrix((np.ones(k, dtype=np.int8), (inverse[:k], inverse[k:])),
+                       shape=(len(nodes), len(nodes)))
+    component = connected_components(graph, directed=False)[1]
+    identified = ~np.isin(nodes, np.fromiter(queries, dtype=np.int64, count=len(queries)))
+    # one identified entity to anchor the group, and queries of different sources: two
+    # name-only entries of one list that nothing else ties are as often two people who share
+    # a name no identified record carries, which the name's frequency cannot show
+    size = component.max() + 1
+    anchors = np.bincount(component, weights=identified, minlength=size)
+    source_of = dict(edges.select("query", "source").unique("query").iter_rows())
+    query_sources = pl.DataFrame({"component": component[~identified],
+                                  "source": [source_of.get(n) for n in nodes[~identified]]})
+    repeated = query_sources.group_by("component").agg(
+        (pl.col("source").n_unique() < pl.len()).alias("repeated")).filter("repeated")
+    keep = (anchors[component] == 1) & ~np.isin(component, repeated["component"].to_numpy())
+    # members still in: identified nodes of kept components, and queries until pruned
+    member = pl.DataFrame({"node": nodes, "in": keep})
+    edges = edges.filter(pl.col("query").is_in(member.filter("in")["node"].implode()))
+    while edges.height:
+        inside = member.filter("in")["node"].implode()
+        mass = edges.filter(pl.col("target").is_in(inside)).group_by("query").agg(
+            pl.col("probability").sum().alias("mass"))
+        confident = mass.filter(pl.col("mass") >= threshold)["query"]
+        dropped = edges.filter(~pl.col("query").is_in(confident.implode()))["query"].unique()
+        if not dropped.len():
+            break
+        member = member.with_columns(pl.when(pl.col("node").is_in(dropped.implode()))
+                                     .then(False).otherwise(pl.col("in")).alias("in"))
+        edges = edges.filter(~pl.col("query").is_in(dropped.implode()))
+    if not edges.height:
+        return empty
+    inside = member.filter("in")["node"].implode()
+    edges = edges.filter(pl.col("target").is_in(inside))
+    mass = edges.group_by("query").agg(pl.col("probability").sum().clip(None, 1.0).alias("mass"))
+    return edges.join(mass, on="query").sort("query", "target").select(
+        "query", "left", "right", pl.col("mass").alias("probability"))

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+from rapidfuzz import process
+from rapidfuzz.distance import Hamming
 
 from linkage.engine.duckdb_engine import quote_ident as q
 from linkage.link.comparisons import Comparison, tf_columns
@@ -130,8 +132,26 @@ def pair_frame(features: pl.DataFrame, pairs: pl.DataFrame, identifiers: list[st
         sides[side] = features.drop("record_id").gather(rows).rename(lambda c: f"{c}_{side}")
     frame = pl.concat([pairs, sides["l"], sides["r"]], how="horizontal")
     idents = [(pl.col(f"ident__{c}_l"), pl.col(f"ident__{c}_r")) for c in identifiers]
+    apart = np.zeros(frame.height, dtype=bool)
+    for c in identifiers:
+        apart |= _apart(frame.get_column(f"ident__{c}_l"), frame.get_column(f"ident__{c}_r"))
     return frame.with_columns(
-        pl.any_horizontal([(a != b).fill_null(False) for a, b in idents] or [pl.lit(False)])
-        .alias("cannot_link"),
+        pl.Series("cannot_link", apart),
         pl.any_horizontal([(a == b).fill_null(False) for a, b in idents] or [pl.lit(False)])
         .alias("same_identifier"))
+
+
+def _apart(left: pl.Series, right: pl.Series) -> np.ndarray:
+    """Where two valid identifiers differ in more than one character.  One character apart
+    they may be one code mistyped: the organisation code's check (mod 11 over character
+    values up to 35) lets a letter through for a digit it is congruent to (8 → U, 0 → B); the
+    ID number's and credit code's checks catch every single substitution, so there two valid
+    values are never one character apart."""
+    differ = (left != right).fill_null(False).to_numpy()
+    rows = np.flatnonzero(differ)
+    if len(rows):
+        a, b = left.gather(rows), right.gather(rows)
+        near = (a.str.len_chars() == b.str.len_chars()).to_numpy() & (
+            process.cpdist(a.to_list(), b.to_list(), scorer=Hamming.distance, workers=-1) <= 1)
+        differ[rows[near]] = False
+    return differ

@@ -13,7 +13,9 @@ attributes have candidate paths that survive one entry error in any single attri
    name, so a mistyped name does too;
 4. the name alone where it is rare in the run (blocks of at most `RARE_NAME_BLOCK` records):
    a sparse record that carries little more than a name still gets compared, and the model
-   decides by how rare the name is.
+   decides by how rare the name is; also the name keyed otherwise: a person's name as written,
+   since a name no one else writes so (欧阳修竹) can share its pinyin with too many others to
+   block on that, and an enterprise's core name as heard (its pinyin: 卡仕慢 for 卡仕曼).
 
 Rules come in that order (EM trains one session per rule: identifiers first).  A planned rule
 over the pair budget keeps only its blocks small enough to fit (`max_block`).  `coverage` lists,
@@ -47,6 +49,7 @@ class Catalogue:
     personal: tuple[tuple[str, str], ...]          # block with the name or with a shared one
     shared: tuple[tuple[str, str], ...]            # block with the name or with a personal one
     name_first: tuple[tuple[str, str], ...] = ()   # name + these right after the identifiers
+    name_alone: tuple[str, ...] = ()               # other keys of the name, alone where rare
 
     @property
     def supports(self) -> tuple[tuple[str, str], ...]:
@@ -59,11 +62,13 @@ CATALOGUES = {
         identifiers=(("id_number", "id_number"), ("phone", "phone")),
         id_numbers=("id_number",),
         name_first=(("birth_date", "birth_date"),),
+        name_alone=("name",),
         personal=(("birth_date", "birth_date"),),
         shared=(("address", "address_key"), ("address", "address_road"),
                 ("household_address", "household_address_key"), ("employer", "employer_core"))),
     "enterprise": Catalogue(
         name=("name", "name_core"),
+        name_alone=("name_core_pinyin",),
         identifiers=(("uscc", "uscc"), ("uscc", "org_key"), ("org_code", "org_key"),
                      ("reg_number", "reg_number"), ("phone", "phone")),
         id_numbers=(),
@@ -94,7 +99,7 @@ def catalogue_columns(entity_type: str) -> list[str]:
     """Every records column the planner may read for an entity type."""
     catalogue = CATALOGUES[entity_type]
     keys = [catalogue.name, *catalogue.identifiers, *catalogue.supports, *catalogue.name_first]
-    return list(dict.fromkeys(k for _, k in keys))
+    return list(dict.fromkeys([*(k for _, k in keys), *catalogue.name_alone]))
 
 
 def attribute_fill(engine, table: str, entity_type: str) -> pl.DataFrame:
@@ -162,6 +167,9 @@ def plan_rules(fill: pl.DataFrame, entity_type: str) -> tuple[list[BlockingRule]
             add((a, b), "a personal with a shared attribute (survives a mistyped name)")
     if has_name:
         add((name_key,), "a rare name alone (sparse records)", RARE_NAME_BLOCK)
+        for key in catalogue.name_alone:
+            add((key,), "a rare name alone, keyed otherwise (as written; as heard)",
+                RARE_NAME_BLOCK)
     return rules, reasons
 
 

@@ -86,6 +86,8 @@ def enterprise_name(c: str) -> list[dict]:
     return [
         _level("exact", "exact", "完全一致", [c], tf=True),
         _level("exact", "same core name (字号)", "字号相同", [f"{c}_core"], tf=True),
+        _level("exact", "same core name pinyin (homophone)", "字号同音", [f"{c}_core_pinyin"],
+               tf=True),
         _level("jaro_winkler", "core name Jaro-Winkler >= 0.9", "字号相似度 ≥ 0.9",
                [f"{c}_core"], threshold=0.9),
         _level("ratio", "name similarity >= 0.8", "名称相似度 ≥ 0.8", [c], threshold=0.8),
@@ -102,6 +104,8 @@ def registration(c: str) -> list[dict]:
                ["org_key"], identity=True),
         _level("exact", "same registration number", "注册号相同", ["reg_number"]),
         _level("one_typo", "credit code one character off", "信用代码错一位", [c]),
+        _level("one_typo", "organisation code one character off", "组织机构代码错一位",
+               ["org_key"]),
     ]
 
 

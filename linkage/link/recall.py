@@ -16,9 +16,12 @@ enough, else from everyone's.
 Then, for a source with L linked records of a kind, about L / q of them truly had a twin, so
 about L (1 − q) / q were missed (never more than its unlinked records); where q is too small to
 divide by, the records of that kind are taken to have twins as often as the source's records
-with a valid identifier do.  Each missed record would have joined a cluster of the size its
-silver records sit in, which turns missed records into missed pairs and an estimated pairwise recall; missed records are also the error of the
-distinct-entity and redundant-record counts, with a band from the Wilson interval of q.
+with a valid identifier do.  Each missed record loses as many pairs as the simulated records
+that were not recovered had twins (records with few twins have fewer paths to them and are
+missed more often; where every simulated record was recovered, the twins of the source's silver
+records), which turns missed records into missed pairs and an estimated pairwise recall; missed
+records are also the error of the distinct-entity and redundant-record counts, with a band from
+the Wilson interval of q.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class Simulation:
     borrowed: bool     # from everyone's silver records (the source has too few of its own)
     original: np.ndarray   # record ids of the silver records
     recovered: np.ndarray  # bool: still linked to their cluster
+    twins: np.ndarray      # the other records of each original's entity (pairs lost if not)
 
 
 def wilson(successes: int, n: int) -> tuple[float, float]:
@@ -211,11 +215,15 @@ def simulate(engine, entity_type: str, table: str, s: LinkageSettings,
         source_of.update(dict.fromkeys((-offset - np.arange(len(chosen))).tolist(), source))
     recovered = _recovered(found, originals, simulated, features, clusters, first_rep, weigher,
                            source_of, comparisons, s, model)
+    sizes = clusters.group_by("entity_id").len("size")
+    twins_of = dict(clusters.join(sizes, on="entity_id").select(
+        "record_id", pl.col("size") - 1).iter_rows())
     out = []
     for source, kind, borrowed, chosen, offset in plans:
         sim_ids = -offset - np.arange(len(chosen), dtype=np.int64)
         out.append(Simulation(source, kind, borrowed, chosen,
-                              np.array([i in recovered for i in sim_ids.tolist()], dtype=bool)))
+                              np.array([i in recovered for i in sim_ids.tolist()], dtype=bool),
+                              np.array([twins_of[i] for i in chosen.tolist()], dtype=np.int64)))
     return out
 
 
@@ -225,7 +233,8 @@ def _recovered(found: pl.DataFrame, originals: pl.DataFrame, simulated: pl.DataF
                s: LinkageSettings, model: Model) -> set[int]:
     """The simulated records the run would have put with their original's entity: linked by
     the pairwise model to one of its records, or, linked to nothing, weighed against the
-    entities its pairs reach and joined to that one (linkage.link.assign)."""
+    first-pass entities its pairs reach, with probabilities over those that make up the
+    original's entity summing to the threshold (linkage.link.assign, alone or as a group)."""
     if not found.height:
         return set()
     from linkage.link.run import apply_rules, compare_frame
@@ -257,12 +266,17 @@ def _recovered(found: pl.DataFrame, originals: pl.DataFrame, simulated: pl.DataF
         .join(reps, left_on="right", right_on="record_id_r")
     scored = weigher.probabilities(weigher.weigh(candidates, _own_kinds(originals, first_rep,
                                                                          weigher)))
-    top = scored.sort(["probability", "target"], descending=[True, False]) \
-        .group_by("query", maintain_order=True) \
-        .first().join(originals.rename({"record_id_l": "query"}), on="query").join(
-        first_rep.rename({"record_id": "original", "rep": "own"}), on="original")
-    joined = top.filter((pl.col("probability") >= s.threshold)
-                        & (pl.col("target") == pl.col("own")))
+    # the targets are first-pass entities; the original's entity may be several of them (a
+    # name-only fragment the second pass joined), among which the query splits its
+    # probability, as a real query does before the second pass joins them as a group
+    final = first_rep.join(entity, on="record_id").group_by("rep").agg(
+        pl.col("entity_id").first())
+    own = scored.join(final.rename({"rep": "target"}), on="target").join(
+        originals.rename({"record_id_l": "query"}), on="query").join(
+        entity.rename({"record_id": "original", "entity_id": "own"}), on="original") \
+        .filter(pl.col("entity_id") == pl.col("own"))
+    joined = own.group_by("query").agg(pl.col("probability").sum()) \
+        .filter(pl.col("probability") >= s.threshold)
     return recovered | set(joined["query"].to_list())
 
 
@@ -329,7 +343,10 @@ def estimate_recall(engine, entity_type: str, table: str, s: LinkageSettings,
         known = twins.get(source) or {}
         twin_rate = known.get("twin_rate") if known.get("twin_rate") is not None \
             else overall_twin_rate
-        per_twin = known.get("twins") or mean_twins
+        # pairs a missed record loses: its twins, as many as the simulated records that were
+        # not recovered had (records with few twins have fewer paths, and are missed more)
+        lost = sim.twins[~sim.recovered]
+        per_twin = float(lost.mean()) if len(lost) else known.get("twins") or mean_twins
 
         def missed(qv: float) -> float:
             """Records of this kind that truly had a twin, less those linked: L / q where the

@@ -2,8 +2,10 @@
 
 `link_entity` is the whole stage for one entity type; it returns its tables as Arrow/polars
 frames and leaves writing them to `linkage.link.run_linkage`.  Domain rules on top of the
-model: two records with different valid identifiers (18-digit ID numbers, credit codes) never
-link (`rule = 'cannot_link'`, probability 0, and never in one cluster); equal valid identifiers
+model: two records with valid identifiers more than one character apart (18-digit ID numbers,
+credit codes, organisation codes) never link (`rule = 'cannot_link'`, probability 0, and never
+in one cluster; one character apart may be a typo the check digit let through,
+`linkage.link.features.pair_frame`); equal valid identifiers
 with a compatible name (any level but "different", or missing) link (`rule =
 'same_identifier'`, probability 1).  Match weights stay the model's, so they can be explained.
 A reviewer's decisions (`linkage.link.labels`) override both: `rule = 'review_same'` /
@@ -273,6 +275,29 @@ def identifier_codes(frame: pl.DataFrame, identifiers: list[str]) -> tuple[np.nd
     return frame["record_id"].to_numpy(), matrix
 
 
+def merge_near_codes(record_ids: np.ndarray, codes: np.ndarray, compared: Compared) -> np.ndarray:
+    """`codes` with two valid identifiers of compared pairs that differ without being apart
+    (one character: `linkage.link.features.pair_frame`) given one code, so clustering may put
+    their records together when the model links them — only two: a chain of such values
+    (393388834, 3933U8834, 3933UB834) keeps its codes, so two values apart never share one."""
+    at_l = np.searchsorted(record_ids, compared.left)
+    at_r = np.searchsorted(record_ids, compared.right)
+    out = codes.copy()
+    for k in range(codes.shape[1]):
+        a, b = codes[at_l, k], codes[at_r, k]
+        near = (a >= 0) & (b >= 0) & (a != b) & ~compared.cannot_link
+        if not near.any():
+            continue
+        n = int(codes[:, k].max()) + 1
+        graph = coo_matrix((np.ones(int(near.sum()), dtype=np.int8), (a[near], b[near])),
+                           shape=(n, n))
+        label = connected_components(graph, directed=False)[1]
+        pairs_only = np.bincount(label)[label] == 2
+        label = np.where(pairs_only, label + n, np.arange(n))   # codes and pair labels apart
+        out[:, k] = np.where(codes[:, k] >= 0, label[np.maximum(codes[:, k], 0)], -1)
+    return out
+
+
 # a stored model is retrained when this month's u sample moved further than this from its u
 # (total variation distance of one comparison's levels): the population changed, not noise —
 # reruns on the same records give 0, a month of synth churn about 0.005
@@ -403,6 +428,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     probability, rule = reviewed.override(known, probability, rule)
     linked = (probability >= s.threshold) & ~compared.cannot_link
     record_ids, codes = identifier_codes(features, s.identifiers)
+    codes = merge_near_codes(record_ids, codes, compared)
     first_rep = cluster(record_ids, compared.left[linked], compared.right[linked], weight[linked],
                         codes, reviewed.must(), reviewed.cannot())
     sources = engine.sql(f"SELECT source FROM {q(source)} WHERE entity_type = ? "

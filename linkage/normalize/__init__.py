@@ -38,7 +38,8 @@ Columns by attribute kind (only for attributes present in the input; `<a>` is th
   the prefecture / county as written where it differs from today's (江干区; null otherwise);
   `<a>_key` coarse blocking key (district|community|road|number|building); `<a>_flag`
   parsed / partial / unparsed.
-- enterprise_name: `<a>` cleaned name; `<a>_core` core name (字号); `<a>_legal_form`;
+- enterprise_name: `<a>` cleaned name; `<a>_core` core name (字号); `<a>_core_pinyin` its
+  toneless pinyin; `<a>_legal_form`;
   `<a>_region` (region named in the name); `<a>_flag` valid / no_legal_form / invalid.
 - uscc / org_code / reg_number: `<a>` cleaned upper-case code; `<a>_flag` valid / org_code /
   bad_check / wrong_length / invalid_chars / precision_lost — org_code: a valid 9-character organisation code

@@ -29,6 +29,8 @@ import functools
 import numpy as np
 import polars as pl
 
+from linkage.columns import derived
+from linkage.normalize.names import pinyin_key
 from linkage.normalize.regions import load_regions
 from linkage.normalize.text import SCIENTIFIC, as_text, fold, is_placeholder, per_unique, to_simplified
 
@@ -124,16 +126,18 @@ def enterprise_name_parts(names: pl.Series) -> pl.DataFrame:
 
 
 def normalize_enterprise_name(series: pl.Series, prefix: str | None = None) -> pl.DataFrame:
-    """Columns `<prefix>`, `<prefix>_core`, `<prefix>_legal_form`, `<prefix>_region`,
-    `<prefix>_flag`; repeated raw values are worked on once."""
+    """Columns `<prefix>`, `<prefix>_core`, `<prefix>_core_pinyin` (the core name's toneless
+    pinyin: a name keyed by ear, 卡仕慢 for 卡仕曼, keeps it), `<prefix>_legal_form`,
+    `<prefix>_region`, `<prefix>_flag`; repeated raw values are worked on once."""
     prefix = prefix or series.name
 
     def compute(values: pl.Series) -> pl.DataFrame:
         names = clean_enterprise_name(values)
         parts = enterprise_name_parts(names)
         return pl.DataFrame({prefix: names}).with_columns(
-            parts[c].alias(f"{prefix}_{c}") for c in ("core", "legal_form", "region", "flag")
-        )
+            *(parts[c].alias(derived(prefix, c)) for c in ("core", "legal_form", "region",
+                                                           "flag")),
+            pinyin_key(parts["core"]).alias(derived(prefix, "core_pinyin")))
 
     return per_unique(as_text(series), compute)
 

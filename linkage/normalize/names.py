@@ -99,6 +99,13 @@ def _letters(series: pl.Series) -> pl.Series:
     return pl.select(pl.when(out.str.len_chars() > 0).then(out)).to_series()
 
 
+def pinyin_key(texts: pl.Series, readings: dict[str, str] | None = None) -> pl.Series:
+    """Toneless pinyin of `texts` with everything but letters and digits dropped ("kashiman"
+    for 卡仕曼 and 卡仕慢 alike); `readings` are the characters' readings when already known."""
+    readings = _char_readings(texts) if readings is None else readings
+    return _letters(texts.str.replace_many(readings) if readings else texts)
+
+
 def name_keys(names: pl.Series, split: pl.DataFrame) -> pl.DataFrame:
     """`pinyin` ("zhangwei") and `initials` ("zw") of cleaned names.
 
@@ -109,7 +116,7 @@ def name_keys(names: pl.Series, split: pl.DataFrame) -> pl.DataFrame:
     """
     readings = _char_readings(names)
     initials = {c: r[:1] for c, r in readings.items()}
-    pinyin = _letters(names.str.replace_many(readings) if readings else names)
+    pinyin = pinyin_key(names, readings)
     first = _letters(names.str.replace_many(initials) if readings else names)
     special = split["surname"].is_in(list(SURNAME_READINGS)).fill_null(False).arg_true()
     if len(special):

@@ -4,7 +4,7 @@ import numpy as np
 import polars as pl
 
 from linkage.link import run_linkage
-from linkage.link.assign import good_turing, twin_rates
+from linkage.link.assign import fragment_groups, good_turing, twin_rates
 from tests.link.conftest import FAST, records
 
 CHARS = "安柏晨德恩飞歌海嘉杰凯岚霖铭楠鹏琪瑞森涛薇翔雅逸泽昭"
@@ -94,6 +94,70 @@ def test_a_name_two_entities_share_is_a_possible_match_not_a_link(engine):
     assert entity[sparse_twin_of_0] not in (entity[0], entity[1])
     possible = engine.sql("SELECT record_id_l, record_id_r FROM possible_matches").rows()
     assert any(sparse_twin_of_0 + 1 in pair for pair in possible)
+
+
+def _scored(rows, sources=None):
+    """scored rows (query, target, left, right, probability); query q from source "s<q>"
+    unless `sources` says otherwise."""
+    sources = sources or {}
+    return pl.DataFrame([(q, sources.get(q, f"s{q}"), *rest) for q, *rest in rows],
+                        schema=["query", "source", "target", "left", "right", "probability"],
+                        orient="row")
+
+
+def test_fragments_of_one_person_join_as_a_group():
+    # A (identified, 1) and queries 2 and 3 all carry one rare name: each query splits its
+    # probability between the other two, which between them hold all of it
+    scored = _scored([(2, 1, 20, 10, 0.5), (2, 3, 20, 30, 0.49),
+                      (3, 1, 30, 10, 0.5), (3, 2, 20, 30, 0.49)])
+    joined = fragment_groups(scored, {2, 3}, 0.3, 0.9)
+    assert set(joined.select("left", "right").rows()) == {(20, 10), (20, 30), (30, 10)}
+    assert (joined["probability"] >= 0.9).all()
+
+
+def test_two_identified_entities_in_a_group_join_nothing():
+    # two people with identifiers share the name: the query is one of them, not both
+    scored = _scored([(3, 1, 30, 10, 0.5), (3, 2, 30, 20, 0.49)])
+    assert fragment_groups(scored, {3}, 0.3, 0.9).height == 0
+
+
+def test_a_doubtful_member_leaves_and_takes_its_share_along():
+    # query 3 is as likely someone new (0.4 in the group); without it, query 2 holds only 0.5
+    scored = _scored([(2, 1, 20, 10, 0.5), (2, 3, 20, 30, 0.45), (3, 2, 30, 20, 0.4)])
+    assert fragment_groups(scored, {2, 3}, 0.3, 0.9).height == 0
+    # with 3 confident, both join
+    scored = _scored([(2, 1, 20, 10, 0.5), (2, 3, 20, 30, 0.45), (3, 2, 30, 20, 0.95)])
+    assert fragment_groups(scored, {2, 3}, 0.3, 0.9)["query"].n_unique() == 2
+
+
+def test_a_group_needs_one_identified_anchor_and_queries_of_different_sources():
+    rows = [(2, 1, 20, 10, 0.5), (2, 3, 20, 30, 0.49), (3, 1, 30, 10, 0.5), (3, 2, 20, 30, 0.49)]
+    # two entries of one landlord's list and an identified entity, all of one name
+    assert fragment_groups(_scored(rows, {2: "czw", 3: "czw"}), {2, 3}, 0.3, 0.9).height == 0
+    # three name-only entries and no identified record of that name
+    only_queries = [(2, 1, 20, 10, 0.5), (2, 3, 20, 30, 0.49), (3, 1, 30, 10, 0.5),
+                    (3, 2, 20, 30, 0.49), (1, 2, 10, 20, 0.5), (1, 3, 10, 30, 0.49)]
+    assert fragment_groups(_scored(only_queries), {1, 2, 3}, 0.3, 0.9).height == 0
+
+
+def test_name_only_fragments_of_one_person_end_in_one_entity(engine):
+    # each person in one system with an ID, and by name only in two others: the two name-only
+    # records see each other and the identified entity as rivals, and still end together
+    rng = np.random.default_rng(6)
+    people = _people(500, rng)
+    bare = [{"name": p["name"], "name_pinyin": p["name"], "surname": p["name"][0],
+             "given_name": p["name"][1:]} for p in people[:200]]
+    rows = [dict(r, source="a") for r in people] + [dict(r, source="b") for r in bare] + \
+        [dict(r, source="c") for r in bare]
+    frame = records(rows).with_columns(pl.Series("source", [r["source"] for r in rows]))
+    engine.load("records", frame)
+    run_linkage(engine, FAST)
+    entity = engine.sql("SELECT entity_id FROM clusters ORDER BY record_id")["entity_id"].to_list()
+    names = frame["name"].to_list()[:500]
+    unique = [i for i in range(200) if names.count(names[i]) == 1]
+    together = [entity[i] == entity[500 + i] == entity[700 + i] for i in unique]
+    assert sum(together) >= 0.95 * len(unique)
+    assert all(entity[500 + i] in (entity[i], entity[500 + i]) for i in range(200))
 
 
 def _with_address(row: dict, address: str) -> dict:

@@ -5,6 +5,9 @@ import polars as pl
 import pytest
 
 from linkage.link import BlockingBudgetError, LinkageSettings, run_linkage
+from linkage.link.cluster import cluster
+from linkage.link.features import pair_frame
+from linkage.link.run import Compared, identifier_codes, merge_near_codes
 from tests.link.conftest import FAST, people, records
 
 ID_A = "110105199001010012"
@@ -33,7 +36,7 @@ def test_tables_and_accuracy_on_small_people(engine):
         "id_number", "name_pinyin + birth_date", "phone", "name_pinyin + id_number__area6",
         "name_pinyin + id_number__birth8", "name_pinyin + id_number__seq3",
         "name_pinyin + address_key", "name_pinyin + address_road", "birth_date + address_key",
-        "birth_date + address_road", "name_pinyin (≤8)"}
+        "birth_date + address_road", "name_pinyin (≤8)", "name (≤8)"}
     assert sum(s["pairs_per_rule"].values()) == s["candidate_pairs"]
     assert 0 < s["lambda"] < 1 and s["iterations"] >= 1
     clusters = engine.sql("SELECT * FROM clusters ORDER BY record_id")
@@ -110,6 +113,33 @@ def test_missing_columns_and_both_entity_types(engine):
     assert clusters["entity_id"].to_list()[2] == "P000000003"
     pairs = engine.sql("SELECT entity_type, gamma_phone FROM pairs")
     assert set(pairs["gamma_phone"].to_list()) == {-1}  # no phone column: neutral everywhere
+
+
+def test_organisation_codes_one_character_apart_may_link():
+    # 3933U8834 passes the organisation code's check as 393388834 does (U = 30 ≡ 8 mod 11): a
+    # typo the check let through, not a second organisation; two characters apart are two
+    features = pl.DataFrame({"record_id": [1, 2, 3], "ident__org_key": ["393388834", "3933U8834",
+                                                                        "3933UB834"]})
+    pairs = pl.DataFrame({"record_id_l": [1, 1, 2], "record_id_r": [2, 3, 3]})
+    frame = pair_frame(features, pairs, ["org_key"])
+    assert frame["cannot_link"].to_list() == [False, True, False]
+    assert not frame["same_identifier"].any()
+    # clustering may then join the one-apart pair the model links, and still never 1 with 3
+    record_ids, codes = identifier_codes(features, ["org_key"])
+    compared = Compared(frame["record_id_l"].to_numpy(), frame["record_id_r"].to_numpy(),
+                        *(np.zeros((3, 0)),) * 3, frame["cannot_link"].to_numpy(),
+                        frame["same_identifier"].to_numpy(), {})
+    # a chain of three values: no two of them share a code (1 and 3 are apart)
+    assert len(set(merge_near_codes(record_ids, codes, compared)[:, 0])) == 3
+    # two values one apart share one: a link joins them, a different code stays out
+    two = compared.__class__(*(x[:1] for x in (compared.left, compared.right, compared.gamma,
+                                              compared.tf, compared.raw_gamma,
+                                              compared.cannot_link, compared.same_identifier)),
+                             {})
+    merged = merge_near_codes(record_ids, codes, two)
+    assert merged[0, 0] == merged[1, 0] != merged[2, 0]
+    rep = cluster(record_ids, np.array([1, 2]), np.array([2, 3]), np.array([5.0, 5.0]), merged)
+    assert rep.tolist() == [1, 1, 3]
 
 
 def test_blocking_budget_refuses_with_a_tighter_rule(engine):
