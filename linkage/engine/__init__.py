@@ -17,6 +17,7 @@ __all__ = ["Engine", "Dialect", "DuckDBEngine", "Scratch", "open_engine"]
 
 
 def open_engine(path: str | None = None, threads: int | None = None,
-                memory_limit: str | None = None) -> Engine:
-    """Open the default engine (DuckDB) on a database file, or in memory when path is None."""
-    return DuckDBEngine(path, threads=threads, memory_limit=memory_limit)
+                memory_limit: str | None = None, read_only: bool = False) -> Engine:
+    """Open the default engine (DuckDB) on a database file, or in memory when path is None
+    (`read_only`: the file is only read, and may be open in other processes too)."""
+    return DuckDBEngine(path, threads=threads, memory_limit=memory_limit, read_only=read_only)

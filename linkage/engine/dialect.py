@@ -7,9 +7,10 @@ engine's dialect (`engine.dialect`) for every construct the backends disagree on
 | need | method | DuckDB | Spark SQL |
 |---|---|---|---|
 | identifier / text literal | `quote`, `literal`, `in_list` | `"a"`, `'x'` | `` `a` ``, `'x'` |
-| typed cast / typed null | `cast`, `null` (types: text, bigint, int, smallint, tinyint, double, boolean, date) | `CAST(x AS VARCHAR)` | `CAST(x AS STRING)` |
+| typed cast / typed null | `cast`, `null` (types: text, bigint, int, smallint, tinyint, double, float, boolean, date) | `CAST(x AS VARCHAR)` | `CAST(x AS STRING)` |
 | table from a query | `create_table` (statements) | `CREATE OR REPLACE [TEMP] TABLE` | `CACHE TABLE` (temp) / `CREATE TABLE … USING parquet` |
-| 64-bit hash | `hash64` | `hash` | `xxhash64` |
+| 64-bit hash (of one or more values) | `hash64` | `hash` | `xxhash64` |
+| integer division | `int_div` | `a // b` | `a div b` |
 | list literal, 1-based element, slice, join | `list_of`, `element`, `slice`, `join_list` | `[…]`, `l[i]`, `l[a:b]`, `array_to_string` | `array(…)`, `try_element_at`, `slice`, `array_join` |
 | sorted list / string aggregate | `sorted_list`, `sorted_string_agg` | `list(x ORDER BY x)`, `string_agg(… ORDER BY)` | `array_sort(collect_list(x))`, `array_join(…)` |
 | value at the smallest key | `arg_min` | `arg_min` | `min_by` |
@@ -18,8 +19,11 @@ engine's dialect (`engine.dialect`) for every construct the backends disagree on
 | string values at top-level JSON keys | `json_strings` | `json_extract_string(j, [paths])` | `array(get_json_object(j, path), …)` |
 | whole-value regular expression | `matches` | `SIMILAR TO` | `RLIKE '^(?:…)$'` |
 | finite float | `is_finite` | `isfinite` | `NOT isnan(x) AND abs(x) < 'Infinity'` |
+| the rows of a Parquet file | `read_parquet` | `read_parquet('p')` | `` parquet.`p` `` |
 | set of small integers per row | `bit_set(size)` → `BitSet` | BIGINT mask (≤ 63 members), else sorted list | the same, with Spark's functions |
 
+The Spark engine makes a temp table by checkpointing its query's rows rather than by
+`CACHE TABLE`, whose view re-reads the tables it names (linkage.engine.spark_engine).
 A dialect only renders text; it runs nothing, so it is tested without the engine (and the Spark
 one without Spark).
 """
@@ -113,6 +117,11 @@ class Dialect:
 
     # scalar functions
     def hash64(self, expr: str) -> str:
+        """A 64-bit hash of `expr` (one value, or several separated by commas)."""
+        raise NotImplementedError
+
+    def int_div(self, dividend: str, divisor: str | int) -> str:
+        """Integer division of non-negative integers (BIGINT operands give a BIGINT)."""
         raise NotImplementedError
 
     def shift_left(self, expr: str, bits: str | int) -> str:
@@ -135,6 +144,10 @@ class Dialect:
     def json_strings(self, document: str, keys: list[str]) -> str:
         """A list of the string values at the top-level `keys` of a JSON text (null where a key
         is absent)."""
+        raise NotImplementedError
+
+    def read_parquet(self, path) -> str:
+        """A relation (for FROM) of the rows of the Parquet file at `path`."""
         raise NotImplementedError
 
     # lists
@@ -187,7 +200,8 @@ def quote_ident(name: str) -> str:
 class DuckDBDialect(Dialect):
     name = "duckdb"
     TYPES: ClassVar[dict[str, str]] = {"text": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "smallint": "SMALLINT",
-             "tinyint": "TINYINT", "double": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE"}
+             "tinyint": "TINYINT", "double": "DOUBLE", "float": "FLOAT", "boolean": "BOOLEAN",
+             "date": "DATE"}
 
     def quote(self, name: str) -> str:
         return quote_ident(name)
@@ -201,6 +215,9 @@ class DuckDBDialect(Dialect):
 
     def hash64(self, expr: str) -> str:
         return f"hash({expr})"
+
+    def int_div(self, dividend: str, divisor: str | int) -> str:
+        return f"({dividend} // {divisor})"
 
     def shift_left(self, expr: str, bits: str | int) -> str:
         return f"({expr} << {bits})"
@@ -216,6 +233,9 @@ class DuckDBDialect(Dialect):
 
     def struct(self, fields: dict[str, str]) -> str:
         return "{" + ", ".join(f"{self.literal(k)}: {v}" for k, v in fields.items()) + "}"
+
+    def read_parquet(self, path) -> str:
+        return f"read_parquet({self.literal(str(path))})"
 
     def json_strings(self, document: str, keys: list[str]) -> str:
         paths = ", ".join(self.literal('$."' + k.replace("\\", "\\\\").replace('"', '\\"') + '"')
@@ -258,7 +278,8 @@ class SparkDialect(Dialect):
 
     name = "spark"
     TYPES: ClassVar[dict[str, str]] = {"text": "STRING", "bigint": "BIGINT", "int": "INT", "smallint": "SMALLINT",
-             "tinyint": "TINYINT", "double": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE"}
+             "tinyint": "TINYINT", "double": "DOUBLE", "float": "FLOAT", "boolean": "BOOLEAN",
+             "date": "DATE"}
 
     def quote(self, name: str) -> str:
         return "`" + name.replace("`", "``") + "`"
@@ -281,6 +302,9 @@ class SparkDialect(Dialect):
     def hash64(self, expr: str) -> str:
         return f"xxhash64({expr})"
 
+    def int_div(self, dividend: str, divisor: str | int) -> str:
+        return f"({dividend} div {divisor})"
+
     def shift_left(self, expr: str, bits: str | int) -> str:
         return f"shiftleft({expr}, {bits})"
 
@@ -295,6 +319,9 @@ class SparkDialect(Dialect):
 
     def struct(self, fields: dict[str, str]) -> str:
         return f"named_struct({', '.join(f'{self.literal(k)}, {v}' for k, v in fields.items())})"
+
+    def read_parquet(self, path) -> str:
+        return "parquet." + self.quote(str(path))
 
     def json_strings(self, document: str, keys: list[str]) -> str:
         paths = (self.literal("$['" + k.replace("\\", "\\\\").replace("'", "\\'") + "']")

@@ -49,10 +49,10 @@ class DuckDBEngine:
     dialect = DuckDBDialect()
 
     def __init__(self, path: str | Path | None = None, threads: int | None = None,
-                 memory_limit: str | None = None):
+                 memory_limit: str | None = None, read_only: bool = False):
         self.path = str(path) if path else ":memory:"
         try:
-            self.con = duckdb.connect(self.path)
+            self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.IOException as exc:
             raise OutputError(f"{self.path}: cannot open the database ({_first_line(exc)})") from None
         if threads:

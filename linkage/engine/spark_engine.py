@@ -1,7 +1,8 @@
 """Spark implementation of the engine interface, on a PySpark session (pip install 'linkage[spark]').
 
-Tables are Spark tables of the session's catalog; temp tables are cached temp views.  The
-stages' SQL comes through `SparkDialect`, so the measures run here unchanged.  What this backend
+Tables are Spark tables of the session's catalog; temp tables are temp views of checkpointed
+rows (loaded frames are cached).  The stages' SQL comes through `SparkDialect`, so the measures
+and the link stage of an entity type run here unchanged.  What this backend
 does not do yet: results (`sql`, `batches`, `export_parquet`) are collected to the driver through
 Arrow, which suits aggregates and small tables, not record-wide ones — the pipeline's record
 stages still need their Spark plans before a whole run can use it.
@@ -81,8 +82,21 @@ class SparkEngine:
         return rows[0][0] if rows else None
 
     def create_table(self, name: str, query: str, temp: bool = False) -> None:
-        for statement in self.dialect.create_table(name, query, temp):
-            self._run(statement)
+        if not temp:
+            for statement in self.dialect.create_table(name, query):
+                self._run(statement)
+            return
+        # a temp table holds the query's rows, checkpointed on the executors: a cached view
+        # (`CACHE TABLE … AS`) re-reads the tables its query names and breaks once they are
+        # dropped, as a stage drops its working tables one by one
+        frame = self._run(query)
+        try:
+            frame = frame.localCheckpoint()
+        except PySparkException as exc:
+            raise RunError(f"{self.path}: Spark could not run the query "
+                           f"({str(exc).splitlines()[0]}):\n{query.strip()[:500]}") from None
+        self.drop_table(name)
+        frame.createOrReplaceTempView(name)
 
     def drop_table(self, name: str) -> None:
         for statement in self.dialect.drop_table(name):

@@ -67,6 +67,13 @@ def _model_params(result: EntityResult) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+def _empty(engine, name: str, **types: str) -> None:
+    """Table `name` with no rows and the columns `types` (column → dialect type name)."""
+    d = engine.dialect
+    engine.create_table(name, "SELECT " + ", ".join(f"{d.null(t)} AS {d.quote(c)}"
+                                                    for c, t in types.items()) + " LIMIT 0")
+
+
 def _write(engine, name: str, frames: list, order: list[str], descending: list[bool] | None = None,
            background: bool = False) -> None:
     """Table `name`: the frames (Arrow or polars) stacked by column name, sorted by `order`
@@ -100,11 +107,10 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
     results = [link_entity(engine, e, settings.get(e) or LinkageSettings(), progress, base_dir,
                            labels, (models or {}).get(e), retrain, carry) for e in entity_types]
     if not results:
-        engine.execute("CREATE OR REPLACE TABLE pairs (record_id_l BIGINT, record_id_r BIGINT, "
-                       "entity_type VARCHAR, match_weight DOUBLE, match_probability DOUBLE, "
-                       "rule VARCHAR, blocked_by VARCHAR)")
-        engine.execute("CREATE OR REPLACE TABLE clusters (record_id BIGINT, source VARCHAR, "
-                       "source_row BIGINT, entity_type VARCHAR, entity_id VARCHAR)")
+        _empty(engine, "pairs", record_id_l="bigint", record_id_r="bigint", entity_type="text",
+               match_weight="double", match_probability="double", rule="text", blocked_by="text")
+        _empty(engine, "clusters", record_id="bigint", source="text", source_row="bigint",
+               entity_type="text", entity_id="text")
         return {}
     _write(engine, "pairs", [r.pairs for r in results], ["entity_type", "record_id_l", "record_id_r"],
            background=pairs_in_background)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linkage.engine.duckdb_engine import quote_ident as q
+from linkage.engine.dialect import Dialect
 from linkage.errors import BlockingBudgetError
 from linkage.link.settings import BlockingRule
 
@@ -38,30 +38,33 @@ def _key_column(i: int) -> str:
     return f"k{i}"
 
 
-def _rule_key(rule: BlockingRule) -> str:
+def _rule_key(d: Dialect, rule: BlockingRule) -> str:
     """SQL: the rule's 64-bit key over the feature table's key columns, null if any is null."""
-    cols = [q(c) for c in rule.columns]
+    cols = [d.quote(c) for c in rule.columns]
     nonnull = " AND ".join(f"{c} IS NOT NULL" for c in cols)
-    return f"CASE WHEN {nonnull} THEN hash({', '.join(cols)}) END"
+    return f"CASE WHEN {nonnull} THEN {d.hash64(', '.join(cols))} END"
 
 
 def build_keys(engine, features: str, rules: list[BlockingRule], out: str = KEYS) -> None:
     """Temp table `out`: record_id and one key column per rule (`k0`, `k1`, …)."""
+    d = engine.dialect
     keys = []
     for i, rule in enumerate(rules):
-        key = _rule_key(rule)
+        key = _rule_key(d, rule)
         if rule.max_block:
             key = (f"CASE WHEN count(*) OVER (PARTITION BY {key}) <= {int(rule.max_block)} "
                    f"THEN {key} END")
         keys.append(f"{key} AS {_key_column(i)}")
     select = ", ".join(["record_id", *keys])
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {q(out)} AS SELECT {select} FROM {q(features)}")
+    engine.create_table(out, f"SELECT {select} FROM {d.quote(features)}", temp=True)
 
 
 def _pairs_of(engine, table: str, key: str) -> int:
+    d = engine.dialect
+    total = d.cast(f"coalesce(sum({d.int_div('n * (n - 1)', 2)}), 0)", "bigint")
     return int(engine.scalar(
-        f"SELECT coalesce(sum(n * (n - 1) // 2), 0)::BIGINT FROM "
-        f"(SELECT count(*)::BIGINT AS n FROM {q(table)} WHERE {key} IS NOT NULL GROUP BY {key})"))
+        f"SELECT {total} FROM (SELECT {d.cast('count(*)', 'bigint')} AS n FROM {d.quote(table)} "
+        f"WHERE {key} IS NOT NULL GROUP BY {key})"))
 
 
 def count_pairs(engine, keys: str, i: int) -> int:
@@ -77,7 +80,8 @@ def suggest_tighter(engine, features: str, rule: BlockingRule, columns: list[str
         if c in rule.columns:
             continue
         tighter = rule.model_copy(update={"columns": (*rule.columns, c)})
-        options.append((tighter, _pairs_of(engine, features, f"({_rule_key(tighter)})")))
+        options.append((tighter, _pairs_of(engine, features,
+                                           f"({_rule_key(engine.dialect, tighter)})")))
     options = [o for o in options if o[1] > 0]
     fitting = [o for o in options if o[1] <= budget]
     if fitting:
@@ -104,10 +108,11 @@ def check_budget(engine, features: str, keys: str, rules: list[BlockingRule], bu
 def fit_to_budget(engine, features: str, rule: BlockingRule, budget: int) -> BlockingRule | None:
     """The rule with `max_block` set so its pairs fit the budget (the largest blocks dropped),
     or None when not even blocks of two records fit."""
+    d = engine.dialect
+    key, count = _rule_key(d, rule), d.cast("count(*)", "bigint")
     sizes = engine.sql(
-        f"SELECT n, count(*)::BIGINT AS blocks FROM (SELECT count(*)::BIGINT AS n FROM {q(features)} "
-        f"WHERE ({_rule_key(rule)}) IS NOT NULL GROUP BY ({_rule_key(rule)})) WHERE n > 1 "
-        "GROUP BY n ORDER BY n")
+        f"SELECT n, {count} AS blocks FROM (SELECT {count} AS n FROM {d.quote(features)} "
+        f"WHERE ({key}) IS NOT NULL GROUP BY ({key})) WHERE n > 1 GROUP BY n ORDER BY n")
     largest, total = None, 0
     for n, blocks in sizes.iter_rows():
         total += blocks * n * (n - 1) // 2
@@ -126,22 +131,30 @@ def generate_pairs(engine, keys: str, rules: list[BlockingRule], out: str = "_li
     rule that found the pair) and `rules` (bit i set when the pair satisfies rule i)."""
     if len(rules) > 62:
         raise BlockingBudgetError(f"{len(rules)} blocking rules: at most 62 are supported")
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {q(out)} "
-                   "(record_id_l BIGINT, record_id_r BIGINT, rule SMALLINT, rules BIGINT)")
+    d = engine.dialect
 
     def equal(i: int) -> str:
         return f"coalesce(l.{_key_column(i)} = r.{_key_column(i)}, false)"
 
-    bits = " + ".join(f"({equal(i)}::BIGINT << {i})" for i in range(len(rules))) or "0"
+    bits = " + ".join(d.shift_left(d.cast(equal(i), "bigint"), i) for i in range(len(rules))) or "0"
+
+    def new_pairs(i: int) -> str:
+        """Rule i's pairs that no rule before it found."""
+        seen = "".join(f" AND NOT {equal(j)}" for j in range(i))
+        return (f"SELECT {d.cast('l.record_id', 'bigint')} AS record_id_l, "
+                f"{d.cast('r.record_id', 'bigint')} AS record_id_r, "
+                f"{d.cast(str(i), 'smallint')} AS rule, {d.cast(bits, 'bigint')} AS rules "
+                f"FROM {d.quote(keys)} l JOIN {d.quote(keys)} r "
+                f"ON l.{_key_column(i)} = r.{_key_column(i)} AND l.record_id < r.record_id "
+                f"WHERE true{seen}")
+
+    empty = (f"SELECT {d.null('bigint')} AS record_id_l, {d.null('bigint')} AS record_id_r, "
+             f"{d.null('smallint')} AS rule, {d.null('bigint')} AS rules LIMIT 0")
+    selects = [new_pairs(i) for i in range(len(rules))]
+    engine.create_table(out, " UNION ALL ".join(selects) or empty, temp=True)
+    added = dict(engine.sql(f"SELECT rule, count(*) FROM {d.quote(out)} GROUP BY rule").iter_rows())
     stats = []
     for i, rule in enumerate(rules):
-        seen = "".join(f" AND NOT {equal(j)}" for j in range(i))
-        before = engine.scalar(f"SELECT count(*) FROM {q(out)}")
-        engine.execute(
-            f"INSERT INTO {q(out)} SELECT l.record_id, r.record_id, {i}, {bits} FROM {q(keys)} l "
-            f"JOIN {q(keys)} r ON l.{_key_column(i)} = r.{_key_column(i)} "
-            f"AND l.record_id < r.record_id WHERE true{seen}")
-        added = engine.scalar(f"SELECT count(*) FROM {q(out)}") - before
         found = candidate_counts[i] if candidate_counts else count_pairs(engine, keys, i)
-        stats.append(RuleStats(rule, found, int(added)))
+        stats.append(RuleStats(rule, found, int(added.get(i, 0))))
     return stats

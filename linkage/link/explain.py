@@ -97,8 +97,10 @@ def _computed_pair(engine, left: int, right: int, entity_type: str, settings: Li
     comparisons = compile_comparisons(settings.comparisons)
     build_features(engine, entity_type, comparisons, settings.blocking_rules, settings.identifiers,
                    FEATURES)
-    engine.execute("CREATE OR REPLACE TEMP TABLE _explain_pair AS "
-                   "SELECT ?::BIGINT AS record_id_l, ?::BIGINT AS record_id_r", [left, right])
+    d = engine.dialect
+    engine.create_table("_explain_pair", f"SELECT {d.cast(d.literal(int(left)), 'bigint')} AS "
+                        f"record_id_l, {d.cast(d.literal(int(right)), 'bigint')} AS record_id_r",
+                        temp=True)
     compared = compare_pairs(engine, "_explain_pair", comparisons, settings.identifiers)
     model = Model(comparisons, u=[], prior=prior)
     for comp in comparisons:

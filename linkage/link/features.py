@@ -17,7 +17,7 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import Hamming
 
-from linkage.engine.duckdb_engine import quote_ident as q
+from linkage.engine.dialect import Dialect
 from linkage.link.comparisons import Comparison, tf_columns
 from linkage.link.keys import columns_read, is_derived, key_sql
 from linkage.link.settings import BlockingRule
@@ -27,19 +27,17 @@ PLACEHOLDERS = ("", "无", "不详", "未知", "暂无", "其他", "空", "-", "
                 "none", "None", "n/a", "N/A", "nan", "NaN", "?", "？")
 
 
-def _clean(t: str) -> str:
+def _clean(d: Dialect, t: str) -> str:
     """SQL: null for blank and placeholder text (`t` trimmed), and for a run of one character
     5+ long (00000, 11111111111)."""
-    placeholders = ", ".join("'" + p.replace("'", "''") + "'" for p in PLACEHOLDERS)
-    return (f"CASE WHEN {t} IN ({placeholders}) OR (length({t}) >= 5 "
+    return (f"CASE WHEN {t} IN ({d.in_list(PLACEHOLDERS)}) OR (length({t}) >= 5 "
             f"AND {t} = repeat(left({t}, 1), length({t}))) THEN NULL ELSE {t} END")
 
 
-def _ignore(expr: str, values: tuple[str, ...]) -> str:
+def _ignore(d: Dialect, expr: str, values: tuple[str, ...]) -> str:
     if not values:
         return expr
-    listed = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-    return f"CASE WHEN {expr} IN ({listed}) THEN NULL ELSE {expr} END"
+    return f"CASE WHEN {expr} IN ({d.in_list(values)}) THEN NULL ELSE {expr} END"
 
 
 def feature_columns(comparisons: list[Comparison], blocking_rules: list[BlockingRule]) -> list[str]:
@@ -62,13 +60,16 @@ def build_features(engine, entity_type: str, comparisons: list[Comparison],
                    blocking_rules: list[BlockingRule], identifiers: list[str],
                    table: str = "_link_features", source: str = "records") -> list[str]:
     """Create temp table `table` for one entity type; returns its comparison/blocking columns."""
-    types = dict(engine.sql(f"SELECT column_name, data_type FROM information_schema.columns "
-                            f"WHERE table_name = '{source}'").iter_rows())
+    d = engine.dialect
+    q = d.quote
+    # the source's columns, and which of them are text
+    types = engine.sql(f"SELECT * FROM {q(source)} LIMIT 0").schema
+    text = {c for c, t in types.items() if t == pl.Utf8}
 
     def base(col: str) -> str:
         if col not in types:
-            return "NULL::VARCHAR"
-        return _clean(q(col)) if types[col] == "VARCHAR" else q(col)
+            return d.null("text")
+        return _clean(d, q(col)) if col in text else q(col)
 
     exprs: dict[str, str] = {c: key_sql(c, base) if is_derived(c) else base(c)
                              for c in feature_columns(comparisons, blocking_rules)}
@@ -76,7 +77,7 @@ def build_features(engine, entity_type: str, comparisons: list[Comparison],
         expr = base(comp.column)
         if comp.fallback:
             expr = f"coalesce({expr}, {base(comp.fallback)})"
-        exprs[comp.column] = _ignore(expr, comp.ignore_values)
+        exprs[comp.column] = _ignore(d, expr, comp.ignore_values)
     idents = []
     for col in identifiers:
         flag, legacy = f"{col}_flag", f"{col}_legacy"
@@ -87,26 +88,26 @@ def build_features(engine, entity_type: str, comparisons: list[Comparison],
             idents.append(f"CASE WHEN {q(flag)} = 'valid'{original} THEN {base(col)} END "
                           f"AS {q('ident__' + col)}")
         else:
-            idents.append(f"NULL::VARCHAR AS {q('ident__' + col)}")
+            idents.append(f"{d.null('text')} AS {q('ident__' + col)}")
     select = ", ".join([f"{e} AS {q(c)}" for c, e in exprs.items()] + idents)
-    trimmed = ", ".join(f"trim({q(c)}) AS {q(c)}" for c, t in types.items()
-                        if t == "VARCHAR" and c not in ("source", "entity_type", "extras"))
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE _link_base AS SELECT record_id, {select} "
-                   f"FROM (SELECT * REPLACE ({trimmed}) FROM {q(source)} WHERE entity_type = ?)",
-                   [entity_type])
+    trimmed = ", ".join(f"trim({q(c)}) AS {q(c)}"
+                        if c in text and c not in ("source", "entity_type", "extras") else q(c)
+                        for c in types)
+    engine.create_table("_link_base", f"SELECT record_id, {select} FROM (SELECT {trimmed} "
+                        f"FROM {q(source)} WHERE entity_type = {d.literal(entity_type)})", temp=True)
     # term frequencies: small value → share tables joined back (faster than window functions)
     joins, tf_select = [], []
     for i, col in enumerate(tf_columns(comparisons)):
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE _link_tf{i} AS SELECT {q(col)} AS v, "
-                       f"(count(*) / sum(count(*)) OVER ())::FLOAT AS tf FROM _link_base "
-                       f"WHERE {q(col)} IS NOT NULL GROUP BY 1")
+        share = d.cast("count(*) / sum(count(*)) OVER ()", "float")
+        engine.create_table(f"_link_tf{i}", f"SELECT {q(col)} AS v, {share} AS tf FROM _link_base "
+                            f"WHERE {q(col)} IS NOT NULL GROUP BY 1", temp=True)
         joins.append(f"LEFT JOIN _link_tf{i} ON b.{q(col)} = _link_tf{i}.v")
         tf_select.append(f", _link_tf{i}.tf AS {q('tf__' + col)}")
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {q(table)} AS SELECT b.*{''.join(tf_select)} "
-                   f"FROM _link_base b {' '.join(joins)}")
+    engine.create_table(table, f"SELECT b.*{''.join(tf_select)} FROM _link_base b {' '.join(joins)}",
+                        temp=True)
     for i in range(len(joins)):
-        engine.execute(f"DROP TABLE _link_tf{i}")
-    engine.execute("DROP TABLE _link_base")
+        engine.drop_table(f"_link_tf{i}")
+    engine.drop_table("_link_base")
     return list(exprs)
 
 
@@ -116,6 +117,7 @@ def feature_frame(engine, comparisons: list[Comparison], identifiers: list[str],
     columns, their `tf__` and the identifiers' `ident__` columns."""
     cols = ["record_id", *dict.fromkeys(c for comp in comparisons for c in comp.columns),
             *(f"tf__{c}" for c in tf_columns(comparisons)), *(f"ident__{c}" for c in identifiers)]
+    q = engine.dialect.quote
     # one chunk per column: gathering rows from a chunked column is several times slower
     return engine.sql(f"SELECT {', '.join(q(c) for c in cols)} FROM {q(features)} "
                       "ORDER BY record_id").rechunk()

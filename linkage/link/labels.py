@@ -39,7 +39,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from linkage.engine.duckdb_engine import quote_ident as q
 from linkage.errors import ConfigError
 
 COLUMNS = ("labelled_at", "reviewer", "action", "kind", "decision", "queue", "entity_type",
@@ -176,7 +175,7 @@ def run_labels(engine, path: Path | None, entity_type: str, source: str = "recor
         pl.col("decision").is_in(["same", "different"]) & (pl.col("entity_type") == entity_type))
     if not decided.height:
         return RunLabels()
-    parts = []
+    parts, q = [], engine.dialect.quote
     for key_type, column in KEY_TYPES.items():
         part = decided.filter(pl.col("key_type") == key_type)
         if not part.height:
@@ -191,7 +190,7 @@ def run_labels(engine, path: Path | None, entity_type: str, source: str = "recor
             f"AND a.{q(column)} = x.key_l JOIN {q(source)} b ON b.source = x.source_r "
             f"AND b.{q(column)} = x.key_r WHERE a.entity_type = ? AND b.entity_type = ? "
             "AND a.record_id <> b.record_id ORDER BY l, r", [entity_type, entity_type]))
-        engine.execute("DROP TABLE _link_review_labels")
+        engine.drop_table("_link_review_labels")
     found = pl.concat(parts) if parts else pl.DataFrame(
         schema={"l": pl.Int64, "r": pl.Int64, "same": pl.Boolean})
     return RunLabels(found["l"].to_numpy(), found["r"].to_numpy(), found["same"].to_numpy(),

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from linkage.engine.duckdb_engine import quote_ident as q
 from linkage.link.keys import SEGMENTS
 from linkage.link.settings import BlockingRule
 
@@ -112,8 +111,10 @@ def attribute_fill(engine, table: str, entity_type: str) -> pl.DataFrame:
     if not wanted:
         return pl.DataFrame(schema={"source": pl.Utf8, "attribute": pl.Utf8, "key": pl.Utf8,
                                     "fill": pl.Float64})
-    counts = ", ".join(f"avg(CASE WHEN nullif(trim({q(k)}::VARCHAR), '') IS NOT NULL THEN 1.0 "
-                       f"ELSE 0 END) AS {q(k)}" for _, k in wanted)
+    d = engine.dialect
+    q = d.quote
+    counts = ", ".join(f"avg(CASE WHEN nullif(trim({d.cast(q(k), 'text')}), '') IS NOT NULL "
+                       f"THEN {d.cast('1', 'double')} ELSE 0 END) AS {q(k)}" for _, k in wanted)
     wide = engine.sql(f"SELECT source, {counts} FROM {q(table)} GROUP BY source ORDER BY source")
     rows = [{"source": row["source"], "attribute": a, "key": k, "fill": float(row[k])}
             for row in wide.to_dicts() for a, k in wanted]

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from linkage.engine.duckdb_engine import quote_ident as q
 from linkage.link.assign import Weigher
 from linkage.link.blocking import build_keys
 from linkage.link.comparisons import Comparison
@@ -74,17 +73,20 @@ def _fetch(engine, table: str, ids: np.ndarray, select: str = "t.*") -> pl.DataF
     engine.load("_recall_ids", pl.DataFrame({"record_id": ids.astype(np.int64),
                                              "position": np.arange(len(ids), dtype=np.int64)}),
                 temp=True)
-    rows = engine.sql(f"SELECT {select} FROM {q(table)} t JOIN _recall_ids i USING (record_id) "
-                      "ORDER BY i.position")
-    engine.execute("DROP TABLE _recall_ids")
+    rows = engine.sql(f"SELECT {select} FROM {engine.dialect.quote(table)} t "
+                      "JOIN _recall_ids i USING (record_id) ORDER BY i.position")
+    engine.drop_table("_recall_ids")
     return rows
 
 
 def _filled(engine, table: str, columns: list[str]) -> pl.DataFrame:
     """Per record, a bit mask of which of `columns` it fills."""
+    d = engine.dialect
     present = [c for c in columns if c in engine.columns(table)]
-    bits = " + ".join(f"(({q(c)} IS NOT NULL)::BIGINT << {i})" for i, c in enumerate(present))
-    return engine.sql(f"SELECT record_id, {bits or '0'} AS mask FROM {q(table)} ORDER BY record_id")
+    bits = " + ".join(d.shift_left(d.cast(f"{d.quote(c)} IS NOT NULL", "bigint"), i)
+                      for i, c in enumerate(present))
+    return engine.sql(f"SELECT record_id, {bits or '0'} AS mask FROM {d.quote(table)} "
+                      "ORDER BY record_id")
 
 
 def _cover(pool: pl.DataFrame, patterns: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
@@ -126,6 +128,7 @@ def _simulated_rows(engine, table: str, identifier: str, silver: np.ndarray,
     """Silver records `silver` made to look like the records `patterns` (one each): every
     column blank in the pattern is blanked, then the identifier removed (`missing`) or given one
     wrong digit or two swapped neighbours (`invalid`).  New ids: −offset − position."""
+    q = engine.dialect.quote
     rows = _fetch(engine, table, silver)
     lineage = {"record_id", "source", "source_row", "entity_type"}
     columns = [c for c in rows.columns if c not in lineage]
@@ -204,12 +207,12 @@ def simulate(engine, entity_type: str, table: str, s: LinkageSettings,
     engine.load("_recall_originals", originals, temp=True)
     joins = " UNION ".join(
         f"SELECT s.record_id AS record_id_l, m.record_id AS record_id_r FROM _recall_keys s "
-        f"JOIN {q(keys)} m ON s.k{i} = m.k{i}" for i in range(len(uncapped)))
+        f"JOIN {engine.dialect.quote(keys)} m ON s.k{i} = m.k{i}" for i in range(len(uncapped)))
     found = engine.sql(
         f"SELECT f.* FROM ({joins}) f JOIN _recall_originals o USING (record_id_l) "
         "WHERE f.record_id_r <> o.original ORDER BY 1, 2") if joins else pl.DataFrame()
     for name in ("_recall_originals", "_recall_keys", "_recall_features", "_recall_records"):
-        engine.execute(f"DROP TABLE IF EXISTS {name}")
+        engine.drop_table(name)
     source_of = {}
     for source, _, _, chosen, offset in plans:
         source_of.update(dict.fromkeys((-offset - np.arange(len(chosen))).tolist(), source))
@@ -297,7 +300,7 @@ def _own_kinds(originals: pl.DataFrame, first_rep: pl.DataFrame, weigher: Weighe
 def _kinds(engine, table: str, identifier: str, clusters: pl.DataFrame) -> pl.DataFrame:
     """Per record: source, kind (valid / missing / invalid identifier, by its flag) and the
     size of its cluster."""
-    flag = f"{identifier}_flag"
+    flag, q = f"{identifier}_flag", engine.dialect.quote
     columns = set(engine.columns(table))
     value = f"nullif(trim({q(identifier)}), '')" if identifier in columns else "NULL"
     valid = f"{q(flag)} = 'valid'" if flag in columns else "false"

@@ -27,7 +27,6 @@ import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from linkage.engine.duckdb_engine import quote_ident as q
 from linkage.link.assign import Assignment, Weigher, assign
 from linkage.link.blocking import (KEYS, RuleStats, build_keys, check_budget, count_pairs,
                                    fit_to_budget, generate_pairs)
@@ -69,9 +68,10 @@ def compare_pairs(engine, pairs_table: str, comparisons: list[Comparison], ident
     (`feature_frame`, fetched when not given)."""
     if features is None:
         features = feature_frame(engine, comparisons, identifiers, FEATURES)
+    q = engine.dialect.quote
     pairs = engine.sql(f"SELECT p.record_id_l, p.record_id_r{''.join(f', p.{q(e)}' for e in extra)} "
-                       f"FROM {q(pairs_table)} p SEMI JOIN {FEATURES} l ON l.record_id = p.record_id_l "
-                       f"SEMI JOIN {FEATURES} r ON r.record_id = p.record_id_r "
+                       f"FROM {q(pairs_table)} p WHERE p.record_id_l IN (SELECT record_id FROM {FEATURES}) "
+                       f"AND p.record_id_r IN (SELECT record_id FROM {FEATURES}) "
                        "ORDER BY p.record_id_l, p.record_id_r")
     return compare_frame(pairs, comparisons, identifiers, features, extra)
 
@@ -124,18 +124,20 @@ def labelled_pairs(engine, path: Path, entity_type: str, comparisons, identifier
         pl.col("source_r").cast(pl.Utf8), pl.col("source_row_r").cast(pl.Int64),
         pl.col("is_match").cast(pl.Utf8).str.to_lowercase().is_in(["1", "true", "yes", "y", "t"])
         .alias("is_match"))
+    d = engine.dialect
     engine.load("_link_labels_raw", labels)
-    engine.execute(
-        "CREATE OR REPLACE TEMP TABLE _link_labels AS SELECT "
+    engine.create_table(
+        "_link_labels", "SELECT "
         "least(a.record_id, b.record_id) AS record_id_l, "
         "greatest(a.record_id, b.record_id) AS record_id_r, bool_or(x.is_match) AS is_match "
-        f"FROM _link_labels_raw x JOIN {q(source)} a ON a.source = x.source_l "
-        f"AND a.source_row = x.source_row_l JOIN {q(source)} b ON b.source = x.source_r "
-        "AND b.source_row = x.source_row_r WHERE a.entity_type = ? AND b.entity_type = ? "
-        "AND a.record_id <> b.record_id GROUP BY 1, 2", [entity_type, entity_type])
-    engine.execute("DROP TABLE _link_labels_raw")
+        f"FROM _link_labels_raw x JOIN {d.quote(source)} a ON a.source = x.source_l "
+        f"AND a.source_row = x.source_row_l JOIN {d.quote(source)} b ON b.source = x.source_r "
+        f"AND b.source_row = x.source_row_r WHERE a.entity_type = {d.literal(entity_type)} "
+        f"AND b.entity_type = {d.literal(entity_type)} "
+        "AND a.record_id <> b.record_id GROUP BY 1, 2", temp=True)
+    engine.drop_table("_link_labels_raw")
     compared = compare_pairs(engine, "_link_labels", comparisons, identifiers, ("is_match",), features)
-    engine.execute("DROP TABLE _link_labels")
+    engine.drop_table("_link_labels")
     return compared
 
 
@@ -210,12 +212,14 @@ def prepare_blocking(engine, entity_type: str, s: LinkageSettings,
     tables from table `records`."""
     # the entity type's records, only the columns linkage may read, as a temporary table
     source = "_link_records"
+    q = engine.dialect.quote
     present = engine.columns("records")
     wanted = ["record_id", "source", "source_row", "entity_type",
               *source_columns(comparisons, s.blocking_rules or [], s.identifiers),
               *catalogue_columns(entity_type)]
     engine.create_table(source, f"SELECT {', '.join(q(c) for c in dict.fromkeys(wanted) if c in present)} "
-                        f"FROM records WHERE entity_type = '{entity_type}' ORDER BY record_id",
+                        f"FROM records WHERE entity_type = {engine.dialect.literal(entity_type)} "
+                        "ORDER BY record_id",
                         temp=True)
     plan = make_plan(engine, source, entity_type, s.blocking_rules)
     columns = build_features(engine, entity_type, comparisons, plan.rules, s.identifiers,
@@ -431,7 +435,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     codes = merge_near_codes(record_ids, codes, compared)
     first_rep = cluster(record_ids, compared.left[linked], compared.right[linked], weight[linked],
                         codes, reviewed.must(), reviewed.cannot())
-    sources = engine.sql(f"SELECT source FROM {q(source)} WHERE entity_type = ? "
+    sources = engine.sql(f"SELECT source FROM {engine.dialect.quote(source)} WHERE entity_type = ? "
                          "ORDER BY record_id", [entity_type])["source"].to_numpy()
     identified = (codes >= 0).any(axis=1)
     weigher = Weigher(comparisons, model, features, first_rep, identified, sources)
@@ -471,7 +475,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     for k, comp in enumerate(comparisons):
         columns_out[f"bf_{comp.name}"] = bf[:, k]
     for table in ("_link_candidates", KEYS, FEATURES, "_link_records"):
-        engine.execute(f"DROP TABLE IF EXISTS {table}")
+        engine.drop_table(table)
     return EntityResult(entity_type, pa.table(columns_out), clusters, rules, int(linked.sum()),
                         model, s, seconds, plan, recall, recall_table,
                         possible.select(pl.lit(entity_type).alias("entity_type"), pl.all()),

@@ -27,11 +27,11 @@ import json
 import re
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from linkage import __version__
 from linkage.connectors.server import mask_url, server_for, server_kind
+from linkage.engine import Engine, open_engine
 from linkage.errors import NotARunError, OutputError, SourceError
 from linkage.publish.dialects import (
     PUBLICATION_TABLES,
@@ -82,49 +82,54 @@ def _drop_comment_lines(statement: str) -> str:
     return "\n".join(line for line in statement.splitlines() if not line.startswith("--")).strip()
 
 
-def _build(out: Path) -> tuple[duckdb.DuckDBPyConnection, pl.DataFrame, list[str]]:
-    """Every table to publish, filled, in an in-memory DuckDB (its CHECKs hold before loading):
-    (the connection, the unified schema's rows, the tables in loading order)."""
-    con = duckdb.connect()
+def _proposed_schema(database: Path) -> pl.DataFrame:
+    """Table `unified_schema` of the run's database (opened read-only)."""
     try:
-        con.execute(f"ATTACH {_lit(out / 'linkage.duckdb')} AS run (READ_ONLY)")
-        schema = con.sql("SELECT * FROM run.unified_schema").pl()
-        con.execute("DETACH run")
-    except duckdb.Error as exc:
-        con.close()
-        raise NotARunError(f"{out / 'linkage.duckdb'}: cannot read the proposed schema "
-                           f"({str(exc).splitlines()[0]})") from None
-    con.execute(to_sql(schema))
-    clusters = f"read_parquet({_lit(out / 'clusters.parquet')})"
+        run = open_engine(database, read_only=True)
+    except OutputError as exc:
+        raise NotARunError(f"cannot read the proposed schema: {exc}") from None
+    try:
+        if not run.has_table("unified_schema"):
+            raise NotARunError(f"{database}: cannot read the proposed schema (it has no table "
+                               "unified_schema)")
+        return run.sql("SELECT * FROM unified_schema")
+    finally:
+        run.close()
+
+
+def _build(out: Path) -> tuple[Engine, pl.DataFrame, list[str]]:
+    """Every table to publish, filled, in an in-memory engine (its CHECKs hold before loading):
+    (the engine, the unified schema's rows, the tables in loading order)."""
+    schema = _proposed_schema(out / "linkage.duckdb")
+    local = open_engine()
+    d = local.dialect
+    local.execute(to_sql(schema))
+    clusters = d.read_parquet(out / "clusters.parquet")
     for entity in sorted(schema["entity_type"].unique().to_list()):
         golden = out / f"golden_{entity}.parquet"
         if not golden.is_file():
-            con.close()
+            local.close()
             raise NotARunError(f"{golden}: not found (is {out} the output of a finished run?)")
-        for statement in load_statements(schema, entity, f"read_parquet({_lit(golden)})", clusters):
-            con.execute(statement)
+        for statement in load_statements(schema, entity, d.read_parquet(golden), clusters):
+            local.execute(statement)
     for statement in publication_ddl(PORTABLE):
-        con.execute(statement)
-    records = f"read_parquet({_lit(out / 'records.parquet')})"
-    has_key = "source_key" in [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {records}").fetchall()]
-    con.execute(
+        local.execute(statement)
+    records = d.read_parquet(out / "records.parquet")
+    has_key = "source_key" in local.sql(f"SELECT * FROM {records} LIMIT 0").columns
+    local.execute(
         "INSERT INTO linkage_record_entity SELECT c.source, c.source_row, "
         f"{'r.source_key' if has_key else 'NULL'}, c.entity_type, c.entity_id FROM {clusters} c "
         f"LEFT JOIN {records} r USING (record_id) ORDER BY c.source, c.source_row")
     columns = [name for name, _, _ in PUBLICATION_TABLES["linkage_column_crosswalk"][0]]
     crosswalk = pl.read_csv(out / "crosswalk.csv", infer_schema=False).select(columns).with_columns(
         pl.col("fill_rate").cast(pl.Float64))
-    con.register("_crosswalk", crosswalk)
-    con.execute("INSERT INTO linkage_column_crosswalk SELECT * FROM _crosswalk")
-    con.unregister("_crosswalk")
+    local.load("_crosswalk", crosswalk, temp=True)
+    local.execute("INSERT INTO linkage_column_crosswalk SELECT * FROM _crosswalk")
+    local.drop_table("_crosswalk")
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     run = metrics.get("run", {})
-    con.execute("INSERT INTO linkage_publication VALUES (?, ?, ?, ?)",
-                [run.get("name") or "linkage", run.get("version") or __version__,
-                 dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                 json.dumps(metrics, ensure_ascii=False, sort_keys=True)])
-    return con, schema, table_names(schema) + list(PUBLICATION_TABLES)
-
-
-def _lit(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+    local.execute("INSERT INTO linkage_publication VALUES (?, ?, ?, ?)",
+                  [run.get("name") or "linkage", run.get("version") or __version__,
+                   dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                   json.dumps(metrics, ensure_ascii=False, sort_keys=True)])
+    return local, schema, table_names(schema) + list(PUBLICATION_TABLES)

@@ -16,22 +16,22 @@ Each function returns (replaced a previous publication?, {table: rows}).
 
 from __future__ import annotations
 
-import duckdb
-
+from linkage.engine import Engine
 from linkage.errors import OutputError
 
 BATCH_ROWS = 10_000
 MARKER = "linkage_publication"  # the table that makes a schema a linkage publication
 
 
-def _rows(local: duckdb.DuckDBPyConnection, table: str):
-    cur = local.execute(f'SELECT * FROM "{table}"')
-    while batch := cur.fetchmany(BATCH_ROWS):
-        yield batch
+def _rows(local: Engine, table: str):
+    """The rows of a local table as tuples, in batches of at most BATCH_ROWS."""
+    for batch in local.batches(f"SELECT * FROM {local.dialect.quote(table)}", BATCH_ROWS):
+        if batch.num_rows:
+            yield list(zip(*(column.to_pylist() for column in batch.columns)))
 
 
-def _columns(local: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [r[0] for r in local.execute(f'DESCRIBE "{table}"').fetchall()]
+def _columns(local: Engine, table: str) -> list[str]:
+    return local.columns(table)
 
 
 def _not_ours(server, name: str, kind: str) -> OutputError:
@@ -45,7 +45,7 @@ def _failed(server, exc) -> OutputError:
 
 
 def publish_postgres(server, name: str, ddl: list[str], tables: list[str],
-                     local: duckdb.DuckDBPyConnection) -> tuple[bool, dict]:
+                     local: Engine) -> tuple[bool, dict]:
     new, old = f"{name}__new", f"{name}__old"
     con = server.connect(read_only=False)
     counts = {}
@@ -84,7 +84,7 @@ def publish_postgres(server, name: str, ddl: list[str], tables: list[str],
 
 
 def publish_mysql(server, name: str, ddl: list[str], tables: list[str],
-                  local: duckdb.DuckDBPyConnection) -> tuple[bool, dict]:
+                  local: Engine) -> tuple[bool, dict]:
     new, old = f"{name}__new", f"{name}__old"
     con = server.connect(read_only=False)
     counts = {}

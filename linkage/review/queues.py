@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from linkage.engine.duckdb_engine import quote_ident as q
 from linkage.link.labels import canonical
 from linkage.review.finished import FinishedRun
 from linkage.review.store import KEY_COLUMNS
@@ -73,7 +72,7 @@ def clusters(run: FinishedRun) -> pl.DataFrame:
 def conflicts(run: FinishedRun, decided: pl.DataFrame) -> pl.DataFrame:
     """Entities in conflict, then the pairs whose label (`decided`: the decisions in force,
     `linkage.link.labels.current`) the run does not follow."""
-    parts = []
+    parts, q = [], run.engine.dialect.quote
     for entity_type, model in run.models.items():
         for column in model.settings.identifiers or []:
             flag = f"{column}_flag"

@@ -66,6 +66,19 @@ def test_scalars(engine):
     assert _value(engine, d.shift_right(d.shift_left("CAST(3 AS BIGINT)", 4), 2)) == 12
     assert _value(engine, d.literal("it's")) == "it's"
     assert _value(engine, d.cast(d.literal("7"), "bigint")) == 7
+    # several values hash as one key, in order (a blocking rule's key)
+    assert _value(engine, f"{d.hash64('1, 2')} = {d.hash64('1, 2')}")
+    assert _value(engine, f"{d.hash64(d.literal('a') + ', ' + d.literal('b'))} <> "
+                          f"{d.hash64(d.literal('b') + ', ' + d.literal('a'))}")
+    assert _value(engine, d.int_div("CAST(7 AS BIGINT) * 3", 2)) == 10
+    assert _value(engine, d.cast("1 / 3", "float")) == pytest.approx(1 / 3, rel=1e-6)
+
+
+def test_a_parquet_file_is_a_relation(engine, tmp_path):
+    path = tmp_path / "it's.parquet"  # a quote in the path
+    pl.DataFrame({"k": [2, 1], "v": ["乙", "甲"]}).write_parquet(path)
+    rows = engine.sql(f"SELECT k, v FROM {engine.dialect.read_parquet(path)} ORDER BY k")
+    assert rows.rows() == [(1, "甲"), (2, "乙")]
 
 
 def test_scratch_drops_its_tables_even_when_the_stage_fails(engine):
@@ -83,6 +96,7 @@ def test_spark_renders_its_own_spelling():
     assert d.literal("it's \\") == "'it\\'s \\\\'"
     assert d.cast("x", "text") == "CAST(x AS STRING)"
     assert d.hash64("x") == "xxhash64(x)"
+    assert d.int_div("n", 2) == "(n div 2)"
     assert d.element("l", "k & 65535") == "try_element_at(l, CAST(k & 65535 AS INT))"
     assert d.slice("l", 1, 5) == "slice(l, 1, 5)"
     assert d.sorted_list("s", distinct=True) == "array_sort(collect_set(s))"

@@ -2,6 +2,7 @@
 
 import polars as pl
 import pyarrow.parquet as pq
+import pytest
 
 from linkage.engine import open_engine
 
@@ -31,3 +32,18 @@ def test_open_engine_applies_memory_limit_and_threads():
     assert engine.scalar("SELECT current_setting('threads')") == 1
     assert engine.scalar("SELECT current_setting('memory_limit')") in ("953.6 MiB", "1.0 GB", "1000.0 MB")
     engine.close()
+
+
+def test_a_read_only_engine_reads_and_refuses_writes(tmp_path):
+    path = tmp_path / "run.duckdb"
+    writer = open_engine(path)
+    writer.load("t", pl.DataFrame({"a": [1, 2]}))
+    writer.close()
+    reader = open_engine(path, read_only=True)
+    assert reader.sql("SELECT a FROM t ORDER BY a")["a"].to_list() == [1, 2]
+    with pytest.raises(Exception, match="read-only"):
+        reader.execute("CREATE TABLE u AS SELECT 1")
+    other = open_engine(path, read_only=True)  # readers share the file
+    assert other.has_table("t")
+    other.close()
+    reader.close()

@@ -16,18 +16,6 @@ FORBIDDEN = ("duckdb", "linkage.engine.duckdb_engine")
 PENDING = {
     # DuckDB's CSV reader (read_csv with store_rejects) parses the body of a CSV export
     "connectors/csv.py": "duckdb",
-    # quote_ident: linkage.engine.dialect has it (engine.dialect.quote)
-    "link/blocking.py": "linkage.engine.duckdb_engine",
-    "link/features.py": "linkage.engine.duckdb_engine",
-    "link/labels.py": "linkage.engine.duckdb_engine",
-    "link/plan.py": "linkage.engine.duckdb_engine",
-    "link/recall.py": "linkage.engine.duckdb_engine",
-    "link/run.py": "linkage.engine.duckdb_engine",
-    "review/queues.py": "linkage.engine.duckdb_engine",
-    # publish assembles the publication in a local DuckDB (ATTACH of the run's database) before
-    # sending it to the server: to go through open_engine
-    "publish/__init__.py": "duckdb",
-    "publish/targets.py": "duckdb",
     # the entity store is a DuckDB file opened on its own connection (to go through open_engine)
     "store/__init__.py": "duckdb",
 }
