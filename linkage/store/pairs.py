@@ -1,7 +1,7 @@
 """The compared pairs kept in the entity store, so the next run need not compare them again.
 
-Every candidate pair a run compared is kept with its raw comparison levels, keyed by the
-(source, record key) of both records: the next run carries the levels of the pairs whose two
+Every candidate pair of a run, compared or carried, is kept with its raw comparison levels,
+keyed by the (source, record key) of both records: the next run carries the levels of the pairs whose two
 records are unchanged (`linkage.link.incremental`) and compares the rest.  Two tables:
 
 | table | content |
@@ -10,8 +10,7 @@ records are unchanged (`linkage.link.incremental`) and compares the rest.  Two t
 | `store_pair_settings` | entity_type, comparisons (canonical JSON of the comparison settings), version (`made_with`: linkage's version and the config's region, which normalization reads) the levels were made with |
 
 Levels made under other comparison settings, by another linkage version or with another region
-are not carried.
-Each run replaces both tables with the pairs it compared or carried.  The functions take an
+are not carried.  Each run replaces both tables with its own candidate pairs.  The functions take an
 open DuckDB connection to the store (`linkage.store` owns it).
 """
 
