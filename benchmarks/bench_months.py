@@ -12,6 +12,13 @@ its records), or with all touched entities unchanged, a linkage `fix` (a merge j
 entity, a split separating true entities) or a linkage `miss` (the opposite) — the re-link's
 model moving a borderline decision — and where the person model came from (reused from the
 store, with its u drift, or trained).  `--no-run` re-reads the months' outputs without running.
+
+`--compare-full`: each month from the second is also run with `linkage run --full` against a
+copy of the store as it was before the month (config `full.yaml`, output `full-out`): per month
+the CPU seconds and person F1 of the incremental run and of the full one, the records whose
+entity id differs between the two, the pairs the incremental run compared and carried, and the
+CPU seconds per stage of both runs (the runs go through `benchmarks/stage_cpu.py`; "rest" is the
+report and start-up, the run's CPU less its stages').
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import argparse
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -71,12 +79,63 @@ def _model(folder: Path) -> str:
     return link.get("model_source", "trained") + ("" if drift is None else f" ({drift:.4f})")
 
 
+def _full_config(folder: Path) -> Path:
+    """The month's config naming the copy of the store (`full-store.duckdb`) and `full-out`."""
+    text = (folder / "config.yaml").read_text(encoding="utf-8")
+    path = folder / "full.yaml"
+    path.write_text(text.replace("store: ../store.duckdb", "store: ../full-store.duckdb")
+                    .replace("output: out", "output: full-out"), encoding="utf-8")
+    return path
+
+
+def _stages(out: Path, cpu_s: float) -> dict:
+    """Seconds per stage of a run (CPU seconds through stage_cpu.py), the link stage split by its
+    steps (person), and the rest of the run's `cpu_s`."""
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    stages = metrics["run"]["stage_seconds"]
+    link = metrics["link"]["person"]["seconds"]
+    return {**stages, "rest": cpu_s - sum(stages.values()), **{f"link.{k}": v for k, v in link.items()}}
+
+
+def _run(config: Path, *options: str, cpu_stages: bool = False) -> dict:
+    """/usr/bin/time -v of one run (through stage_cpu.py when `cpu_stages`)."""
+    if cpu_stages:
+        return _time_v([sys.executable, str(ROOT / "benchmarks" / "stage_cpu.py"), str(config), *options])
+    return _time_v([str(BIN / "linkage"), "run", "-q", *options, str(config)])
+
+
+def _compare_full(data: Path, k: int, incremental: dict) -> None:
+    """Month k again with --full from the store as the incremental run found it (copied by
+    `main` before that run); print both runs' figures."""
+    folder = data / f"month-{k:02d}"
+    cost = _run(_full_config(folder), "--full", cpu_stages=True)
+    f1 = evaluate_clusters(folder / "full-out" / "clusters.parquet", folder / "truth.parquet")["person"]
+    inc = evaluate_clusters(folder / "out" / "clusters.parquet", folder / "truth.parquet")["person"]
+    ids = [pl.read_parquet(folder / o / "clusters.parquet", columns=["source", "record_key", "entity_id"])
+           for o in ("out", "full-out")]
+    differ = ids[0].join(ids[1], on=["source", "record_key"]).filter(
+        pl.col("entity_id") != pl.col("entity_id_right")).height
+    store = json.loads((folder / "out" / "metrics.json").read_text(encoding="utf-8"))["store"]["person"]
+    changed = store["added_records"] + store["changed_records"] + store["removed_records"]
+    print(f"  month {k} incremental vs full: cpu_s {incremental['cpu_s']:.0f} / {cost['cpu_s']:.0f} "
+          f"({incremental['cpu_s'] / cost['cpu_s']:.0%}), peak RSS MiB {incremental['peak_rss_mib']:.0f} / "
+          f"{cost['peak_rss_mib']:.0f}, person F1 {inc['pairwise']['f1']:.5f} / "
+          f"{f1['pairwise']['f1']:.5f}, records with another id {differ}, person records added+changed"
+          f"+removed {changed} ({changed / (store['unchanged_records'] + changed):.2%}), pairs compared "
+          f"{store['compared_pairs']:,} carried {store['carried_pairs']:,}", flush=True)
+    a, b = _stages(folder / "out", incremental["cpu_s"]), _stages(folder / "full-out", cost["cpu_s"])
+    print("    stage CPU s (incremental / full): " + ", ".join(
+        f"{name} {a.get(name, 0):.1f}/{b.get(name, 0):.1f}" for name in dict.fromkeys([*b, *a])), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=250_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--no-run", action="store_true", help="analyse the outputs already there")
+    parser.add_argument("--compare-full", action="store_true",
+                        help="also run each month from the second with --full (see above)")
     args = parser.parse_args()
     data = ROOT / "benchmarks" / "_data" / f"months_{args.people}_{args.seed}"
     if not (data / f"month-{args.months:02d}" / "config.yaml").exists():
@@ -90,8 +149,11 @@ def main() -> None:
           "id_changes  data  fix  miss  person_model (u drift)")
     for k in range(1, args.months + 1):
         folder = data / f"month-{k:02d}"
+        compare = args.compare_full and k > 1 and not args.no_run
+        if compare:
+            shutil.copyfile(data / "store.duckdb", data / "full-store.duckdb")
         cost = {"cpu_s": float("nan"), "peak_rss_mib": float("nan")} if args.no_run else \
-            _time_v([str(BIN / "linkage"), "run", "-q", str(folder / "config.yaml")])
+            _run(folder / "config.yaml", cpu_stages=compare)
         f1 = evaluate_clusters(folder / "out" / "clusters.parquet", folder / "truth.parquet")["person"]
         records = _records(folder)
         with duckdb.connect(str(data / "store.duckdb"), read_only=True) as con:
@@ -103,6 +165,8 @@ def main() -> None:
               f"{s.get('kept_id', ''):>7}  {share:>10}  "
               f"{s.get('id_changes', ''):>10}  {s.get('data', ''):>4}  {s.get('fix', ''):>3}  "
               f"{s.get('miss', ''):>4}  {_model(folder)}", flush=True)
+        if compare:
+            _compare_full(data, k, cost)
         before = records
 
 

@@ -102,8 +102,8 @@ def main() -> None:
               help="重新估计模型，不沿用实体库中的模型 / train the model afresh instead of reusing "
                    "the entity store's.")
 @click.option("--full", is_flag=True,
-              help="完全重建：不受实体库模型影响 / rebuild from scratch, as without a store's model "
-                   "(to compare with the reuse path; ids are still kept stable).")
+              help="完全重建：重新比较所有记录对并重新估计模型 / rebuild from scratch: compare every "
+                   "pair again and train the model afresh (ids are still kept stable).")
 def run(config: Path, quiet: bool, retrain: bool, full: bool) -> None:
     """Run the whole pipeline described by CONFIG (YAML)."""
     from linkage.pipeline import run as run_pipeline

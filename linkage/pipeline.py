@@ -269,13 +269,18 @@ def _run_stages(config: Config, out: Path, log: StageLog, store=None,
             normalize_stage(config, engine, raw)
             del raw
             accounting = row_accounting(engine)
+        carry = None
+        if store is not None:  # incremental: the levels of unchanged records' pairs are carried
+            with log.stage("carry", "pairs kept in the entity store"):
+                engine.settle("raw_records")
+                carry = store.carry(engine, config, full=retrain == "--full")
         with log.stage("link", "link"):
             link_stats = run_linkage(engine, {e: config.linkage_for(e) for e in ENTITY_TYPES},
                                      progress=log.echo, base_dir=config.base_dir,
                                      pairs_in_background=True,  # only the report reads pairs
                                      labels=config.labels_path(),
                                      models=store.models if store is not None else None,
-                                     retrain=retrain)
+                                     retrain=retrain, carry=carry)
         if store is not None:
             with log.stage("store", "stable entity ids"):
                 engine.settle("raw_records")

@@ -43,6 +43,7 @@ import numpy as np
 import polars as pl
 
 from linkage.errors import BlockingBudgetError
+from linkage.link.incremental import Carry
 from linkage.link.run import EntityResult, StoredModel, link_entity
 from linkage.link.settings import LinkageSettings
 
@@ -90,7 +91,7 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
                 progress: Callable[[str], None] | None = None, *,
                 base_dir: Path | None = None, pairs_in_background: bool = False,
                 labels: Path | None = None, models: dict[str, StoredModel] | None = None,
-                retrain: str | None = None) -> dict:
+                retrain: str | None = None, carry: Carry | None = None) -> dict:
     """Link every entity type in `records`; write the linkage tables; return figures.
 
     `settings` maps entity type to its settings (missing = defaults); `progress` receives
@@ -99,11 +100,12 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
     after `engine.settle()`); `labels` is the review labels file whose decisions the run honours
     (`linkage.link.labels`); `models` are the entity store's models per entity type, reused while
     valid (`obtain_model`) unless `retrain` gives a reason to train anyway ("--retrain",
-    "--full")."""
+    "--full"); `carry` holds the store's pairs of unchanged records, whose levels are carried
+    instead of compared again (`linkage.link.incremental`)."""
     lineage = engine.sql("SELECT record_id, source, source_row, entity_type FROM records")
     entity_types = sorted(lineage["entity_type"].unique().to_list())
     results = [link_entity(engine, e, settings.get(e) or LinkageSettings(), progress, base_dir,
-                           labels, (models or {}).get(e), retrain) for e in entity_types]
+                           labels, (models or {}).get(e), retrain, carry) for e in entity_types]
     if not results:
         _empty(engine, "pairs", record_id_l="bigint", record_id_r="bigint", entity_type="text",
                match_weight="double", match_probability="double", rule="text", blocked_by="text")

@@ -34,6 +34,7 @@ from linkage.link.cluster import cluster
 from linkage.link.comparisons import (Comparison, compare_batch, compile_comparisons,
                                       neutralise_implied)
 from linkage.link.features import build_features, feature_frame, pair_frame, source_columns
+from linkage.link.incremental import Carry, compare_candidates
 from linkage.link.keys import columns_read
 from linkage.link.labels import run_labels
 from linkage.link.plan import Plan, catalogue_columns, make_plan
@@ -383,10 +384,12 @@ def obtain_model(engine, entity_type: str, s: LinkageSettings, comparisons: list
 def link_entity(engine, entity_type: str, settings: LinkageSettings,
                 progress: Callable[[str], None] | None = None,
                 base_dir: Path | None = None, labels: Path | None = None,
-                stored: StoredModel | None = None, retrain: str | None = None) -> EntityResult:
+                stored: StoredModel | None = None, retrain: str | None = None,
+                carry: Carry | None = None) -> EntityResult:
     """Link one entity type of table `records`, honouring the reviewer's decisions in the
     labels file `labels`; `stored` is the entity store's model, reused when still valid unless
-    `retrain` gives a reason not to (`obtain_model`)."""
+    `retrain` gives a reason not to (`obtain_model`); with `carry` (a run against the store)
+    only pairs with a new or changed record are compared (`linkage.link.incremental`)."""
     say = progress or (lambda _msg: None)
     s = settings.resolved(entity_type)
     comparisons = compile_comparisons(s.comparisons)
@@ -408,8 +411,15 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     say(f"{entity_type}: {sum(r.pairs for r in rules):,} candidate pairs from "
         f"{len(rules)} blocking rules")
     lap("blocking")
-    compared = compare_pairs(engine, "_link_candidates", comparisons, s.identifiers,
-                             ("rule", "rules"), features)
+    if carry is None:
+        compared = compare_pairs(engine, "_link_candidates", comparisons, s.identifiers,
+                                 ("rule", "rules"), features)
+    else:
+        compared = compare_candidates(
+            carry, entity_type, engine.sql("SELECT record_id_l, record_id_r, rule, rules FROM "
+                                           "_link_candidates ORDER BY record_id_l, record_id_r"),
+            comparison_key(s.model_dump_json()), comparisons, s.identifiers, features,
+            ("rule", "rules"))
     reviewed = run_labels(engine, labels, entity_type, source)
     known = reviewed.state(compared.left, compared.right)
     lap("compare")

@@ -186,6 +186,8 @@ UI: dict[str, dict[str, str]] = {
                          "以及实体库中历次运行的重复记录数和重复录入工时的走势。",
         "changes_text": "实体库 {path} 的第 {run} 次运行。{entity}：新增实体 {new}，合并 {merged}，拆分 {split}，注销 {retired}；"
                         "记录新增 {added}、变更 {changed}、删除 {removed}、未变 {unchanged}。",
+        "changes_incremental": "{entity}：比较了 {compared_pairs} 对候选记录对（至少一方是新增或变更的记录），"
+                               "两方都未变的 {carried_pairs} 对沿用实体库中上次的比较结果（增量链接；--full 全部重新比较）。",
         "changes_history": "本次实体编号的变化（前 {rows} 条）",
         "changes_records": "各数据源记录的变化",
         "changes_trend": "历次运行的走势",
@@ -424,6 +426,9 @@ UI: dict[str, dict[str, str]] = {
         "changes_text": "Run {run} of the entity store {path}. {entity}: {new} new, {merged} merged, {split} split, "
                         "{retired} retired entities; records {added} added, {changed} changed, {removed} "
                         "removed, {unchanged} unchanged.",
+        "changes_incremental": "{entity}: {compared_pairs} candidate pairs compared (a new or changed record "
+                               "on either side); {carried_pairs} pairs of two unchanged records carried from "
+                               "the store's last run (incremental linking; --full compares them all again).",
         "changes_history": "This run's id changes (first {rows})",
         "changes_records": "Records changed per source",
         "changes_trend": "Trend over the runs",

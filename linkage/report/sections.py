@@ -786,6 +786,11 @@ def changes(inputs: Inputs) -> Section:
             entity=entity_label(entity, inputs.language),
             **{k: _n(v) for k, v in store[entity].items()},
             **{k: _n(store[entity][f"{k}_records"]) for k in ("added", "changed", "removed", "unchanged")}))
+        if "carried_pairs" in store[entity]:
+            section.sentences.append(inputs.t(
+                "changes_incremental", entity=entity_label(entity, inputs.language),
+                compared_pairs=_n(store[entity]["compared_pairs"]),
+                carried_pairs=_n(store[entity]["carried_pairs"])))
     if inputs.has("entity_history"):
         history = inputs.sql("SELECT entity_type, kind, old_id, new_id, records FROM entity_history "
                              f"ORDER BY kind IN ('new', 'retired'), kind, old_id, new_id LIMIT {HISTORY_ROWS}")

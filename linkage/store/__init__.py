@@ -1,8 +1,11 @@
-"""The entity store of monthly runs: stable entity ids, their history and the runs' figures.
+"""The entity store of monthly runs: stable entity ids, their history, the runs' figures, and
+what makes a run incremental.
 
 A config with `store: path/to/x.duckdb` names its runs' entities by a store that outlives the
-runs (each run still compares every pair afresh, scored by the stored model unless retrained:
-incremental linking is not built).  It keeps
+runs, scores with the stored model unless retrained (`linkage.store.models`), and compares only
+the candidate pairs with a new or changed record: the levels of pairs between records unchanged
+since the last run are carried from the store (`linkage.store.pairs`,
+`linkage.link.incremental`; `--full` compares every pair again).  It keeps
 per source the records last seen (by record key, `linkage.store.keys`), the entity id each
 record had, every id ever given, the id changes of every run and each run's figures:
 
@@ -15,9 +18,11 @@ record had, every id ever given, the id changes of every run and each run's figu
 | `runs` | run, finished_at, output, config |
 | `run_figures` | run, entity_type, records, entities, redundant_records, hours_per_year, new, merged, split, retired, added_records, changed_records, removed_records, unchanged_records |
 | `store_models`, `store_model_params` | the model per entity type the next run reuses (`linkage.store.models`) |
+| `store_pairs`, `store_pair_settings` | every candidate pair of the last run, with its levels (`linkage.store.pairs`) |
 
 How a run uses it (`StoreRun`, driven by linkage.pipeline): `StoreRun(path)` takes the
-store's lock (a second run against the same store is refused) and reads its state; `assign`
+store's lock (a second run against the same store is refused) and reads its state; `carry`
+computes the records' keys and hands linking the stored pairs of unchanged records; `assign`
 renames the run's clusters by the store's ids (`linkage.store.ids`), adds each record's
 `record_key` and `row_hash` to them, and writes tables `entity_history` and
 `record_changes` of this run into the run's database; `prepare` writes the new state into a
@@ -41,10 +46,13 @@ import polars as pl
 from linkage import outputs
 from linkage.config import Config
 from linkage.errors import OutputError, RunError
+from linkage.link.incremental import Carry
+from linkage.store import pairs as store_pairs
 from linkage.store.ids import stable_ids
 from linkage.store.keys import record_keys
 from linkage.store.models import SCHEMA as MODEL_SCHEMA
 from linkage.store.models import load_models, trained_models
+from linkage.store.pairs import SCHEMA as PAIRS_SCHEMA
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_records (source VARCHAR, record_key VARCHAR, entity_type VARCHAR,
@@ -59,7 +67,7 @@ CREATE TABLE IF NOT EXISTS run_figures (run BIGINT, entity_type VARCHAR, records
     entities BIGINT, redundant_records BIGINT, hours_per_year DOUBLE, new BIGINT, merged BIGINT,
     split BIGINT, retired BIGINT, added_records BIGINT, changed_records BIGINT,
     removed_records BIGINT, unchanged_records BIGINT);
-""" + MODEL_SCHEMA
+""" + MODEL_SCHEMA + PAIRS_SCHEMA
 _KINDS = ("new", "merged", "split", "retired")
 _CHANGES = ("added", "changed", "removed", "unchanged")
 
@@ -71,6 +79,8 @@ class StoreRun:
         self.path = path
         self.building = path.with_name(f".{path.name}.building-{os.getpid()}")
         self._held = ExitStack()
+        self.keys: pl.DataFrame | None = None  # this run's record keys (`carry`)
+        self.carried: Carry | None = None
         self._held.enter_context(outputs.lock(path, f"another linkage run is using the entity store {path}"))
         try:
             self._read()
@@ -106,10 +116,29 @@ class StoreRun:
         self.run = int(tables["runs"]["run"].max() or 0) + 1
         self.models = load_models(tables["store_models"], tables["store_model_params"])
 
+    def carry(self, engine, config: Config, full: bool = False) -> Carry:
+        """What this run carries from the store (`linkage.link.incremental`): the levels of the
+        stored pairs between records of table `records` unchanged since the last run (none
+        when `full`); the run fills in what it compared, for `prepare` to keep."""
+        self.keys = record_keys(engine, config, "records")
+        unchanged = self.keys.join(self.previous.select("source", "record_key", "row_hash"),
+                                   on=["source", "record_key", "row_hash"], how="semi")
+        self.carried = Carry({}, {})
+        if full or not self.path.exists():
+            return self.carried
+        try:
+            with duckdb.connect(str(self.path), read_only=True) as con:
+                present = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+                self.carried = store_pairs.load_carry(con, unchanged, present,
+                                                      store_pairs.made_with(config))
+        except duckdb.Error as exc:
+            raise OutputError(f"{self.path}: not a linkage entity store ({exc})") from None
+        return self.carried
+
     def assign(self, engine, config: Config) -> dict:
         """Rename table `clusters`' entity ids by the store's; write this run's `entity_history`
         and `record_changes`; return the figures of metrics.json's "store"."""
-        keys = record_keys(engine, config)
+        keys = self.keys if self.keys is not None else record_keys(engine, config)
         clusters = engine.sql("SELECT * FROM clusters ORDER BY record_id")
         current = keys.join(clusters.select("record_id", pl.col("entity_id").alias("cluster")),
                             on="record_id")
@@ -132,6 +161,7 @@ class StoreRun:
             out[entity_type] = {
                 **{k: int(kinds.filter(pl.col("kind") == k)["count"].sum()) for k in _KINDS},
                 **{f"{c}_records": int(changes[c].sum()) for c in _CHANGES},
+                **(self.carried.figures.get(entity_type, {}) if self.carried else {}),
             }
         return out
 
@@ -180,6 +210,8 @@ class StoreRun:
                 con.execute("INSERT INTO entity_history SELECT * FROM _history")
                 con.execute("INSERT INTO run_figures BY NAME SELECT * FROM _figures")
                 con.execute("INSERT INTO runs SELECT * FROM _run")
+                if self.carried is not None:
+                    store_pairs.write(con, self.carried, self.records, store_pairs.made_with(config))
                 if models is not None:  # the models this run trained replace the stored ones
                     con.register("_models", models[0].to_arrow())
                     con.register("_params", models[1].to_arrow())

@@ -19,9 +19,10 @@ from linkage.errors import ConfigError
 _LINEAGE = ("record_id", "source", "source_row", "entity_type")
 
 
-def record_keys(engine, config: Config) -> pl.DataFrame:
-    """record_id, source, entity_type, record_key, row_hash of every linked record (table
-    `clusters`), from table `raw_records` (settled) and the sources' mapped columns."""
+def record_keys(engine, config: Config, table: str = "clusters") -> pl.DataFrame:
+    """record_id, source, entity_type, record_key, row_hash of every record of `table` (the
+    linked records of `clusters`, or the `records` about to be linked), from table `raw_records`
+    (settled) and the sources' mapped columns."""
     q = engine.dialect.quote
     columns = [c for c in engine.columns("raw_records") if c not in _LINEAGE]
     # filled columns only, each with its name: a column another source brings is no change
@@ -42,7 +43,7 @@ def record_keys(engine, config: Config) -> pl.DataFrame:
     frame = engine.sql(f"""
         SELECT record_id, source, entity_type, coalesce({key_expr}, 'h' || md5({row})) AS key,
                md5({row}) AS row_hash
-        FROM raw_records WHERE record_id IN (SELECT record_id FROM clusters) ORDER BY record_id""")
+        FROM raw_records WHERE record_id IN (SELECT record_id FROM {q(table)}) ORDER BY record_id""")
     return frame.with_columns(
         pl.int_range(1, pl.len() + 1).over("source", "key").alias("nth")).select(
         "record_id", "source", "entity_type",

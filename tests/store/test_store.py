@@ -1,5 +1,6 @@
 """The entity store on real runs: ids that persist month to month, the run history, the lock,
-and a store left exactly as it was by a run that fails or is killed (kill -9 at five points)."""
+and a store left exactly as it was by a run that fails or is killed (kill -9 at six points of an
+incremental run: month 3 carries month 2's pairs)."""
 
 from __future__ import annotations
 
@@ -116,7 +117,8 @@ def test_a_key_column_the_export_lacks_is_named(city):
     assert _digest(out / "store.duckdb") == before
 
 
-@pytest.mark.parametrize("point", ["normalize", "link", "stable entity ids", "measure", "report"])
+@pytest.mark.parametrize("point", ["normalize", "pairs kept in the entity store", "link",
+                                   "stable entity ids", "measure", "report"])
 def test_kill_9_leaves_the_store_unchanged(city, tmp_path, point):
     out, _ = city
     before = _digest(out / "store.duckdb")
@@ -136,6 +138,8 @@ def test_after_the_kills_the_next_run_goes_on_from_the_store(city):
     out, _ = city
     metrics = _run(out / "month-03")
     assert metrics["store"]["run"] == 3
+    person = metrics["store"]["person"]  # an incremental run: month 2's pairs carried
+    assert person["carried_pairs"] > 10 * person["compared_pairs"] > 0
     assert not list(out.glob(".store.duckdb.building-*"))
 
 

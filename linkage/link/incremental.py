@@ -1,0 +1,141 @@
+"""Incremental comparison: a run against the entity store compares only pairs that changed.
+
+The entity store (`linkage.store.pairs`) keeps the levels of every pair the last run compared.
+A record whose (source, record key, row hash) is the same as at the store's last run is
+*unchanged*, and so are its normalized values; a pair of two unchanged records therefore has
+the same comparison levels as last time.  `compare_candidates` takes the candidate pairs the
+usual blocking made this run and
+
+- *carries* those between two unchanged records that the last run compared: their raw levels
+  come from the store; only what depends on this month's other records is recomputed from the
+  feature frame — the term frequency behind a frequency-weighted level (this month's value
+  counts, as in a full run) and the identifier rules (`cannot_link`, `same_identifier`);
+- *compares* the others (a new or changed record on either side, or a pair the last run did not
+  block) as a run without a store would.
+
+A pair's raw levels are kept as one 64-bit code (`pack`: 4 bits a comparison, so up to 16
+comparisons of up to 14 levels; settings beyond that are compared in full every run).
+Scoring, the model (reused or trained on every candidate pair's levels, carried or not),
+clustering with its constraints, the second pass (`linkage.link.assign`) and the recall
+estimate then run on all records as usual, so the partition is the one a run comparing every
+pair gives.  Carried levels are used only when the store's pairs were compared under the same
+comparison settings, linkage version and region; `linkage run --full` carries nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from linkage.link.comparisons import Comparison, neutralise_implied
+from linkage.link.features import pair_frame
+
+
+@dataclass
+class Carry:
+    """What a run against the store brings in and takes out.
+
+    `pairs`: per entity type, the pairs between unchanged records the store holds levels for —
+    record_id_l < record_id_r (this run's ids), gamma (raw levels, `pack`ed); `comparisons`:
+    per entity type, the comparison settings (`linkage.link.run.comparison_key`) they were made
+    with.  The run fills in, per entity type, `compared`: every candidate pair's raw levels
+    (for the store to keep), `compared_with`: the comparison settings this run used, and
+    `figures`: the pairs compared and carried."""
+    pairs: dict[str, pl.DataFrame]
+    comparisons: dict[str, str]
+    compared: dict[str, pl.DataFrame] = field(default_factory=dict)
+    compared_with: dict[str, str] = field(default_factory=dict)
+    figures: dict[str, dict] = field(default_factory=dict)
+
+
+BITS = 4  # per comparison in a packed code: levels -1 … 14
+
+
+def packable(comparisons: list[Comparison]) -> bool:
+    """Whether the levels of these comparisons fit one packed code."""
+    return len(comparisons) * BITS <= 64 and all(len(c.levels) < 2 ** BITS - 1 for c in comparisons)
+
+
+def pack(raw_gamma: np.ndarray) -> np.ndarray:
+    """One int64 per pair holding its levels (n × k, -1 … 14)."""
+    shifts = np.arange(raw_gamma.shape[1], dtype=np.uint64) * BITS
+    codes = ((raw_gamma.astype(np.int64) + 1).astype(np.uint64) << shifts).sum(axis=1, dtype=np.uint64)
+    return codes.view(np.int64)
+
+
+def unpack(codes: np.ndarray, k: int) -> np.ndarray:
+    """The levels (n × k, int8) of packed codes."""
+    shifts = np.arange(k, dtype=np.uint64) * BITS
+    mask = np.uint64(2 ** BITS - 1)
+    return ((codes.view(np.uint64)[:, None] >> shifts) & mask).astype(np.int8) - 1
+
+
+def carried_compared(pairs: pl.DataFrame, raw_gamma: np.ndarray, comparisons: list[Comparison],
+                     identifiers: list[str], features: pl.DataFrame, extra: tuple[str, ...] = ()):
+    """A `Compared` for `pairs` (record_id_l, record_id_r and the `extra` columns) from their
+    stored raw levels: term frequencies and identifier rules recomputed from `features` (as
+    `compare_batch` and `pair_frame` do, on their columns alone)."""
+    from linkage.link.run import Compared
+
+    wanted = ["record_id", *(c for c in features.columns if c.startswith(("tf__", "ident__")))]
+    frame = pair_frame(features.select(wanted), pairs.select("record_id_l", "record_id_r"),
+                       identifiers)
+    tf = np.full(raw_gamma.shape, np.nan, dtype=np.float32)
+    for k, comp in enumerate(comparisons):
+        for i, level in enumerate(comp.levels):
+            if level.tf:
+                column = f"tf__{level.columns[0]}"
+                hit = raw_gamma[:, k] == comp.gamma(i)
+                tf[hit, k] = np.fmax(frame.get_column(f"{column}_l").to_numpy(),
+                                     frame.get_column(f"{column}_r").to_numpy())[hit]
+    gamma, tf = neutralise_implied(raw_gamma, tf, comparisons)
+    return Compared(frame.get_column("record_id_l").to_numpy(), frame.get_column("record_id_r").to_numpy(),
+                    gamma, tf, raw_gamma, frame.get_column("cannot_link").to_numpy(),
+                    frame.get_column("same_identifier").to_numpy(),
+                    {e: pairs[e].to_numpy() for e in extra})
+
+
+def compare_candidates(carry: Carry, entity_type: str, candidates: pl.DataFrame, key: str,
+                       comparisons: list[Comparison], identifiers: list[str],
+                       features: pl.DataFrame, extra: tuple[str, ...] = ()):
+    """Compare `candidates` (record_id_l, record_id_r, `extra`; sorted), carrying the levels of
+    the pairs the store holds (see the module docstring); record what was compared and carried
+    in `carry`."""
+    from linkage.link.run import compare_frame
+
+    stored = carry.pairs.pop(entity_type, None)  # read once: freed when compared
+    if stored is None or carry.comparisons.get(entity_type) != key or not packable(comparisons):
+        stored = pl.DataFrame(schema={"record_id_l": pl.Int64, "record_id_r": pl.Int64,
+                                      "gamma": pl.Int64})
+    on = ["record_id_l", "record_id_r"]
+    kept = candidates.join(stored, on=on, how="inner", maintain_order="left")
+    fresh = candidates.join(stored, on=on, how="anti", maintain_order="left")
+    raw = unpack(kept["gamma"].to_numpy(), len(comparisons))
+    parts = [compare_frame(fresh, comparisons, identifiers, features, extra),
+             carried_compared(kept, raw, comparisons, identifiers, features, extra)]
+    compared = _stacked(parts)
+    carry.figures[entity_type] = {"compared_pairs": fresh.height, "carried_pairs": kept.height}
+    if packable(comparisons):
+        carry.compared_with[entity_type] = key
+        carry.compared[entity_type] = pl.DataFrame({
+            "record_id_l": compared.left, "record_id_r": compared.right,
+            "gamma": pack(compared.raw_gamma)})
+    return compared
+
+
+def _stacked(parts: list):
+    """One `Compared` of several, in (record_id_l, record_id_r) order."""
+    from linkage.link.run import Compared
+
+    left = np.concatenate([p.left for p in parts])
+    right = np.concatenate([p.right for p in parts])
+    order = np.lexsort((right, left))
+
+    def cat(name):
+        return np.concatenate([getattr(p, name) for p in parts])[order]
+
+    return Compared(left[order], right[order], cat("gamma"), cat("tf"), cat("raw_gamma"),
+                    cat("cannot_link"), cat("same_identifier"),
+                    {e: np.concatenate([p.extra[e] for p in parts])[order] for e in parts[0].extra})

@@ -1,0 +1,92 @@
+"""The compared pairs kept in the entity store, so the next run need not compare them again.
+
+Every candidate pair of a run, compared or carried, is kept with its raw comparison levels,
+keyed by the (source, record key) of both records: the next run carries the levels of the pairs whose two
+records are unchanged (`linkage.link.incremental`) and compares the rest.  Two tables:
+
+| table | content |
+|---|---|
+| `store_pairs` | entity_type, source_l, key_l, source_r, key_r, gamma (raw levels, packed: `linkage.link.incremental.pack`) |
+| `store_pair_settings` | entity_type, comparisons (canonical JSON of the comparison settings), version (`made_with`: linkage's version and the config's region, which normalization reads) the levels were made with |
+
+Levels made under other comparison settings, by another linkage version or with another region
+are not carried.  Each run replaces both tables with its own candidate pairs.  The functions take an
+open DuckDB connection to the store (`linkage.store` owns it).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from linkage import __version__
+from linkage.config import Config
+from linkage.link.incremental import Carry
+
+COLUMNS = {
+    "store_pairs": "entity_type VARCHAR, source_l VARCHAR, key_l VARCHAR, source_r VARCHAR, "
+                   "key_r VARCHAR, gamma BIGINT",
+    "store_pair_settings": "entity_type VARCHAR, comparisons VARCHAR, version VARCHAR",
+}
+SCHEMA = "".join(f"CREATE TABLE IF NOT EXISTS {t} ({c});\n" for t, c in COLUMNS.items())
+
+
+def made_with(config: Config) -> str:
+    """What besides the comparison settings the levels depend on: linkage's version (its
+    normalizers and comparisons) and the region normalization reads addresses and phones in."""
+    return f"{__version__}; region {config.region or '-'}"
+
+
+def load_carry(con, unchanged: pl.DataFrame, present: set[str], made: str) -> Carry:
+    """The store's pairs between `unchanged` records (record_id, source, record_key: this run's
+    records unchanged since the store's last run), in this run's record ids, when they were
+    `made` as this run's (`made_with`)."""
+    if not set(COLUMNS) <= present or unchanged.height == 0:
+        return Carry({}, {})
+    settings = con.sql("SELECT entity_type, comparisons FROM store_pair_settings WHERE version = ?",
+                       params=[made]).pl()
+    if settings.height == 0:
+        return Carry({}, {})
+    con.register("_unchanged", unchanged.select("record_id", "source", "record_key").to_arrow())
+    pairs = con.sql("""
+        SELECT p.entity_type, least(a.record_id, b.record_id) AS record_id_l,
+               greatest(a.record_id, b.record_id) AS record_id_r, p.gamma
+        FROM store_pairs p
+        JOIN _unchanged a ON a.source = p.source_l AND a.record_key = p.key_l
+        JOIN _unchanged b ON b.source = p.source_r AND b.record_key = p.key_r""").pl()
+    con.unregister("_unchanged")
+    return Carry({e: part.drop("entity_type").sort("record_id_l", "record_id_r")
+                  for (e,), part in pairs.partition_by("entity_type", as_dict=True).items()},
+                 dict(settings.iter_rows()))
+
+
+def kept_pairs(carry: Carry, records: pl.DataFrame, made: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows of `store_pairs` and `store_pair_settings` for the pairs this run compared or
+    carried; `records` maps record_id to source and record_key."""
+    keys = records.select("record_id", "source", "record_key")
+    parts = []
+    for entity_type, pairs in sorted(carry.compared.items()):
+        parts.append(pairs.join(keys.rename({"record_id": "record_id_l", "source": "source_l",
+                                             "record_key": "key_l"}), on="record_id_l")
+                     .join(keys.rename({"record_id": "record_id_r", "source": "source_r",
+                                        "record_key": "key_r"}), on="record_id_r")
+                     .select(pl.lit(entity_type).alias("entity_type"), "source_l", "key_l",
+                             "source_r", "key_r", "gamma"))
+    pairs = pl.concat(parts) if parts else pl.DataFrame(schema={
+        "entity_type": pl.Utf8, "source_l": pl.Utf8, "key_l": pl.Utf8, "source_r": pl.Utf8,
+        "key_r": pl.Utf8, "gamma": pl.Int64})
+    settings = pl.DataFrame({"entity_type": list(carry.compared_with),
+                             "comparisons": list(carry.compared_with.values()),
+                             "version": [made] * len(carry.compared_with)},
+                            schema={"entity_type": pl.Utf8, "comparisons": pl.Utf8, "version": pl.Utf8})
+    return pairs, settings
+
+
+def write(con, carry: Carry, records: pl.DataFrame, made: str) -> None:
+    """Replace the store's pairs by this run's (inside the caller's transaction)."""
+    pairs, settings = kept_pairs(carry, records, made)
+    con.register("_pairs", pairs.to_arrow())
+    con.register("_pair_settings", settings.to_arrow())
+    for table, frame in (("store_pairs", "_pairs"), ("store_pair_settings", "_pair_settings")):
+        con.execute(f"DROP TABLE IF EXISTS {table}")  # recreated: a store of an older layout too
+        con.execute(f"CREATE TABLE {table} ({COLUMNS[table]})")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {frame}")

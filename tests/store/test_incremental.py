@@ -1,0 +1,127 @@
+"""Incremental linking against the entity store: each month compares only the pairs with a new
+or changed record and carries the others' levels, and gives the partition, the ids and the
+pair scores of a run that compares every pair with the same model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+
+from linkage.config import load_config
+from linkage.pipeline import run
+from linkage.synth.generate import generate_months
+
+
+def _reference(folder: Path) -> Path:
+    """A copy of the month's config naming a copy of the store (`ref-store.duckdb`) and output
+    `ref-out`."""
+    text = (folder / "config.yaml").read_text(encoding="utf-8")
+    path = folder / "reference.yaml"
+    path.write_text(text.replace("store: ../store.duckdb", "store: ../ref-store.duckdb")
+                    .replace("output: out", "output: ref-out"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def months(tmp_path_factory):
+    """Three months of a 1500-people city.  Months 2 and 3 run twice on the same store state:
+    incrementally, and against a copy of the store without its pairs (every pair compared,
+    the same stored model)."""
+    out = tmp_path_factory.mktemp("incremental")
+    generate_months(out, 1500, 3, seed=7, workers=1, chunk_people=750)
+    metrics = {1: run(load_config(out / "month-01" / "config.yaml"), echo=lambda _m: None)}
+    reference = {}
+    for k in (2, 3):
+        folder = out / f"month-0{k}"
+        shutil.copyfile(out / "store.duckdb", out / "ref-store.duckdb")
+        with duckdb.connect(str(out / "ref-store.duckdb")) as con:
+            con.execute("DELETE FROM store_pairs")
+        reference[k] = run(load_config(_reference(folder)), echo=lambda _m: None)
+        metrics[k] = run(load_config(folder / "config.yaml"), echo=lambda _m: None)
+    return out, metrics, reference
+
+
+def _clusters(folder: Path, output: str) -> pl.DataFrame:
+    return pl.read_parquet(folder / output / "clusters.parquet").select(
+        "source", "record_key", "entity_id").sort("source", "record_key")
+
+
+def test_a_month_compares_only_pairs_with_a_new_or_changed_record(months):
+    _, metrics, reference = months
+    assert metrics[1]["store"]["person"]["carried_pairs"] == 0
+    for k in (2, 3):
+        person, link = metrics[k]["store"]["person"], metrics[k]["link"]["person"]
+        assert person["carried_pairs"] + person["compared_pairs"] == link["candidate_pairs"]
+        assert person["compared_pairs"] < 0.1 * link["candidate_pairs"]
+        assert person["carried_pairs"] > 0.85 * link["candidate_pairs"]
+        assert reference[k]["store"]["person"]["carried_pairs"] == 0
+
+
+def test_incremental_gives_the_partition_and_ids_of_comparing_every_pair(months):
+    out, _, _ = months
+    for k in (2, 3):
+        folder = out / f"month-0{k}"
+        incremental, everything = _clusters(folder, "out"), _clusters(folder, "ref-out")
+        assert incremental.height == everything.height
+        differ = incremental.join(everything, on=["source", "record_key"]).filter(
+            pl.col("entity_id") != pl.col("entity_id_right"))
+        assert differ.height == 0, differ.head(10)
+
+
+def test_carried_pairs_score_as_if_compared_again(months):
+    out, _, _ = months
+    for k in (2, 3):
+        folder = out / f"month-0{k}"
+        columns = ["record_id_l", "record_id_r", "match_weight", "match_probability", "rule"]
+        a, b = (pl.read_parquet(folder / o / "pairs.parquet").sort("record_id_l", "record_id_r")
+                for o in ("out", "ref-out"))
+        assert a.columns == b.columns
+        gammas = [c for c in a.columns if c.startswith("gamma_")]
+        assert a.select("record_id_l", "record_id_r", "rule", *gammas).equals(
+            b.select("record_id_l", "record_id_r", "rule", *gammas))
+        assert np.allclose(a["match_weight"].to_numpy(), b["match_weight"].to_numpy())
+        assert np.allclose(a["match_probability"].to_numpy(), b[columns[3]].to_numpy())
+
+
+def test_the_store_keeps_every_compared_pair_by_record_key(months):
+    out, metrics, _ = months
+    with duckdb.connect(str(out / "store.duckdb"), read_only=True) as con:
+        kept = con.sql("SELECT entity_type, count(*) FROM store_pairs GROUP BY 1 ORDER BY 1").fetchall()
+        orphans = con.execute("SELECT count(*) FROM store_pairs p ANTI JOIN store_records r "
+                          "ON r.source = p.source_l AND r.record_key = p.key_l").fetchone()[0]
+    assert kept == [(e, metrics[3]["link"][e]["candidate_pairs"]) for e in ("enterprise", "person")]
+    assert orphans == 0
+
+
+def test_the_report_says_what_was_compared_and_carried(months):
+    out, metrics, _ = months
+    html = (out / "month-02" / "out" / "report.html").read_text(encoding="utf-8")
+    person = metrics[2]["store"]["person"]
+    assert f"比较了 {person['compared_pairs']:,} 对候选记录对" in html
+    assert f"两方都未变的 {person['carried_pairs']:,} 对沿用" in html
+
+
+def test_full_compares_every_pair_again(months):
+    out, _, _ = months
+    full = run(load_config(out / "month-03" / "config.yaml"), echo=lambda _m: None, retrain="--full")
+    assert full["store"]["person"]["carried_pairs"] == 0
+    assert full["store"]["person"]["compared_pairs"] == full["link"]["person"]["candidate_pairs"]
+
+
+def test_levels_made_for_another_region_are_compared_again(months):
+    out, _, _ = months
+    folder = out / "month-03"
+    text = (folder / "config.yaml").read_text(encoding="utf-8")
+    assert "region: 深圳市" in text
+    other = folder / "other-region.yaml"
+    other.write_text(text.replace("region: 深圳市", "region: 广州市").replace("output: out", "output: other-out"),
+                     encoding="utf-8")
+    again = run(load_config(folder / "config.yaml"), echo=lambda _m: None)
+    assert again["store"]["person"]["compared_pairs"] == 0      # nothing changed: all carried
+    moved = run(load_config(other), echo=lambda _m: None)
+    assert moved["store"]["person"]["carried_pairs"] == 0
