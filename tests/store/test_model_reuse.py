@@ -44,11 +44,26 @@ def test_second_month_reuses_the_stored_model(months):
             [("enterprise", 3), ("person", 3)]  # the --full run's models replaced run 1's
 
 
-def test_reused_and_full_runs_give_the_same_partition(months):
-    _, _, _, _, reused = months
-    full = _partition(months[0] / "month-02")
-    differ = reused ^ full
-    assert not differ, sorted(map(sorted, differ))[:10]
+def _together(partition: set[frozenset]) -> set[tuple[str, str]]:
+    return {(a, b) for group in partition for a in group for b in group if a < b}
+
+
+def test_reused_and_full_runs_differ_only_on_borderline_records(months):
+    # two models (month 1's, reused; month 2's, trained afresh) may decide a record whose
+    # evidence sits near the threshold differently, and nothing else: every pair of records
+    # together in one partition and apart in the other touches a record the full run weighed
+    # as uncertain (a second-pass join, or a pair between possible_threshold and 0.99)
+    out, _, _, _, reused = months
+    differ = _together(reused) ^ _together(_partition(out / "month-02"))
+    clusters = pl.read_parquet(out / "month-02" / "out" / "clusters.parquet")
+    assert len(differ) <= 0.002 * clusters.height, sorted(differ)
+    pairs = pl.read_parquet(out / "month-02" / "out" / "pairs.parquet")
+    uncertain = pairs.filter((pl.col("rule") == "assigned")
+                             | pl.col("match_probability").is_between(0.3, 0.99))
+    ids = set(uncertain["record_id_l"].to_list()) | set(uncertain["record_id_r"].to_list())
+    keys = set(clusters.filter(pl.col("record_id").is_in(list(ids))).select(
+        pl.concat_str("source", "record_key", separator=":"))["source"].to_list())
+    assert all(a in keys or b in keys for a, b in differ), sorted(differ)
 
 
 def test_a_drifted_u_or_changed_comparisons_retrain(months):
