@@ -77,6 +77,23 @@ class DuckDBEngine:
              temp: bool = False) -> None:
         self._load(self.con, name, data, replace, temp)
 
+    @_translated
+    def append(self, name: str, data: pl.DataFrame | pa.Table) -> None:
+        if not self.has_table(name):
+            self._load(self.con, name, data)
+            return
+        table = data.to_arrow() if isinstance(data, pl.DataFrame) else data
+        self.con.register("__linkage_load", table)
+        try:
+            have = set(self.columns(name))
+            for column, kind, *_ in self.con.execute("DESCRIBE __linkage_load").fetchall():
+                if column not in have:
+                    self.con.execute(f"ALTER TABLE {quote_ident(name)} "
+                                     f"ADD COLUMN {quote_ident(column)} {kind}")
+            self.con.execute(f"INSERT INTO {quote_ident(name)} BY NAME SELECT * FROM __linkage_load")
+        finally:
+            self.con.unregister("__linkage_load")
+
     def load_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
         # one worker thread with its own cursor, in submission order: DuckDB runs it beside the
         # caller's queries (writing a big table to the database file is mostly compression,
