@@ -106,22 +106,59 @@ def normalize_column(series: pl.Series, kind: str, entity_type: str,
             return clean_text(series, zeros=kind != "number").to_frame()
 
 
+class Memo:
+    """The normalized values of one entity type's costly columns (the kinds of `COST`), kept
+    while its records are normalized chunk by chunk: a value is normalized once, in the first
+    chunk that holds it, and looked up in the others.  Normalizing is value by value, so a
+    chunk's columns are the same as normalizing every record at once would give."""
+
+    KEY = "__value"
+
+    def __init__(self, entity_type: str, region_hint: str | None = None):
+        self.entity_type, self.region_hint = entity_type, region_hint
+        self.values: dict[str, pl.DataFrame] = {}
+
+    def column(self, series: pl.Series, kind: str) -> pl.DataFrame:
+        """`normalize_column` of `series`, normalizing only the values no chunk had before."""
+        series = as_text(series)
+        seen = self.values.get(series.name)
+        new = series.unique().to_frame(self.KEY)
+        if seen is not None:
+            new = new.join(seen.select(self.KEY), on=self.KEY, how="anti", nulls_equal=True)
+        if seen is None or new.height:
+            done = pl.concat([new, normalize_column(new[self.KEY].alias(series.name), kind,
+                                                    self.entity_type, self.region_hint)],
+                             how="horizontal")
+            seen = done if seen is None else pl.concat([seen, done], how="vertical_relaxed")
+            self.values[series.name] = seen
+        return series.to_frame(self.KEY).join(seen, on=self.KEY, how="left", nulls_equal=True,
+                                              maintain_order="left").drop(self.KEY)
+
+
 def normalize_records(frame: pl.DataFrame, entity_type: str,
-                      region_hint: str | None = None) -> pl.DataFrame:
+                      region_hint: str | None = None, memo: Memo | None = None) -> pl.DataFrame:
     """Normalize one entity type's raw records (see the module docstring for the contract).
 
     `region_hint` (the run's city or district, e.g. "深圳市") helps read addresses that leave
     it out.  Lineage columns come first, then each column in input order, a normalized
     attribute followed by its derived columns; other columns pass through untouched.
+    A `memo` (made with the same entity type and hint) carries the costly columns' normalized
+    values from one chunk of the records to the next.
     """
     attributes = ATTRIBUTES[entity_type]
     todo = [c for c in frame.columns if c in attributes and c not in LINEAGE]
     # columns are independent and polars releases the GIL: two threads keep both cores busy;
     # the costly kinds go first so the other thread fills in with the cheap ones
     todo.sort(key=lambda c: COST.get(attributes[c].kind, 0), reverse=True)
+
+    def normalize(column: str) -> pl.DataFrame:
+        kind = attributes[column].kind
+        if memo is not None and kind in COST:
+            return memo.column(frame[column], kind)
+        return normalize_column(frame[column], kind, entity_type, region_hint)
+
     with ThreadPoolExecutor(THREADS) as pool:
-        futures = {c: pool.submit(normalize_column, frame[c], attributes[c].kind, entity_type, region_hint)
-                   for c in todo}
+        futures = {c: pool.submit(normalize, c) for c in todo}
         parts = {c: futures[c].result() for c in frame.columns if c in futures}
     gender = next((c for c in parts if attributes[c].kind == "gender"), None)
     ids = parts.get("id_number")
