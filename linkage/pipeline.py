@@ -119,8 +119,10 @@ def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -
 
 def _stacked(frames) -> pa.Table:
     """Frames stacked by column name as one Arrow table, without copying their data (a column
-    only some frames have is null in the others)."""
-    return pa.concat_tables([f.to_arrow() for f in frames], promote_options="permissive")
+    only some frames have is null in the others; strings stay polars' string views, which
+    `to_arrow()` would copy into large strings)."""
+    return pa.concat_tables([f.to_arrow(compat_level=pl.CompatLevel.newest()) for f in frames],
+                            promote_options="permissive")
 
 
 def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.DataFrame]) -> None:
