@@ -130,15 +130,14 @@ def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.Dat
     on go to quarantine.  Each entity type's raw frame is taken out of `raw_frames` (freed once
     normalized) and normalized in chunks of `CHUNK_ROWS` records, each appended to the table
     as soon as it is done, so the normalized records never sit in Python all at once; a `Memo`
-    carries the costly columns' normalized values from chunk to chunk (each distinct value is
-    still normalized once).  Later stages read the table."""
+    normalizes the costly columns' distinct values once for all the chunks.  Later stages read the table."""
     unusable, usable = [], 0
     for entity in ENTITY_TYPES:
         raw = raw_frames.pop(entity, None)
         if raw is None or raw.height == 0:
             continue
         raw = raw.select([c for c in raw.columns if c in _entity_columns(entity)])
-        memo = Memo(entity, config.region)
+        memo = Memo(entity, config.region, raw)
         reason = q.entry(0, "no_identifying_value", None, attributes=list(IDENTIFYING[entity]))
         for start in range(0, raw.height, CHUNK_ROWS):
             chunk = raw.slice(start, CHUNK_ROWS)

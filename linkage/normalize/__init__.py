@@ -107,32 +107,28 @@ def normalize_column(series: pl.Series, kind: str, entity_type: str,
 
 
 class Memo:
-    """The normalized values of one entity type's costly columns (the kinds of `COST`), kept
-    while its records are normalized chunk by chunk: a value is normalized once, in the first
-    chunk that holds it, and looked up in the others.  Normalizing is value by value, so a
-    chunk's columns are the same as normalizing every record at once would give."""
+    """The normalized values of the costly columns (the kinds of `COST`) of records that are
+    normalized chunk by chunk: each such column's distinct values, over all the `records`, are
+    normalized together when the first chunk needs them, and every chunk looks its rows up.
+    Normalizing is value by value, so the chunks' columns are what normalizing every record at
+    once gives, at the same cost (no column's fixed costs paid once per chunk)."""
 
     KEY = "__value"
 
-    def __init__(self, entity_type: str, region_hint: str | None = None):
-        self.entity_type, self.region_hint = entity_type, region_hint
+    def __init__(self, entity_type: str, region_hint: str | None, records: pl.DataFrame):
+        self.entity_type, self.region_hint, self.records = entity_type, region_hint, records
         self.values: dict[str, pl.DataFrame] = {}
 
     def column(self, series: pl.Series, kind: str) -> pl.DataFrame:
-        """`normalize_column` of `series`, normalizing only the values no chunk had before."""
-        series = as_text(series)
-        seen = self.values.get(series.name)
-        new = series.unique().to_frame(self.KEY)
-        if seen is not None:
-            new = new.join(seen.select(self.KEY), on=self.KEY, how="anti", nulls_equal=True)
-        if seen is None or new.height:
-            done = pl.concat([new, normalize_column(new[self.KEY].alias(series.name), kind,
-                                                    self.entity_type, self.region_hint)],
-                             how="horizontal")
-            seen = done if seen is None else pl.concat([seen, done], how="vertical_relaxed")
-            self.values[series.name] = seen
-        return series.to_frame(self.KEY).join(seen, on=self.KEY, how="left", nulls_equal=True,
-                                              maintain_order="left").drop(self.KEY)
+        """`normalize_column` of `series`, a slice of the records' column of that name."""
+        name = series.name
+        if name not in self.values:
+            distinct = as_text(self.records[name]).unique()
+            self.values[name] = pl.concat([distinct.to_frame(self.KEY), normalize_column(
+                distinct, kind, self.entity_type, self.region_hint)], how="horizontal")
+        return as_text(series).to_frame(self.KEY).join(
+            self.values[name], on=self.KEY, how="left", nulls_equal=True,
+            maintain_order="left").drop(self.KEY)
 
 
 def normalize_records(frame: pl.DataFrame, entity_type: str,
@@ -142,8 +138,8 @@ def normalize_records(frame: pl.DataFrame, entity_type: str,
     `region_hint` (the run's city or district, e.g. "深圳市") helps read addresses that leave
     it out.  Lineage columns come first, then each column in input order, a normalized
     attribute followed by its derived columns; other columns pass through untouched.
-    A `memo` (made with the same entity type and hint) carries the costly columns' normalized
-    values from one chunk of the records to the next.
+    `frame` may be a chunk of the records a `memo` (made with the same entity type and hint)
+    was made for: the costly columns are then looked up in it.
     """
     attributes = ATTRIBUTES[entity_type]
     todo = [c for c in frame.columns if c in attributes and c not in LINEAGE]
