@@ -78,7 +78,7 @@ def main() -> None:
     text = "".join(lines)
     if proc.returncode:
         sys.exit(text[-3000:])
-    stats = dict(re.findall(r"^\s*(.+?): (.+)$", text, flags=re.M))
+    stats = dict(re.findall(r"^\s*(.+?): (.+)$", text, flags=re.MULTILINE))
     user, system = float(stats["User time (seconds)"]), float(stats["System time (seconds)"])
     print(f"wall {stats['Elapsed (wall clock) time (h:mm:ss or m:ss)']}, CPU {user:.1f} + "
           f"{system:.1f} = {user + system:.1f} s, peak RSS "
@@ -86,7 +86,7 @@ def main() -> None:
           f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     names = list(starts)
     ends = [starts[n] for n in names[1:]] + [user + system]
-    walls = dict(re.findall(r"^\s+(.+?) done in ([\d.]+) s$", text, flags=re.M))
+    walls = dict(re.findall(r"^\s+(.+?) done in ([\d.]+) s$", text, flags=re.MULTILINE))
     for name, start, end in zip(names, (starts[n] for n in names), ends):
         peak = f"{peaks[name]:.2f} GiB" if name in peaks else "not sampled"
         print(f"  {name}: peak {peak}, CPU {end - start:.1f} s, "
