@@ -130,7 +130,8 @@ def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.Dat
     on go to quarantine.  Each entity type's raw frame is taken out of `raw_frames` (freed once
     normalized) and normalized in chunks of `CHUNK_ROWS` records, each appended to the table
     as soon as it is done, so the normalized records never sit in Python all at once; a `Memo`
-    normalizes the costly columns' distinct values once for all the chunks.  Later stages read the table."""
+    normalizes the costly columns' distinct values once for all the chunks.  Later stages
+    read the table."""
     unusable, usable = [], 0
     for entity in ENTITY_TYPES:
         raw = raw_frames.pop(entity, None)
