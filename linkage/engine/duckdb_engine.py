@@ -101,7 +101,8 @@ class DuckDBEngine:
                 if column not in have:
                     self.con.execute(f"ALTER TABLE {quote_ident(name)} "
                                      f"ADD COLUMN {quote_ident(column)} {kind}")
-            self.con.execute(f"INSERT INTO {quote_ident(name)} BY NAME SELECT * FROM __linkage_load")
+            self.con.execute(f"INSERT INTO {quote_ident(name)} BY NAME "
+                             "SELECT * FROM __linkage_load")
         finally:
             self.con.unregister("__linkage_load")
 

@@ -140,7 +140,8 @@ def test_chunks_with_a_memo_give_what_all_records_at_once_give(tmp_path):
 
     config = load_config(Path(__file__).parents[2] / "configs" / "demo.yaml")
     table = read_source(config, "jzdj", tmp_path)
-    raw = canonical_frame(table, map_columns(table, "person", config.sources["jzdj"].columns, "jzdj"))
+    mappings = map_columns(table, "person", config.sources["jzdj"].columns, "jzdj")
+    raw = canonical_frame(table, mappings)
     raw = raw.with_columns(pl.lit("jzdj").alias("source"), pl.lit("person").alias("entity_type"))
     raw = raw.with_row_index("record_id", offset=1).with_columns(pl.col("record_id").cast(pl.Int64))
     raw = pl.concat([raw, raw.with_columns(pl.col("record_id") + raw.height)])  # values repeat
