@@ -33,11 +33,13 @@ from linkage.errors import ConfigError, OutputError, RunError, SourceError
 from linkage.measure.masking import mask_json
 from linkage.link import run_linkage
 from linkage.measure import run_measure
-from linkage.normalize import normalize_records
+from linkage.normalize import Memo, normalize_records
 from linkage.quarantine import QUARANTINE_SCHEMA
 from linkage.report import render_report
 from linkage.unify import run_unify
 
+# records normalized and appended to table `records` at a time: what normalize holds in Python
+CHUNK_ROWS = 200_000
 IDENTIFYING = {
     "person": ("name", "id_number"),
     "enterprise": ("name", "uscc", "org_code", "reg_number"),
@@ -117,39 +119,48 @@ def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -
 
 def _stacked(frames) -> pa.Table:
     """Frames stacked by column name as one Arrow table, without copying their data (a column
-    only some frames have is null in the others)."""
-    return pa.concat_tables([f.to_arrow() for f in frames], promote_options="permissive")
+    only some frames have is null in the others; strings stay polars' string views, which
+    `to_arrow()` would copy into large strings)."""
+    return pa.concat_tables([f.to_arrow(compat_level=pl.CompatLevel.newest()) for f in frames],
+                            promote_options="permissive")
 
 
 def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.DataFrame]) -> None:
     """Normalize each entity type's raw records into table `records`; rows with nothing to link
     on go to quarantine.  Each entity type's raw frame is taken out of `raw_frames` (freed once
-    normalized) and the normalized frames are freed once in the table: later stages read it."""
-    parts, unusable = [], []
+    normalized) and normalized in chunks of `CHUNK_ROWS` records, each appended to the table
+    as soon as it is done, so the normalized records never sit in Python all at once; a `Memo`
+    normalizes the costly columns' distinct values once for all the chunks.  Later stages
+    read the table."""
+    unusable, usable = [], 0
     for entity in ENTITY_TYPES:
         raw = raw_frames.pop(entity, None)
         if raw is None or raw.height == 0:
             continue
         raw = raw.select([c for c in raw.columns if c in _entity_columns(entity)])
-        normalized = normalize_records(raw, entity, region_hint=config.region)
-        keys = [k for k in IDENTIFYING[entity] if k in normalized.columns]
-        blank = (pl.all_horizontal([pl.col(k).is_null() for k in keys]) if keys
-                 else pl.repeat(True, normalized.height))
-        mask = normalized.select(blank.alias("blank"))["blank"]
+        memo = Memo(entity, config.region, raw)
         reason = q.entry(0, "no_identifying_value", None, attributes=list(IDENTIFYING[entity]))
-        unusable.append(raw.filter(mask).select(
-            "source", "source_row", pl.lit(None, pl.Int64).alias("line"),
-            *(pl.lit(reason[c]).alias(c) for c in ("code", "detail", "reason")),
-            pl.struct(pl.exclude("record_id", "source", "source_row", "entity_type"))
-            .struct.json_encode().alias("raw")))
-        parts.append(normalized.filter(~mask))
-        del raw, normalized, mask
-    if not any(part.height for part in parts):
+        for start in range(0, raw.height, CHUNK_ROWS):
+            chunk = raw.slice(start, CHUNK_ROWS)
+            normalized = normalize_records(chunk, entity, region_hint=config.region, memo=memo)
+            keys = [k for k in IDENTIFYING[entity] if k in normalized.columns]
+            blank = (pl.all_horizontal([pl.col(k).is_null() for k in keys]) if keys
+                     else pl.repeat(True, normalized.height))
+            mask = normalized.select(blank.alias("blank"))["blank"]
+            unusable.append(chunk.filter(mask).select(
+                "source", "source_row", pl.lit(None, pl.Int64).alias("line"),
+                *(pl.lit(reason[c]).alias(c) for c in ("code", "detail", "reason")),
+                pl.struct(pl.exclude("record_id", "source", "source_row", "entity_type"))
+                .struct.json_encode().alias("raw")))
+            part = normalized.filter(~mask)
+            usable += part.height
+            engine.append("records", part)
+            del chunk, normalized, mask, part
+        del raw, memo
+    if not usable:
         raise RunError("nothing to link: no source holds a usable data row (every source is "
                        "empty, holds only its header, or has no name or ID in any row); see "
                        "`linkage profile FILE`")
-    engine.load("records", _stacked(parts))
-    del parts
     bad = pl.concat(unusable)
     if bad.height:
         engine.load("_unusable", bad)

@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from polars.testing import assert_frame_equal
 
 from linkage.cli import main
 from linkage.synth.evaluate import evaluate_clusters
@@ -92,3 +93,23 @@ def test_metrics_json_records_stage_timings_and_accounting(demo_run):
     assert metrics["run"]["engine"] == {"memory_limit": "2GB", "threads": None}
     assert sum(r["rows_in"] for r in metrics["row_accounting"]) == \
         pl.read_parquet(FIXTURES / "truth.parquet").height
+
+
+def test_normalizing_in_small_chunks_gives_the_records_of_one_chunk(demo_run, tmp_path,
+                                                                    monkeypatch):
+    from linkage import pipeline
+    from linkage.config import load_config
+    from linkage.engine import open_engine
+
+    config = load_config(ROOT / "configs" / "demo.yaml")
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 333)  # 12 person chunks, not one
+    engine = open_engine(None)
+    try:
+        raw = pipeline.read_sources(config, engine, tmp_path, pipeline.StageLog(lambda _m: None))
+        pipeline.normalize_stage(config, engine, raw)
+        records = engine.sql("SELECT * FROM records")
+        quarantined = engine.scalar("SELECT count(*) FROM quarantine")
+    finally:
+        engine.close()
+    assert_frame_equal(records, pl.read_parquet(demo_run / "records.parquet"))
+    assert quarantined == pl.read_parquet(demo_run / "quarantine.parquet").height

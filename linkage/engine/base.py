@@ -20,6 +20,11 @@ class Engine(Protocol):
         """Create (or replace) table `name` from a frame (a temporary table, kept in memory
         and gone with the connection, when `temp`)."""
 
+    def append(self, name: str, data: pl.DataFrame | pa.Table) -> None:
+        """Add a frame's rows to table `name` by column name, creating the table on first use;
+        a column the table lacks is added to its end (null in the rows before), one the frame
+        lacks is null in its rows."""
+
     def load_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
         """Create (or replace) table `name` from a frame while the caller goes on; nothing may
         read `name` before `settle()`."""

@@ -60,13 +60,24 @@ class DuckDBEngine:
         if memory_limit:
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute("SET preserve_insertion_order = true")
+        # results as string views: polars takes them as they are, where plain Arrow strings
+        # are copied (half the memory and time of every `sql()` result with text in it)
+        self.con.execute("SET produce_arrow_string_view = true")
         self._background: ThreadPoolExecutor | None = None
         self._pending: dict[str, Future] = {}
 
     @staticmethod
+    def _arrow(data: pl.DataFrame | pa.Table) -> pa.Table:
+        """A frame as Arrow without copying it: polars' own string layout (string views, which
+        DuckDB reads), not the large strings `to_arrow()` copies every string into."""
+        if isinstance(data, pl.DataFrame):
+            return data.to_arrow(compat_level=pl.CompatLevel.newest())
+        return data
+
+    @staticmethod
     def _load(con: duckdb.DuckDBPyConnection, name: str, data: pl.DataFrame | pa.Table,
               replace: bool = True, temp: bool = False) -> None:
-        table = data.to_arrow() if isinstance(data, pl.DataFrame) else data
+        table = DuckDBEngine._arrow(data)
         con.register("__linkage_load", table)
         verb = ("CREATE OR REPLACE" if replace else "CREATE") + (" TEMP TABLE" if temp else " TABLE")
         con.execute(f"{verb} {quote_ident(name)} AS SELECT * FROM __linkage_load")
@@ -76,6 +87,24 @@ class DuckDBEngine:
     def load(self, name: str, data: pl.DataFrame | pa.Table, replace: bool = True,
              temp: bool = False) -> None:
         self._load(self.con, name, data, replace, temp)
+
+    @_translated
+    def append(self, name: str, data: pl.DataFrame | pa.Table) -> None:
+        if not self.has_table(name):
+            self._load(self.con, name, data)
+            return
+        table = self._arrow(data)
+        self.con.register("__linkage_load", table)
+        try:
+            have = set(self.columns(name))
+            for column, kind, *_ in self.con.execute("DESCRIBE __linkage_load").fetchall():
+                if column not in have:
+                    self.con.execute(f"ALTER TABLE {quote_ident(name)} "
+                                     f"ADD COLUMN {quote_ident(column)} {kind}")
+            self.con.execute(f"INSERT INTO {quote_ident(name)} BY NAME "
+                             "SELECT * FROM __linkage_load")
+        finally:
+            self.con.unregister("__linkage_load")
 
     def load_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
         # one worker thread with its own cursor, in submission order: DuckDB runs it beside the

@@ -65,6 +65,20 @@ class SparkEngine:
         else:
             frame.write.saveAsTable(name, format="parquet")
 
+    def append(self, name: str, data: pl.DataFrame | pa.Table) -> None:
+        if not self.has_table(name):
+            self.load(name, data)
+            return
+        table = data.to_arrow() if isinstance(data, pl.DataFrame) else data
+        # a table cannot be overwritten from itself: the union goes to a new table, renamed
+        union = self.spark.table(name).unionByName(self.spark.createDataFrame(table),
+                                                   allowMissingColumns=True)
+        staged = f"{name}__appended"
+        self.drop_table(staged)
+        union.write.saveAsTable(staged, format="parquet")
+        self.drop_table(name)
+        self._run(f"ALTER TABLE {self.dialect.quote(staged)} RENAME TO {self.dialect.quote(name)}")
+
     def load_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
         self.load(name, data)  # Spark schedules its own work; nothing to overlap here
 

@@ -107,22 +107,55 @@ def normalize_column(series: pl.Series, kind: str, entity_type: str,
             return clean_text(series, zeros=kind != "number").to_frame()
 
 
+class Memo:
+    """The normalized values of the costly columns (the kinds of `COST`) of records that are
+    normalized chunk by chunk: each such column's distinct values, over all the `records`, are
+    normalized together when the first chunk needs them, and every chunk looks its rows up.
+    Normalizing is value by value, so the chunks' columns are what normalizing every record at
+    once gives, at the same cost (no column's fixed costs paid once per chunk)."""
+
+    KEY = "__value"
+
+    def __init__(self, entity_type: str, region_hint: str | None, records: pl.DataFrame):
+        self.entity_type, self.region_hint, self.records = entity_type, region_hint, records
+        self.values: dict[str, pl.DataFrame] = {}
+
+    def column(self, series: pl.Series, kind: str) -> pl.DataFrame:
+        """`normalize_column` of `series`, a slice of the records' column of that name."""
+        name = series.name
+        if name not in self.values:
+            distinct = as_text(self.records[name]).unique()
+            self.values[name] = pl.concat([distinct.to_frame(self.KEY), normalize_column(
+                distinct, kind, self.entity_type, self.region_hint)], how="horizontal")
+        return as_text(series).to_frame(self.KEY).join(
+            self.values[name], on=self.KEY, how="left", nulls_equal=True,
+            maintain_order="left").drop(self.KEY)
+
+
 def normalize_records(frame: pl.DataFrame, entity_type: str,
-                      region_hint: str | None = None) -> pl.DataFrame:
+                      region_hint: str | None = None, memo: Memo | None = None) -> pl.DataFrame:
     """Normalize one entity type's raw records (see the module docstring for the contract).
 
     `region_hint` (the run's city or district, e.g. "深圳市") helps read addresses that leave
     it out.  Lineage columns come first, then each column in input order, a normalized
     attribute followed by its derived columns; other columns pass through untouched.
+    `frame` may be a chunk of the records a `memo` (made with the same entity type and hint)
+    was made for: the costly columns are then looked up in it.
     """
     attributes = ATTRIBUTES[entity_type]
     todo = [c for c in frame.columns if c in attributes and c not in LINEAGE]
     # columns are independent and polars releases the GIL: two threads keep both cores busy;
     # the costly kinds go first so the other thread fills in with the cheap ones
     todo.sort(key=lambda c: COST.get(attributes[c].kind, 0), reverse=True)
+
+    def normalize(column: str) -> pl.DataFrame:
+        kind = attributes[column].kind
+        if memo is not None and kind in COST:
+            return memo.column(frame[column], kind)
+        return normalize_column(frame[column], kind, entity_type, region_hint)
+
     with ThreadPoolExecutor(THREADS) as pool:
-        futures = {c: pool.submit(normalize_column, frame[c], attributes[c].kind, entity_type, region_hint)
-                   for c in todo}
+        futures = {c: pool.submit(normalize, c) for c in todo}
         parts = {c: futures[c].result() for c in frame.columns if c in futures}
     gender = next((c for c in parts if attributes[c].kind == "gender"), None)
     ids = parts.get("id_number")

@@ -111,3 +111,12 @@ def test_spark_renders_its_own_spelling():
 
 def test_both_dialects_name_every_type():
     assert DuckDBDialect.TYPES.keys() == SparkDialect.TYPES.keys()
+
+
+def test_append_adds_rows_by_name_and_new_columns(engine):
+    engine.append("grown", pl.DataFrame({"id": [1, 2], "name": ["张伟", None]}))
+    engine.append("grown", pl.DataFrame({"name": ["王芳"], "id": [3], "uscc": ["91440300MA5"]}))
+    engine.append("grown", pl.DataFrame({"id": [4]}))
+    assert engine.columns("grown") == ["id", "name", "uscc"]
+    assert engine.sql("SELECT * FROM grown ORDER BY id").rows() == [
+        (1, "张伟", None), (2, None, None), (3, "王芳", "91440300MA5"), (4, None, None)]

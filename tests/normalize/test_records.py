@@ -1,6 +1,9 @@
 """normalize_records: dispatch by attribute kind, the records contract, order and pass-through."""
 
+from pathlib import Path
+
 import polars as pl
+from polars.testing import assert_frame_equal
 
 from linkage.normalize import normalize_records
 
@@ -127,3 +130,25 @@ def test_addresses_are_dispatched_with_the_region_hint():
     assert {"address_key", "address_flag", "address_district"} <= set(out.columns)
     assert out["address_district"].to_list()[0] == "南山区"
     assert out["address"].to_list()[1:] == [None, None]
+
+
+def test_chunks_with_a_memo_give_what_all_records_at_once_give(tmp_path):
+    from linkage.config import load_config
+    from linkage.connectors import read_source
+    from linkage.connectors.mapping import canonical_frame, map_columns
+    from linkage.normalize import Memo
+
+    config = load_config(Path(__file__).parents[2] / "configs" / "demo.yaml")
+    table = read_source(config, "jzdj", tmp_path)
+    mappings = map_columns(table, "person", config.sources["jzdj"].columns, "jzdj")
+    raw = canonical_frame(table, mappings)
+    raw = raw.with_columns(pl.lit("jzdj").alias("source"), pl.lit("person").alias("entity_type"))
+    raw = raw.with_row_index("record_id", offset=1).with_columns(pl.col("record_id").cast(pl.Int64))
+    raw = pl.concat([raw, raw.with_columns(pl.col("record_id") + raw.height)])  # values repeat
+    whole = normalize_records(raw, "person", "深圳市")
+    memo = Memo("person", "深圳市", raw)
+    chunks = [normalize_records(raw.slice(i, 97), "person", "深圳市", memo=memo)
+              for i in range(0, raw.height, 97)]
+    assert_frame_equal(pl.concat(chunks), whole)
+    # each distinct value was normalized once, for all chunks
+    assert memo.values["address"].height == raw["address"].n_unique()
