@@ -69,6 +69,12 @@ SOURCE_M_ROUNDS = 3     # alternations of per-source m and twin rates
 NAME_PARTS = {"name": "given_name"}
 
 
+def kind_of(codes: pl.Expr) -> pl.Expr:
+    """In an aggregation, the kind of an entity from the codes of its sources (`Weigher`'s
+    `source_codes`): the sorted distinct codes, joined ("0+3+5")."""
+    return codes.unique().sort().cast(pl.Utf8).str.join("+").alias("kind")
+
+
 def _split_name(column: str) -> list[pl.Expr]:
     """Expressions for the surname and given name of `column` (the name, its given name in
     `NAME_PARTS[column]`): the surname is what precedes the given name."""
@@ -146,8 +152,13 @@ class Weigher:
                  rep: np.ndarray, identified: np.ndarray, sources: np.ndarray):
         """`rep`, `identified` and `sources` per row of `features` (record_id order)."""
         self.comparisons, self.model = comparisons, model
+        # sources as small integer codes: kinds are built and joined on them (a run's entities
+        # times their sources is millions of rows, too many to join on text)
+        self.source_codes = {s: i for i, s in enumerate(np.unique(sources).tolist())}
         self.rep = pl.DataFrame({"record_id": features["record_id"], "rep": rep,
-                                 "source": sources})
+                                 "source": sources}).with_columns(
+            pl.col("source").replace_strict(self.source_codes, return_dtype=pl.Int32)
+            .alias("code"))
         self.entities = int(np.unique(rep).size)
         columns = list(dict.fromkeys(lv.columns[0] for c in comparisons for lv in c.levels
                                      if lv.tf))
@@ -187,9 +198,9 @@ class Weigher:
         it; and per source and kind, the share of the source's records with a valid identifier
         whose twins form an entity of that kind (smoothed towards the kinds' shares of all
         entities, which is all a source without valid identifiers has)."""
-        rec = pl.DataFrame({"rep": rep, "source": sources, "identified": identified})
-        kinds = rec.group_by("rep").agg(pl.col("source").unique().sort().str.join("+")
-                                        .alias("kind"))
+        rec = self.rep.select("rep", pl.col("code").alias("source"),
+                              pl.Series("identified", identified))
+        kinds = rec.group_by("rep").agg(kind_of(pl.col("source").unique()))
         kinds = kinds.join(kinds.group_by("kind").len("entities"), on="kind")
         per_source = rec.group_by("rep", "source").agg(pl.len().alias("n"),
                                                        pl.col("identified").sum().alias("silver"))
@@ -198,11 +209,16 @@ class Weigher:
         others = per_source.join(per_source.select("rep", pl.col("source").alias("other"),
                                                    pl.col("n").alias("n_other")), on="rep")
         others = others.filter((pl.col("other") != pl.col("source")) | (pl.col("n_other") > 1))
-        twins = others.group_by("rep", "source").agg(
-            pl.col("silver").first(), pl.col("other").sort().str.join("+").alias("kind"))
+        twins = others.group_by("rep", "source").agg(pl.col("silver").first(),
+                                                     kind_of(pl.col("other")))
+        names = pl.DataFrame({"source": list(self.source_codes),
+                              "code": list(self.source_codes.values())},
+                             schema={"source": pl.Utf8, "code": pl.Int32})
+        twins = twins.rename({"source": "code"}).join(names, on="code").drop("code")
         counts = twins.filter(pl.col("silver") > 0).group_by("source", "kind").agg(
             pl.col("silver").sum().alias("n"))
-        silver = per_source.group_by("source").agg(pl.col("silver").sum())
+        silver = per_source.rename({"source": "code"}).join(names, on="code") \
+            .group_by("source").agg(pl.col("silver").sum())
         twinned = counts.group_by("source").agg(pl.col("n").sum())
         shares = silver.join(twinned, on="source", how="left").filter(pl.col("silver") >= MIN_QUERIES)
         self.silver_twins = dict(shares.select(

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from linkage.link.assign import Weigher
+from linkage.link.assign import Weigher, kind_of
 from linkage.link.blocking import build_keys
 from linkage.link.comparisons import Comparison
 from linkage.link.features import build_features, feature_frame
@@ -242,7 +242,9 @@ def _recovered(found: pl.DataFrame, originals: pl.DataFrame, simulated: pl.DataF
         return set()
     from linkage.link.run import apply_rules, compare_frame
 
-    both = pl.concat([simulated, features], how="vertical_relaxed").sort("record_id")
+    # the simulated records and the records their pairs reach (not a copy of every feature)
+    reached = features.filter(pl.col("record_id").is_in(found["record_id_r"].unique().implode()))
+    both = pl.concat([simulated, reached], how="vertical_relaxed").sort("record_id")
     compared = compare_frame(found, comparisons, s.identifiers, both)
     _, _, probability = score(compared.gamma, compared.tf, model)
     probability, _ = apply_rules(compared, probability, comparisons)
@@ -287,12 +289,11 @@ def _own_kinds(originals: pl.DataFrame, first_rep: pl.DataFrame, weigher: Weighe
                ) -> pl.DataFrame:
     """For each simulated record, its original's entity as the simulated record sees it: the
     kind of the entity's other records (the original is the record being simulated)."""
-    members = first_rep.join(weigher.rep.select("record_id", "source"), on="record_id")
+    members = first_rep.join(weigher.rep.select("record_id", "code"), on="record_id")
     own = originals.join(members.rename({"record_id": "original"}), on="original")
-    others = own.join(members.rename({"record_id": "member", "source": "member_source"}),
+    others = own.join(members.rename({"record_id": "member", "code": "member_code"}),
                       on="rep").filter(pl.col("member") != pl.col("original"))
-    kinds = others.group_by("record_id_l", "rep").agg(
-        pl.col("member_source").unique().sort().str.join("+").alias("kind"))
+    kinds = others.group_by("record_id_l", "rep").agg(kind_of(pl.col("member_code")))
     return kinds.select(pl.col("record_id_l").alias("query"), pl.col("rep").alias("target"),
                         "kind")
 
