@@ -190,7 +190,6 @@ def compare_batch(frame: pl.DataFrame, comparisons: list[Comparison]
     `implied_by` is not applied here (see `neutralise_implied`)."""
     batch = Batch(frame)
     gamma = np.full((batch.n, len(comparisons)), -1, dtype=np.int8)
-    tf = np.full((batch.n, len(comparisons)), np.nan, dtype=np.float32)
     for k, comp in enumerate(comparisons):
         undecided = np.ones(batch.n, dtype=bool)
         compared = np.zeros(batch.n, dtype=bool)
@@ -202,13 +201,23 @@ def compare_batch(frame: pl.DataFrame, comparisons: list[Comparison]
             hit = level_type(level.type).holds(batch, level, undecided & comparable)
             gamma[hit, k] = comp.gamma(i)
             undecided &= ~hit
-            if level.tf:
-                col = level.columns[0]
-                pair_tf = np.fmax(batch.side(f"tf__{col}", "l").to_numpy(),
-                                  batch.side(f"tf__{col}", "r").to_numpy())
-                tf[hit, k] = pair_tf[hit]
         gamma[undecided & compared, k] = 0
-    return gamma, tf
+    return gamma, level_tf(frame, gamma, comparisons)
+
+
+def level_tf(frame: pl.DataFrame, gamma: np.ndarray, comparisons: list[Comparison]) -> np.ndarray:
+    """The term frequency behind each frequency-weighted agreement of the pairs of `frame`
+    (their `tf__<column>_l` / `_r`) at levels `gamma`: the larger of the two records' value
+    shares (n × k, float32, NaN where the level is not frequency-weighted)."""
+    tf = np.full(gamma.shape, np.nan, dtype=np.float32)
+    for k, comp in enumerate(comparisons):
+        for i, level in enumerate(comp.levels):
+            if level.tf:
+                hit = gamma[:, k] == comp.gamma(i)
+                column = f"tf__{level.columns[0]}"
+                tf[hit, k] = np.fmax(frame.get_column(f"{column}_l").to_numpy(),
+                                     frame.get_column(f"{column}_r").to_numpy())[hit]
+    return tf
 
 
 def neutralise_implied(gamma: np.ndarray, tf: np.ndarray, comparisons: list[Comparison]

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from linkage.link.comparisons import Comparison, neutralise_implied
+from linkage.link.comparisons import Comparison, level_tf, neutralise_implied
 from linkage.link.features import pair_frame
 
 
@@ -75,22 +75,14 @@ def unpack(codes: np.ndarray, k: int) -> np.ndarray:
 def carried_compared(pairs: pl.DataFrame, raw_gamma: np.ndarray, comparisons: list[Comparison],
                      identifiers: list[str], features: pl.DataFrame, extra: tuple[str, ...] = ()):
     """A `Compared` for `pairs` (record_id_l, record_id_r and the `extra` columns) from their
-    stored raw levels: term frequencies and identifier rules recomputed from `features` (as
-    `compare_batch` and `pair_frame` do, on their columns alone)."""
+    stored raw levels: term frequencies (`level_tf`) and identifier rules (`pair_frame`)
+    recomputed from `features`, on their columns alone."""
     from linkage.link.run import Compared
 
     wanted = ["record_id", *(c for c in features.columns if c.startswith(("tf__", "ident__")))]
     frame = pair_frame(features.select(wanted), pairs.select("record_id_l", "record_id_r"),
                        identifiers)
-    tf = np.full(raw_gamma.shape, np.nan, dtype=np.float32)
-    for k, comp in enumerate(comparisons):
-        for i, level in enumerate(comp.levels):
-            if level.tf:
-                column = f"tf__{level.columns[0]}"
-                hit = raw_gamma[:, k] == comp.gamma(i)
-                tf[hit, k] = np.fmax(frame.get_column(f"{column}_l").to_numpy(),
-                                     frame.get_column(f"{column}_r").to_numpy())[hit]
-    gamma, tf = neutralise_implied(raw_gamma, tf, comparisons)
+    gamma, tf = neutralise_implied(raw_gamma, level_tf(frame, raw_gamma, comparisons), comparisons)
     return Compared(frame.get_column("record_id_l").to_numpy(), frame.get_column("record_id_r").to_numpy(),
                     gamma, tf, raw_gamma, frame.get_column("cannot_link").to_numpy(),
                     frame.get_column("same_identifier").to_numpy(),
