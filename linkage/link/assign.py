@@ -236,13 +236,10 @@ class Weigher:
              / (pl.col("total").fill_null(0) + KIND_SMOOTHING)).alias("share"))
         return kinds, shares.select("source", "kind", "share")
 
-    def log_bayes_factors(self, compared, rows: np.ndarray, values: pl.DataFrame,
-                          sources: np.ndarray | None = None) -> np.ndarray:
-        """log2 Bayes factors (rows × comparisons, groups applied) of the compared pairs `rows`,
-        frequency-weighted levels with the agreed value's share of entities; `values` holds
-        record_id and the columns' values of the pairs' left records; `sources` (per row, the
-        query's source) picks that source's m where `fit_source_m` learnt one.  Their sum over
-        comparisons is the pair's log2 Bayes factor."""
+    def entity_shares(self, compared, rows: np.ndarray, values: pl.DataFrame) -> np.ndarray:
+        """The compared pairs `rows`' term frequencies (rows × comparisons) with each
+        frequency-weighted agreement's value counted over entities (`value_shares`) instead of
+        records; `values` holds record_id and the columns' values of the pairs' left records."""
         tf = compared.tf[rows].copy()
         ids = values["record_id"].to_numpy()
         left = np.searchsorted(ids, compared.left[rows])
@@ -255,6 +252,14 @@ class Weigher:
                     continue
                 column = level.columns[0]
                 tf[hit, k] = self.value_shares(column, values, left[hit])
+        return tf
+
+    def log_bayes_factors(self, compared, rows: np.ndarray, tf: np.ndarray,
+                          sources: np.ndarray | None = None) -> np.ndarray:
+        """log2 Bayes factors (rows × comparisons, groups applied) of the compared pairs `rows`
+        with their `entity_shares` `tf`; `sources` (per row, the query's source) picks that
+        source's m where `fit_source_m` learnt one.  Their sum over comparisons is the pair's
+        log2 Bayes factor."""
         gamma = compared.gamma[rows]
         bf = np.ones(gamma.shape, dtype=np.float64)
         general = np.ones(len(gamma), dtype=bool)  # rows scored with the pairwise model's m
@@ -406,8 +411,9 @@ def assign(compared, linked: np.ndarray, weigher: Weigher, features: pl.DataFram
         return empty
     rows_of, sources_of = candidates["row"].to_numpy(), candidates["source"].to_numpy()
     every = unidentified.select(pl.col("rep").alias("query"), "source")
+    tf = weigher.entity_shares(compared, rows_of, features)   # the same every round
     for round_ in range(SOURCE_M_ROUNDS + 1):
-        log_bf = weigher.log_bayes_factors(compared, rows_of, features, sources_of)
+        log_bf = weigher.log_bayes_factors(compared, rows_of, tf, sources_of)
         if round_ < SOURCE_M_ROUNDS:
             weigher.fit_source_m(candidates, every, log_bf, compared.gamma)
     weighed = weigher.weigh(candidates.with_columns(pl.Series("log_bf", log_bf.sum(axis=1))))

@@ -264,7 +264,8 @@ def _recovered(found: pl.DataFrame, originals: pl.DataFrame, simulated: pl.DataF
     reps = first_rep.rename({"record_id": "record_id_r", "rep": "target"})
     query_source = pl.Series(compared.left[rows]).replace_strict(source_of,
                                                                   return_dtype=pl.Utf8)
-    log_bf = weigher.log_bayes_factors(compared, rows, both, query_source.to_numpy()).sum(axis=1)
+    log_bf = weigher.log_bayes_factors(compared, rows, weigher.entity_shares(compared, rows, both),
+                                       query_source.to_numpy()).sum(axis=1)
     candidates = pl.DataFrame({"query": compared.left[rows], "left": compared.left[rows],
                                "right": compared.right[rows], "log_bf": log_bf,
                                "source": query_source}) \
