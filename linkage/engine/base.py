@@ -51,6 +51,10 @@ class Engine(Protocol):
     def batches(self, query: str, batch_size: int = 200_000) -> Iterator[pa.RecordBatch]:
         """Stream a query's result as Arrow record batches."""
 
+    def memory_budget(self) -> int | None:
+        """Bytes of working memory one statement may take (the engine's memory limit), or None
+        when the backend bounds its operators itself (Spark's executors spill per task)."""
+
     def has_table(self, name: str) -> bool: ...
 
     def tables(self) -> list[str]: ...

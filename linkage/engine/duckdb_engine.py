@@ -41,6 +41,11 @@ def _translated(method):
 _WRITE_FAILED = re.compile(r"Could not write|File too large|No space left|Disk quota", re.I)
 
 
+# DuckDB's memory_limit setting reads like "11.1 GiB" or "953.6 MiB"
+_UNITS = {"": 1, "bytes": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
 def _first_line(exc: Exception) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0]
 
@@ -154,6 +159,11 @@ class DuckDBEngine:
     def batches(self, query: str, batch_size: int = 200_000) -> Iterator[pa.RecordBatch]:
         reader = self.con.sql(query).to_arrow_reader(batch_size)
         yield from reader
+
+    def memory_budget(self) -> int | None:
+        setting = self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        number, unit = re.fullmatch(r"([\d.]+)\s*(\w*)", setting.strip()).groups()
+        return int(float(number) * _UNITS[unit.lower()])
 
     def has_table(self, name: str) -> bool:
         return bool(self.scalar(

@@ -119,6 +119,9 @@ class SparkEngine:
     def batches(self, query: str, batch_size: int = 200_000) -> Iterator[pa.RecordBatch]:
         yield from self._run(query).toArrow().to_batches(batch_size)
 
+    def memory_budget(self) -> int | None:
+        return None
+
     def has_table(self, name: str) -> bool:
         return self.spark.catalog.tableExists(name)
 

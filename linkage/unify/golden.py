@@ -18,6 +18,13 @@ registration, one GROUP BY entity takes the minimum of (key, count, recency, val
 winners are joined onto the entity list.  Entities and recency are numbered so those groups and
 joins run on integers.
 
+Memory: one statement holds every column's winners of the entities it covers at once (DuckDB
+cannot spill that many hash joins; at 5M records one statement over every entity ran out of a
+10 GB limit), so when the entities × unified columns exceed what the engine's memory budget
+holds at `CELL_BYTES` each, the entities are taken in ranges of their numbers: each range's
+rows of `_unify_base` are copied to a working table, its golden rows built from it, and the
+ranges' rows put together in order.
+
 `golden_records(engine, schema, entity, authority)` writes table `golden_<entity>`: `entity_id`, `records`,
 `systems` and `sources` (lists), then per unified column its value and `<column>_source`
 (null columns when `records` lacks the attribute).
@@ -42,6 +49,8 @@ from linkage.unify.standards import row_type, value_column
 LAST = 2_147_483_647
 KEY_BITS = 16  # survivorship keys keep the source position in their low 16 bits
 COUNT_BITS = 30  # and, when ranking values, the record count below the rank and validity
+CELL_BYTES = 300  # working memory of one entity × unified column in the golden-record query
+MIN_RANGE = 10_000  # entities of a range at the least, however small the budget
 
 
 def golden_column(row: dict) -> str:
@@ -119,17 +128,38 @@ def _base_sql(d: Dialect, entity: str, candidates: dict[int, tuple], keys: dict[
         JOIN recency ON recency.seen IS NOT DISTINCT FROM r.seen{joins}"""
 
 
-def _winner_sql(d: Dialect, k: int) -> str:
-    """Survivorship of unified column k over `_unify_base`: per entity the value with the best
-    (authority rank, validity) among its carriers, then most records, latest registration,
-    smallest value; `w.key` keeps that value's best source key."""
+def _winner_sql(d: Dialect, k: int, base: str) -> str:
+    """Survivorship of unified column k over `base` (`_unify_base` or a range of it): per entity
+    the value with the best (authority rank, validity) among its carriers, then most records,
+    latest registration, smallest value; `w.key` keeps that value's best source key."""
     order = f"{d.shift_left(d.shift_right('key', KEY_BITS), COUNT_BITS)} + ({(1 << COUNT_BITS) - 1} - n)"
     return f"""
         SELECT entity, min({d.struct({'order': order, 'recency': 'recency', 'value': 'value',
                                       'key': 'key'})}) AS w
         FROM (SELECT entity, v{k} AS value, count(*) AS n, min(recency) AS recency, min(k{k}) AS key
-              FROM _unify_base WHERE v{k} IS NOT NULL AND c{k} GROUP BY entity, v{k})
+              FROM {base} WHERE v{k} IS NOT NULL AND c{k} GROUP BY entity, v{k})
         GROUP BY entity"""
+
+
+def _entity_ranges(engine: Engine, columns: int) -> list[tuple[int, int]]:
+    """Ranges of entity numbers (first, last) whose golden rows one statement builds: all in one
+    when the engine's memory budget holds every entity's `columns` cells (or it sets none)."""
+    count = engine.scalar("SELECT count(*) FROM _unify_entities")
+    budget = engine.memory_budget()
+    if budget is None or count * max(columns, 1) * CELL_BYTES <= budget:
+        return [(1, count)]
+    step = max(MIN_RANGE, budget // (CELL_BYTES * columns))
+    return [(first, min(first + step - 1, count)) for first in range(1, count + 1, step)]
+
+
+def _golden_sql(d: Dialect, candidates: dict, pivot: str, entities: str, base: str) -> str:
+    """The golden rows of the `entities` relation, each column's winner taken over `base`."""
+    joins = "".join(f"\n        LEFT JOIN ({_winner_sql(d, k, base)}) t{k} ON t{k}.entity = e.entity"
+                    for k in candidates)
+    return f"""
+        SELECT e.entity_id, e.records, e.systems, e.sources{pivot}
+        FROM {entities} e{joins}
+        ORDER BY e.entity"""
 
 
 def _pivot(d: Dialect, row: dict, target: int, filled: bool, sources: str) -> str:
@@ -179,12 +209,21 @@ def _golden_table(engine: Engine, scratch: Scratch, entity: str, rows: list[dict
     scratch.drop(DIVISIONS)
     source_list = d.list_of(ordered)
     pivot = "".join(f",\n{_pivot(d, row, k, k in candidates, source_list)}" for k, row in enumerate(rows))
-    joins = "".join(f"\n        LEFT JOIN ({_winner_sql(d, k)}) t{k} ON t{k}.entity = e.entity" for k in candidates)
     table = f"golden_{entity}"
-    engine.create_table(table, f"""
-        SELECT e.entity_id, e.records, e.systems, e.sources{pivot}
-        FROM _unify_entities e{joins}
-        ORDER BY e.entity""")
+    ranges = _entity_ranges(engine, len(candidates))
+    if len(ranges) == 1:
+        engine.create_table(table, _golden_sql(d, candidates, pivot, "_unify_entities", "_unify_base"))
+    else:
+        parts = []
+        for first, last in ranges:
+            within = f"entity BETWEEN {first} AND {last}"
+            base = scratch.create("_unify_range", f"SELECT * FROM _unify_base WHERE {within}")
+            parts.append(scratch.create(f"_unify_golden_{len(parts)}", _golden_sql(
+                d, candidates, pivot, f"(SELECT * FROM _unify_entities WHERE {within})", base)))
+            scratch.drop(base)
+        # the ranges in order: the table is in entity_id order (the engine keeps a union's order)
+        engine.create_table(table, " UNION ALL ".join(f"SELECT * FROM {part}" for part in parts))
+        scratch.drop(*parts)
     # a chosen value's authority rank is that of its source for the column's attribute
     chosen, from_authority = [], []
     for k in candidates:

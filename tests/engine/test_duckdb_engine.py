@@ -31,6 +31,9 @@ def test_open_engine_applies_memory_limit_and_threads():
     engine = open_engine(None, threads=1, memory_limit="1GB")
     assert engine.scalar("SELECT current_setting('threads')") == 1
     assert engine.scalar("SELECT current_setting('memory_limit')") in ("953.6 MiB", "1.0 GB", "1000.0 MB")
+    # the budget stages size their batches by, in bytes (DuckDB shows the limit rounded)
+    assert abs(engine.memory_budget() - 10**9) < 10**8
+    assert abs(open_engine(None, memory_limit="3GiB").memory_budget() - 3 * 2**30) < 2**27
     engine.close()
 
 

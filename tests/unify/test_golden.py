@@ -3,6 +3,7 @@
 import pytest
 
 from linkage.engine import Scratch
+from linkage.unify import golden
 from linkage.unify.authority import FALLBACK, authority_relation
 from linkage.unify.golden import golden_records
 from linkage.unify.proposal import propose
@@ -123,3 +124,20 @@ def test_golden_without_records_columns_keeps_entities(engine):
     assert (row["safety_supervisor"], row["safety_supervisor_source"]) == (None, None)
     assert row["name"] == "甲公司"
     assert figures["columns"] == 2
+
+
+def test_entities_taken_in_ranges_give_the_same_table(monkeypatch):
+    """A memory budget too small for every entity at once builds the table range by range:
+    the same rows, in the same (entity_id) order, and the same figures."""
+    engine, entity = make_engine(measured=True), "person"
+    whole, figures = _golden(engine, entity)
+    rows = engine.sql(f"SELECT * FROM golden_{entity}").to_dicts()
+    monkeypatch.setattr(golden, "MIN_RANGE", 1)
+    monkeypatch.setattr(engine, "memory_budget", lambda: 1)
+    created, create = [], engine.create_table
+    monkeypatch.setattr(engine, "create_table", lambda name, *a, **k: (created.append(name), create(name, *a, **k)))
+    assert _golden(engine, entity) == (whole, figures)
+    assert [n for n in created if n.startswith("_unify_golden_")] == ["_unify_golden_0", "_unify_golden_1"]
+    assert engine.sql(f"SELECT * FROM golden_{entity}").to_dicts() == rows
+    assert not [t for t in engine.tables() if t.startswith("_unify")]
+    engine.close()
