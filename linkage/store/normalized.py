@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from collections.abc import Callable
 from typing import Self
 
 import polars as pl
