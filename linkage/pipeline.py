@@ -7,14 +7,15 @@ rows in = records + quarantined and fails loudly otherwise.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import polars as pl
 import pyarrow as pa
@@ -37,6 +38,9 @@ from linkage.normalize import Memo, normalize_records
 from linkage.quarantine import QUARANTINE_SCHEMA
 from linkage.report import render_report
 from linkage.unify import run_unify
+
+if TYPE_CHECKING:
+    from linkage.store.normalized import NormalizedCache
 
 # records normalized and appended to table `records` at a time: what normalize holds in Python
 CHUNK_ROWS = 200_000
@@ -125,24 +129,29 @@ def _stacked(frames) -> pa.Table:
                             promote_options="permissive")
 
 
-def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.DataFrame]) -> None:
+def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.DataFrame],
+                    cache: NormalizedCache | None = None) -> None:
     """Normalize each entity type's raw records into table `records`; rows with nothing to link
     on go to quarantine.  Each entity type's raw frame is taken out of `raw_frames` (freed once
     normalized) and normalized in chunks of `CHUNK_ROWS` records, each appended to the table
     as soon as it is done, so the normalized records never sit in Python all at once; a `Memo`
-    normalizes the costly columns' distinct values once for all the chunks.  Later stages
-    read the table."""
+    normalizes the costly columns' distinct values once for all the chunks.  With the entity
+    store's `cache`, rows it holds normalized are read from it and only the others normalized
+    (`linkage.store.normalized`).  Later stages read the table."""
     unusable, usable = [], 0
     for entity in ENTITY_TYPES:
         raw = raw_frames.pop(entity, None)
         if raw is None or raw.height == 0:
             continue
         raw = raw.select([c for c in raw.columns if c in _entity_columns(entity)])
-        memo = Memo(entity, config.region, raw)
+        cached = cache.rows(entity, config.region, raw) if cache is not None else None
+        memo = Memo(entity, config.region, raw if cached is None else cached.todo)
+        normalize = functools.partial(normalize_records, entity_type=entity,
+                                      region_hint=config.region, memo=memo)
         reason = q.entry(0, "no_identifying_value", None, attributes=list(IDENTIFYING[entity]))
         for start in range(0, raw.height, CHUNK_ROWS):
             chunk = raw.slice(start, CHUNK_ROWS)
-            normalized = normalize_records(chunk, entity, region_hint=config.region, memo=memo)
+            normalized = normalize(chunk) if cached is None else cached.normalized(chunk, normalize)
             keys = [k for k in IDENTIFYING[entity] if k in normalized.columns]
             blank = (pl.all_horizontal([pl.col(k).is_null() for k in keys]) if keys
                      else pl.repeat(True, normalized.height))
@@ -153,10 +162,12 @@ def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.Dat
                 pl.struct(pl.exclude("record_id", "source", "source_row", "entity_type"))
                 .struct.json_encode().alias("raw")))
             part = normalized.filter(~mask)
+            if cached is not None:
+                cached.keep(part)
             usable += part.height
             engine.append("records", part)
             del chunk, normalized, mask, part
-        del raw, memo
+        del raw, memo, cached
     if not usable:
         raise RunError("nothing to link: no source holds a usable data row (every source is "
                        "empty, holds only its header, or has no name or ID in any row); see "
@@ -277,7 +288,10 @@ def _run_stages(config: Config, out: Path, log: StageLog, store=None,
         with log.stage("read", "read sources"):
             raw = read_sources(config, engine, workdir, log)
         with log.stage("normalize", "normalize"):
-            normalize_stage(config, engine, raw)
+            cache = (store.normalized(workdir / "normalized", full=retrain == "--full")
+                     if store is not None else nullcontext())
+            with cache as cached:
+                normalize_stage(config, engine, raw, cached)
             del raw
             accounting = row_accounting(engine)
         carry = None

@@ -19,9 +19,11 @@ record had, every id ever given, the id changes of every run and each run's figu
 | `run_figures` | run, entity_type, records, entities, redundant_records, hours_per_year, new, merged, split, retired, added_records, changed_records, removed_records, unchanged_records |
 | `store_models`, `store_model_params` | the model per entity type the next run reuses (`linkage.store.models`) |
 | `store_pairs`, `store_pair_settings` | every candidate pair of the last run, with its levels (`linkage.store.pairs`) |
+| `store_normalized_<entity type>` | the normalized rows of the last run's records, by their raw rows' hash (`linkage.store.normalized`) |
 
 How a run uses it (`StoreRun`, driven by linkage.pipeline): `StoreRun(path)` takes the
-store's lock (a second run against the same store is refused) and reads its state; `carry`
+store's lock (a second run against the same store is refused) and reads its state;
+`normalized` hands the normalize stage the stored normalized rows of unchanged raw rows; `carry`
 computes the records' keys and hands linking the stored pairs of unchanged records; `assign`
 renames the run's clusters by the store's ids (`linkage.store.ids`), adds each record's
 `record_key` and `row_hash` to them, and writes tables `entity_history` and
@@ -52,6 +54,7 @@ from linkage.store.ids import stable_ids
 from linkage.store.keys import record_keys
 from linkage.store.models import SCHEMA as MODEL_SCHEMA
 from linkage.store.models import load_models, trained_models
+from linkage.store.normalized import NormalizedCache
 from linkage.store.pairs import SCHEMA as PAIRS_SCHEMA
 
 _SCHEMA = """
@@ -81,6 +84,7 @@ class StoreRun:
         self._held = ExitStack()
         self.keys: pl.DataFrame | None = None  # this run's record keys (`carry`)
         self.carried: Carry | None = None
+        self.cache: NormalizedCache | None = None
         self._held.enter_context(outputs.lock(path, f"another linkage run is using the entity store {path}"))
         try:
             self._read()
@@ -115,6 +119,19 @@ class StoreRun:
         self.counters = dict(tables["id_counters"].iter_rows())
         self.run = int(tables["runs"]["run"].max() or 0) + 1
         self.models = load_models(tables["store_models"], tables["store_model_params"])
+
+    def normalized(self, scratch: Path, full: bool = False) -> NormalizedCache:
+        """This run's cache of normalized rows (`linkage.store.normalized`), reading the store's
+        unless `full`; its scratch files go to folder `scratch` (which must last until `prepare`).
+        Close it (a context manager) once normalized."""
+        if full or not self.path.exists():
+            self.cache = NormalizedCache(None, scratch)
+            return self.cache
+        try:
+            self.cache = NormalizedCache(duckdb.connect(str(self.path), read_only=True), scratch)
+        except duckdb.Error as exc:
+            raise OutputError(f"{self.path}: not a linkage entity store ({exc})") from None
+        return self.cache
 
     def carry(self, engine, config: Config, full: bool = False) -> Carry:
         """What this run carries from the store (`linkage.link.incremental`): the levels of the
@@ -162,6 +179,7 @@ class StoreRun:
                 **{k: int(kinds.filter(pl.col("kind") == k)["count"].sum()) for k in _KINDS},
                 **{f"{c}_records": int(changes[c].sum()) for c in _CHANGES},
                 **(self.carried.figures.get(entity_type, {}) if self.carried else {}),
+                **(self.cache.figures.get(entity_type, {}) if self.cache else {}),
             }
         return out
 
@@ -212,6 +230,8 @@ class StoreRun:
                 con.execute("INSERT INTO runs SELECT * FROM _run")
                 if self.carried is not None:
                     store_pairs.write(con, self.carried, self.records, store_pairs.made_with(config))
+                if self.cache is not None:
+                    self.cache.write(con)
                 if models is not None:  # the models this run trained replace the stored ones
                     con.register("_models", models[0].to_arrow())
                     con.register("_params", models[1].to_arrow())
@@ -239,6 +259,8 @@ class StoreRun:
 
     def close(self) -> None:
         """Drop an uncommitted copy and release the lock."""
+        if self.cache is not None:
+            self.cache.close()
         self.building.unlink(missing_ok=True)
         self._held.close()
 

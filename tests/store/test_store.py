@@ -1,6 +1,7 @@
 """The entity store on real runs: ids that persist month to month, the run history, the lock,
-and a store left exactly as it was by a run that fails or is killed (kill -9 at six points of an
-incremental run: month 3 carries month 2's pairs)."""
+and a store left exactly as it was by a run that fails or is killed (kill -9 at seven points of
+an incremental run: month 3 carries month 2's pairs and reads its normalized rows; one point is
+inside the store's transaction, its normalized rows written)."""
 
 from __future__ import annotations
 
@@ -117,13 +118,33 @@ def test_a_key_column_the_export_lacks_is_named(city):
     assert _digest(out / "store.duckdb") == before
 
 
+# `linkage run CONFIG` that stops inside the store's transaction, once the normalized rows are
+# written into the store's new state (`linkage.store.normalized`) and before it is committed
+PAUSED_IN_CACHE_WRITE = """
+import sys, time
+from linkage.cli import main
+from linkage.store.normalized import NormalizedCache
+write = NormalizedCache.write
+def paused(self, con):
+    write(self, con)
+    print("normalized rows written …", file=sys.stderr, flush=True)
+    time.sleep(300)
+NormalizedCache.write = paused
+main(["run", sys.argv[1]])
+"""
+
+
 @pytest.mark.parametrize("point", ["normalize", "pairs kept in the entity store", "link",
-                                   "stable entity ids", "measure", "report"])
+                                   "stable entity ids", "measure", "normalized rows written",
+                                   "report"])
 def test_kill_9_leaves_the_store_unchanged(city, tmp_path, point):
     out, _ = city
     before = _digest(out / "store.duckdb")
-    process = subprocess.Popen([sys.executable, "-m", "linkage.cli", "run", str(out / "month-03" / "config.yaml")],
-                               cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    config = str(out / "month-03" / "config.yaml")
+    command = ([sys.executable, "-c", PAUSED_IN_CACHE_WRITE, config] if point == "normalized rows written"
+               else [sys.executable, "-m", "linkage.cli", "run", config])
+    process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                               text=True)
     for line in process.stderr:
         if line.strip().endswith(f"{point} …"):
             os.kill(process.pid, signal.SIGKILL)
