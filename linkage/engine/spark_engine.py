@@ -30,11 +30,12 @@ from linkage.engine.dialect import SparkDialect
 from linkage.errors import RunError
 
 try:
+    from py4j.protocol import Py4JError
     from pyspark.errors import PySparkException
     from pyspark.sql import SparkSession
 except ImportError:  # pragma: no cover - the spark extra is optional
     SparkSession = None
-    PySparkException = Exception
+    PySparkException = Py4JError = Exception
 
 # rows of a frame sent from the driver to Spark at a time by `load` and `append`
 LOAD_ROWS = 200_000
@@ -59,7 +60,7 @@ def spark_session(master: str | None = "local[2]", conf: dict[str, str] | None =
         builder = builder.config(key, value)
     try:
         return builder.getOrCreate()
-    except Exception as exc:  # the JVM did not start: its own message, on one line
+    except (PySparkException, Py4JError, OSError) as exc:  # the JVM did not start
         raise RunError(f"Spark could not start ({_first_line(exc)}) "
                        "（Spark 未能启动）") from None
 
