@@ -108,13 +108,15 @@ def test_the_spark_run_writes_its_tables_as_parquet_and_a_database(runs):
 
 
 def test_evaluate_reads_the_spark_run_as_it_reads_a_duckdb_run(runs):
-    results = []
+    scores = []
     for out in runs:
         result = CliRunner().invoke(main, ["evaluate", str(out),
                                            "--truth", str(FIXTURES / "truth.parquet")])
         assert result.exit_code == 0, result.output
-        results.append(result.output)
-    assert results[1] == results[0] and "F1" in results[0]
+        scores.append(json.loads((out / "evaluation.json").read_text(encoding="utf-8")))
+        assert scores[-1].pop("clusters") == str(out / "clusters.parquet")
+    assert scores[1] == scores[0]
+    assert scores[0]["entity_types"]["person"]["pairwise"]["f1"] > 0.9
 
 
 def test_a_spark_run_without_java_says_so_in_one_line(tmp_path, monkeypatch):
