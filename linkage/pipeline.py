@@ -1,7 +1,8 @@
 """Run the stages of a linkage run in order, with progress lines and per-stage timings.
 
 read → normalize → link → measure → unify → report, every table in `<output>/linkage.duckdb`
-and the files of the output contract beside it.  The run checks, per source, that
+(a Spark run, `engine: {kind: spark}`, keeps them as Parquet under `<output>/tables/` and
+copies them there at the end) and the files of the output contract beside it.  The run checks, per source, that
 rows in = records + quarantined and fails loudly otherwise.
 """
 
