@@ -62,7 +62,7 @@ class Engine(Protocol):
 
     def finish(self) -> None:
         """Make a run's tables readable by the commands that read a finished run (report,
-        evaluate, explain, review, diff): DuckDB's database file already is; Spark copies its
+        evaluate, explain, review, publish): DuckDB's database file already is; Spark copies its
         Parquet tables into `<output>/linkage.duckdb`."""
 
     def close(self) -> None: ...

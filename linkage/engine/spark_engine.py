@@ -7,7 +7,7 @@ A run (`open_spark_run`, what `engine: {kind: spark}` opens) keeps its tables in
 its own whose location is `<output>/tables/`: every table is a Spark Parquet directory
 `<output>/tables/<name>/` (part files), written by the executors.  At the end of a run,
 `finish()` copies them into `<output>/linkage.duckdb`, the file the commands that read a
-finished run open (report, evaluate, explain, review, diff, publish).
+finished run open (report, evaluate, explain, review, publish).
 
 What still goes through the driver: frames handed to `load`/`append` (the connectors' reading
 and normalize's chunks; sent in slices of `LOAD_ROWS` rows), and results of `sql`, `batches`
