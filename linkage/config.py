@@ -113,15 +113,37 @@ class ReviewSettings(BaseModel):
     audit_size: int = Field(default=400, ge=20)  # pairs per entity type in an audit sample
 
 
+ENGINE_KINDS = ("duckdb", "spark")
+# keys that mean something to one engine only
+_ENGINE_KEYS = {"duckdb": ("memory_limit", "threads"), "spark": ("master", "conf")}
+# a Spark master URL: local[N] / local[*] (with an optional failure count), a standalone or
+# Kubernetes master, or yarn
+_SPARK_MASTER = re.compile(r"local(\[(\d+|\*)(,\s*\d+)?\])?|(spark|k8s|mesos)://\S+|yarn")
+
+
 class EngineSettings(BaseModel):
-    """What the embedded database (DuckDB) may use: `memory_limit` ("4GB", "512MB"; default
-    half of the machine's memory) bounds its buffers — past it, it spills to disk — and
-    `threads` its worker threads (default: one per core)."""
+    """The engine a run works in.  `kind: duckdb` (the default) is the embedded database:
+    `memory_limit` ("4GB", "512MB"; default half of the machine's memory) bounds its buffers —
+    past it, it spills to disk — and `threads` its worker threads (default: one per core).
+    `kind: spark` runs on a Spark session (pip install 'linkage[spark]'): `master` is where
+    ("local[2]", "spark://host:7077", "yarn"; default: spark-submit's `--master`, else
+    local[*]) and `conf` any Spark settings ({"spark.executor.memory": "8g", …})."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
+    kind: Literal[ENGINE_KINDS] = "duckdb"  # type: ignore[valid-type]
     memory_limit: str | None = None
     threads: int | None = Field(default=None, ge=1)
+    master: str | None = None
+    conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, v):
+        if v not in ENGINE_KINDS:
+            raise ValueError(f"{v!r} is not an engine{_suggest(v, list(ENGINE_KINDS))}; "
+                             f"write duckdb or spark (引擎只能是 duckdb 或 spark)")
+        return v
 
     @field_validator("memory_limit")
     @classmethod
@@ -131,12 +153,51 @@ class EngineSettings(BaseModel):
                              "(内存上限写作 4GB、512MB)")
         return v
 
+    @field_validator("master")
+    @classmethod
+    def _master(cls, v):
+        if v is not None and not _SPARK_MASTER.fullmatch(v.strip()):
+            raise ValueError(f"{v!r} is not a Spark master; write it like \"local[2]\", "
+                             "\"spark://host:7077\" or \"yarn\" "
+                             "(Spark master 写作 local[2]、spark://主机:7077 或 yarn)")
+        return v and v.strip()
+
+    @field_validator("conf")
+    @classmethod
+    def _conf(cls, v):
+        wrong = [k for k in v if not k.startswith("spark.")]
+        if wrong:
+            raise ValueError(f"{wrong[0]!r} is not a Spark setting; Spark settings start with "
+                             "\"spark.\" (Spark 配置项以 spark. 开头)")
+        return v
+
+    @model_validator(mode="after")
+    def _keys_of_the_kind(self):
+        for kind, keys in _ENGINE_KEYS.items():
+            misplaced = [k for k in keys if k in self.model_fields_set]
+            if kind != self.kind and misplaced:
+                raise ValueError(
+                    f"`{misplaced[0]}` is a {kind} setting and this run's engine is "
+                    f"{self.kind}; remove it or set `kind: {kind}` "
+                    f"（{misplaced[0]} 只用于 {kind} 引擎，当前引擎是 {self.kind}）")
+        return self
+
     def memory(self) -> str:
         """The memory limit as DuckDB takes it: the configured one, else half the machine's."""
         if self.memory_limit:
             return self.memory_limit.replace(" ", "")
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         return f"{max(total // 2 // 2**20, 256)}MiB"
+
+    def spark_conf(self) -> dict[str, str]:
+        """`conf` as Spark takes it: every value a string (true/false lower-case)."""
+        return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in self.conf.items()}
+
+    def described(self) -> dict:
+        """The engine as metrics.json records it."""
+        if self.kind == "spark":
+            return {"kind": "spark", "master": self.master, "conf": self.spark_conf()}
+        return {"kind": "duckdb", "memory_limit": self.memory(), "threads": self.threads}
 
 
 class Config(BaseModel):
@@ -172,6 +233,14 @@ class Config(BaseModel):
         if not v:
             raise ValueError("no sources: list at least one under `sources`")
         return v
+
+    @model_validator(mode="after")
+    def _store_on_duckdb(self):
+        if self.store is not None and self.engine.kind == "spark":
+            raise ValueError("`store` (the entity store of monthly runs) works with the DuckDB "
+                             "engine only, not yet with `engine: {kind: spark}`; remove one of "
+                             "them （实体库 store 暂时只支持 DuckDB 引擎，不支持 Spark）")
+        return self
 
     def linkage_for(self, entity: EntityType) -> LinkageSettings:
         return self.linkage.get(entity) or LinkageSettings()

@@ -1,7 +1,8 @@
 """Run the stages of a linkage run in order, with progress lines and per-stage timings.
 
 read → normalize → link → measure → unify → report, every table in `<output>/linkage.duckdb`
-and the files of the output contract beside it.  The run checks, per source, that
+(a Spark run, `engine: {kind: spark}`, keeps them as Parquet under `<output>/tables/` and
+copies them there at the end) and the files of the output contract beside it.  The run checks, per source, that
 rows in = records + quarantined and fails loudly otherwise.
 """
 
@@ -28,7 +29,7 @@ from linkage.connectors import read_source
 from linkage.connectors.mapping import (canonical_frame, map_columns, mapping_frame,
                                        unmapped_message)
 from linkage.connectors.server import mask_url
-from linkage.engine import Engine, open_engine
+from linkage.engine import Engine, open_engine, open_run_engine
 from linkage import outputs
 from linkage.errors import ConfigError, OutputError, RunError, SourceError
 from linkage.measure.masking import mask_json
@@ -282,8 +283,7 @@ def _run_stages(config: Config, out: Path, log: StageLog, store=None,
                 retrain: str | None = None) -> dict:
     workdir = out / ".work"
     workdir.mkdir()
-    engine = open_engine(out / "linkage.duckdb", threads=config.engine.threads,
-                         memory_limit=config.engine.memory())
+    engine = open_run_engine(config.engine, out)
     try:
         with log.stage("read", "read sources"):
             raw = read_sources(config, engine, workdir, log)
@@ -320,11 +320,11 @@ def _run_stages(config: Config, out: Path, log: StageLog, store=None,
         with log.stage("write", "write outputs"):
             engine.settle()
             write_outputs(engine, out)
+            engine.finish()
         metrics = {
             "run": {"name": config.name, "version": __version__, "language": config.report.language,
                     "config": str(config.config_path) if config.config_path else None,
-                    "engine": {"memory_limit": config.engine.memory(),
-                               "threads": config.engine.threads}},
+                    "engine": config.engine.described()},
             "row_accounting": accounting.to_dicts(),
             "link": link_stats,
             "measure": measure,

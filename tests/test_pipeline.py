@@ -90,7 +90,7 @@ def test_damaged_export_lines_are_quarantined_with_their_line(demo_run):
 def test_metrics_json_records_stage_timings_and_accounting(demo_run):
     metrics = json.loads((demo_run / "metrics.json").read_text(encoding="utf-8"))
     assert set(metrics["run"]["stage_seconds"]) >= {"read", "normalize", "link", "measure", "unify"}
-    assert metrics["run"]["engine"] == {"memory_limit": "2GB", "threads": None}
+    assert metrics["run"]["engine"] == {"kind": "duckdb", "memory_limit": "2GB", "threads": None}
     assert sum(r["rows_in"] for r in metrics["row_accounting"]) == \
         pl.read_parquet(FIXTURES / "truth.parquet").height
 

@@ -8,12 +8,14 @@ through a `Scratch` registry that drops them when the stage ends (linkage.engine
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from linkage.engine.base import Engine
 from linkage.engine.dialect import Dialect
 from linkage.engine.duckdb_engine import DuckDBEngine
 from linkage.engine.scratch import Scratch
 
-__all__ = ["Engine", "Dialect", "DuckDBEngine", "Scratch", "open_engine"]
+__all__ = ["Engine", "Dialect", "DuckDBEngine", "Scratch", "open_engine", "open_run_engine"]
 
 
 def open_engine(path: str | None = None, threads: int | None = None,
@@ -21,3 +23,14 @@ def open_engine(path: str | None = None, threads: int | None = None,
     """Open the default engine (DuckDB) on a database file, or in memory when path is None
     (`read_only`: the file is only read, and may be open in other processes too)."""
     return DuckDBEngine(path, threads=threads, memory_limit=memory_limit, read_only=read_only)
+
+
+def open_run_engine(settings, folder: Path) -> Engine:
+    """The engine a run builds its tables in, as the config's `engine:` (linkage.config
+    EngineSettings) says: DuckDB on `folder/linkage.duckdb`, or Spark with every table a Parquet
+    directory under `folder/tables/` (linkage.engine.spark_engine)."""
+    if settings.kind == "spark":
+        from linkage.engine.spark_engine import open_spark_run
+        return open_spark_run(settings.master, settings.spark_conf(), folder)
+    return DuckDBEngine(folder / "linkage.duckdb", threads=settings.threads,
+                        memory_limit=settings.memory())

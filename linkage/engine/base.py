@@ -64,4 +64,9 @@ class Engine(Protocol):
     def export_parquet(self, name: str, path: Path, order_by: str | None = None) -> None:
         """Write a table to a Parquet file (ordered, so outputs are deterministic)."""
 
+    def finish(self) -> None:
+        """Make a run's tables readable by the commands that read a finished run (report,
+        evaluate, explain, review, publish): DuckDB's database file already is; Spark copies its
+        Parquet tables into `<output>/linkage.duckdb`."""
+
     def close(self) -> None: ...

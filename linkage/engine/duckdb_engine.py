@@ -186,6 +186,9 @@ class DuckDBEngine:
             f"COPY (SELECT * FROM {quote_ident(name)}{order}) TO '{target}' "
             "(FORMAT parquet, COMPRESSION zstd)")
 
+    def finish(self) -> None:
+        self.settle()  # the run's tables are this database file's
+
     @_translated
     def close(self) -> None:
         try:

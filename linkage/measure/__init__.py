@@ -129,14 +129,18 @@ def _metrics(engine: Engine, burden: BurdenSettings, language: str) -> dict:
             "totals": {r.pop("entity_type"): r for r in rows(
                 f"SELECT entity_type, {sums} FROM metric_field_reentry "
                 "GROUP BY entity_type ORDER BY entity_type")},
+            # most hours first, rounded: sums of the same figures in another order (another
+            # engine's plan) differ in the last bits, and ties must break alike
             "by_attribute": rows(
-                "SELECT entity_type, attribute, any_value(seconds_per_field) AS seconds_per_field, "
+                "SELECT * FROM (SELECT entity_type, attribute, "
+                "any_value(seconds_per_field) AS seconds_per_field, "
                 f"count(*) AS sources, {sums} FROM metric_field_reentry "
-                "GROUP BY entity_type, attribute "
-                "ORDER BY hours_per_year DESC, entity_type, attribute"),
+                "GROUP BY entity_type, attribute) "
+                "ORDER BY round(hours_per_year, 6) DESC, entity_type, attribute"),
             "by_system": rows(
-                f"SELECT entity_type, system, {sums} FROM metric_field_reentry "
-                "GROUP BY entity_type, system ORDER BY hours_per_year DESC, entity_type, system"),
+                f"SELECT * FROM (SELECT entity_type, system, {sums} FROM metric_field_reentry "
+                "GROUP BY entity_type, system) "
+                "ORDER BY round(hours_per_year, 6) DESC, entity_type, system"),
             "fields": rows("SELECT * FROM metric_field_reentry"),
         },
         "communities": rows(f"""

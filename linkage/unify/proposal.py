@@ -71,7 +71,8 @@ def is_serial(header: str) -> bool:
 
 def system_labels(engine: Engine) -> dict[str, str]:
     """system → "title (system)" from the first source of each system ("system" when untitled)."""
-    rows = engine.sql("SELECT system, first(title ORDER BY source) AS title FROM sources GROUP BY system")
+    rows = engine.sql(f"SELECT system, {engine.dialect.arg_min('title', 'source')} AS title "
+                      "FROM sources GROUP BY system")
     return {r["system"]: r["system"] if not r["title"] or r["title"] == r["system"]
             else f"{r['title']}({r['system']})" for r in rows.to_dicts()}
 

@@ -12,11 +12,16 @@ import pytest
 from linkage.engine import open_engine
 
 
-@pytest.fixture(scope="session")
-def spark_session(tmp_path_factory):
+def skip_without_spark() -> None:
+    """Skip the calling test where Spark cannot run: no pyspark, or no java."""
     pytest.importorskip("pyspark")
     if shutil.which("java") is None:
         pytest.skip("Spark needs java")
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory):
+    skip_without_spark()
     from linkage.engine.spark_engine import spark_session as make
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
     session = make("local[1]", {
