@@ -57,12 +57,19 @@ def table_name(entity_type: str) -> str:
 def fingerprint(package: Path = PACKAGE) -> str:
     """A digest of the normalizer code and reference data under `package` and of the versions
     of the libraries normalizing calls."""
+    return files_digest(CODE + DATA, package, LIBRARIES)
+
+
+def files_digest(patterns: tuple[str, ...], package: Path = PACKAGE,
+                 libraries: tuple[str, ...] = ()) -> str:
+    """A digest of the files under `package` matching `patterns` (paths and contents) and of
+    the installed versions of `libraries`."""
     digest = hashlib.sha256()
-    for pattern in CODE + DATA:
+    for pattern in patterns:
         for path in sorted(p for p in package.glob(pattern) if p.is_file()):
             digest.update(path.relative_to(package).as_posix().encode() + b"\0")
             digest.update(hashlib.sha256(path.read_bytes()).digest())
-    for name in LIBRARIES:
+    for name in libraries:
         digest.update(f"{name}=={metadata.version(name)}\0".encode())
     return digest.hexdigest()
 

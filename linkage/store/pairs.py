@@ -7,9 +7,9 @@ records are unchanged (`linkage.link.incremental`) and compares the rest.  Two t
 | table | content |
 |---|---|
 | `store_pairs` | entity_type, source_l, key_l, source_r, key_r, gamma (raw levels, packed: `linkage.link.incremental.pack`) |
-| `store_pair_settings` | entity_type, comparisons (canonical JSON of the comparison settings), version (`made_with`: linkage's version and the config's region, which normalization reads) the levels were made with |
+| `store_pair_settings` | entity_type, comparisons (canonical JSON of the comparison settings), version (`made_with`: digests of the normalizer and link code and the config's region, which normalization reads) the levels were made with |
 
-Levels made under other comparison settings, by another linkage version or with another region
+Levels made under other comparison settings, by other normalizer or link code or with another region
 are not carried.  Each run replaces both tables with its own candidate pairs.  The functions take an
 open DuckDB connection to the store (`linkage.store` owns it).
 """
@@ -18,22 +18,26 @@ from __future__ import annotations
 
 import polars as pl
 
-from linkage import __version__
 from linkage.config import Config
 from linkage.link.incremental import Carry
+from linkage.store.normalized import files_digest, fingerprint
 
 COLUMNS = {
     "store_pairs": "entity_type VARCHAR, source_l VARCHAR, key_l VARCHAR, source_r VARCHAR, "
                    "key_r VARCHAR, gamma BIGINT",
     "store_pair_settings": "entity_type VARCHAR, comparisons VARCHAR, version VARCHAR",
 }
+LINK_CODE = ("link/*.py",)  # the code a pair's levels come from, besides the normalizers'
 SCHEMA = "".join(f"CREATE TABLE IF NOT EXISTS {t} ({c});\n" for t, c in COLUMNS.items())
 
 
 def made_with(config: Config) -> str:
-    """What besides the comparison settings the levels depend on: linkage's version (its
-    normalizers and comparisons) and the region normalization reads addresses and phones in."""
-    return f"{__version__}; region {config.region or '-'}"
+    """What besides the comparison settings the levels depend on: the normalizers' code, data
+    and libraries (`normalized.fingerprint`), the link stage's code (features, comparisons,
+    levels: any change there compares every pair again once) and the region normalization
+    reads addresses and phones in."""
+    return (f"normalized {fingerprint()}; link {files_digest(LINK_CODE)}; "
+            f"region {config.region or '-'}")
 
 
 def load_carry(con, unchanged: pl.DataFrame, present: set[str], made: str) -> Carry:

@@ -125,3 +125,17 @@ def test_levels_made_for_another_region_are_compared_again(months):
     assert again["store"]["person"]["compared_pairs"] == 0      # nothing changed: all carried
     moved = run(load_config(other), echo=lambda _m: None)
     assert moved["store"]["person"]["carried_pairs"] == 0
+
+
+def test_levels_made_by_other_link_code_are_compared_again(months, monkeypatch):
+    """A change in the link stage's code (here: what its digest covers) means the stored levels
+    may not be what this code would give: every pair is compared again, once."""
+    from linkage.store import pairs
+
+    out_config = months[0] / "month-03" / "config.yaml"
+    run(load_config(out_config), echo=lambda _m: None)  # the store's pairs made as this config's
+    assert run(load_config(out_config), echo=lambda _m: None)["store"]["person"]["compared_pairs"] == 0
+    monkeypatch.setattr(pairs, "LINK_CODE", ("link/*.py", "link/__init__.py"))
+    changed = run(load_config(out_config), echo=lambda _m: None)
+    assert changed["store"]["person"]["carried_pairs"] == 0
+    assert changed["store"]["person"]["compared_pairs"] > 0
