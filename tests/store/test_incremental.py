@@ -16,15 +16,7 @@ from linkage.config import load_config
 from linkage.pipeline import run
 from linkage.synth.generate import generate_months
 
-
-def _reference(folder: Path) -> Path:
-    """A copy of the month's config naming a copy of the store (`ref-store.duckdb`) and output
-    `ref-out`."""
-    text = (folder / "config.yaml").read_text(encoding="utf-8")
-    path = folder / "reference.yaml"
-    path.write_text(text.replace("store: ../store.duckdb", "store: ../ref-store.duckdb")
-                    .replace("output: out", "output: ref-out"), encoding="utf-8")
-    return path
+from .conftest import config_copy
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +33,7 @@ def months(tmp_path_factory):
         shutil.copyfile(out / "store.duckdb", out / "ref-store.duckdb")
         with duckdb.connect(str(out / "ref-store.duckdb")) as con:
             con.execute("DELETE FROM store_pairs")
-        reference[k] = run(load_config(_reference(folder)), echo=lambda _m: None)
+        reference[k] = run(load_config(config_copy(folder, "reference", "ref-store.duckdb", "ref-out")), echo=lambda _m: None)
         metrics[k] = run(load_config(folder / "config.yaml"), echo=lambda _m: None)
     return out, metrics, reference
 

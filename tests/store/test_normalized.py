@@ -23,14 +23,7 @@ from linkage.store import normalized
 from linkage.store.normalized import PACKAGE, NormalizedCache, fingerprint, table_name
 from linkage.synth.generate import generate_months
 
-
-def _full(folder: Path) -> Path:
-    """A copy of the month's config naming a copy of the store and output `full-out`."""
-    text = (folder / "config.yaml").read_text(encoding="utf-8")
-    path = folder / "full.yaml"
-    path.write_text(text.replace("store: ../store.duckdb", "store: ../full-store.duckdb")
-                    .replace("output: out", "output: full-out"), encoding="utf-8")
-    return path
+from .conftest import config_copy
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +35,7 @@ def months(tmp_path_factory):
     quiet = functools.partial(run, echo=lambda _m: None)
     metrics = {1: quiet(load_config(out / "month-01" / "config.yaml"))}
     shutil.copyfile(out / "store.duckdb", out / "full-store.duckdb")
-    full = quiet(load_config(_full(out / "month-02")), retrain="--full")
+    full = quiet(load_config(config_copy(out / "month-02", "full", "full-store.duckdb", "full-out")), retrain="--full")
     metrics[2] = quiet(load_config(out / "month-02" / "config.yaml"))
     return out, metrics, full
 
