@@ -36,3 +36,10 @@ class BlockingBudgetError(RunError):
 
 class NotARunError(LinkageError):
     """A folder given to `report`, `explain`, `evaluate` … is not a finished run's output."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-blank line of a third-party error, for a one-line message (its class name
+    when it has none)."""
+    return next((line.strip() for line in str(exc).splitlines() if line.strip()),
+                type(exc).__name__)

@@ -20,6 +20,7 @@ from linkage.connectors.base import (
     rows_to_table,
 )
 from linkage.connectors.xlsx_limits import check_workbook
+from linkage.errors import first_line
 
 _HTML = (b"<!doctype html", b"<html", b"<table", b"<?xml", b"<meta", b"<head")
 
@@ -38,7 +39,7 @@ def read_excel(path: Path, sheet: str | int = 0, header_row: int | str = "auto")
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for every kind of corruption
         raise SourceError(f"{path}: not a readable Excel workbook (corrupt or not Excel): "
-                          f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+                          f"{first_line(exc)}") from None
     names = book.sheet_names
     try:
         if isinstance(sheet, int):

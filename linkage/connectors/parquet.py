@@ -14,13 +14,14 @@ from linkage.connectors.base import (
     cell_text,
     unique_headers,
 )
+from linkage.errors import first_line
 
 
 def read_parquet(path: Path) -> RawTable:
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:
-        raise SourceError(f"{path}: not a readable Parquet file: {str(exc).splitlines()[0]}") from None
+        raise SourceError(f"{path}: not a readable Parquet file: {first_line(exc)}") from None
     if frame.height == 0:
         raise SourceError(f"{path}: the file holds no rows")
     headers = unique_headers(frame.columns)

@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 import polars as pl
 
 from linkage.connectors.base import RawTable, SourceError, unique_headers
+from linkage.errors import first_line
 
 BATCH_ROWS = 50_000
 CONNECT_TIMEOUT = 10  # seconds, unless the URL sets connect_timeout
@@ -116,7 +117,7 @@ class _Postgres(_Server):
     def explain(self, exc) -> str:
         import psycopg.errors as e
 
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         if isinstance(exc, e.InsufficientPrivilege):
             return f"permission denied ({first}); ask for SELECT on it (GRANT SELECT …)"
         if isinstance(exc, e.QueryCanceled):

@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from linkage.connectors.base import RawTable, SourceError, rows_to_table
+from linkage.errors import first_line
 
 
 def _table_rows(cursor_rows, names) -> RawTable:
@@ -69,4 +70,4 @@ def read_database(url: str, table: str) -> RawTable:
             names = list(result.keys())
             return _table_rows(result.fetchall(), names)
     except sa.exc.SQLAlchemyError as exc:
-        raise SourceError(f"{url}: cannot read table {table!r}: {str(exc).splitlines()[0]}") from None
+        raise SourceError(f"{url}: cannot read table {table!r}: {first_line(exc)}") from None

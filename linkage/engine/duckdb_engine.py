@@ -17,7 +17,7 @@ import polars as pl
 import pyarrow as pa
 
 from linkage.engine.dialect import DuckDBDialect, quote_ident
-from linkage.errors import OutputError, RunError
+from linkage.errors import OutputError, RunError, first_line
 
 
 def _translated(method):
@@ -28,12 +28,12 @@ def _translated(method):
         try:
             return method(self, *args, **kwargs)
         except duckdb.OutOfMemoryException as exc:
-            raise RunError(f"{self.path}: DuckDB ran out of memory ({_first_line(exc)})") from None
+            raise RunError(f"{self.path}: DuckDB ran out of memory ({first_line(exc)})") from None
         except duckdb.Error as exc:
             if not isinstance(exc, duckdb.IOException) and not _WRITE_FAILED.search(str(exc)):
                 raise
             raise OutputError(f"{self.path}: the database could not be written or read "
-                              f"({_first_line(exc)}); is the disk full?") from None
+                              f"({first_line(exc)}); is the disk full?") from None
     return wrapper
 
 
@@ -46,10 +46,6 @@ _UNITS = {"": 1, "bytes": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb"
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
 
-def _first_line(exc: Exception) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0]
-
-
 class DuckDBEngine:
     dialect = DuckDBDialect()
 
@@ -59,7 +55,7 @@ class DuckDBEngine:
         try:
             self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.IOException as exc:
-            raise OutputError(f"{self.path}: cannot open the database ({_first_line(exc)})") from None
+            raise OutputError(f"{self.path}: cannot open the database ({first_line(exc)})") from None
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:

@@ -27,7 +27,7 @@ import polars as pl
 import pyarrow as pa
 
 from linkage.engine.dialect import SparkDialect
-from linkage.errors import RunError
+from linkage.errors import RunError, first_line
 
 try:
     from py4j.protocol import Py4JError
@@ -61,7 +61,7 @@ def spark_session(master: str | None = "local[2]", conf: dict[str, str] | None =
     try:
         return builder.getOrCreate()
     except (PySparkException, Py4JError, OSError) as exc:  # the JVM did not start
-        raise RunError(f"Spark could not start ({_first_line(exc)}) "
+        raise RunError(f"Spark could not start ({first_line(exc)}) "
                        "（Spark 未能启动）") from None
 
 
@@ -78,11 +78,6 @@ def open_spark_run(master: str | None, conf: dict[str, str], folder: Path) -> Sp
     if running is None:  # Spark's progress warnings would bury the run's own lines
         session.sparkContext.setLogLevel("ERROR")
     return SparkEngine(session, tables_dir=folder / "tables", owns_session=running is None)
-
-
-def _first_line(exc: Exception) -> str:
-    return next((line.strip() for line in str(exc).splitlines() if line.strip()),
-                type(exc).__name__)
 
 
 def _plain_type(kind: pa.DataType) -> pa.DataType:
@@ -129,7 +124,7 @@ class SparkEngine:
             return self.spark.sql(query, args=params) if params else self.spark.sql(query)
         except PySparkException as exc:
             raise RunError(f"{self.path}: Spark could not run the query "
-                           f"({_first_line(exc)}):\n{query.strip()[:500]}") from None
+                           f"({first_line(exc)}):\n{query.strip()[:500]}") from None
 
     def _frames(self, data: pl.DataFrame | pa.Table):
         """A frame as Spark DataFrames of at most LOAD_ROWS rows each (at least one)."""
@@ -206,7 +201,7 @@ class SparkEngine:
             frame = frame.localCheckpoint()
         except PySparkException as exc:
             raise RunError(f"{self.path}: Spark could not run the query "
-                           f"({_first_line(exc)}):\n{query.strip()[:500]}") from None
+                           f"({first_line(exc)}):\n{query.strip()[:500]}") from None
         self.drop_table(name)
         frame.createOrReplaceTempView(name)
 
@@ -238,7 +233,7 @@ class SparkEngine:
         try:
             frame.coalesce(1).write.parquet(str(staging), mode="overwrite", compression="zstd")
         except PySparkException as exc:
-            raise RunError(f"{self.path}: Spark could not write {path} ({_first_line(exc)})") from None
+            raise RunError(f"{self.path}: Spark could not write {path} ({first_line(exc)})") from None
         part, = staging.glob("part-*.parquet")
         os.replace(part, path)
         shutil.rmtree(staging)

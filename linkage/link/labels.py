@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from linkage.errors import ConfigError
+from linkage.errors import ConfigError, first_line
 
 COLUMNS = ("labelled_at", "reviewer", "action", "kind", "decision", "queue", "entity_type",
            "source_l", "key_l", "source_r", "key_r", "key_type", "sample")
@@ -70,7 +70,7 @@ def parse(data: bytes, where: str) -> pl.DataFrame:
     try:
         rows = pl.read_csv(io.BytesIO(data), infer_schema_length=0, encoding="utf8")
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-        raise LabelsError(f"{where}: not a labels CSV file ({str(exc).splitlines()[0]})") from None
+        raise LabelsError(f"{where}: not a labels CSV file ({first_line(exc)})") from None
     missing = [c for c in REQUIRED if c not in rows.columns]
     if missing:
         raise LabelsError(f"{where}: line 1: missing column(s) {', '.join(missing)}; a labels file "

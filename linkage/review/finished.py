@@ -21,7 +21,7 @@ import polars as pl
 
 from linkage.config import Config, load_config
 from linkage.engine import open_engine
-from linkage.errors import ConfigError, NotARunError
+from linkage.errors import ConfigError, NotARunError, first_line
 from linkage.link.comparisons import Comparison, compile_comparisons
 from linkage.link.settings import LinkageSettings
 from linkage.outputs import read_marker
@@ -60,7 +60,7 @@ class FinishedRun:
             self.engine.execute(f"ATTACH '{path}' AS run (READ_ONLY)")
         except Exception as exc:  # noqa: BLE001 — DuckDB's lock or format errors, as a message
             self.engine.close()
-            raise NotARunError(f"{db}: cannot open ({str(exc).splitlines()[0]})") from None
+            raise NotARunError(f"{db}: cannot open ({first_line(exc)})") from None
         self.engine.execute("USE run")
         missing = [t for t in NEEDED if not self.engine.has_table(t)]
         if missing:
