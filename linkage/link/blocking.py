@@ -8,8 +8,9 @@ for a rule with `max_block` null in blocks larger than that), so every rule join
 deduplicates on one column.  Rules run as SQL self-joins in the engine; rule i skips pairs an
 earlier rule already found, so a pair found by several rules is compared once and "pairs" per
 rule counts the new pairs it brought.  Before joining, every rule's pair count is computed
-exactly from its block sizes (sum of n(n-1)/2); a configured rule over the budget is refused
-with a tighter rule suggested.
+exactly from its block sizes (sum of n(n-1)/2, less the pairs of identified records for a rule
+with `unidentified`); a configured rule over the budget is refused with a tighter rule
+suggested.  The keys table also says which records hold a valid identifier (`IDENTIFIED`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from linkage.errors import BlockingBudgetError
 from linkage.link.settings import BlockingRule
 
 KEYS = "_link_keys"
+IDENTIFIED = "_identified"  # keys-table column: the record holds a valid identifier
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,12 @@ def _rule_key(d: Dialect, rule: BlockingRule) -> str:
 
 
 def build_keys(engine, features: str, rules: list[BlockingRule], out: str = KEYS) -> None:
-    """Temp table `out`: record_id and one key column per rule (`k0`, `k1`, …)."""
+    """Temp table `out`: record_id, one key column per rule (`k0`, `k1`, …) and whether the
+    record holds a valid identifier (a non-null `ident__*` feature)."""
     d = engine.dialect
-    keys = []
+    idents = [d.quote(c) for c in engine.columns(features) if c.startswith("ident__")]
+    identified = " OR ".join(f"{c} IS NOT NULL" for c in idents) or "false"
+    keys = [f"coalesce({identified}, false) AS {IDENTIFIED}"]
     for i, rule in enumerate(rules):
         key = _rule_key(d, rule)
         if rule.max_block:
@@ -59,17 +64,23 @@ def build_keys(engine, features: str, rules: list[BlockingRule], out: str = KEYS
     engine.create_table(out, f"SELECT {select} FROM {d.quote(features)}", temp=True)
 
 
-def _pairs_of(engine, table: str, key: str) -> int:
+def _pairs_of(engine, table: str, key: str, unidentified: bool = False) -> int:
+    """Pairs of records sharing a non-null `key`; with `unidentified`, less the pairs of two
+    identified records (`table` has the `IDENTIFIED` column)."""
     d = engine.dialect
-    total = d.cast(f"coalesce(sum({d.int_div('n * (n - 1)', 2)}), 0)", "bigint")
+    pairs = d.int_div("n * (n - 1)", 2) + (f" - {d.int_div('m * (m - 1)', 2)}" if unidentified
+                                            else "")
+    total = d.cast(f"coalesce(sum({pairs}), 0)", "bigint")
+    m = (f", {d.cast(f'sum(CASE WHEN {IDENTIFIED} THEN 1 ELSE 0 END)', 'bigint')} AS m"
+         if unidentified else "")
     return int(engine.scalar(
-        f"SELECT {total} FROM (SELECT {d.cast('count(*)', 'bigint')} AS n FROM {d.quote(table)} "
-        f"WHERE {key} IS NOT NULL GROUP BY {key})"))
+        f"SELECT {total} FROM (SELECT {d.cast('count(*)', 'bigint')} AS n{m} "
+        f"FROM {d.quote(table)} WHERE {key} IS NOT NULL GROUP BY {key})"))
 
 
-def count_pairs(engine, keys: str, i: int) -> int:
-    """Exact number of pairs rule i generates, from its block sizes."""
-    return _pairs_of(engine, keys, _key_column(i))
+def count_pairs(engine, keys: str, i: int, rule: BlockingRule) -> int:
+    """Exact number of pairs rule i (`rule`) generates, from its block sizes."""
+    return _pairs_of(engine, keys, _key_column(i), rule.unidentified)
 
 
 def suggest_tighter(engine, features: str, rule: BlockingRule, columns: list[str],
@@ -92,7 +103,7 @@ def suggest_tighter(engine, features: str, rule: BlockingRule, columns: list[str
 def check_budget(engine, features: str, keys: str, rules: list[BlockingRule], budget: int,
                  columns: list[str], entity_type: str) -> list[int]:
     """Pair count per rule; raises BlockingBudgetError naming the first rule over budget."""
-    counts = [count_pairs(engine, keys, i) for i in range(len(rules))]
+    counts = [count_pairs(engine, keys, i, rule) for i, rule in enumerate(rules)]
     for rule, n in zip(rules, counts):
         if n > budget:
             hint = suggest_tighter(engine, features, rule, columns, budget)
@@ -133,8 +144,13 @@ def generate_pairs(engine, keys: str, rules: list[BlockingRule], out: str = "_li
         raise BlockingBudgetError(f"{len(rules)} blocking rules: at most 62 are supported")
     d = engine.dialect
 
+    def condition(i: int) -> str:
+        """SQL: rule i holds for the pair (l, r) (their keys equal)."""
+        both = f" AND NOT (l.{IDENTIFIED} AND r.{IDENTIFIED})" if rules[i].unidentified else ""
+        return f"l.{_key_column(i)} = r.{_key_column(i)}{both}"
+
     def equal(i: int) -> str:
-        return f"coalesce(l.{_key_column(i)} = r.{_key_column(i)}, false)"
+        return f"coalesce({condition(i)}, false)"
 
     bits = " + ".join(d.shift_left(d.cast(equal(i), "bigint"), i) for i in range(len(rules))) or "0"
 
@@ -145,7 +161,7 @@ def generate_pairs(engine, keys: str, rules: list[BlockingRule], out: str = "_li
                 f"{d.cast('r.record_id', 'bigint')} AS record_id_r, "
                 f"{d.cast(str(i), 'smallint')} AS rule, {d.cast(bits, 'bigint')} AS rules "
                 f"FROM {d.quote(keys)} l JOIN {d.quote(keys)} r "
-                f"ON l.{_key_column(i)} = r.{_key_column(i)} AND l.record_id < r.record_id "
+                f"ON {condition(i)} AND l.record_id < r.record_id "
                 f"WHERE true{seen}")
 
     empty = (f"SELECT {d.null('bigint')} AS record_id_l, {d.null('bigint')} AS record_id_r, "
@@ -155,6 +171,6 @@ def generate_pairs(engine, keys: str, rules: list[BlockingRule], out: str = "_li
     added = dict(engine.sql(f"SELECT rule, count(*) FROM {d.quote(out)} GROUP BY rule").iter_rows())
     stats = []
     for i, rule in enumerate(rules):
-        found = candidate_counts[i] if candidate_counts else count_pairs(engine, keys, i)
+        found = candidate_counts[i] if candidate_counts else count_pairs(engine, keys, i, rule)
         stats.append(RuleStats(rule, found, int(added.get(i, 0))))
     return stats

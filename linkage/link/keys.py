@@ -6,6 +6,10 @@ A rule names keys; a key is
   neighbours elsewhere in the number: `<column>__area6` (the 6-digit area code),
   `<column>__birth8` (the 8-digit birth date; the 15-digit form gets its century),
   `<column>__seq3` (the 3-digit sequence number);
+- an address's dwelling, `<address>__house`: its parsed road, number, building, unit and room
+  (the normalizer's `<address>_road` … `<address>_room`), only where road, number and room are
+  there — the same flat however the district and community were written or left out, which
+  `<address>_key` holds;
 - two columns in either order, `<a>+<b>` (`name+former_name`): equal when the two values
   are equal as a set, so given name and surname written in each other's field still block.
 
@@ -26,6 +30,9 @@ SEGMENTS: dict[str, Callable[[str], str]] = {
     "seq3": lambda c: (f"CASE WHEN length({c}) = 18 THEN substr({c}, 15, 3) "
                        f"WHEN length({c}) = 15 THEN substr({c}, 13, 3) END"),
 }
+HOUSE = "house"
+HOUSE_PARTS = ("road", "number", "building", "unit", "room")
+HOUSE_REQUIRED = ("road", "number", "room")
 EITHER_ORDER = "+"
 
 
@@ -34,6 +41,8 @@ def columns_read(key: str) -> list[str]:
     if EITHER_ORDER in key:
         return key.split(EITHER_ORDER)
     column, _, segment = key.partition(SEGMENT_SEPARATOR)
+    if segment == HOUSE:
+        return [f"{column}_{part}" for part in HOUSE_PARTS]
     return [column]
 
 
@@ -50,8 +59,12 @@ def check_key(key: str, known: set[str] | frozenset[str]) -> str | None:
         missing = [p for p in parts if p not in known]
         return f"{missing[0]!r} is not a column" if missing else None
     column, sep, segment = key.partition(SEGMENT_SEPARATOR)
+    if segment == HOUSE:
+        missing = [c for c in columns_read(key) if c not in known]
+        return f"{key!r}: {missing[0]!r} is not a column" if missing else None
     if sep and segment not in SEGMENTS:
-        return f"{key!r}: unknown segment {segment!r} (one of: {', '.join(SEGMENTS)})"
+        return (f"{key!r}: unknown segment {segment!r} "
+                f"(one of: {', '.join([*SEGMENTS, HOUSE])})")
     return None if column in known else f"{column!r} is not a column"
 
 
@@ -62,4 +75,9 @@ def key_sql(key: str, column_sql: Callable[[str], str]) -> str:
         return (f"CASE WHEN ({a}) IS NOT NULL AND ({b}) IS NOT NULL THEN "
                 f"least({a}, {b}) || chr(31) || greatest({a}, {b}) END")
     column, sep, segment = key.partition(SEGMENT_SEPARATOR)
+    if segment == HOUSE:
+        parts = {part: column_sql(f"{column}_{part}") for part in HOUSE_PARTS}
+        present = " AND ".join(f"({parts[p]}) IS NOT NULL" for p in HOUSE_REQUIRED)
+        joined = " || chr(31) || ".join(f"coalesce({e}, '')" for e in parts.values())
+        return f"CASE WHEN {present} THEN {joined} END"
     return SEGMENTS[segment](f"({column_sql(column)})") if sep else column_sql(column)

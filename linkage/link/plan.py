@@ -11,7 +11,11 @@ attributes have candidate paths that survive one entry error in any single attri
    source without identifiers still meets its twins, and a personal attribute (birth date) with
    a shared one (address, employer: family members and colleagues share those) without the
    name, so a mistyped name does too;
-4. the name alone where it is rare in the run (blocks of at most `RARE_NAME_BLOCK` records):
+4. a dwelling alone (`<address>__house`: road, number, building, unit, room) where few records
+   share it, for pairs with a record without a valid identifier: a household's records meet
+   whatever their names, so a mistyped name in a source that carries only a name and an
+   address still blocks (the comparisons tell family members apart);
+5. the name alone where it is rare in the run (blocks of at most `RARE_NAME_BLOCK` records):
    a sparse record that carries little more than a name still gets compared, and the model
    decides by how rare the name is; also the name keyed otherwise: a person's name as written,
    since a name no one else writes so (欧阳修竹) can share its pinyin with too many others to
@@ -31,11 +35,12 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from linkage.link.keys import SEGMENTS
+from linkage.link.keys import SEGMENTS, columns_read
 from linkage.link.settings import BlockingRule
 
 PRESENT = 0.05         # an attribute filled in at least this share of a source's records counts
 RARE_NAME_BLOCK = 8    # the name alone blocks where at most this many records share it
+DWELLING_BLOCK = 20    # a dwelling alone blocks where at most this many records share it
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class Catalogue:
     shared: tuple[tuple[str, str], ...]            # block with the name or with a personal one
     name_first: tuple[tuple[str, str], ...] = ()   # name + these right after the identifiers
     name_alone: tuple[str, ...] = ()               # other keys of the name, alone where rare
+    dwellings: tuple[tuple[str, str], ...] = ()    # (carried key, dwelling key): alone where small
 
     @property
     def supports(self) -> tuple[tuple[str, str], ...]:
@@ -64,7 +70,9 @@ CATALOGUES = {
         name_alone=("name",),
         personal=(("birth_date", "birth_date"),),
         shared=(("address", "address_key"), ("address", "address_road"),
-                ("household_address", "household_address_key"), ("employer", "employer_core"))),
+                ("household_address", "household_address_key"), ("employer", "employer_core")),
+        dwellings=(("address_key", "address__house"),
+                   ("household_address_key", "household_address__house"))),
     "enterprise": Catalogue(
         name=("name", "name_core"),
         name_alone=("name_core_pinyin",),
@@ -98,7 +106,8 @@ def catalogue_columns(entity_type: str) -> list[str]:
     """Every records column the planner may read for an entity type."""
     catalogue = CATALOGUES[entity_type]
     keys = [catalogue.name, *catalogue.identifiers, *catalogue.supports, *catalogue.name_first]
-    return list(dict.fromkeys([*(k for _, k in keys), *catalogue.name_alone]))
+    dwellings = [c for _, key in catalogue.dwellings for c in columns_read(key)]
+    return list(dict.fromkeys([*(k for _, k in keys), *catalogue.name_alone, *dwellings]))
 
 
 def attribute_fill(engine, table: str, entity_type: str) -> pl.DataFrame:
@@ -138,8 +147,9 @@ def plan_rules(fill: pl.DataFrame, entity_type: str) -> tuple[list[BlockingRule]
     rules: list[BlockingRule] = []
     reasons: list[str] = []
 
-    def add(columns: tuple[str, ...], reason: str, max_block: int | None = None) -> None:
-        rule = BlockingRule(columns=columns, max_block=max_block)
+    def add(columns: tuple[str, ...], reason: str, max_block: int | None = None,
+            unidentified: bool = False) -> None:
+        rule = BlockingRule(columns=columns, max_block=max_block, unidentified=unidentified)
         if rule not in rules:
             rules.append(rule)
             reasons.append(reason)
@@ -166,6 +176,10 @@ def plan_rules(fill: pl.DataFrame, entity_type: str) -> tuple[list[BlockingRule]
     for (_, a), (_, b) in itertools.product(catalogue.personal, catalogue.shared):
         if a in carried and b in carried:
             add((a, b), "a personal with a shared attribute (survives a mistyped name)")
+    for carried_key, dwelling in catalogue.dwellings:
+        if carried_key in carried:
+            add((dwelling,), "a dwelling alone where few share it, for records without a valid "
+                "identifier (survives a mistyped name)", DWELLING_BLOCK, unidentified=True)
     if has_name:
         add((name_key,), "a rare name alone (sparse records)", RARE_NAME_BLOCK)
         for key in catalogue.name_alone:
@@ -197,7 +211,9 @@ def coverage(rules: list[BlockingRule], fill: pl.DataFrame, entity_type: str) ->
     rows = []
     for a, b in itertools.combinations_with_replacement(sorted(present), 2):
         shared_keys = keys_of[a] & keys_of[b]
-        usable = [r for r in rules if set(r.columns) <= shared_keys | _derived(r, shared_keys)]
+        derived = {d for k, d in catalogue.dwellings if k in shared_keys}
+        usable = [r for r in rules
+                  if set(r.columns) <= shared_keys | derived | _derived(r, shared_keys)]
         shared = sorted(by_source[a] & by_source[b])
         fragile = []
         for attribute in shared:

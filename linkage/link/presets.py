@@ -69,9 +69,11 @@ def phone(c: str) -> list[dict]:
 def address(c: str) -> list[dict]:
     return [
         _level("exact", "exact", "完全一致", [c], tf=True),
+        # the flat by its road, number, building and room: district and community are often
+        # left out of one copy (and the unit: 6单元 is not always written)
         _level("exact", "same building and room", "同楼同室",
-               [f"{c}_key", f"{c}_building", f"{c}_room"], tf=True),
-        _level("exact", "same building", "同楼栋", [f"{c}_key", f"{c}_building"]),
+               [f"{c}_road", f"{c}_number", f"{c}_building", f"{c}_room"]),
+        _level("exact", "same building", "同楼栋", [f"{c}_road", f"{c}_number", f"{c}_building"]),
         _level("exact", "same road and number", "同路同门牌", [f"{c}_road", f"{c}_number"]),
         _level("ratio", "similarity >= 0.9", "相似度 ≥ 0.9", [c], threshold=0.9),
         _level("ratio", "similarity >= 0.75", "相似度 ≥ 0.75", [c], threshold=0.75),

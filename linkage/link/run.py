@@ -238,7 +238,7 @@ def fit_planned_rules(engine, plan: Plan, budget: int) -> list:
     cannot fit at all are dropped); the keys table is rebuilt when anything changed."""
     fitted, reasons = [], []
     for i, (rule, reason) in enumerate(zip(plan.rules, plan.reasons)):
-        if count_pairs(engine, KEYS, i) > budget:
+        if count_pairs(engine, KEYS, i, rule) > budget:
             rule = fit_to_budget(engine, FEATURES, rule, budget)
             reason = f"{reason}; large blocks left out to fit the pair budget"
         if rule is not None:

@@ -96,12 +96,16 @@ class ComparisonSettings(BaseModel):
 class BlockingRule(BaseModel):
     """Records are candidate pairs when they agree on every key of the rule (see
     linkage.link.keys for derived keys); with `max_block`, only keys that at most that many
-    records share block (a rule on rare values: a rare name alone is worth comparing)."""
+    records share block (a rule on rare values: a rare name alone is worth comparing); with
+    `unidentified`, only pairs of which at least one record lacks a valid identifier (two
+    valid identifiers decide alone: the same one is found by its own rule, different ones
+    never link), so a broad rule for sparse records costs nothing between identified ones."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
     columns: tuple[str, ...]
     max_block: int | None = Field(default=None, ge=2)
+    unidentified: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -116,7 +120,9 @@ class BlockingRule(BaseModel):
 
     @property
     def label(self) -> str:
-        return " + ".join(self.columns) + (f" (≤{self.max_block})" if self.max_block else "")
+        notes = [f"≤{self.max_block}"] if self.max_block else []
+        notes += ["unidentified"] if self.unidentified else []
+        return " + ".join(self.columns) + (f" ({', '.join(notes)})" if notes else "")
 
 
 class LinkageSettings(BaseModel):

@@ -1,5 +1,6 @@
 """Blocking: exact pair counts, dedup across rules, blanks never block, budget refusal,
-derived keys (ID segments, either-order pairs) and rules on rare values only."""
+derived keys (ID segments, either-order pairs, dwellings), rules on rare values only and rules
+for pairs with an unidentified record."""
 
 import pytest
 
@@ -33,7 +34,7 @@ def test_rules_dedup_and_count(engine):
     rows = [{"name": "张伟", "phone": "13800000001"}, {"name": "张伟", "phone": "13800000001"},
             {"name": "张伟", "phone": "13800000002"}, {"name": "李娜", "phone": "13800000002"}]
     rules = _keys(engine, rows, [["name"], ["phone"]])
-    assert count_pairs(engine, KEYS, 0) == 3
+    assert count_pairs(engine, KEYS, 0, rules[0]) == 3
     stats = generate_pairs(engine, KEYS, rules)
     assert [(s.candidate_pairs, s.pairs) for s in stats] == [(3, 3), (2, 1)]
     # (1, 2) satisfies both rules: found once, by rule 0, with both bits set
@@ -43,8 +44,8 @@ def test_rules_dedup_and_count(engine):
 def test_blank_and_placeholder_values_never_block(engine):
     rows = [{"phone": "无"}, {"phone": "无"}, {"phone": "00000000000"}, {"phone": "00000000000"},
             {"phone": " "}, {"phone": " "}, {"phone": None}, {"phone": None}]
-    _keys(engine, rows, [["phone"]])
-    assert count_pairs(engine, KEYS, 0) == 0
+    rules = _keys(engine, rows, [["phone"]])
+    assert count_pairs(engine, KEYS, 0, rules[0]) == 0
 
 
 def test_budget_names_the_rule_and_suggests_a_tighter_one(engine):
@@ -88,7 +89,7 @@ def test_either_order_keys_block_swapped_name_parts(engine):
 def test_a_rule_on_rare_values_skips_large_blocks(engine):
     rows = [{"name_pinyin": "zhangwei"}] * 5 + [{"name_pinyin": "ouyangxiu"}] * 2
     rules = _keys(engine, rows, [{"columns": ["name_pinyin"], "max_block": 3}])
-    assert count_pairs(engine, KEYS, 0) == 1
+    assert count_pairs(engine, KEYS, 0, rules[0]) == 1
     generate_pairs(engine, KEYS, rules)
     assert [p[:2] for p in _pairs(engine)] == [(6, 7)]
     assert rules[0].label == "name_pinyin (≤3)"
@@ -100,7 +101,33 @@ def test_planned_rules_keep_only_blocks_that_fit_the_budget(engine):
     rows = [{"phone": "13800000000"}] * 10 + [{"phone": "13900000000"}] * 3 + \
         [{"phone": "13700000000"}] * 2
     rules = _keys(engine, rows, [["phone"]])
-    assert count_pairs(engine, KEYS, 0) == 45 + 3 + 1
+    assert count_pairs(engine, KEYS, 0, rules[0]) == 45 + 3 + 1
     fitted = fit_to_budget(engine, "_link_features", rules[0], 10)
     assert fitted.max_block == 3  # the block of ten (45 pairs) is left out
     assert fit_to_budget(engine, "_link_features", rules[0], 0) is None
+
+
+def test_a_dwelling_key_ignores_how_district_and_community_were_written(engine):
+    flat = {"address_road": "凤凰路", "address_number": "129号", "address_building": "15栋",
+            "address_unit": "6单元", "address_room": "108"}
+    rows = [{"name": "于琛申", "address_key": "龙华区|红山社区|凤凰路|129号|15栋", **flat},
+            {"name": "于琛坤", "address_key": "龙华区||凤凰路|129号|15栋", **flat},
+            {"name": "于琛", **flat, "address_room": "109"},          # the flat next door
+            {"name": "王红", **flat, "address_room": None},           # no room: no dwelling
+            {"name": "王公", **flat, "address_room": None}]
+    rules = _keys(engine, rows, [["address__house"]])
+    generate_pairs(engine, KEYS, rules)
+    assert [p[:2] for p in _pairs(engine)] == [(1, 2)]
+
+
+def test_an_unidentified_rule_skips_pairs_of_two_identified_records(engine):
+    ids = ["110105199001010010", "110105199203040023", None, "11010519900101001X"]  # last invalid
+    flags = ["valid", "valid", None, "invalid"]
+    rows = [{"name": "张伟", "phone": "13800000001", "id_number": i, "id_number_flag": f}
+            for i, f in zip(ids, flags)]
+    rules = _keys(engine, rows, [{"columns": ["phone"], "unidentified": True}])
+    # 6 pairs share the phone; (1, 2) holds two valid ID numbers and is left to them
+    assert count_pairs(engine, KEYS, 0, rules[0]) == 5
+    stats = generate_pairs(engine, KEYS, rules)
+    assert [p[:2] for p in _pairs(engine)] == [(1, 3), (1, 4), (2, 3), (2, 4), (3, 4)]
+    assert stats[0].candidate_pairs == 5 and rules[0].label == "phone (unidentified)"

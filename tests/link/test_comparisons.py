@@ -83,19 +83,23 @@ def test_phone_and_address_levels():
     assert _levels("phone", left, right, "phone") == [3, 2, 1, 0]
     key = "南山区|桃源社区|中山路|1号|3栋"
     left = {"address": ["南山区中山路1号3栋101", "南山区中山路1号3栋101", "南山区中山路1号3栋101",
-                        "中山路1号3栋101", "深圳市南山区中山路1号3栋101室", "南山区中山路1号3栋101"],
-            "address_key": [key] * 6, "address_building": ["3栋"] * 6,
-            "address_room": ["101"] * 6, "address_road": ["中山路"] * 6,
-            "address_number": ["1号"] * 6}
+                        "中山路1号3栋101", "深圳市南山区中山路1号3栋101室", "南山区中山路1号3栋101",
+                        "南山区桃源社区中山路1号3栋101"],
+            "address_key": [key] * 7, "address_building": ["3栋"] * 7,
+            "address_room": ["101"] * 7, "address_road": ["中山路"] * 7,
+            "address_number": ["1号"] * 7}
     right = {"address": ["南山区中山路1号3栋101", "中山路1号3栋101室", "南山区中山路1号3栋502",
-                         "中山路1号5栋101", "深圳市南山区中山路1号3栋101", "福田区深南大道1号"],
-             "address_key": [key, key, key, key.replace("3栋", "5栋"), None, "福田区||深南大道|1号|"],
-             "address_building": ["3栋", "3栋", "3栋", "5栋", None, None],
-             "address_room": ["101", "101", "502", "101", None, None],
-             "address_road": ["中山路", "中山路", "中山路", "中山路", None, "深南大道"],
-             "address_number": ["1号"] * 6}
-    # exact / same building+room / same building / same road+number / similar text / different
-    assert _levels("address", left, right, "address") == [6, 5, 4, 3, 2, 0]
+                         "中山路1号5栋101", "深圳市南山区中山路1号3栋101", "福田区深南大道1号",
+                         "中山路1号3栋101"],
+             "address_key": [key, key, key, key.replace("3栋", "5栋"), None, "福田区||深南大道|1号|",
+                             "||中山路|1号|3栋"],
+             "address_building": ["3栋", "3栋", "3栋", "5栋", None, None, "3栋"],
+             "address_room": ["101", "101", "502", "101", None, None, "101"],
+             "address_road": ["中山路", "中山路", "中山路", "中山路", None, "深南大道", "中山路"],
+             "address_number": ["1号"] * 7}
+    # exact / same building+room / same building / same road+number / similar text / different;
+    # the same flat whether or not the district and community were written (the last pair)
+    assert _levels("address", left, right, "address") == [6, 5, 4, 3, 2, 0, 5]
 
 
 def test_gender_ignores_unknown_codes_and_a_missing_column_is_neutral():
