@@ -11,10 +11,11 @@ attributes have candidate paths that survive one entry error in any single attri
    source without identifiers still meets its twins, and a personal attribute (birth date) with
    a shared one (address, employer: family members and colleagues share those) without the
    name, so a mistyped name does too;
-4. a dwelling alone (`<address>__house`: road, number, building, unit, room) where few records
-   share it, for pairs with a record without a valid identifier: a household's records meet
-   whatever their names, so a mistyped name in a source that carries only a name and an
-   address still blocks (the comparisons tell family members apart);
+4. a dwelling (`<address>__house`: road, number, building, unit, room) with either part of
+   the name, surname or given name, where few records share it, for pairs with a record
+   without a valid identifier: a name mistyped in one part still meets its household's
+   records in a source that carries only a name and an address (family members sharing a
+   surname are compared too; the comparisons tell them apart);
 5. the name alone where it is rare in the run (blocks of at most `RARE_NAME_BLOCK` records):
    a sparse record that carries little more than a name still gets compared, and the model
    decides by how rare the name is; also the name keyed otherwise: a person's name as written,
@@ -40,7 +41,7 @@ from linkage.link.settings import BlockingRule
 
 PRESENT = 0.05         # an attribute filled in at least this share of a source's records counts
 RARE_NAME_BLOCK = 8    # the name alone blocks where at most this many records share it
-DWELLING_BLOCK = 20    # a dwelling alone blocks where at most this many records share it
+DWELLING_BLOCK = 20    # a name part with a dwelling blocks where at most this many share it
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ class Catalogue:
     shared: tuple[tuple[str, str], ...]            # block with the name or with a personal one
     name_first: tuple[tuple[str, str], ...] = ()   # name + these right after the identifiers
     name_alone: tuple[str, ...] = ()               # other keys of the name, alone where rare
-    dwellings: tuple[tuple[str, str], ...] = ()    # (carried key, dwelling key): alone where small
+    dwellings: tuple[tuple[str, str], ...] = ()    # (carried key, dwelling key): with a name part
+    name_parts: tuple[str, ...] = ()               # the name's parts (surname, given name)
 
     @property
     def supports(self) -> tuple[tuple[str, str], ...]:
@@ -72,7 +74,8 @@ CATALOGUES = {
         shared=(("address", "address_key"), ("address", "address_road"),
                 ("household_address", "household_address_key"), ("employer", "employer_core")),
         dwellings=(("address_key", "address__house"),
-                   ("household_address_key", "household_address__house"))),
+                   ("household_address_key", "household_address__house")),
+        name_parts=("surname", "given_name")),
     "enterprise": Catalogue(
         name=("name", "name_core"),
         name_alone=("name_core_pinyin",),
@@ -107,7 +110,8 @@ def catalogue_columns(entity_type: str) -> list[str]:
     catalogue = CATALOGUES[entity_type]
     keys = [catalogue.name, *catalogue.identifiers, *catalogue.supports, *catalogue.name_first]
     dwellings = [c for _, key in catalogue.dwellings for c in columns_read(key)]
-    return list(dict.fromkeys([*(k for _, k in keys), *catalogue.name_alone, *dwellings]))
+    return list(dict.fromkeys([*(k for _, k in keys), *catalogue.name_alone, *dwellings,
+                               *catalogue.name_parts]))
 
 
 def attribute_fill(engine, table: str, entity_type: str) -> pl.DataFrame:
@@ -176,10 +180,13 @@ def plan_rules(fill: pl.DataFrame, entity_type: str) -> tuple[list[BlockingRule]
     for (_, a), (_, b) in itertools.product(catalogue.personal, catalogue.shared):
         if a in carried and b in carried:
             add((a, b), "a personal with a shared attribute (survives a mistyped name)")
-    for carried_key, dwelling in catalogue.dwellings:
-        if carried_key in carried:
-            add((dwelling,), "a dwelling alone where few share it, for records without a valid "
-                "identifier (survives a mistyped name)", DWELLING_BLOCK, unidentified=True)
+    if has_name:
+        for (carried_key, dwelling), part in itertools.product(catalogue.dwellings,
+                                                              catalogue.name_parts):
+            if carried_key in carried:
+                add((part, dwelling), "a part of the name with the dwelling, where few share "
+                    "them, for records without a valid identifier (survives a name mistyped in "
+                    "one part)", DWELLING_BLOCK, unidentified=True)
     if has_name:
         add((name_key,), "a rare name alone (sparse records)", RARE_NAME_BLOCK)
         for key in catalogue.name_alone:
@@ -212,6 +219,8 @@ def coverage(rules: list[BlockingRule], fill: pl.DataFrame, entity_type: str) ->
     for a, b in itertools.combinations_with_replacement(sorted(present), 2):
         shared_keys = keys_of[a] & keys_of[b]
         derived = {d for k, d in catalogue.dwellings if k in shared_keys}
+        if catalogue.name[1] in shared_keys:
+            derived |= set(catalogue.name_parts)
         usable = [r for r in rules
                   if set(r.columns) <= shared_keys | derived | _derived(r, shared_keys)]
         shared = sorted(by_source[a] & by_source[b])

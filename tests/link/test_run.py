@@ -36,8 +36,8 @@ def test_tables_and_accuracy_on_small_people(engine):
         "id_number", "name_pinyin + birth_date", "phone", "name_pinyin + id_number__area6",
         "name_pinyin + id_number__birth8", "name_pinyin + id_number__seq3",
         "name_pinyin + address_key", "name_pinyin + address_road", "birth_date + address_key",
-        "birth_date + address_road", "address__house (≤20, unidentified)", "name_pinyin (≤8)",
-        "name (≤8)"}
+        "birth_date + address_road", "surname + address__house (≤20, unidentified)",
+        "given_name + address__house (≤20, unidentified)", "name_pinyin (≤8)", "name (≤8)"}
     assert sum(s["pairs_per_rule"].values()) == s["candidate_pairs"]
     assert 0 < s["lambda"] < 1 and s["iterations"] >= 1
     clusters = engine.sql("SELECT * FROM clusters ORDER BY record_id")
