@@ -19,9 +19,12 @@ divide by, the records of that kind are taken to have twins as often as the sour
 with a valid identifier do.  Each missed record loses as many pairs as the simulated records
 that were not recovered had twins (records with few twins have fewer paths to them and are
 missed more often; where every simulated record was recovered, the twins of the source's silver
-records), which turns missed records into missed pairs and an estimated pairwise recall; missed
-records are also the error of the distinct-entity and redundant-record counts, with a band from
-the Wilson interval of q.
+records), which turns missed records into missed pairs and an estimated pairwise recall.  A
+pair of two records without a valid identifier is missed from both ends, so a missed record's
+twins that lack one count half: their share is taken from the record's source and kind, among
+the cluster-mates of its linked records (`unidentified_twin_share`).  Missed records are also
+the error of the distinct-entity and redundant-record counts, with a band from the Wilson
+interval of q.
 """
 
 from __future__ import annotations
@@ -313,6 +316,18 @@ def _kinds(engine, table: str, identifier: str, clusters: pl.DataFrame) -> pl.Da
     return records.join(sizes.select("record_id", "size"), on="record_id").sort("record_id")
 
 
+def unidentified_twin_share(kinds: pl.DataFrame, clusters: pl.DataFrame) -> dict:
+    """(source, kind) → the share of its linked records' cluster-mates that lack a valid
+    identifier."""
+    members = kinds.join(clusters.select("record_id", "entity_id"), on="record_id").with_columns(
+        (pl.col("kind") != "valid").cast(pl.Int64).alias("unidentified"))
+    members = members.with_columns(pl.col("unidentified").sum().over("entity_id").alias("in_cluster"))
+    mates = members.filter((pl.col("size") > 1) & pl.col("unidentified").cast(pl.Boolean)) \
+        .group_by("source", "kind").agg(
+            ((pl.col("in_cluster") - 1).sum() / (pl.col("size") - 1).sum()).alias("share"))
+    return {(r["source"], r["kind"]): float(r["share"]) for r in mates.to_dicts()}
+
+
 def estimate_recall(engine, entity_type: str, table: str, s: LinkageSettings,
                     comparisons: list[Comparison], model: Model, features: pl.DataFrame,
                     clusters: pl.DataFrame, first_rep: pl.DataFrame, weigher: Weigher,
@@ -331,6 +346,7 @@ def estimate_recall(engine, entity_type: str, table: str, s: LinkageSettings,
         (pl.col("size").filter(pl.col("size") > 1) - 1).mean().alias("twins"),
         (pl.col("size") > 1).mean().alias("twin_rate"))
     twins = {r["source"]: r for r in per_source.to_dicts()}
+    unidentified_share = unidentified_twin_share(kinds, clusters)
     linked_valid = valid.filter(pl.col("size") > 1)
     mean_twins = float(linked_valid["size"].mean() - 1) if linked_valid.height else 1.0
     overall_twin_rate = float((valid["size"] > 1).mean()) if valid.height else 0.0
@@ -352,6 +368,9 @@ def estimate_recall(engine, entity_type: str, table: str, s: LinkageSettings,
         # not recovered had (records with few twins have fewer paths, and are missed more)
         lost = sim.twins[~sim.recovered]
         per_twin = float(lost.mean()) if len(lost) else known.get("twins") or mean_twins
+        # a twin without a valid identifier may be missed from its own side too: half each
+        shared = unidentified_share.get((source, kind), 0.0)
+        per_twin = float(per_twin or 1.0) * (1 - shared / 2)
 
         def missed(qv: float) -> float:
             """Records of this kind that truly had a twin, less those linked: L / q where the
@@ -365,8 +384,8 @@ def estimate_recall(engine, entity_type: str, table: str, s: LinkageSettings,
                      "borrowed": sim.borrowed, "recovery_rate": point_q,
                      "recovery_low": low_q, "recovery_high": high_q,
                      "missed_records": missed(point_q), "missed_low": missed(high_q),
-                     "missed_high": missed(low_q), "twins_per_record": float(per_twin or 1.0),
-                     "twin_rate": float(twin_rate)})
+                     "missed_high": missed(low_q), "twins_per_record": per_twin,
+                     "unidentified_twin_share": shared, "twin_rate": float(twin_rate)})
     table_out = pl.DataFrame(rows) if rows else pl.DataFrame()
     sizes = clusters.group_by("entity_id").len()["len"].to_numpy().astype(np.float64)
     found_pairs = float((sizes * (sizes - 1) / 2).sum())

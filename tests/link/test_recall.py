@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from linkage.link import run_linkage
-from linkage.link.recall import wilson
+from linkage.link.recall import unidentified_twin_share, wilson
 from tests.link.conftest import FAST, people
 
 
@@ -42,6 +42,20 @@ def test_wilson_interval():
     low, high = wilson(90, 100)
     assert 0.82 < low < 0.9 < high < 0.95
     assert wilson(0, 0) == (0.0, 1.0)
+
+
+def test_twins_without_an_identifier_are_counted_from_both_ends():
+    # entity A: a valid record and two without an ID (one per source); entity B: one without
+    # an ID and one valid; a singleton without an ID (not linked, no mates)
+    kinds = pl.DataFrame({"record_id": [1, 2, 3, 4, 5, 6],
+                          "source": ["id", "czw", "rexian", "czw", "id", "czw"],
+                          "kind": ["valid", "missing", "missing", "missing", "valid", "missing"],
+                          "size": [3, 3, 3, 2, 2, 1]})
+    clusters = pl.DataFrame({"record_id": [1, 2, 3, 4, 5, 6],
+                             "entity_id": ["A", "A", "A", "B", "B", "C"]})
+    share = unidentified_twin_share(kinds, clusters)
+    # czw's linked records have mates {1, 3} and {5}: one of three lacks an identifier
+    assert share == {("czw", "missing"): pytest.approx(1 / 3), ("rexian", "missing"): 0.5}
 
 
 @pytest.mark.parametrize("share", [0.0, 0.6])
