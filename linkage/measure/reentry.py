@@ -82,6 +82,12 @@ def measure_reentry(engine: Engine, base: Base, burden: BurdenSettings) -> None:
     _communities(engine, base)
 
 
+def _sum(column: str) -> str:
+    """SQL: a float sum rounded to 9 places, so the order a parallel engine adds in (and the
+    order of areas tied on it) does not change the table from run to run."""
+    return f"round(coalesce(sum({column}), 0), 9)"
+
+
 def _communities(engine: Engine, base: Base) -> None:
     """metric_community from the per-record re-entries, for the area levels some record carries."""
     d = engine.dialect
@@ -91,8 +97,8 @@ def _communities(engine: Engine, base: Base) -> None:
     selects = [f"""
         SELECT entity_type, '{level}' AS level, {column} AS area,
                count(*) AS records, count(DISTINCT entity_key) AS entities,
-               coalesce(sum(reentries), 0) AS reentries, coalesce(sum(seconds), 0) AS seconds,
-               coalesce(sum(hours_per_year), 0) AS hours_per_year
+               {_sum('reentries')} AS reentries, {_sum('seconds')} AS seconds,
+               {_sum('hours_per_year')} AS hours_per_year
         FROM _m_per_record GROUP BY entity_type, {column}""" for level, column in levels]
     if not selects:
         selects = [f"SELECT {d.null('text')} AS entity_type, {d.null('text')} AS level, "
