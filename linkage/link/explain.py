@@ -34,7 +34,7 @@ _TEXT = {
            "rule": "规则覆盖：{r}", "grouped": "（已计入{g}组）", "prior_step": "先验",
            "entity": {"person": "人", "enterprise": "企业"},
            "rules": {"cannot_link": "两个不同的有效证件号，不能合并",
-                     "same_identifier": "证件号相同且名称相容，直接合并",
+                     "same_identifier": "证件号相同且名称相容（或法人、电话等佐证一致），直接合并",
                      "review_same": "核查人判定为同一实体", "review_different": "核查人判定为不同实体"},
            "cluster": "所属实体：{a} / {b}",
            "head": ("比较", "级别", "左值", "右值", "m", "u", "权重", "累计")},
@@ -45,7 +45,8 @@ _TEXT = {
            "rule": "rule override: {r}", "grouped": " (in group {g})", "prior_step": "prior",
            "entity": {"person": "person", "enterprise": "enterprise"},
            "rules": {"cannot_link": "two different valid identifiers, never linked",
-                     "same_identifier": "same identifier and compatible name, linked",
+                     "same_identifier": ("same identifier and a compatible name (or a "
+                                         "corroborating attribute), linked"),
                      "review_same": "a reviewer decided: same", "review_different":
                      "a reviewer decided: different"},
            "cluster": "entities: {a} / {b}",

@@ -16,11 +16,14 @@ attributes have candidate paths that survive one entry error in any single attri
    without a valid identifier: a name mistyped in one part still meets its household's
    records in a source that carries only a name and an address (family members sharing a
    surname are compared too; the comparisons tell them apart);
-5. the name alone where it is rare in the run (blocks of at most `RARE_NAME_BLOCK` records):
+5. the name alone where it is rare in the run (blocks of at most `RARE_NAME_BLOCK` records;
+   for persons, pairs with a record without a valid identifier: two valid ID numbers decide):
    a sparse record that carries little more than a name still gets compared, and the model
    decides by how rare the name is; also the name keyed otherwise: a person's name as written,
    since a name no one else writes so (欧阳修竹) can share its pinyin with too many others to
-   block on that, and an enterprise's core name as heard (its pinyin: 卡仕慢 for 卡仕曼).
+   block on that, and an enterprise's core name as heard (its pinyin: 卡仕慢 for 卡仕曼);
+   likewise an enterprise's legal representative alone where rare, so a mistyped company name
+   without a credit code still meets its twins.
 
 Rules come in that order (EM trains one session per rule: identifiers first).  A planned rule
 over the pair budget keeps only its blocks small enough to fit (`max_block`).  `coverage` lists,
@@ -57,6 +60,11 @@ class Catalogue:
     name_alone: tuple[str, ...] = ()               # other keys of the name, alone where rare
     dwellings: tuple[tuple[str, str], ...] = ()    # (carried key, dwelling key): with a name part
     name_parts: tuple[str, ...] = ()               # the name's parts (surname, given name)
+    personal_alone: tuple[str, ...] = ()           # personal keys, alone where rare
+    # two valid identifiers are never one entry error apart (the ID number's check catches every
+    # wrong digit and swapped neighbours), so the rules for sparse records skip pairs of two
+    # identified records; an organisation code can be one letter off and still valid
+    decisive_identifier: bool = False
 
     @property
     def supports(self) -> tuple[tuple[str, str], ...]:
@@ -75,10 +83,12 @@ CATALOGUES = {
                 ("household_address", "household_address_key"), ("employer", "employer_core")),
         dwellings=(("address_key", "address__house"),
                    ("household_address_key", "household_address__house")),
-        name_parts=("surname", "given_name")),
+        name_parts=("surname", "given_name"),
+        decisive_identifier=True),
     "enterprise": Catalogue(
         name=("name", "name_core"),
         name_alone=("name_core_pinyin",),
+        personal_alone=("legal_rep_pinyin",),
         identifiers=(("uscc", "uscc"), ("uscc", "org_key"), ("org_code", "org_key"),
                      ("reg_number", "reg_number"), ("phone", "phone")),
         id_numbers=(),
@@ -187,11 +197,16 @@ def plan_rules(fill: pl.DataFrame, entity_type: str) -> tuple[list[BlockingRule]
                 add((part, dwelling), "a part of the name with the dwelling, where few share "
                     "them, for records without a valid identifier (survives a name mistyped in "
                     "one part)", DWELLING_BLOCK, unidentified=True)
+    sparse_only = catalogue.decisive_identifier
     if has_name:
-        add((name_key,), "a rare name alone (sparse records)", RARE_NAME_BLOCK)
+        add((name_key,), "a rare name alone (sparse records)", RARE_NAME_BLOCK, sparse_only)
         for key in catalogue.name_alone:
             add((key,), "a rare name alone, keyed otherwise (as written; as heard)",
-                RARE_NAME_BLOCK)
+                RARE_NAME_BLOCK, sparse_only)
+    for key in catalogue.personal_alone:
+        if key in carried:
+            add((key,), "a rare personal attribute alone (survives a mistyped name)",
+                RARE_NAME_BLOCK, sparse_only)
     return rules, reasons
 
 

@@ -152,5 +152,8 @@ DEFAULTS: dict[str, dict] = {
         # the organisation code (inside a valid credit code, or keyed on its own): two different
         # ones are two organisations
         "identifiers": ["org_key"],
+        # one code under two names is a company renamed (or a name badly keyed) when its legal
+        # representative or phone agrees; a code copied from the wrong row carries neither
+        "corroborating": ["legal_rep", "phone"],
     },
 }

@@ -250,7 +250,7 @@ def _recovered(found: pl.DataFrame, originals: pl.DataFrame, simulated: pl.DataF
     both = pl.concat([simulated, reached], how="vertical_relaxed").sort("record_id")
     compared = compare_frame(found, comparisons, s.identifiers, both)
     _, _, probability = score(compared.gamma, compared.tf, model)
-    probability, _ = apply_rules(compared, probability, comparisons)
+    probability, _ = apply_rules(compared, probability, comparisons, s.corroborating)
     linked = (probability >= s.threshold) & ~compared.cannot_link
     entity = clusters.select("record_id", "entity_id")
     pairs = pl.DataFrame({"record_id_l": compared.left, "record_id_r": compared.right,

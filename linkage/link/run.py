@@ -6,8 +6,9 @@ model: two records with valid identifiers more than one character apart (18-digi
 credit codes, organisation codes) never link (`rule = 'cannot_link'`, probability 0, and never
 in one cluster; one character apart may be a typo the check digit let through,
 `linkage.link.features.pair_frame`); equal valid identifiers
-with a compatible name (any level but "different", or missing) link (`rule =
-'same_identifier'`, probability 1).  Match weights stay the model's, so they can be explained.
+with a compatible name (any level but "different", or missing) — or, where the name differs,
+an agreeing corroborating comparison (`corroborating`: an enterprise's legal representative
+or phone) — link (`rule = 'same_identifier'`, probability 1).  Match weights stay the model's, so they can be explained.
 A reviewer's decisions (`linkage.link.labels`) override both: `rule = 'review_same'` /
 `'review_different'`, probability 1 / 0, must- and cannot-links in clustering, and held at
 their decision in EM.
@@ -141,12 +142,15 @@ def labelled_pairs(engine, path: Path, entity_type: str, comparisons, identifier
     return compared
 
 
-def apply_rules(compared: Compared, probability: np.ndarray,
-                comparisons: list[Comparison]) -> tuple[np.ndarray, np.ndarray]:
+def apply_rules(compared: Compared, probability: np.ndarray, comparisons: list[Comparison],
+                corroborating: list[str] | tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
     """Domain-rule overrides: (new probability, rule label or None per pair)."""
     names = [c.name for c in comparisons]
     compatible = (compared.gamma[:, names.index("name")] != 0 if "name" in names
                   else np.ones(len(probability), dtype=bool))
+    for name in corroborating:
+        if name in names:
+            compatible |= compared.gamma[:, names.index(name)] > 0
     same = compared.same_identifier & compatible & ~compared.cannot_link
     rule = np.full(len(probability), None, dtype=object)
     rule[same] = "same_identifier"
@@ -428,7 +432,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     say(f"{entity_type}: EM {model.iterations} iterations, prior {model.prior:.3g}")
     lap("estimate")
     bf, weight, probability = score(compared.gamma, compared.tf, model)
-    probability, rule = apply_rules(compared, probability, comparisons)
+    probability, rule = apply_rules(compared, probability, comparisons, s.corroborating)
     probability, rule = reviewed.override(known, probability, rule)
     linked = (probability >= s.threshold) & ~compared.cannot_link
     record_ids, codes = identifier_codes(features, s.identifiers)

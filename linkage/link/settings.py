@@ -139,6 +139,9 @@ class LinkageSettings(BaseModel):
     max_pairs_per_rule: int = Field(default=30_000_000, gt=0)
     comparisons: list[ComparisonSettings] | None = None
     identifiers: list[str] | None = None  # valid values identify: different ones never link
+    # comparisons whose agreement stands in for the name beside an equal valid identifier (a
+    # company renamed keeps its credit code, its legal representative and its phone)
+    corroborating: list[str] | None = None
     u_sample_pairs: int = Field(default=100_000, gt=0)
     em_max_iterations: int = Field(default=100, gt=0)
     em_tolerance: float = Field(default=1e-5, gt=0)
@@ -153,6 +156,9 @@ class LinkageSettings(BaseModel):
         names = [c.name for c in self.comparisons or []]
         if len(set(names)) != len(names):
             raise ValueError("comparison names must be unique")
+        unknown = [c for c in self.corroborating or [] if self.comparisons and c not in names]
+        if unknown:
+            raise ValueError(f"corroborating: {unknown[0]!r} is not a comparison")
         for c in self.comparisons or []:
             if c.implied_by is not None and c.implied_by not in names:
                 raise ValueError(f"comparison {c.name!r}: implied_by {c.implied_by!r} "
@@ -168,4 +174,6 @@ class LinkageSettings(BaseModel):
                                                 for c in defaults["comparisons"]],
             "identifiers": (self.identifiers if self.identifiers is not None
                             else defaults["identifiers"]),
+            "corroborating": (self.corroborating if self.corroborating is not None
+                              else defaults.get("corroborating", [])),
         })

@@ -76,7 +76,7 @@ UI: dict[str, dict[str, str]] = {
         "total": "合计",
         "probability": "匹配概率 {p}（阈值 {t}）",
         "rule": "规则：{rule}",
-        "rule_same_identifier": "证件号相同且名称相容，直接合并",
+        "rule_same_identifier": "证件号相同且名称相容（或法人、电话等佐证一致），直接合并",
         "rule_cannot_link": "两个不同的有效证件号，不能合并",
         "rule_review_same": "已标注为同一实体",
         "rule_review_different": "已标注为不同实体",
@@ -183,7 +183,8 @@ UI: dict[str, dict[str, str]] = {
         "total": "total",
         "probability": "match probability {p} (threshold {t})",
         "rule": "rule: {rule}",
-        "rule_same_identifier": "same identifier and compatible name, linked",
+        "rule_same_identifier": ("same identifier and a compatible name (or a corroborating "
+                                 "attribute), linked"),
         "rule_cannot_link": "two different valid identifiers, never linked",
         "rule_review_same": "labelled the same entity",
         "rule_review_different": "labelled different entities",

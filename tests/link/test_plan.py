@@ -29,11 +29,17 @@ def test_rules_follow_the_attributes_the_sources_carry():
     for segment in ("area6", "birth8", "seq3"):
         assert f"name_pinyin + id_number__{segment}" in labels
     assert "name_pinyin + employer_core" in labels and "birth_date + employer_core" in labels
-    assert labels[-2:] == ["name_pinyin (≤8)", "name (≤8)"]
+    # two valid ID numbers decide alone: the rare-name rules are for pairs with a record without
+    assert labels[-2:] == ["name_pinyin (≤8, unidentified)", "name (≤8, unidentified)"]
     assert "rare name" in reasons[-2] and "as written" in reasons[-1]
     enterprise, _ = plan_rules(_fill({"a": ["name_core", "name_core_pinyin", "phone"],
                                       "b": ["name_core", "name_core_pinyin"]}), "enterprise")
     assert [r.label for r in enterprise][-2:] == ["name_core (≤8)", "name_core_pinyin (≤8)"]
+    # a legal representative alone where rare, where the sources carry one (an organisation
+    # code one letter off can be valid: these rules keep pairs of identified records)
+    enterprise, _ = plan_rules(_fill({"a": ["name_core", "legal_rep_pinyin", "uscc"],
+                                      "b": ["name_core", "legal_rep_pinyin"]}), "enterprise")
+    assert [r.label for r in enterprise][-1] == "legal_rep_pinyin (≤8)"
     # nobody carries a household address: no rule on it
     assert not [lab for lab in labels if "household" in lab]
 
@@ -53,7 +59,8 @@ def test_coverage_names_the_pairs_one_error_separates():
 def test_without_an_id_number_no_segment_rules():
     rules, _ = plan_rules(_fill({"a": ["name_pinyin", "phone"], "b": ["name_pinyin", "phone"]}),
                           "person")
-    assert [r.label for r in rules] == ["phone", "name_pinyin (≤8)", "name (≤8)"]
+    assert [r.label for r in rules] == ["phone", "name_pinyin (≤8, unidentified)",
+                                        "name (≤8, unidentified)"]
 
 
 def test_plan_command_prints_rules_and_pairs():
