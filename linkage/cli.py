@@ -146,8 +146,9 @@ def plan(config: Path) -> None:
             click.echo("    " + _pad(row["key"], 24) + cells)
         origin = "planned from the data" if p.planned else "from the config"
         click.echo(f"  blocking rules ({origin}; `linkage.{entity}.blocking_rules` replaces them):")
+        width = max((len(rule.label) for rule in p.rules), default=0)
         for i, (rule, reason, n) in enumerate(zip(p.rules, p.reasons, blocking.counts), 1):
-            click.echo(f"    {i:>2}. {_pad(rule.label, 44)} {n:>12,} pairs   {reason}")
+            click.echo(f"    {i:>2}. {_pad(rule.label, width)} {n:>12,} pairs   {reason}")
         fragile = p.coverage.filter(pl.col("fragile") != "")
         if fragile.height:
             click.echo("  source pairs that one error in these attributes separates:")
