@@ -49,19 +49,33 @@ def _rule_key(d: Dialect, rule: BlockingRule) -> str:
 
 def build_keys(engine, features: str, rules: list[BlockingRule], out: str = KEYS) -> None:
     """Temp table `out`: record_id, one key column per rule (`k0`, `k1`, …) and whether the
-    record holds a valid identifier (a non-null `ident__*` feature)."""
+    record holds a valid identifier (a non-null `ident__*` feature).  Every key is hashed once
+    into a working table; a rule with `max_block` then nulls its key in the blocks a GROUP BY
+    finds too large (a window count per rule over every record is several times slower)."""
     d = engine.dialect
     idents = [d.quote(c) for c in engine.columns(features) if c.startswith("ident__")]
     identified = " OR ".join(f"{c} IS NOT NULL" for c in idents) or "false"
-    keys = [f"coalesce({identified}, false) AS {IDENTIFIED}"]
+    raw = f"{out}_raw"
+    keys = [f"coalesce({identified}, false) AS {IDENTIFIED}",
+            *(f"{_rule_key(d, rule)} AS {_key_column(i)}" for i, rule in enumerate(rules))]
+    engine.create_table(raw, f"SELECT record_id, {', '.join(keys)} FROM {d.quote(features)}",
+                        temp=True)
+    select, joins, large = [f"r.{IDENTIFIED}"], [], []
     for i, rule in enumerate(rules):
-        key = _rule_key(d, rule)
+        k = _key_column(i)
         if rule.max_block:
-            key = (f"CASE WHEN count(*) OVER (PARTITION BY {key}) <= {int(rule.max_block)} "
-                   f"THEN {key} END")
-        keys.append(f"{key} AS {_key_column(i)}")
-    select = ", ".join(["record_id", *keys])
-    engine.create_table(out, f"SELECT {select} FROM {d.quote(features)}", temp=True)
+            table = f"{out}_large{i}"
+            engine.create_table(table, f"SELECT {k} AS key FROM {raw} WHERE {k} IS NOT NULL "
+                                f"GROUP BY {k} HAVING count(*) > {int(rule.max_block)}", temp=True)
+            joins.append(f"LEFT JOIN {table} b{i} ON r.{k} = b{i}.key")
+            select.append(f"CASE WHEN b{i}.key IS NULL THEN r.{k} END AS {k}")
+            large.append(table)
+        else:
+            select.append(f"r.{k}")
+    engine.create_table(out, f"SELECT r.record_id, {', '.join(select)} FROM {raw} r "
+                        f"{' '.join(joins)}", temp=True)
+    for table in (raw, *large):
+        engine.drop_table(table)
 
 
 def _pairs_of(engine, table: str, key: str, unidentified: bool = False) -> int:
