@@ -5,8 +5,8 @@ two records form a candidate pair when they are equal (and non-null: blanks and 
 are null in the feature table) on every key of one rule.  Each rule becomes one 64-bit key
 column of a keys table (`build_keys`: the hash of the rule's keys, null when any is null, and
 for a rule with `max_block` null in blocks larger than that), so every rule joins, counts and
-deduplicates on one column.  Rules run as SQL self-joins in the engine; rule i skips pairs an
-earlier rule already found, so a pair found by several rules is compared once and "pairs" per
+deduplicates on one column.  Rules run as SQL self-joins in the engine; a pair found by several
+rules is one candidate, credited to the first of them, so it is compared once and "pairs" per
 rule counts the new pairs it brought.  Before joining, every rule's pair count is computed
 exactly from its block sizes (sum of n(n-1)/2, less the pairs of identified records for a rule
 with `unidentified`); a configured rule over the budget is refused with a tighter rule
@@ -153,35 +153,31 @@ def fit_to_budget(engine, features: str, rule: BlockingRule, budget: int) -> Blo
 def generate_pairs(engine, keys: str, rules: list[BlockingRule], out: str = "_link_candidates",
                    candidate_counts: list[int] | None = None) -> list[RuleStats]:
     """Create table `out` from the rules: record_id_l < record_id_r, `rule` (index of the first
-    rule that found the pair) and `rules` (bit i set when the pair satisfies rule i)."""
+    rule that found the pair) and `rules` (bit i set when the pair satisfies rule i).  Each
+    rule's self-join yields its pairs with its index; one GROUP BY over them all makes each pair
+    one row (carrying every rule's key through the joins to test the earlier rules is slower)."""
     if len(rules) > 62:
         raise BlockingBudgetError(f"{len(rules)} blocking rules: at most 62 are supported")
     d = engine.dialect
 
-    def condition(i: int) -> str:
-        """SQL: rule i holds for the pair (l, r) (their keys equal)."""
+    def pairs_of(i: int) -> str:
+        """SQL: rule i's pairs (l, r) with the rule's index."""
         both = f" AND NOT (l.{IDENTIFIED} AND r.{IDENTIFIED})" if rules[i].unidentified else ""
-        return f"l.{_key_column(i)} = r.{_key_column(i)}{both}"
-
-    def equal(i: int) -> str:
-        return f"coalesce({condition(i)}, false)"
-
-    bits = " + ".join(d.shift_left(d.cast(equal(i), "bigint"), i) for i in range(len(rules))) or "0"
-
-    def new_pairs(i: int) -> str:
-        """Rule i's pairs that no rule before it found."""
-        seen = "".join(f" AND NOT {equal(j)}" for j in range(i))
-        return (f"SELECT {d.cast('l.record_id', 'bigint')} AS record_id_l, "
-                f"{d.cast('r.record_id', 'bigint')} AS record_id_r, "
-                f"{d.cast(str(i), 'smallint')} AS rule, {d.cast(bits, 'bigint')} AS rules "
+        return (f"SELECT l.record_id AS record_id_l, r.record_id AS record_id_r, {i} AS rule "
                 f"FROM {d.quote(keys)} l JOIN {d.quote(keys)} r "
-                f"ON {condition(i)} AND l.record_id < r.record_id "
-                f"WHERE true{seen}")
+                f"ON l.{_key_column(i)} = r.{_key_column(i)} AND l.record_id < r.record_id{both}")
 
-    empty = (f"SELECT {d.null('bigint')} AS record_id_l, {d.null('bigint')} AS record_id_r, "
-             f"{d.null('smallint')} AS rule, {d.null('bigint')} AS rules LIMIT 0")
-    selects = [new_pairs(i) for i in range(len(rules))]
-    engine.create_table(out, " UNION ALL ".join(selects) or empty, temp=True)
+    if rules:
+        # a pair comes once from each rule that finds it, so the sum of the bits is their union
+        bits = d.shift_left(d.cast("1", "bigint"), "rule")
+        query = (f"SELECT {d.cast('record_id_l', 'bigint')} AS record_id_l, "
+                 f"{d.cast('record_id_r', 'bigint')} AS record_id_r, "
+                 f"{d.cast('min(rule)', 'smallint')} AS rule, {d.cast(f'sum({bits})', 'bigint')} AS rules "
+                 f"FROM ({' UNION ALL '.join(pairs_of(i) for i in range(len(rules)))}) GROUP BY 1, 2")
+    else:
+        query = (f"SELECT {d.null('bigint')} AS record_id_l, {d.null('bigint')} AS record_id_r, "
+                 f"{d.null('smallint')} AS rule, {d.null('bigint')} AS rules LIMIT 0")
+    engine.create_table(out, query, temp=True)
     added = dict(engine.sql(f"SELECT rule, count(*) FROM {d.quote(out)} GROUP BY rule").iter_rows())
     stats = []
     for i, rule in enumerate(rules):
