@@ -62,6 +62,10 @@ MIN_QUERIES = 20        # fewer queries in a source: its twin rate is pooled wit
 KIND_SMOOTHING = 10.0   # pseudo-observations pulling a source's kind shares towards uniform
 SOURCE_M_PSEUDO = 50.0  # pseudo-pairs pulling a source's m towards the pairwise model's
 SOURCE_M_ROUNDS = 3     # alternations of per-source m and twin rates
+MIN_RESOLVED_SHARE = 0.1  # fewer entities resolved by identifiers: learn from every entity
+# log2(ω·BF) is capped here: 2^500 summed over any number of targets stays a finite float (at
+# 2^1000 a few sum to inf, and inf / inf makes a probability NaN), and is certainty already
+LOG_B_LIMIT = 500
 
 
 # a frequency-weighted column whose values have parts, and the column holding the last part:
@@ -127,6 +131,8 @@ def twin_rates(sources: np.ndarray, evidence: np.ndarray,
     silver = silver or {}
 
     def fit(s: np.ndarray, prior: float | None) -> float:
+        if prior is not None:  # a prior of 0 or 1 (every silver record twinned) is no start
+            prior = min(max(prior, 1e-6), 1 - 1e-6)
         t = 0.5 if prior is None else prior
         for _ in range(EM_ROUNDS):
             posterior = float(np.sum(t * s / (t * s + 1 - t)))
@@ -164,8 +170,18 @@ class Weigher:
                                      if lv.tf))
         # value frequencies from the entities a valid identifier resolved: a clean sample of
         # people (elsewhere a person split in two would count their name twice)
-        clean = pl.DataFrame({"rep": rep, "identified": identified}).group_by("rep").agg(
-            pl.col("identified").any()).filter("identified")["rep"]
+        entities = pl.DataFrame({"rep": rep, "identified": identified}).group_by("rep").agg(
+            pl.col("identified").any())
+        clean = entities.filter("identified")["rep"]
+        if clean.len() < MIN_RESOLVED_SHARE * entities.height:
+            # identifiers resolved too few entities to learn from (systems without ID
+            # numbers): every first-pass entity stands in for a resolved one — in the value
+            # counts (a person split in two counts twice, so values look commoner and the
+            # weighing errs towards caution) and in what each source's twins look like and
+            # how often it has any (the pairwise model's links instead of the identifiers'),
+            # without which the twin rates' EM reads weak evidence as "nobody" and finds none
+            clean = entities["rep"]
+            identified = np.ones(len(rep), dtype=bool)
         self.sample = max(clean.len(), 1)
         parted = [c for c in columns if NAME_PARTS.get(c) in features.columns]
         frame = features.select(*columns, *(NAME_PARTS[c] for c in parted)) \
@@ -271,7 +287,9 @@ class Weigher:
                 general &= ~mine
         if general.any():
             bf[general] = score(gamma[general], tf[general], self.model)[0]
-        return np.log2(bf)
+        # a level the model never saw in matches (m = 0) is strong evidence, not −inf: a sum
+        # less one comparison must stay a number
+        return np.log2(np.clip(bf, 2.0 ** -LOG_B_LIMIT, 2.0 ** LOG_B_LIMIT))
 
     def value_shares(self, column: str, values: pl.DataFrame, rows: np.ndarray) -> np.ndarray:
         """The share of entities carrying the value of `column` in rows `rows` of `values`.  A
@@ -345,7 +363,7 @@ class Weigher:
                                  / pl.col("entities")).log(2)).alias("log_b")) \
             .sort("query", "target")
         evidence = best.group_by("query", maintain_order=True).agg(
-            (2.0 ** pl.col("log_b").clip(-1000, 1000)).sum().alias("evidence"))
+            (2.0 ** pl.col("log_b").clip(-LOG_B_LIMIT, LOG_B_LIMIT)).sum().alias("evidence"))
         return best.join(evidence, on="query", maintain_order="left")
 
     def twin_rates_of(self, weighed: pl.DataFrame, queries: pl.DataFrame) -> dict[str, float]:
@@ -365,7 +383,7 @@ class Weigher:
         t = pl.col("source").replace_strict(self.rates if rates is None else rates, default=0.5,
                                             return_dtype=pl.Float64)
         return weighed.with_columns(
-            (t * 2.0 ** pl.col("log_b").clip(-1000, 1000)
+            (t * 2.0 ** pl.col("log_b").clip(-LOG_B_LIMIT, LOG_B_LIMIT)
              / (t * pl.col("evidence") + 1 - t)).alias("probability"))
 
 

@@ -333,9 +333,13 @@ def estimate_recall(engine, entity_type: str, table: str, s: LinkageSettings,
                     clusters: pl.DataFrame, first_rep: pl.DataFrame, weigher: Weigher,
                     keys: str) -> tuple[dict, pl.DataFrame]:
     """The estimate (a dict for metrics.json) and its per-source table (`recall_estimate`)."""
-    if not s.identifiers or f"ident__{s.identifiers[0]}" not in features.columns:
-        return {"estimated": False, "reason": "no identifier to build a silver standard on"}, \
-            pl.DataFrame()
+    ident = f"ident__{s.identifiers[0]}" if s.identifiers else None
+    valid = features[ident].drop_nulls() if ident in features.columns else pl.Series([], dtype=pl.Utf8)
+    if valid.len() == valid.n_unique():
+        # no two records share a valid identifier: nothing to simulate from, and nothing to
+        # say — not a recall of 1
+        return {"estimated": False, "reason": "no two records share a valid identifier to build "
+                "a silver standard on"}, pl.DataFrame()
     identifier = s.identifiers[0]
     sims = simulate(engine, entity_type, table, s, comparisons, model, features, clusters,
                     first_rep, weigher, keys)

@@ -48,7 +48,7 @@ UI: dict[str, dict[str, str]] = {
         "recall_text": "{entity}：估计召回率 {recall}（95% 区间 {low}–{high}）；约 {missed} 条记录"
                        "未能与同一{entity}的其他记录关联，据此实际{entity}数约为 {entities}"
                        "（区间 {entities_low}–{entities_high}），本次识别出 {found}。",
-        "recall_unknown": "{entity}：没有可作银标准的有效标识（如身份证号、统一社会信用代码），无法估计召回率。",
+        "recall_unknown": "{entity}：没有两条记录共有同一有效标识（如身份证号、统一社会信用代码）可作银标准，无法估计召回率。",
         "possible_text": "{entity}：有 {pairs} 对记录的匹配概率介于 {low} 与阈值之间（可能匹配），"
                          "既未合并也未丢弃；若全部确认为同一{entity}，{entity}数将为 {entities}。",
         "row_accounting": "数据行核对",
@@ -232,8 +232,8 @@ UI: dict[str, dict[str, str]] = {
                        "records were not linked to the other records of their {entity}, so there "
                        "are about {entities} distinct entities (band {entities_low}–{entities_high}) "
                        "where the run found {found}.",
-        "recall_unknown": "{entity}: no valid identifier (ID number, credit code) to build a silver "
-                          "standard on; recall cannot be estimated.",
+        "recall_unknown": "{entity}: no two records share a valid identifier (ID number, credit code) "
+                          "to build a silver standard on; recall cannot be estimated.",
         "possible_text": "{entity}: {pairs} pairs have a match probability between {low} and the "
                          "threshold (possible matches): neither merged nor dropped; if all were "
                          "confirmed there would be {entities} entities.",

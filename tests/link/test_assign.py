@@ -193,3 +193,39 @@ def test_a_source_of_stale_addresses_gets_its_own_m(engine, monkeypatch):
     learnt = joined_share()
     monkeypatch.setattr("linkage.link.assign.Weigher.fit_source_m", lambda *a: None)
     assert learnt >= 0.95 and learnt > joined_share() + 0.1
+
+
+def test_without_identifiers_name_only_records_are_weighed_not_left_out(engine):
+    # no system carries an ID number: the second pass learns value counts and how often each
+    # source's records have twins from the pairwise model's clusters instead of identifiers'
+    # (without them its twin rates collapse to nothing and every name-only record is left out
+    # silently); a name-only record with a name only its person carries joins that person or
+    # waits as a possible match, and never joins anyone else
+    rng = np.random.default_rng(6)
+    people = [{k: v for k, v in p.items() if not k.startswith("id_")}
+              for p in _people(600, rng)]
+    sparse = [{"name": p["name"], "name_pinyin": p["name"], "surname": p["name"][0],
+               "given_name": p["name"][1:]} for p in people[:200]]
+    rows = [dict(r, source="a") for r in people] + [dict(r, source="b") for r in people] + \
+        [dict(r, source="c") for r in sparse]
+    frame = records(rows).with_columns(pl.Series("source", [r["source"] for r in rows]))
+    engine.load("records", frame)
+    stats = run_linkage(engine, FAST)["person"]
+    assert stats["assignment"]["twin_rate"]["c"] > 0.3
+    entity = engine.sql("SELECT entity_id FROM clusters ORDER BY record_id")["entity_id"].to_list()
+    possible = {tuple(p) for p in engine.sql(
+        "SELECT record_id_l, record_id_r FROM possible_matches").rows()}
+    names = [p["name"] for p in people]
+    unique = [i for i in range(200) if names.count(names[i]) == 1]
+    weighed = [entity[1200 + i] == entity[i]
+               or any(1201 + i in pair and ({i + 1, 601 + i} & set(pair)) for pair in possible)
+               for i in unique]
+    assert sum(weighed) >= 0.95 * len(unique)
+    assert all(entity[1200 + i] in (entity[i], entity[1200 + i]) for i in range(200))
+
+
+def test_a_source_whose_silver_records_all_have_twins_gets_a_rate_not_nan():
+    # every identified record of the source has a twin (prior 1): queries without evidence
+    # must not divide 0 by 0
+    rates = twin_rates(np.array(["a"] * 50), np.zeros(50), {"a": 1.0})
+    assert 0 < rates["a"] < 1

@@ -84,3 +84,13 @@ def test_the_estimate_does_not_depend_on_the_order_rows_are_stored_in(engine):
         engine.load("records", order)
         estimates.append(run_linkage(engine, FAST)["person"]["recall_estimate"])
     assert estimates[0] == estimates[1]
+
+
+def test_without_a_shared_valid_identifier_recall_is_not_estimated(engine):
+    # no system carries an ID number: no silver standard, so no figure — not a recall of 1
+    frame, _ = people(300, seed=5)
+    engine.load("records", frame.with_columns(
+        [pl.lit(None, pl.Utf8).alias(c) for c in ID_COLUMNS]))
+    estimate = run_linkage(engine, FAST)["person"]["recall_estimate"]
+    assert not estimate["estimated"] and "share a valid identifier" in estimate["reason"]
+    assert "pairwise_recall" not in estimate
