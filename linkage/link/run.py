@@ -178,9 +178,10 @@ def possible_matches(compared: Compared, probability: np.ndarray, weight: np.nda
                              "match_probability": probability[band]})
     candidates = pl.concat([pairwise, assignment.possible.rename(
         {"probability": "match_probability"})]).unique(["record_id_l", "record_id_r"], keep="first")
-    weights = pl.DataFrame({"record_id_l": compared.left, "record_id_r": compared.right,
-                            "match_weight": weight})
-    candidates = candidates.join(weights, on=["record_id_l", "record_id_r"], how="left")
+    # every candidate is a compared pair: its weight by position, not by a join of all pairs
+    rows = pair_positions(compared, candidates["record_id_l"].to_numpy(),
+                          candidates["record_id_r"].to_numpy())
+    candidates = candidates.with_columns(pl.Series("match_weight", weight[rows]))
     rep_l = rep[np.searchsorted(record_ids, candidates["record_id_l"].to_numpy())]
     rep_r = rep[np.searchsorted(record_ids, candidates["record_id_r"].to_numpy())]
     keep = rep_l != rep_r
