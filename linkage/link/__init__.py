@@ -97,8 +97,8 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
     valid (`obtain_model`) unless `retrain` gives a reason to train anyway ("--retrain",
     "--full"); `carry` holds the store's pairs of unchanged records, whose levels are carried
     instead of compared again (`linkage.link.incremental`)."""
-    lineage = engine.sql("SELECT record_id, source, source_row, entity_type FROM records")
-    entity_types = sorted(lineage["entity_type"].unique().to_list())
+    entity_types = sorted(engine.sql("SELECT DISTINCT entity_type FROM records")["entity_type"]
+                          .to_list())
     results = [link_entity(engine, e, settings.get(e) or LinkageSettings(), progress, base_dir,
                            labels, (models or {}).get(e), retrain, carry) for e in entity_types]
     if not results:
@@ -114,6 +114,8 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
         engine.load_in_background("pairs", pairs)
     else:
         engine.load("pairs", pairs)
+    # the records' lineage is read now, not held through the linking
+    lineage = engine.sql("SELECT record_id, source, source_row, entity_type FROM records")
     engine.load("clusters", lineage.join(pl.concat([r.clusters for r in results]), on="record_id")
                 .sort("record_id"))
     _write(engine, "blocking_stats", [pl.DataFrame({
