@@ -160,6 +160,8 @@ class Weigher:
             pl.col("source").replace_strict(self.source_codes, return_dtype=pl.Int32)
             .alias("code"))
         self.entities = int(np.unique(rep).size)
+        # kinds first: their frames come and go before the value frame below is built
+        self.kinds, self.kind_shares = self._kinds(rep, sources, identified)
         columns = list(dict.fromkeys(lv.columns[0] for c in comparisons for lv in c.levels
                                      if lv.tf))
         # value frequencies from the entities a valid identifier resolved: a clean sample of
@@ -189,7 +191,6 @@ class Weigher:
                 parts.select("rep", part).unique().group_by(part).len("entities").select(
                     part, (pl.col("entities") / self.sample).alias("share"))
                 for part in ("surname", "given"))
-        self.kinds, self.kind_shares = self._kinds(rep, sources, identified)
         self.rates: dict[str, float] = {}
         self.m_of: dict[str, list[np.ndarray]] = {}  # per query source (`fit_source_m`)
 
