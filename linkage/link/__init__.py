@@ -41,6 +41,7 @@ from typing import Callable
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from linkage.errors import BlockingBudgetError
 from linkage.link.incremental import Carry
@@ -74,17 +75,11 @@ def _empty(engine, name: str, **types: str) -> None:
                                                     for c, t in types.items()) + " LIMIT 0")
 
 
-def _write(engine, name: str, frames: list, order: list[str], descending: list[bool] | None = None,
-           background: bool = False) -> None:
-    """Table `name`: the frames (Arrow or polars) stacked by column name, sorted by `order`
-    (loaded in the background when no later stage of the run reads it)."""
-    stacked = pl.concat([f if isinstance(f, pl.DataFrame) else pl.from_arrow(f) for f in frames],
-                        how="diagonal_relaxed")
-    stacked = stacked.sort(order, descending=descending or False, maintain_order=True)
-    if background:
-        engine.load_in_background(name, stacked)
-    else:
-        engine.load(name, stacked)
+def _write(engine, name: str, frames: list[pl.DataFrame], order: list[str],
+           descending: list[bool] | None = None) -> None:
+    """Table `name`: the frames stacked by column name, sorted by `order`."""
+    stacked = pl.concat(frames, how="diagonal_relaxed")
+    engine.load(name, stacked.sort(order, descending=descending or False, maintain_order=True))
 
 
 def run_linkage(engine, settings: dict[str, LinkageSettings],
@@ -102,8 +97,8 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
     valid (`obtain_model`) unless `retrain` gives a reason to train anyway ("--retrain",
     "--full"); `carry` holds the store's pairs of unchanged records, whose levels are carried
     instead of compared again (`linkage.link.incremental`)."""
-    lineage = engine.sql("SELECT record_id, source, source_row, entity_type FROM records")
-    entity_types = sorted(lineage["entity_type"].unique().to_list())
+    entity_types = sorted(engine.sql("SELECT DISTINCT entity_type FROM records")["entity_type"]
+                          .to_list())
     results = [link_entity(engine, e, settings.get(e) or LinkageSettings(), progress, base_dir,
                            labels, (models or {}).get(e), retrain, carry) for e in entity_types]
     if not results:
@@ -112,8 +107,15 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
         _empty(engine, "clusters", record_id="bigint", source="text", source_row="bigint",
                entity_type="text", entity_id="text")
         return {}
-    _write(engine, "pairs", [r.pairs for r in results], ["entity_type", "record_id_l", "record_id_r"],
-           background=pairs_in_background)
+    # each entity type's pairs come in (record_id_l, record_id_r) order and the entity types in
+    # sorted order: stacked as they are (Arrow, no copy), not sorted again
+    pairs = pa.concat_tables([r.pairs for r in results], promote_options="default")
+    if pairs_in_background:
+        engine.load_in_background("pairs", pairs)
+    else:
+        engine.load("pairs", pairs)
+    # the records' lineage is read now, not held through the linking
+    lineage = engine.sql("SELECT record_id, source, source_row, entity_type FROM records")
     engine.load("clusters", lineage.join(pl.concat([r.clusters for r in results]), on="record_id")
                 .sort("record_id"))
     _write(engine, "blocking_stats", [pl.DataFrame({

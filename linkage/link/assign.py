@@ -166,6 +166,8 @@ class Weigher:
             pl.col("source").replace_strict(self.source_codes, return_dtype=pl.Int32)
             .alias("code"))
         self.entities = int(np.unique(rep).size)
+        # kinds first: their frames come and go before the value frame below is built
+        self.kinds, self.kind_shares = self._kinds(rep, sources, identified)
         columns = list(dict.fromkeys(lv.columns[0] for c in comparisons for lv in c.levels
                                      if lv.tf))
         # value frequencies from the entities a valid identifier resolved: a clean sample of
@@ -205,7 +207,6 @@ class Weigher:
                 parts.select("rep", part).unique().group_by(part).len("entities").select(
                     part, (pl.col("entities") / self.sample).alias("share"))
                 for part in ("surname", "given"))
-        self.kinds, self.kind_shares = self._kinds(rep, sources, identified)
         self.rates: dict[str, float] = {}
         self.m_of: dict[str, list[np.ndarray]] = {}  # per query source (`fit_source_m`)
 
@@ -216,22 +217,27 @@ class Weigher:
         entities, which is all a source without valid identifiers has)."""
         rec = self.rep.select("rep", pl.col("code").alias("source"),
                               pl.Series("identified", identified))
-        kinds = rec.group_by("rep").agg(kind_of(pl.col("source").unique()))
-        kinds = kinds.join(kinds.group_by("kind").len("entities"), on="kind")
         per_source = rec.group_by("rep", "source").agg(pl.len().alias("n"),
                                                        pl.col("identified").sum().alias("silver"))
-        # the kind of a record's twins: its entity's sources, its own left out unless another
-        # record of that source is there too
-        others = per_source.join(per_source.select("rep", pl.col("source").alias("other"),
-                                                   pl.col("n").alias("n_other")), on="rep")
-        others = others.filter((pl.col("other") != pl.col("source")) | (pl.col("n_other") > 1))
-        twins = others.group_by("rep", "source").agg(pl.col("silver").first(),
-                                                     kind_of(pl.col("other")))
+        kinds = per_source.group_by("rep").agg(kind_of(pl.col("source")))
+        kinds = kinds.join(kinds.group_by("kind").len("entities"), on="kind")
+        # the kind of a record's twins: its entity's kind, its own source left out unless
+        # another record of that source is there too (no twins: no kind); the kind less one
+        # source is worked out once per distinct (kind, source), not per entity
+        held = per_source.filter(pl.col("silver") > 0).join(kinds.select("rep", "kind"), on="rep")
+        lone = held.filter(pl.col("n") == 1).select("kind", "source").unique()
+        lone = lone.with_columns(pl.Series("without", [
+            "+".join(p for p in kind.split("+") if p != str(code))
+            for kind, code in lone.iter_rows()], dtype=pl.Utf8))
+        twins = held.join(lone, on=["kind", "source"], how="left").select(
+            pl.col("source").alias("code"), "silver",
+            pl.when(pl.col("n") > 1).then(pl.col("kind")).otherwise(pl.col("without"))
+            .alias("kind")).filter(pl.col("kind") != "")
         names = pl.DataFrame({"source": list(self.source_codes),
                               "code": list(self.source_codes.values())},
                              schema={"source": pl.Utf8, "code": pl.Int32})
-        twins = twins.rename({"source": "code"}).join(names, on="code").drop("code")
-        counts = twins.filter(pl.col("silver") > 0).group_by("source", "kind").agg(
+        twins = twins.join(names, on="code").drop("code")
+        counts = twins.group_by("source", "kind").agg(
             pl.col("silver").sum().alias("n"))
         silver = per_source.rename({"source": "code"}).join(names, on="code") \
             .group_by("source").agg(pl.col("silver").sum())

@@ -64,16 +64,16 @@ class Compared:
 
 def compare_pairs(engine, pairs_table: str, comparisons: list[Comparison], identifiers: list[str],
                   extra: tuple[str, ...] = (), features: pl.DataFrame | None = None) -> Compared:
-    """Compare the pairs of `pairs_table` whose records are both in the feature table, in
-    (record_id_l, record_id_r) order; `features` is the feature table as a frame
-    (`feature_frame`, fetched when not given)."""
+    """Compare the pairs of `pairs_table` whose records are both in the feature frame, in
+    (record_id_l, record_id_r) order; `features` is the feature frame (`feature_frame`, fetched
+    from the feature table when not given)."""
     if features is None:
         features = feature_frame(engine, comparisons, identifiers, FEATURES)
     q = engine.dialect.quote
+    ids = features.get_column("record_id").implode()
     pairs = engine.sql(f"SELECT p.record_id_l, p.record_id_r{''.join(f', p.{q(e)}' for e in extra)} "
-                       f"FROM {q(pairs_table)} p WHERE p.record_id_l IN (SELECT record_id FROM {FEATURES}) "
-                       f"AND p.record_id_r IN (SELECT record_id FROM {FEATURES}) "
-                       "ORDER BY p.record_id_l, p.record_id_r")
+                       f"FROM {q(pairs_table)} p ORDER BY p.record_id_l, p.record_id_r") \
+        .filter(pl.col("record_id_l").is_in(ids) & pl.col("record_id_r").is_in(ids))
     return compare_frame(pairs, comparisons, identifiers, features, extra)
 
 
@@ -178,9 +178,10 @@ def possible_matches(compared: Compared, probability: np.ndarray, weight: np.nda
                              "match_probability": probability[band]})
     candidates = pl.concat([pairwise, assignment.possible.rename(
         {"probability": "match_probability"})]).unique(["record_id_l", "record_id_r"], keep="first")
-    weights = pl.DataFrame({"record_id_l": compared.left, "record_id_r": compared.right,
-                            "match_weight": weight})
-    candidates = candidates.join(weights, on=["record_id_l", "record_id_r"], how="left")
+    # every candidate is a compared pair: its weight by position, not by a join of all pairs
+    rows = pair_positions(compared, candidates["record_id_l"].to_numpy(),
+                          candidates["record_id_r"].to_numpy())
+    candidates = candidates.with_columns(pl.Series("match_weight", weight[rows]))
     rep_l = rep[np.searchsorted(record_ids, candidates["record_id_l"].to_numpy())]
     rep_r = rep[np.searchsorted(record_ids, candidates["record_id_r"].to_numpy())]
     keep = rep_l != rep_r
@@ -212,8 +213,9 @@ class Blocking:
 
 def prepare_blocking(engine, entity_type: str, s: LinkageSettings,
                      comparisons: list[Comparison]) -> Blocking:
-    """Plan the blocking of one entity type (`s` resolved) and build the feature and keys
-    tables from table `records`."""
+    """Plan the blocking of one entity type (`s` resolved) and build the keys table and the
+    feature frame from table `records` (the feature table is dropped once read: from here on
+    the frame is read)."""
     # the entity type's records, only the columns linkage may read, as a temporary table
     source = "_link_records"
     q = engine.dialect.quote
@@ -228,12 +230,14 @@ def prepare_blocking(engine, entity_type: str, s: LinkageSettings,
     plan = make_plan(engine, source, entity_type, s.blocking_rules)
     columns = build_features(engine, entity_type, comparisons, plan.rules, s.identifiers,
                              FEATURES, source)
-    features = feature_frame(engine, comparisons, s.identifiers, FEATURES)
     build_keys(engine, FEATURES, plan.rules, KEYS)
     if plan.planned:
         plan.rules = fit_planned_rules(engine, plan, s.max_pairs_per_rule)
     counts = check_budget(engine, FEATURES, KEYS, plan.rules, s.max_pairs_per_rule, columns,
                           entity_type)
+    # the table would hold the frame's data a second time for the rest of the stage
+    features = feature_frame(engine, comparisons, s.identifiers, FEATURES)
+    engine.drop_table(FEATURES)
     return Blocking(source, plan, features, counts)
 
 
@@ -424,6 +428,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
                                            "_link_candidates ORDER BY record_id_l, record_id_r"),
             comparison_key(s.model_dump_json()), comparisons, s.identifiers, features,
             ("rule", "rules"))
+    engine.drop_table("_link_candidates")
     reviewed = run_labels(engine, labels, entity_type, source)
     known = reviewed.state(compared.left, compared.right)
     lap("compare")
@@ -478,7 +483,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
         columns_out[f"gamma_{comp.name}"] = compared.gamma[:, k]
     for k, comp in enumerate(comparisons):
         columns_out[f"bf_{comp.name}"] = bf[:, k]
-    for table in ("_link_candidates", KEYS, FEATURES, "_link_records"):
+    for table in (KEYS, "_link_records"):
         engine.drop_table(table)
     return EntityResult(entity_type, pa.table(columns_out), clusters, rules, int(linked.sum()),
                         model, s, seconds, plan, recall, recall_table,
