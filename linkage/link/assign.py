@@ -166,12 +166,8 @@ class Weigher:
             pl.col("source").replace_strict(self.source_codes, return_dtype=pl.Int32)
             .alias("code"))
         self.entities = int(np.unique(rep).size)
-        # kinds first: their frames come and go before the value frame below is built
-        self.kinds, self.kind_shares = self._kinds(rep, sources, identified)
-        columns = list(dict.fromkeys(lv.columns[0] for c in comparisons for lv in c.levels
-                                     if lv.tf))
-        # value frequencies from the entities a valid identifier resolved: a clean sample of
-        # people (elsewhere a person split in two would count their name twice)
+        # what the weigher learns from: the entities a valid identifier resolved, a clean
+        # sample of people (elsewhere a person split in two would count their name twice)
         entities = pl.DataFrame({"rep": rep, "identified": identified}).group_by("rep").agg(
             pl.col("identified").any())
         clean = entities.filter("identified")["rep"]
@@ -184,6 +180,10 @@ class Weigher:
             # without which the twin rates' EM reads weak evidence as "nobody" and finds none
             clean = entities["rep"]
             identified = np.ones(len(rep), dtype=bool)
+        # kinds first: their frames come and go before the value frame below is built
+        self.kinds, self.kind_shares = self._kinds(rep, sources, identified)
+        columns = list(dict.fromkeys(lv.columns[0] for c in comparisons for lv in c.levels
+                                     if lv.tf))
         self.sample = max(clean.len(), 1)
         parted = [c for c in columns if NAME_PARTS.get(c) in features.columns]
         frame = features.select(*columns, *(NAME_PARTS[c] for c in parted)) \
