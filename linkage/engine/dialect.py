@@ -21,6 +21,8 @@ engine's dialect (`engine.dialect`) for every construct the backends disagree on
 | finite float | `is_finite` | `isfinite` | `NOT isnan(x) AND abs(x) < 'Infinity'` |
 | the rows of a Parquet file | `read_parquet` | `read_parquet('p')` | `` parquet.`p` `` |
 | set of small integers per row | `bit_set(size)` → `BitSet` | BIGINT mask (≤ 63 members), else sorted list | the same, with Spark's functions |
+| columns to rows | `unpivot` | `LATERAL (VALUES …)` | `stack(n, …)` |
+| one aggregate per column, or one over the unpivoted columns | `subquery_per_column` | per column (fast, in memory) | long form (one shuffle instead of one per column) |
 
 The Spark engine makes a temp table by checkpointing its query's rows rather than by
 `CACHE TABLE`, whose view re-reads the tables it names (linkage.engine.spark_engine).
@@ -73,6 +75,10 @@ class Dialect:
 
     name = ""
     TYPES: ClassVar[dict[str, str]] = {}
+    subquery_per_column = True
+    """Whether an aggregate over many columns (golden records' survivorship) runs as one
+    subquery per column joined together, or once over the columns unpivoted to rows (`unpivot`)
+    and pivoted back: each subquery is a shuffle of its own on Spark."""
 
     # identifiers and literals
     def quote(self, name: str) -> str:
@@ -148,6 +154,13 @@ class Dialect:
 
     def read_parquet(self, path) -> str:
         """A relation (for FROM) of the rows of the Parquet file at `path`."""
+        raise NotImplementedError
+
+    def unpivot(self, relation: str, keep: list[str], names: list[str],
+                rows: list[list[str]]) -> str:
+        """A query giving, per row of `relation`, its `keep` columns and one row per item of
+        `rows` (expressions over the relation's columns) as columns `names`; the expressions at
+        one position share a type."""
         raise NotImplementedError
 
     # lists
@@ -237,6 +250,12 @@ class DuckDBDialect(Dialect):
     def read_parquet(self, path) -> str:
         return f"read_parquet({self.literal(str(path))})"
 
+    def unpivot(self, relation: str, keep: list[str], names: list[str],
+                rows: list[list[str]]) -> str:
+        values = ", ".join(f"({', '.join(row)})" for row in rows)
+        return (f"SELECT {', '.join(keep)}, u.* FROM {relation}, "
+                f"LATERAL (VALUES {values}) u({', '.join(names)})")
+
     def json_strings(self, document: str, keys: list[str]) -> str:
         paths = ", ".join(self.literal('$."' + k.replace("\\", "\\\\").replace('"', '\\"') + '"')
                           for k in keys)
@@ -277,6 +296,7 @@ class SparkDialect(Dialect):
     """Spark SQL (3.4 and later: `GROUP BY ALL`, `any_value`, `FILTER` on aggregates)."""
 
     name = "spark"
+    subquery_per_column = False
     TYPES: ClassVar[dict[str, str]] = {"text": "STRING", "bigint": "BIGINT", "int": "INT", "smallint": "SMALLINT",
              "tinyint": "TINYINT", "double": "DOUBLE", "float": "FLOAT", "boolean": "BOOLEAN",
              "date": "DATE"}
@@ -322,6 +342,12 @@ class SparkDialect(Dialect):
 
     def read_parquet(self, path) -> str:
         return "parquet." + self.quote(str(path))
+
+    def unpivot(self, relation: str, keep: list[str], names: list[str],
+                rows: list[list[str]]) -> str:
+        items = ", ".join(item for row in rows for item in row)
+        return (f"SELECT {', '.join(keep)}, stack({len(rows)}, {items}) AS ({', '.join(names)}) "
+                f"FROM {relation}")
 
     def json_strings(self, document: str, keys: list[str]) -> str:
         paths = (self.literal("$['" + k.replace("\\", "\\\\").replace("'", "\\'") + "']")
