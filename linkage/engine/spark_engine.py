@@ -18,6 +18,7 @@ pairs through them.  `export_parquet` writes on the executors (one task, for one
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -65,16 +66,30 @@ def spark_session(master: str | None = "local[2]", conf: dict[str, str] | None =
                        "（Spark 未能启动）") from None
 
 
+def run_conf(master: str | None, conf: dict[str, str], folder: Path) -> dict[str, str]:
+    """The Spark settings of a run in `folder`: the config's `conf` over the run's defaults —
+    the warehouse under `folder/.work/` (Spark's default database would otherwise be made in the
+    current folder) and, on a local master (`local`, `local[N]`, `local[*]`), two shuffle
+    partitions per thread (Spark's 200 make 200 tasks of a few rows for every shuffle of a
+    small run) and no console progress bars (they would bury the run's own lines)."""
+    defaults = {"spark.sql.warehouse.dir": str(folder / ".work" / "spark-warehouse")}
+    local = re.fullmatch(r"local(?:\[(\d+|\*)(?:,\s*\d+)?\])?", master or "")
+    if local:
+        threads = local[1] or "1"
+        threads = (os.cpu_count() or 1) if threads == "*" else int(threads)
+        defaults |= {"spark.sql.shuffle.partitions": str(2 * threads),
+                     "spark.ui.showConsoleProgress": "false"}
+    return defaults | conf
+
+
 def open_spark_run(master: str | None, conf: dict[str, str], folder: Path) -> SparkEngine:
-    """The engine of one run on Spark: a session from `master`/`conf` (stopped when the engine
-    closes, if this made it), the run's tables under `folder/tables/`, and `finish()` writing
-    `folder/linkage.duckdb`."""
+    """The engine of one run on Spark: a session from `master` and `run_conf` (stopped when the
+    engine closes, if this made it), the run's tables under `folder/tables/`, and `finish()`
+    writing `folder/linkage.duckdb`."""
     if SparkSession is None:
         raise RunError(NEEDS_PYSPARK)
     running = SparkSession.getActiveSession()
-    # Spark's default database would otherwise be made in the current folder
-    conf = {"spark.sql.warehouse.dir": str(folder / ".work" / "spark-warehouse"), **conf}
-    session = spark_session(master, conf)
+    session = spark_session(master, run_conf(master, conf, folder))
     if running is None:  # Spark's progress warnings would bury the run's own lines
         session.sparkContext.setLogLevel("ERROR")
     return SparkEngine(session, tables_dir=folder / "tables", owns_session=running is None)

@@ -155,3 +155,24 @@ def test_a_spark_run_without_pyspark_says_how_to_install_it(tmp_path, monkeypatc
     assert result.exit_code == 2
     assert "error: the Spark engine needs pyspark: pip install 'linkage[spark]'" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("master,partitions", [("local[2]", "4"), ("local", "2"),
+                                               ("local[3, 1]", "6"),
+                                               ("local[*]", str(2 * (os.cpu_count() or 1)))])
+def test_a_local_master_takes_two_shuffle_partitions_per_thread(tmp_path, master, partitions):
+    from linkage.engine.spark_engine import run_conf
+    conf = run_conf(master, {}, tmp_path)
+    assert conf["spark.sql.shuffle.partitions"] == partitions
+    assert conf["spark.ui.showConsoleProgress"] == "false"
+    assert conf["spark.sql.warehouse.dir"] == str(tmp_path / ".work" / "spark-warehouse")
+
+
+def test_the_configs_spark_settings_win_over_the_runs_defaults(tmp_path):
+    from linkage.engine.spark_engine import run_conf
+    mine = {"spark.sql.shuffle.partitions": "200", "spark.ui.showConsoleProgress": "true",
+            "spark.sql.warehouse.dir": "/elsewhere"}
+    assert run_conf("local[2]", mine, tmp_path) == mine
+    # a cluster keeps Spark's own defaults (its executors' threads are not known here)
+    assert run_conf("spark://host:7077", {}, tmp_path) == {
+        "spark.sql.warehouse.dir": str(tmp_path / ".work" / "spark-warehouse")}
