@@ -1,7 +1,8 @@
 """Spark implementation of the engine interface, on a PySpark session (pip install 'linkage[spark]').
 
-Tables are Spark tables of the session's catalog; temp tables are temp views of checkpointed
-rows.  The stages' SQL comes through `SparkDialect`, so every stage runs here unchanged.
+Tables are Spark tables of the session's catalog; temp tables are temp views of a query's
+checkpointed rows, or of the rows a frame sent from the driver.  The stages' SQL comes through
+`SparkDialect`, so every stage runs here unchanged.
 
 A run (`open_spark_run`, what `engine: {kind: spark}` opens) keeps its tables in a database of
 its own whose location is `<output>/tables/`: every table is a Spark Parquet directory
@@ -151,11 +152,12 @@ class SparkEngine:
              temp: bool = False) -> None:
         if replace:
             self.drop_table(name)
-        if temp:
+        if temp:  # a view of the rows sent: they read no table, so unlike `create_table`'s
+            # views they need no checkpoint (a Spark job of its own)
             frame = None
             for part in self._frames(data):
                 frame = part if frame is None else frame.unionByName(part)
-            frame.localCheckpoint().createOrReplaceTempView(name)
+            frame.createOrReplaceTempView(name)
             return
         for i, part in enumerate(self._frames(data)):
             if i == 0:
