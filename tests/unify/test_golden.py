@@ -13,17 +13,9 @@ from linkage.unify.authority import FALLBACK, authority_relation
 from linkage.unify.golden import golden_records
 from linkage.unify.proposal import propose
 
+from tests.conftest import FORMS, in_form
+
 from .conftest import ID_A, RECORDS, SOURCE_COLUMNS, USCC, make_engine
-
-FORMS = ["per_column", "long"]
-
-
-def _in_form(engine, form: str):
-    """`engine` building golden records in `form` (one of FORMS)."""
-    per_column = form == "per_column"
-    if engine.dialect.subquery_per_column != per_column:
-        engine.dialect = type("Form", (type(engine.dialect),), {"subquery_per_column": per_column})()
-    return engine
 
 
 @pytest.fixture(params=FORMS)
@@ -42,7 +34,7 @@ def _golden(engine, entity: str) -> tuple[dict, dict]:
 @pytest.fixture(scope="module", params=FORMS)
 def person(request):
     """(golden person records by entity id, figures) of the measured run, built once per form."""
-    engine = _in_form(make_engine(measured=True), request.param)
+    engine = in_form(make_engine(measured=True), request.param)
     yield _golden(engine, "person")
     engine.close()
 
@@ -112,7 +104,7 @@ def test_values_from_authority_counts_rank_one_sources(person):
 
 
 def test_fallback_ranks_by_fill_and_validity(engine, form):
-    _in_form(engine, form)
+    in_form(engine, form)
     scratch = Scratch(engine)
     authority, basis = authority_relation(engine, scratch)
     assert basis == "fill_and_validity"
@@ -129,7 +121,7 @@ def test_fallback_ranks_by_fill_and_validity(engine, form):
 
 
 def test_enterprise_golden(measured, form):
-    golden, figures = _golden(_in_form(measured, form), "enterprise")
+    golden, figures = _golden(in_form(measured, form), "enterprise")
     assert list(golden) == ["E0000000008"]
     row = golden["E0000000008"]
     assert (row["name"], row["uscc"], row["safety_supervisor"]) == ("甲公司", USCC, "王强")
@@ -138,7 +130,7 @@ def test_enterprise_golden(measured, form):
 
 
 def test_golden_without_records_columns_keeps_entities(engine, form):
-    _in_form(engine, form)
+    in_form(engine, form)
     engine.execute("ALTER TABLE records DROP COLUMN safety_supervisor")
     golden, figures = _golden(engine, "enterprise")
     # the column stays (the DDL expects it) but holds nulls
@@ -151,7 +143,7 @@ def test_golden_without_records_columns_keeps_entities(engine, form):
 def test_entities_taken_in_ranges_give_the_same_table(monkeypatch, form):
     """A memory budget too small for every entity at once builds the table range by range:
     the same rows, in the same (entity_id) order, and the same figures."""
-    engine, entity = _in_form(make_engine(measured=True), form), "person"
+    engine, entity = in_form(make_engine(measured=True), form), "person"
     whole, figures = _golden(engine, entity)
     rows = engine.sql(f"SELECT * FROM golden_{entity}").to_dicts()
     monkeypatch.setattr(golden, "MIN_RANGE", 1)
@@ -174,7 +166,7 @@ def test_numbers_tied_go_to_the_smallest_number(form):
         schema=SOURCE_COLUMNS.schema, orient="row")]))
     engine.load("records", RECORDS.with_columns(employees=pl.col("record_id").replace_strict(
         {8: "10", 9: "9"}, default=None, return_dtype=pl.Utf8)))
-    golden, figures = _golden(_in_form(engine, form), "enterprise")
+    golden, figures = _golden(in_form(engine, form), "enterprise")
     row = golden["E0000000008"]
     assert (row["employees"], row["employees_source"]) == (9.0, "aqsc")
     assert figures["columns"] == 4
