@@ -12,7 +12,6 @@ from linkage.unify import golden
 from linkage.unify.authority import FALLBACK, authority_relation
 from linkage.unify.golden import golden_records
 from linkage.unify.proposal import propose
-
 from tests.conftest import FORMS, in_form
 
 from .conftest import ID_A, RECORDS, SOURCE_COLUMNS, USCC, make_engine
