@@ -71,12 +71,12 @@ def wilson(successes: int, n: int) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _fetch(engine, table: str, ids: np.ndarray, select: str = "t.*") -> pl.DataFrame:
+def _fetch(engine, table: str, ids: np.ndarray) -> pl.DataFrame:
     """Rows of `table` for record ids `ids`, in that order (ids may repeat)."""
     engine.load("_recall_ids", pl.DataFrame({"record_id": ids.astype(np.int64),
                                              "position": np.arange(len(ids), dtype=np.int64)}),
                 temp=True)
-    rows = engine.sql(f"SELECT {select} FROM {engine.dialect.quote(table)} t "
+    rows = engine.sql(f"SELECT t.* FROM {engine.dialect.quote(table)} t "
                       "JOIN _recall_ids i USING (record_id) ORDER BY i.position")
     engine.drop_table("_recall_ids")
     return rows
@@ -131,20 +131,18 @@ def _simulated_rows(engine, table: str, identifier: str, silver: np.ndarray,
     """Silver records `silver` made to look like the records `patterns` (one each): every
     column blank in the pattern is blanked, then the identifier removed (`missing`) or given one
     wrong digit or two swapped neighbours (`invalid`).  New ids: −offset − position."""
-    q = engine.dialect.quote
-    rows = _fetch(engine, table, silver)
+    both = _fetch(engine, table, np.concatenate([silver, patterns]))  # one query for the two
+    rows, shapes = both.head(len(silver)), both.slice(len(silver))
     lineage = {"record_id", "source", "source_row", "entity_type"}
     columns = [c for c in rows.columns if c not in lineage]
-    blank = _fetch(engine, table, patterns,
-                   ", ".join(f"t.{q(c)} IS NULL AS {q(c)}" for c in columns))
-    rows = rows.with_columns([pl.when(blank[c]).then(None).otherwise(pl.col(c)).alias(c)
+    original = rows[identifier]  # as it was before blanking
+    rows = rows.with_columns([pl.when(shapes[c].is_null()).then(None).otherwise(pl.col(c)).alias(c)
                               for c in columns])
     derived = [c for c in (f"{identifier}_flag", f"{identifier}_legacy",
                            *DERIVED.get(identifier, ())) if c in rows.columns]
     if kind == "invalid" and identifier == "id_number":
         from linkage.normalize.ids import normalize_id_number
 
-        original = _fetch(engine, table, silver, f"t.{q(identifier)}")[identifier]
         typo = pl.Series(identifier, _corrupt(original.to_list(), rng), pl.Utf8)
         fresh = normalize_id_number(typo, identifier, derive=True)
         rows = rows.with_columns([fresh[c].cast(rows.schema[c]) for c in [identifier, *derived]
