@@ -253,7 +253,7 @@ class DuckDBDialect(Dialect):
     def unpivot(self, relation: str, keep: list[str], names: list[str],
                 rows: list[list[str]]) -> str:
         values = ", ".join(f"({', '.join(row)})" for row in rows)
-        return (f"SELECT {', '.join(keep)}, u.* FROM {relation}, "
+        return (f"SELECT {', '.join([*keep, 'u.*'])} FROM {relation}, "
                 f"LATERAL (VALUES {values}) u({', '.join(names)})")
 
     def json_strings(self, document: str, keys: list[str]) -> str:
@@ -346,8 +346,8 @@ class SparkDialect(Dialect):
     def unpivot(self, relation: str, keep: list[str], names: list[str],
                 rows: list[list[str]]) -> str:
         items = ", ".join(item for row in rows for item in row)
-        return (f"SELECT {', '.join(keep)}, stack({len(rows)}, {items}) AS ({', '.join(names)}) "
-                f"FROM {relation}")
+        stack = f"stack({len(rows)}, {items}) AS ({', '.join(names)})"
+        return f"SELECT {', '.join([*keep, stack])} FROM {relation}"
 
     def json_strings(self, document: str, keys: list[str]) -> str:
         paths = (self.literal("$['" + k.replace("\\", "\\\\").replace("'", "\\'") + "']")
