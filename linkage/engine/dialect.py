@@ -22,7 +22,7 @@ engine's dialect (`engine.dialect`) for every construct the backends disagree on
 | the rows of a Parquet file | `read_parquet` | `read_parquet('p')` | `` parquet.`p` `` |
 | set of small integers per row | `bit_set(size)` → `BitSet` | BIGINT mask (≤ 63 members), else sorted list | the same, with Spark's functions |
 | columns to rows | `unpivot` | `LATERAL (VALUES …)` | `stack(n, …)` |
-| one aggregate per column, or one over the unpivoted columns | `subquery_per_column` | per column (fast, in memory) | long form (one shuffle instead of one per column) |
+| work over many columns: per column, or once over them unpivoted | `subquery_per_column` | per column | unpivoted (one shuffle, not one per column) |
 
 The Spark engine makes a temp table by checkpointing its query's rows rather than by
 `CACHE TABLE`, whose view re-reads the tables it names (linkage.engine.spark_engine).
@@ -76,9 +76,10 @@ class Dialect:
     name = ""
     TYPES: ClassVar[dict[str, str]] = {}
     subquery_per_column = True
-    """Whether an aggregate over many columns (golden records' survivorship) runs as one
-    subquery per column joined together, or once over the columns unpivoted to rows (`unpivot`)
-    and pivoted back: each subquery is a shuffle of its own on Spark."""
+    """Whether work over many columns (golden records' survivorship, term frequencies, the
+    blocking rules' pair counts and joins) runs as one subquery or statement per column, or
+    once over the columns unpivoted to rows (`unpivot`): each subquery is a shuffle (and each
+    statement a job) of its own on Spark, while DuckDB runs them fast in less memory."""
 
     # identifiers and literals
     def quote(self, name: str) -> str:
