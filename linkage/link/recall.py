@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from linkage.link.assign import Weigher, kind_of
-from linkage.link.blocking import build_keys
+from linkage.link.blocking import build_keys, unpivoted_keys
 from linkage.link.comparisons import Comparison
 from linkage.link.features import build_features, feature_frame
 from linkage.link.model import Model, score
@@ -206,9 +206,15 @@ def simulate(engine, entity_type: str, table: str, s: LinkageSettings,
     # every candidate pair of a simulated record, as blocking would have made it (its original
     # left out: it is the record being simulated)
     engine.load("_recall_originals", originals, temp=True)
-    joins = " UNION ".join(
-        f"SELECT s.record_id AS record_id_l, m.record_id AS record_id_r FROM _recall_keys s "
-        f"JOIN {engine.dialect.quote(keys)} m ON s.k{i} = m.k{i}" for i in range(len(uncapped)))
+    d = engine.dialect
+    if d.subquery_per_column or not uncapped:
+        joins = " UNION ".join(
+            f"SELECT s.record_id AS record_id_l, m.record_id AS record_id_r FROM _recall_keys s "
+            f"JOIN {d.quote(keys)} m ON s.k{i} = m.k{i}" for i in range(len(uncapped)))
+    else:  # one join over the keys unpivoted
+        joins = (f"SELECT DISTINCT s.record_id AS record_id_l, m.record_id AS record_id_r "
+                 f"FROM ({unpivoted_keys(d, '_recall_keys', uncapped)}) s "
+                 f"JOIN ({unpivoted_keys(d, keys, uncapped)}) m ON s.i = m.i AND s.k = m.k")
     found = engine.sql(
         f"SELECT f.* FROM ({joins}) f JOIN _recall_originals o USING (record_id_l) "
         "WHERE f.record_id_r <> o.original ORDER BY 1, 2") if joins else pl.DataFrame()
