@@ -6,17 +6,21 @@ from that department's sources) is ranked by
 2. validity (the normalizer's flag is `valid` / `parsed`),
 3. frequency (records of the entity carrying the same value),
 4. recency (latest `registration_date` of those records),
-then value and source text, so the choice is deterministic.  Values that do not meet the
-column's standard (`ColumnType.conforms`) never survive; the entity keeps a null there.
-`<address>_division_code` columns take the GB/T 2260 code of the candidate records' parsed
-address (linkage.unify.divisions), ranked the same way.
+then the smaller value (as a number in numeric columns: 9 before 10; else as text) and source,
+so the choice is deterministic.  Values that do not meet the column's standard
+(`ColumnType.conforms`) never survive; the entity keeps a null there.  `<address>_division_code`
+columns take the GB/T 2260 code of the candidate records' parsed address
+(linkage.unify.divisions), ranked the same way.
 
-How (one scan, no long table): `_unify_base` holds one row per record with, per unified column,
-its candidate value, conformity and an integer key packing (rank, validity, source); then per
+How (one scan): `_unify_base` holds one row per record with, per unified column, its
+candidate value, conformity and an integer key packing (rank, validity, source); then per
 column one GROUP BY (entity, value) counts carriers and keeps the best key and latest
-registration, one GROUP BY entity takes the minimum of (key, count, recency, value), and the
-winners are joined onto the entity list.  Entities and recency are numbered so those groups and
-joins run on integers.
+registration, one GROUP BY entity takes the minimum of (key, count, recency, number, value),
+and the winners are joined onto the entity list.  Entities and recency are numbered so those
+groups and joins run on integers.  Where `Dialect.subquery_per_column` is false (Spark, where
+each column's subquery is shuffles of its own) the columns are instead unpivoted to one long
+table of (entity, column, value, …), grouped once for every column and pivoted back
+(`_winners_long_sql`): the same winners.
 
 Memory: one statement holds every column's winners of the entities it covers at once (DuckDB
 cannot spill that many hash joins; at 5M records one statement over every entity ran out of a
