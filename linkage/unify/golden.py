@@ -147,7 +147,8 @@ def _best(d: Dialect, number: str) -> str:
     among its carriers, then most records, latest registration, smallest number, smallest value;
     `key` keeps that value's best source key."""
     order = f"{d.shift_left(d.shift_right('key', KEY_BITS), COUNT_BITS)} + ({(1 << COUNT_BITS) - 1} - n)"
-    return f"min({d.struct({'order': order, 'recency': 'recency', 'number': number, 'value': 'value', 'key': 'key'})})"
+    fields = {"order": order, "recency": "recency", "number": number, "value": "value", "key": "key"}
+    return f"min({d.struct(fields)})"
 
 
 def _winner_sql(d: Dialect, k: int, numeric: bool, base: str) -> str:
@@ -258,7 +259,8 @@ def _golden_table(engine: Engine, scratch: Scratch, entity: str, rows: list[dict
     table = f"golden_{entity}"
     ranges = _entity_ranges(engine, len(candidates))
     if len(ranges) == 1:
-        engine.create_table(table, _golden_sql(d, candidates, numeric, pivot, "_unify_entities", "_unify_base"))
+        engine.create_table(table, _golden_sql(d, candidates, numeric, pivot, "_unify_entities",
+                                               "_unify_base"))
     else:
         parts = []
         for first, last in ranges:
