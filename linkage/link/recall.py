@@ -76,10 +76,11 @@ def _fetch(engine, table: str, ids: np.ndarray) -> pl.DataFrame:
     engine.load("_recall_ids", pl.DataFrame({"record_id": ids.astype(np.int64),
                                              "position": np.arange(len(ids), dtype=np.int64)}),
                 temp=True)
-    rows = engine.sql(f"SELECT t.* FROM {engine.dialect.quote(table)} t "
-                      "JOIN _recall_ids i USING (record_id) ORDER BY i.position")
+    # ordered here, not by the query: on Spark an ORDER BY is jobs of its own
+    rows = engine.sql(f"SELECT t.*, i.position AS _position FROM {engine.dialect.quote(table)} t "
+                      "JOIN _recall_ids i USING (record_id)")
     engine.drop_table("_recall_ids")
-    return rows
+    return rows.sort("_position").drop("_position")
 
 
 def _filled(engine, table: str, columns: list[str]) -> pl.DataFrame:
