@@ -4,7 +4,6 @@ Every test runs on both forms of the survivorship query (`Dialect.subquery_per_c
 subquery per column (DuckDB's) and the long form (Spark's), here both on DuckDB.
 """
 
-import polars as pl
 import pytest
 
 from linkage.engine import Scratch
@@ -14,7 +13,7 @@ from linkage.unify.golden import golden_records
 from linkage.unify.proposal import propose
 from tests.conftest import FORMS, in_form
 
-from .conftest import ID_A, RECORDS, SOURCE_COLUMNS, USCC, make_engine
+from .conftest import ID_A, USCC, make_engine
 
 
 @pytest.fixture(params=FORMS)
@@ -159,13 +158,8 @@ def test_entities_taken_in_ranges_give_the_same_table(monkeypatch, form):
 def test_numbers_tied_go_to_the_smallest_number(form):
     """Employees 10 and 9, keyed once each by the same source with no registration date: the
     tie goes to the smaller number, 9 (as text "10" would sort first)."""
-    engine = make_engine(measured=True)
-    engine.load("source_columns", pl.concat([SOURCE_COLUMNS, pl.DataFrame(
-        [("aqsc", 3, "从业人数", "employees", "synonym", 1.0, 1.0)],
-        schema=SOURCE_COLUMNS.schema, orient="row")]))
-    engine.load("records", RECORDS.with_columns(employees=pl.col("record_id").replace_strict(
-        {8: "10", 9: "9"}, default=None, return_dtype=pl.Utf8)))
-    golden, figures = _golden(in_form(engine, form), "enterprise")
+    engine = in_form(make_engine(measured=True, employees=True), form)
+    golden, figures = _golden(engine, "enterprise")
     row = golden["E0000000008"]
     assert (row["employees"], row["employees_source"]) == (9.0, "aqsc")
     assert figures["columns"] == 4
