@@ -67,7 +67,7 @@ def runs(tmp_path_factory) -> tuple[Path, Path]:
     config = _demo_config(work / "spark", SPARK)
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
     # a guard against a hung Spark session, not a speed check: on a loaded 2-core machine the
-    # demo on Spark took 300-600 s (benchmarks/RESULTS.md has its timings)
+    # demo on Spark took 200-330 s (benchmarks/RESULTS.md has its timings)
     spark = subprocess.run([sys.executable, "-c", "from linkage.cli import main; main()",
                             "run", str(config)], env=env, capture_output=True, text=True,
                            timeout=1800, check=False)
