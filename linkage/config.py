@@ -127,7 +127,9 @@ class EngineSettings(BaseModel):
     past it, it spills to disk — and `threads` its worker threads (default: one per core).
     `kind: spark` runs on a Spark session (pip install 'linkage[spark]'): `master` is where
     ("local[2]", "spark://host:7077", "yarn"; default: spark-submit's `--master`, else
-    local[*]) and `conf` any Spark settings ({"spark.executor.memory": "8g", …})."""
+    local[*]) and `conf` any Spark settings ({"spark.executor.memory": "8g", …}); a local master
+    runs two shuffle partitions per thread and shows no progress bars unless `conf` says
+    otherwise (linkage.engine.spark_engine.run_conf)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 

@@ -21,6 +21,8 @@ engine's dialect (`engine.dialect`) for every construct the backends disagree on
 | finite float | `is_finite` | `isfinite` | `NOT isnan(x) AND abs(x) < 'Infinity'` |
 | the rows of a Parquet file | `read_parquet` | `read_parquet('p')` | `` parquet.`p` `` |
 | set of small integers per row | `bit_set(size)` → `BitSet` | BIGINT mask (≤ 63 members), else sorted list | the same, with Spark's functions |
+| columns to rows | `unpivot` | `LATERAL (VALUES …)` | `stack(n, …)` |
+| work over many columns: per column, or once over them unpivoted | `subquery_per_column` | per column | unpivoted (one shuffle, not one per column) |
 
 The Spark engine makes a temp table by checkpointing its query's rows rather than by
 `CACHE TABLE`, whose view re-reads the tables it names (linkage.engine.spark_engine).
@@ -73,6 +75,11 @@ class Dialect:
 
     name = ""
     TYPES: ClassVar[dict[str, str]] = {}
+    subquery_per_column = True
+    """Whether work over many columns (golden records' survivorship, term frequencies, the
+    blocking rules' pair counts and joins) runs as one subquery or statement per column, or
+    once over the columns unpivoted to rows (`unpivot`): each subquery is a shuffle (and each
+    statement a job) of its own on Spark, while DuckDB runs them fast in less memory."""
 
     # identifiers and literals
     def quote(self, name: str) -> str:
@@ -148,6 +155,13 @@ class Dialect:
 
     def read_parquet(self, path) -> str:
         """A relation (for FROM) of the rows of the Parquet file at `path`."""
+        raise NotImplementedError
+
+    def unpivot(self, relation: str, keep: list[str], names: list[str],
+                rows: list[list[str]]) -> str:
+        """A query giving, per row of `relation`, its `keep` columns and one row per item of
+        `rows` (expressions over the relation's columns) as columns `names`; the expressions at
+        one position share a type."""
         raise NotImplementedError
 
     # lists
@@ -237,6 +251,12 @@ class DuckDBDialect(Dialect):
     def read_parquet(self, path) -> str:
         return f"read_parquet({self.literal(str(path))})"
 
+    def unpivot(self, relation: str, keep: list[str], names: list[str],
+                rows: list[list[str]]) -> str:
+        values = ", ".join(f"({', '.join(row)})" for row in rows)
+        return (f"SELECT {', '.join([*keep, 'u.*'])} FROM {relation}, "
+                f"LATERAL (VALUES {values}) u({', '.join(names)})")
+
     def json_strings(self, document: str, keys: list[str]) -> str:
         paths = ", ".join(self.literal('$."' + k.replace("\\", "\\\\").replace('"', '\\"') + '"')
                           for k in keys)
@@ -277,6 +297,7 @@ class SparkDialect(Dialect):
     """Spark SQL (3.4 and later: `GROUP BY ALL`, `any_value`, `FILTER` on aggregates)."""
 
     name = "spark"
+    subquery_per_column = False
     TYPES: ClassVar[dict[str, str]] = {"text": "STRING", "bigint": "BIGINT", "int": "INT", "smallint": "SMALLINT",
              "tinyint": "TINYINT", "double": "DOUBLE", "float": "FLOAT", "boolean": "BOOLEAN",
              "date": "DATE"}
@@ -322,6 +343,12 @@ class SparkDialect(Dialect):
 
     def read_parquet(self, path) -> str:
         return "parquet." + self.quote(str(path))
+
+    def unpivot(self, relation: str, keep: list[str], names: list[str],
+                rows: list[list[str]]) -> str:
+        items = ", ".join(item for row in rows for item in row)
+        stack = f"stack({len(rows)}, {items}) AS ({', '.join(names)})"
+        return f"SELECT {', '.join([*keep, stack])} FROM {relation}"
 
     def json_strings(self, document: str, keys: list[str]) -> str:
         paths = (self.literal("$['" + k.replace("\\", "\\\\").replace("'", "\\'") + "']")

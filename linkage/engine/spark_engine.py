@@ -1,7 +1,8 @@
 """Spark implementation of the engine interface, on a PySpark session (pip install 'linkage[spark]').
 
-Tables are Spark tables of the session's catalog; temp tables are temp views of checkpointed
-rows.  The stages' SQL comes through `SparkDialect`, so every stage runs here unchanged.
+Tables are Spark tables of the session's catalog; temp tables are temp views of a query's
+checkpointed rows, or of the rows a frame sent from the driver.  The stages' SQL comes through
+`SparkDialect`, so every stage runs here unchanged.
 
 A run (`open_spark_run`, what `engine: {kind: spark}` opens) keeps its tables in a database of
 its own whose location is `<output>/tables/`: every table is a Spark Parquet directory
@@ -18,6 +19,7 @@ pairs through them.  `export_parquet` writes on the executors (one task, for one
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -65,16 +67,30 @@ def spark_session(master: str | None = "local[2]", conf: dict[str, str] | None =
                        "（Spark 未能启动）") from None
 
 
+def run_conf(master: str | None, conf: dict[str, str], folder: Path) -> dict[str, str]:
+    """The Spark settings of a run in `folder`: the config's `conf` over the run's defaults —
+    the warehouse under `folder/.work/` (Spark's default database would otherwise be made in the
+    current folder) and, on a local master (`local`, `local[N]`, `local[*]`), two shuffle
+    partitions per thread (Spark's 200 make 200 tasks of a few rows for every shuffle of a
+    small run) and no console progress bars (they would bury the run's own lines)."""
+    defaults = {"spark.sql.warehouse.dir": str(folder / ".work" / "spark-warehouse")}
+    local = re.fullmatch(r"local(?:\[(\d+|\*)(?:,\s*\d+)?\])?", master or "")
+    if local:
+        threads = local[1] or "1"
+        threads = (os.cpu_count() or 1) if threads == "*" else int(threads)
+        defaults |= {"spark.sql.shuffle.partitions": str(2 * threads),
+                     "spark.ui.showConsoleProgress": "false"}
+    return defaults | conf
+
+
 def open_spark_run(master: str | None, conf: dict[str, str], folder: Path) -> SparkEngine:
-    """The engine of one run on Spark: a session from `master`/`conf` (stopped when the engine
-    closes, if this made it), the run's tables under `folder/tables/`, and `finish()` writing
-    `folder/linkage.duckdb`."""
+    """The engine of one run on Spark: a session from `master` and `run_conf` (stopped when the
+    engine closes, if this made it), the run's tables under `folder/tables/`, and `finish()`
+    writing `folder/linkage.duckdb`."""
     if SparkSession is None:
         raise RunError(NEEDS_PYSPARK)
     running = SparkSession.getActiveSession()
-    # Spark's default database would otherwise be made in the current folder
-    conf = {"spark.sql.warehouse.dir": str(folder / ".work" / "spark-warehouse"), **conf}
-    session = spark_session(master, conf)
+    session = spark_session(master, run_conf(master, conf, folder))
     if running is None:  # Spark's progress warnings would bury the run's own lines
         session.sparkContext.setLogLevel("ERROR")
     return SparkEngine(session, tables_dir=folder / "tables", owns_session=running is None)
@@ -136,11 +152,12 @@ class SparkEngine:
              temp: bool = False) -> None:
         if replace:
             self.drop_table(name)
-        if temp:
+        if temp:  # a view of the rows sent: they read no table, so unlike `create_table`'s
+            # views they need no checkpoint (a Spark job of its own)
             frame = None
             for part in self._frames(data):
                 frame = part if frame is None else frame.unionByName(part)
-            frame.localCheckpoint().createOrReplaceTempView(name)
+            frame.createOrReplaceTempView(name)
             return
         for i, part in enumerate(self._frames(data)):
             if i == 0:

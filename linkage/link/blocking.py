@@ -9,8 +9,9 @@ deduplicates on one column.  Rules run as SQL self-joins in the engine; a pair f
 rules is one candidate, credited to the first of them, so it is compared once and "pairs" per
 rule counts the new pairs it brought.  Before joining, every rule's pair count is computed
 exactly from its block sizes (sum of n(n-1)/2, less the pairs of identified records for a rule
-with `unidentified`); a configured rule over the budget is refused with a tighter rule
-suggested.  The keys table also says which records hold a valid identifier (`IDENTIFIED`).
+with `unidentified`; every rule in one statement on Spark); a configured rule over the budget
+is refused with a tighter rule suggested.  The keys table also says which records hold a valid
+identifier (`IDENTIFIED`).
 """
 
 from __future__ import annotations
@@ -92,9 +93,38 @@ def _pairs_of(engine, table: str, key: str, unidentified: bool = False) -> int:
         f"FROM {d.quote(table)} WHERE {key} IS NOT NULL GROUP BY {key})"))
 
 
-def count_pairs(engine, keys: str, i: int, rule: BlockingRule) -> int:
-    """Exact number of pairs rule i (`rule`) generates, from its block sizes."""
-    return _pairs_of(engine, keys, _key_column(i), rule.unidentified)
+def unpivoted_keys(d: Dialect, keys: str, rules: list[BlockingRule]) -> str:
+    """The keys table unpivoted: record_id, `IDENTIFIED`, i, k (rule i's key) for every
+    record and rule with a non-null key."""
+    long = d.unpivot(d.quote(keys), ["record_id", IDENTIFIED], ["i", "k"],
+                     [[str(i), _key_column(i)] for i in range(len(rules))])
+    return f"SELECT * FROM ({long}) WHERE k IS NOT NULL"
+
+
+def _unidentified(rules: list[BlockingRule], i: str) -> str:
+    """Condition: rule `i` (SQL of a rule index) has `unidentified`."""
+    which = [str(n) for n, rule in enumerate(rules) if rule.unidentified]
+    return f"{i} IN ({', '.join(which)})" if which else "false"
+
+
+def count_pairs(engine, keys: str, rules: list[BlockingRule]) -> list[int]:
+    """Exact number of pairs each rule generates, from its block sizes (less the pairs of two
+    identified records for a rule with `unidentified`): one query per rule, or (where
+    `Dialect.subquery_per_column` is false: one shuffle for every rule on Spark) one over the
+    keys unpivoted."""
+    d = engine.dialect
+    if d.subquery_per_column or not rules:
+        return [_pairs_of(engine, keys, _key_column(i), rule.unidentified)
+                for i, rule in enumerate(rules)]
+    pairs = (f"{d.int_div('n * (n - 1)', 2)} - CASE WHEN {_unidentified(rules, 'i')} "
+             f"THEN {d.int_div('m * (m - 1)', 2)} ELSE 0 END")
+    found = dict(engine.sql(f"""
+        SELECT i, {d.cast(f'sum({pairs})', 'bigint')} AS pairs
+        FROM (SELECT i, {d.cast('count(*)', 'bigint')} AS n,
+                     {d.cast(f'sum(CASE WHEN {IDENTIFIED} THEN 1 ELSE 0 END)', 'bigint')} AS m
+              FROM ({unpivoted_keys(d, keys, rules)}) GROUP BY i, k)
+        GROUP BY i""").iter_rows())
+    return [int(found.get(i) or 0) for i in range(len(rules))]
 
 
 def suggest_tighter(engine, features: str, rule: BlockingRule, columns: list[str],
@@ -117,7 +147,7 @@ def suggest_tighter(engine, features: str, rule: BlockingRule, columns: list[str
 def check_budget(engine, features: str, keys: str, rules: list[BlockingRule], budget: int,
                  columns: list[str], entity_type: str) -> list[int]:
     """Pair count per rule; raises BlockingBudgetError naming the first rule over budget."""
-    counts = [count_pairs(engine, keys, i, rule) for i, rule in enumerate(rules)]
+    counts = count_pairs(engine, keys, rules)
     for rule, n in zip(rules, counts):
         if n > budget:
             hint = suggest_tighter(engine, features, rule, columns, budget)
@@ -154,8 +184,10 @@ def generate_pairs(engine, keys: str, rules: list[BlockingRule], out: str = "_li
                    candidate_counts: list[int] | None = None) -> list[RuleStats]:
     """Create table `out` from the rules: record_id_l < record_id_r, `rule` (index of the first
     rule that found the pair) and `rules` (bit i set when the pair satisfies rule i).  Each
-    rule's self-join yields its pairs with its index; one GROUP BY over them all makes each pair
-    one row (carrying every rule's key through the joins to test the earlier rules is slower)."""
+    rule's self-join yields its pairs with its index (or, where `Dialect.subquery_per_column` is
+    false, one self-join of the keys unpivoted yields them all); one GROUP BY over them all makes
+    each pair one row (carrying every rule's key through the joins to test the earlier rules is
+    slower)."""
     if len(rules) > 62:
         raise BlockingBudgetError(f"{len(rules)} blocking rules: at most 62 are supported")
     d = engine.dialect
@@ -168,19 +200,24 @@ def generate_pairs(engine, keys: str, rules: list[BlockingRule], out: str = "_li
                 f"ON l.{_key_column(i)} = r.{_key_column(i)} AND l.record_id < r.record_id{both}")
 
     if rules:
+        if d.subquery_per_column:
+            indexed = " UNION ALL ".join(pairs_of(i) for i in range(len(rules)))
+        else:  # every rule's pairs from one join over the keys unpivoted (one shuffle on Spark)
+            long = unpivoted_keys(d, keys, rules)
+            indexed = (f"SELECT l.record_id AS record_id_l, r.record_id AS record_id_r, l.i AS rule "
+                       f"FROM ({long}) l JOIN ({long}) r "
+                       f"ON l.i = r.i AND l.k = r.k AND l.record_id < r.record_id AND NOT "
+                       f"({_unidentified(rules, 'l.i')} AND l.{IDENTIFIED} AND r.{IDENTIFIED})")
         # a pair comes once from each rule that finds it, so the sum of the bits is their union
         bits = d.shift_left(d.cast("1", "bigint"), "rule")
         query = (f"SELECT {d.cast('record_id_l', 'bigint')} AS record_id_l, "
                  f"{d.cast('record_id_r', 'bigint')} AS record_id_r, "
                  f"{d.cast('min(rule)', 'smallint')} AS rule, {d.cast(f'sum({bits})', 'bigint')} AS rules "
-                 f"FROM ({' UNION ALL '.join(pairs_of(i) for i in range(len(rules)))}) GROUP BY 1, 2")
+                 f"FROM ({indexed}) GROUP BY 1, 2")
     else:
         query = (f"SELECT {d.null('bigint')} AS record_id_l, {d.null('bigint')} AS record_id_r, "
                  f"{d.null('smallint')} AS rule, {d.null('bigint')} AS rules LIMIT 0")
     engine.create_table(out, query, temp=True)
     added = dict(engine.sql(f"SELECT rule, count(*) FROM {d.quote(out)} GROUP BY rule").iter_rows())
-    stats = []
-    for i, rule in enumerate(rules):
-        found = candidate_counts[i] if candidate_counts else count_pairs(engine, keys, i, rule)
-        stats.append(RuleStats(rule, found, int(added.get(i, 0))))
-    return stats
+    found = candidate_counts or count_pairs(engine, keys, rules)
+    return [RuleStats(rule, found[i], int(added.get(i, 0))) for i, rule in enumerate(rules)]

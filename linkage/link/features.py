@@ -95,20 +95,36 @@ def build_features(engine, entity_type: str, comparisons: list[Comparison],
                         for c in types)
     engine.create_table("_link_base", f"SELECT record_id, {select} FROM (SELECT {trimmed} "
                         f"FROM {q(source)} WHERE entity_type = {d.literal(entity_type)})", temp=True)
-    # term frequencies: small value → share tables joined back (faster than window functions)
-    joins, tf_select = [], []
-    for i, col in enumerate(tf_columns(comparisons)):
-        share = d.cast("count(*) / sum(count(*)) OVER ()", "float")
-        engine.create_table(f"_link_tf{i}", f"SELECT {q(col)} AS v, {share} AS tf FROM _link_base "
-                            f"WHERE {q(col)} IS NOT NULL GROUP BY 1", temp=True)
-        joins.append(f"LEFT JOIN _link_tf{i} ON b.{q(col)} = _link_tf{i}.v")
-        tf_select.append(f", _link_tf{i}.tf AS {q('tf__' + col)}")
-    engine.create_table(table, f"SELECT b.*{''.join(tf_select)} FROM _link_base b {' '.join(joins)}",
-                        temp=True)
-    for i in range(len(joins)):
-        engine.drop_table(f"_link_tf{i}")
+    shares = _term_frequencies(engine, tf_columns(comparisons))
+    joins = "".join(f" LEFT JOIN {t} t{i} ON {on}" for i, (t, on) in enumerate(shares))
+    tf_select = "".join(f", t{i}.tf AS {q('tf__' + col)}"
+                        for i, col in enumerate(tf_columns(comparisons)))
+    engine.create_table(table, f"SELECT b.*{tf_select} FROM _link_base b{joins}", temp=True)
+    for name in dict.fromkeys(t for t, _ in shares):
+        engine.drop_table(name)
     engine.drop_table("_link_base")
     return list(exprs)
+
+
+def _term_frequencies(engine, columns: list[str]) -> list[tuple[str, str]]:
+    """Tables of the term frequencies of `columns` of `_link_base` (value → share of the
+    column's non-null values; small tables joined back, faster than window functions): per
+    column, the table and the join condition on its alias `t<i>` and `_link_base b`.  One table
+    per column, or (`Dialect.subquery_per_column` false) one over the columns unpivoted."""
+    d, q = engine.dialect, engine.dialect.quote
+    if d.subquery_per_column or not columns:
+        share = d.cast("count(*) / sum(count(*)) OVER ()", "float")
+        for i, col in enumerate(columns):
+            engine.create_table(f"_link_tf{i}", f"SELECT {q(col)} AS v, {share} AS tf "
+                                f"FROM _link_base WHERE {q(col)} IS NOT NULL GROUP BY 1", temp=True)
+        return [(f"_link_tf{i}", f"b.{q(col)} = t{i}.v") for i, col in enumerate(columns)]
+    share = d.cast("count(*) / sum(count(*)) OVER (PARTITION BY i)", "float")
+    long = d.unpivot("_link_base", [], ["i", "v"],
+                     [[str(i), d.cast(q(col), "text")] for i, col in enumerate(columns)])
+    engine.create_table("_link_tf", f"SELECT i, v, {share} AS tf FROM ({long}) "
+                        "WHERE v IS NOT NULL GROUP BY i, v", temp=True)
+    return [("_link_tf", f"t{i}.i = {i} AND {d.cast(f'b.{q(col)}', 'text')} = t{i}.v")
+            for i, col in enumerate(columns)]
 
 
 def feature_frame(engine, comparisons: list[Comparison], identifiers: list[str],

@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from linkage.link.assign import Weigher, kind_of
-from linkage.link.blocking import build_keys
+from linkage.link.blocking import build_keys, unpivoted_keys
 from linkage.link.comparisons import Comparison
 from linkage.link.features import build_features, feature_frame
 from linkage.link.model import Model, score
@@ -71,15 +71,16 @@ def wilson(successes: int, n: int) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _fetch(engine, table: str, ids: np.ndarray, select: str = "t.*") -> pl.DataFrame:
+def _fetch(engine, table: str, ids: np.ndarray) -> pl.DataFrame:
     """Rows of `table` for record ids `ids`, in that order (ids may repeat)."""
     engine.load("_recall_ids", pl.DataFrame({"record_id": ids.astype(np.int64),
                                              "position": np.arange(len(ids), dtype=np.int64)}),
                 temp=True)
-    rows = engine.sql(f"SELECT {select} FROM {engine.dialect.quote(table)} t "
-                      "JOIN _recall_ids i USING (record_id) ORDER BY i.position")
+    # ordered here, not by the query: on Spark an ORDER BY is jobs of its own
+    rows = engine.sql(f"SELECT t.*, i.position AS _position FROM {engine.dialect.quote(table)} t "
+                      "JOIN _recall_ids i USING (record_id)")
     engine.drop_table("_recall_ids")
-    return rows
+    return rows.sort("_position").drop("_position")
 
 
 def _filled(engine, table: str, columns: list[str]) -> pl.DataFrame:
@@ -131,20 +132,18 @@ def _simulated_rows(engine, table: str, identifier: str, silver: np.ndarray,
     """Silver records `silver` made to look like the records `patterns` (one each): every
     column blank in the pattern is blanked, then the identifier removed (`missing`) or given one
     wrong digit or two swapped neighbours (`invalid`).  New ids: −offset − position."""
-    q = engine.dialect.quote
-    rows = _fetch(engine, table, silver)
+    both = _fetch(engine, table, np.concatenate([silver, patterns]))  # one query for the two
+    rows, shapes = both.head(len(silver)), both.slice(len(silver))
     lineage = {"record_id", "source", "source_row", "entity_type"}
     columns = [c for c in rows.columns if c not in lineage]
-    blank = _fetch(engine, table, patterns,
-                   ", ".join(f"t.{q(c)} IS NULL AS {q(c)}" for c in columns))
-    rows = rows.with_columns([pl.when(blank[c]).then(None).otherwise(pl.col(c)).alias(c)
+    original = rows[identifier]  # as it was before blanking
+    rows = rows.with_columns([pl.when(shapes[c].is_null()).then(None).otherwise(pl.col(c)).alias(c)
                               for c in columns])
     derived = [c for c in (f"{identifier}_flag", f"{identifier}_legacy",
                            *DERIVED.get(identifier, ())) if c in rows.columns]
     if kind == "invalid" and identifier == "id_number":
         from linkage.normalize.ids import normalize_id_number
 
-        original = _fetch(engine, table, silver, f"t.{q(identifier)}")[identifier]
         typo = pl.Series(identifier, _corrupt(original.to_list(), rng), pl.Utf8)
         fresh = normalize_id_number(typo, identifier, derive=True)
         rows = rows.with_columns([fresh[c].cast(rows.schema[c]) for c in [identifier, *derived]
@@ -208,9 +207,15 @@ def simulate(engine, entity_type: str, table: str, s: LinkageSettings,
     # every candidate pair of a simulated record, as blocking would have made it (its original
     # left out: it is the record being simulated)
     engine.load("_recall_originals", originals, temp=True)
-    joins = " UNION ".join(
-        f"SELECT s.record_id AS record_id_l, m.record_id AS record_id_r FROM _recall_keys s "
-        f"JOIN {engine.dialect.quote(keys)} m ON s.k{i} = m.k{i}" for i in range(len(uncapped)))
+    d = engine.dialect
+    if d.subquery_per_column or not uncapped:
+        joins = " UNION ".join(
+            f"SELECT s.record_id AS record_id_l, m.record_id AS record_id_r FROM _recall_keys s "
+            f"JOIN {d.quote(keys)} m ON s.k{i} = m.k{i}" for i in range(len(uncapped)))
+    else:  # one join over the keys unpivoted
+        joins = (f"SELECT DISTINCT s.record_id AS record_id_l, m.record_id AS record_id_r "
+                 f"FROM ({unpivoted_keys(d, '_recall_keys', uncapped)}) s "
+                 f"JOIN ({unpivoted_keys(d, keys, uncapped)}) m ON s.i = m.i AND s.k = m.k")
     found = engine.sql(
         f"SELECT f.* FROM ({joins}) f JOIN _recall_originals o USING (record_id_l) "
         "WHERE f.record_id_r <> o.original ORDER BY 1, 2") if joins else pl.DataFrame()

@@ -245,8 +245,8 @@ def fit_planned_rules(engine, plan: Plan, budget: int) -> list:
     """Planned rules over the pair budget keep only blocks small enough to fit (rules that
     cannot fit at all are dropped); the keys table is rebuilt when anything changed."""
     fitted, reasons = [], []
-    for i, (rule, reason) in enumerate(zip(plan.rules, plan.reasons)):
-        if count_pairs(engine, KEYS, i, rule) > budget:
+    for rule, reason, pairs in zip(plan.rules, plan.reasons, count_pairs(engine, KEYS, plan.rules)):
+        if pairs > budget:
             rule = fit_to_budget(engine, FEATURES, rule, budget)
             reason = f"{reason}; large blocks left out to fit the pair budget"
         if rule is not None:

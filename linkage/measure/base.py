@@ -174,12 +174,12 @@ def _collected(engine: Engine) -> dict[tuple[str, str], list[str]]:
 
 
 def values_sql(engine: Engine, measured: list[tuple[str, str]], select: str,
-               where: str = "true") -> str:
-    """One UNION ALL branch per measured attribute over `records`: the rows of its non-blank
-    values in the sources collecting it.  `select` may use record_id, aid, value (text),
-    compare_value and flag; `where` filters records (e.g. on record_id)."""
+               table: str = "records") -> str:
+    """One UNION ALL branch per measured attribute over `table` (`records`, or a table of some
+    of its rows): the rows of its non-blank values in the sources collecting it.  `select` may
+    use record_id, aid, value (text), compare_value and flag."""
     d = engine.dialect
-    columns = set(engine.columns("records"))
+    columns = set(engine.columns(table))
     collected = _collected(engine)
     branches = []
     for aid, (entity_type, attr) in enumerate(measured):
@@ -194,9 +194,9 @@ def values_sql(engine: Engine, measured: list[tuple[str, str]], select: str,
             FROM (SELECT record_id,
                          {', '.join(f'{d.cast(d.quote(c), "text")} AS {d.quote(c)}'
                                     for c in needed)}
-                  FROM records
+                  FROM {d.quote(table)}
                   WHERE entity_type = {d.literal(entity_type)} AND {d.quote(attr)} IS NOT NULL
-                    AND source IN ({d.in_list(collected[entity_type, attr])}) AND {where}))""")
+                    AND source IN ({d.in_list(collected[entity_type, attr])})))""")
     return "\nUNION ALL\n".join(branches) if branches else f"""
         SELECT {select} FROM (SELECT {d.null('bigint')} AS record_id, {d.null('smallint')} AS aid,
             {d.null('text')} AS value, {d.null('text')} AS compare_value,

@@ -109,8 +109,10 @@ def _examples(engine: Engine, base: Base, examples: int) -> None:
     base.scratch.create("_m_example_records", f"""
         SELECT m.record_id, m.entity_id, m.source, f.aid FROM _m_records m JOIN ({firsts}) f
         USING (entity_key)""")
-    shown = values_sql(engine, base.measured, "record_id, aid, value",
-                       "record_id IN (SELECT record_id FROM _m_example_records)")
+    # the examples' records taken once, not once per attribute of `values_sql`
+    base.scratch.create("_m_example_rows", """
+        SELECT * FROM records WHERE record_id IN (SELECT record_id FROM _m_example_records)""")
+    shown = values_sql(engine, base.measured, "record_id, aid, value", "_m_example_rows")
     rows = engine.sql(f"""
         SELECT DISTINCT a.entity_type, a.attribute, m.entity_id, m.source, v.value
         FROM ({shown}) v JOIN _m_example_records m USING (record_id, aid)
@@ -120,4 +122,4 @@ def _examples(engine: Engine, base: Base, examples: int) -> None:
         mask_value(r["value"], r["attribute"]) for r in rows.to_dicts()],
         dtype=pl.Utf8))
     engine.load("metric_consistency_example", masked)
-    base.scratch.drop("_m_example_records")
+    base.scratch.drop("_m_example_rows", "_m_example_records")

@@ -6,17 +6,21 @@ from that department's sources) is ranked by
 2. validity (the normalizer's flag is `valid` / `parsed`),
 3. frequency (records of the entity carrying the same value),
 4. recency (latest `registration_date` of those records),
-then value and source text, so the choice is deterministic.  Values that do not meet the
-column's standard (`ColumnType.conforms`) never survive; the entity keeps a null there.
-`<address>_division_code` columns take the GB/T 2260 code of the candidate records' parsed
-address (linkage.unify.divisions), ranked the same way.
+then the smaller value (as a number in numeric columns: 9 before 10; else as text) and source,
+so the choice is deterministic.  Values that do not meet the column's standard
+(`ColumnType.conforms`) never survive; the entity keeps a null there.  `<address>_division_code`
+columns take the GB/T 2260 code of the candidate records' parsed address
+(linkage.unify.divisions), ranked the same way.
 
-How (one scan, no long table): `_unify_base` holds one row per record with, per unified column,
-its candidate value, conformity and an integer key packing (rank, validity, source); then per
+How (one scan): `_unify_base` holds one row per record with, per unified column, its
+candidate value, conformity and an integer key packing (rank, validity, source); then per
 column one GROUP BY (entity, value) counts carriers and keeps the best key and latest
-registration, one GROUP BY entity takes the minimum of (key, count, recency, value), and the
-winners are joined onto the entity list.  Entities and recency are numbered so those groups and
-joins run on integers.
+registration, one GROUP BY entity takes the minimum of (key, count, recency, number, value),
+and the winners are joined onto the entity list.  Entities and recency are numbered so those
+groups and joins run on integers.  Where `Dialect.subquery_per_column` is false (Spark, where
+each column's subquery is shuffles of its own) the columns are instead unpivoted to one long
+table of (entity, column, value, …), grouped once for every column and pivoted back
+(`_winners_long_sql`): the same winners.
 
 Memory: one statement holds every column's winners of the entities it covers at once (DuckDB
 cannot spill that many hash joins; at 5M records one statement over every entity ran out of a
@@ -128,16 +132,52 @@ def _base_sql(d: Dialect, entity: str, candidates: dict[int, tuple], keys: dict[
         JOIN recency ON recency.seen IS NOT DISTINCT FROM r.seen{joins}"""
 
 
-def _winner_sql(d: Dialect, k: int, base: str) -> str:
-    """Survivorship of unified column k over `base` (`_unify_base` or a range of it): per entity
-    the value with the best (authority rank, validity) among its carriers, then most records,
-    latest registration, smallest value; `w.key` keeps that value's best source key."""
+def _sort_number(d: Dialect, value: str, numeric: str | None) -> str:
+    """The candidate value as a number when the column is numeric (`numeric`: a condition, "TRUE"
+    for a numeric column), else a null double: ties of numbers go to the smallest number (9
+    before 10), not the smallest text."""
+    if numeric is None:
+        return d.null("double")
+    return f"CASE WHEN {numeric} THEN try_cast({value} AS DOUBLE) END"
+
+
+def _best(d: Dialect, number: str) -> str:
+    """Aggregate over a column's candidate values (value, n, recency, key) of one entity: the
+    winner (a struct of order, recency, number, value, key), by best (authority rank, validity)
+    among its carriers, then most records, latest registration, smallest number, smallest value;
+    `key` keeps that value's best source key."""
     order = f"{d.shift_left(d.shift_right('key', KEY_BITS), COUNT_BITS)} + ({(1 << COUNT_BITS) - 1} - n)"
+    fields = {"order": order, "recency": "recency", "number": number, "value": "value", "key": "key"}
+    return f"min({d.struct(fields)})"
+
+
+def _winner_sql(d: Dialect, k: int, numeric: bool, base: str) -> str:
+    """Survivorship of unified column k over `base` (`_unify_base` or a range of it): per entity
+    its winner `w` (see `_best`)."""
+    best = _best(d, _sort_number(d, "value", "TRUE" if numeric else None))
     return f"""
-        SELECT entity, min({d.struct({'order': order, 'recency': 'recency', 'value': 'value',
-                                      'key': 'key'})}) AS w
+        SELECT entity, {best} AS w
         FROM (SELECT entity, v{k} AS value, count(*) AS n, min(recency) AS recency, min(k{k}) AS key
               FROM {base} WHERE v{k} IS NOT NULL AND c{k} GROUP BY entity, v{k})
+        GROUP BY entity"""
+
+
+def _winners_long_sql(d: Dialect, candidates: dict, numeric: list[int], base: str) -> str:
+    """Survivorship of every unified column at once (`Dialect.subquery_per_column` false): the
+    candidates of `base` unpivoted to one row per (record, column i), grouped by (entity, i,
+    value) and (entity, i) as `_winner_sql` does per column, and pivoted back to one row per
+    entity with column k's winner in `w<k>`."""
+    rows = [[str(k), d.cast(f"v{k}", "text"), d.cast(f"k{k}", "bigint"), f"c{k}"]
+            for k in candidates]
+    long = d.unpivot(base, ["entity", "recency"], ["i", "value", "key", "ok"], rows)
+    number = _sort_number(d, "value", f"i IN ({d.in_list(numeric)})" if numeric else None)
+    pivot = "".join(f", max(CASE WHEN i = {k} THEN w END) AS w{k}" for k in candidates)
+    return f"""
+        SELECT entity{pivot} FROM (
+            SELECT entity, i, {_best(d, number)} AS w
+            FROM (SELECT entity, i, value, count(*) AS n, min(recency) AS recency, min(key) AS key
+                  FROM ({long}) WHERE value IS NOT NULL AND ok GROUP BY entity, i, value)
+            GROUP BY entity, i)
         GROUP BY entity"""
 
 
@@ -152,10 +192,16 @@ def _entity_ranges(engine: Engine, columns: int) -> list[tuple[int, int]]:
     return [(first, min(first + step - 1, count)) for first in range(1, count + 1, step)]
 
 
-def _golden_sql(d: Dialect, candidates: dict, pivot: str, entities: str, base: str) -> str:
-    """The golden rows of the `entities` relation, each column's winner taken over `base`."""
-    joins = "".join(f"\n        LEFT JOIN ({_winner_sql(d, k, base)}) t{k} ON t{k}.entity = e.entity"
-                    for k in candidates)
+def _golden_sql(d: Dialect, candidates: dict, numeric: list[int], pivot: str, entities: str,
+                base: str) -> str:
+    """The golden rows of the `entities` relation, each column's winner taken over `base`: one
+    subquery per column (`t<k>.w`), or all of them from the long form (`t.w<k>`)."""
+    if d.subquery_per_column:
+        joins = "".join(f"\n        LEFT JOIN ({_winner_sql(d, k, k in numeric, base)}) t{k} "
+                        f"ON t{k}.entity = e.entity" for k in candidates)
+    else:
+        joins = (f"\n        LEFT JOIN ({_winners_long_sql(d, candidates, numeric, base)}) t "
+                 "ON t.entity = e.entity") if candidates else ""
     return f"""
         SELECT e.entity_id, e.records, e.systems, e.sources{pivot}
         FROM {entities} e{joins}
@@ -167,7 +213,7 @@ def _pivot(d: Dialect, row: dict, target: int, filled: bool, sources: str) -> st
     name, cast = golden_column(row), row_type(row).cast or "text"
     if not filled:
         return f"{d.null(cast)} AS {name}, {d.null('text')} AS {source_of(name)}"
-    w = f"t{target}.w"
+    w = f"t{target}.w" if d.subquery_per_column else f"t.w{target}"
     source = d.element(sources, f"{w}.key & {(1 << KEY_BITS) - 1}")
     return f"{d.cast(f'{w}.value', cast)} AS {name}, {source} AS {source_of(name)}"
 
@@ -208,18 +254,20 @@ def _golden_table(engine: Engine, scratch: Scratch, entity: str, rows: list[dict
     scratch.create("_unify_base", _base_sql(d, entity, candidates, keys, columns, coded, extras))
     scratch.drop(DIVISIONS)
     source_list = d.list_of(ordered)
+    numeric = [k for k in candidates if row_type(rows[k]).cast == "double"]
     pivot = "".join(f",\n{_pivot(d, row, k, k in candidates, source_list)}" for k, row in enumerate(rows))
     table = f"golden_{entity}"
     ranges = _entity_ranges(engine, len(candidates))
     if len(ranges) == 1:
-        engine.create_table(table, _golden_sql(d, candidates, pivot, "_unify_entities", "_unify_base"))
+        engine.create_table(table, _golden_sql(d, candidates, numeric, pivot, "_unify_entities",
+                                               "_unify_base"))
     else:
         parts = []
         for first, last in ranges:
             within = f"entity BETWEEN {first} AND {last}"
             base = scratch.create("_unify_range", f"SELECT * FROM _unify_base WHERE {within}")
             parts.append(scratch.create(f"_unify_golden_{len(parts)}", _golden_sql(
-                d, candidates, pivot, f"(SELECT * FROM _unify_entities WHERE {within})", base)))
+                d, candidates, numeric, pivot, f"(SELECT * FROM _unify_entities WHERE {within})", base)))
             scratch.drop(base)
         # the ranges in order: the table is in entity_id order (the engine keeps a union's order)
         engine.create_table(table, " UNION ALL ".join(f"SELECT * FROM {part}" for part in parts))

@@ -74,6 +74,18 @@ def test_scalars(engine):
     assert _value(engine, d.cast("1 / 3", "float")) == pytest.approx(1 / 3, rel=1e-6)
 
 
+def test_unpivot_gives_one_row_per_item_and_keeps_columns(engine):
+    d = engine.dialect
+    engine.load("wide", pl.DataFrame({"e": [1, 2], "a": ["x", None], "b": ["y", "z"]}), temp=True)
+    rows = engine.sql(f"""
+        SELECT * FROM ({d.unpivot('wide', ['e'], ['i', 'v'], [['0', 'a'], ['1', 'b']])})
+        ORDER BY e, i""")
+    assert rows.columns == ["e", "i", "v"]
+    assert rows.rows() == [(1, 0, "x"), (1, 1, "y"), (2, 0, None), (2, 1, "z")]
+    alone = engine.sql(f"SELECT * FROM ({d.unpivot('wide', [], ['v'], [['a'], ['b']])}) ORDER BY v NULLS FIRST")
+    assert alone.rows() == [(None,), ("x",), ("y",), ("z",)]
+
+
 def test_a_parquet_file_is_a_relation(engine, tmp_path):
     path = tmp_path / "it's.parquet"  # a quote in the path
     pl.DataFrame({"k": [2, 1], "v": ["乙", "甲"]}).write_parquet(path)

@@ -3,8 +3,9 @@
 The hand-built linked run of tests/measure (its figures are worked out by hand there) is loaded
 into both engines and measured; every metric, row and rounded float must agree, and Spark must
 keep none of the working tables.  The link stage of one entity type (features, blocking, review
-labels, recall estimate) runs on both over the synthetic people of tests/link.  Skipped without
-pyspark and java (see conftest.py).
+labels, recall estimate) runs on both over the synthetic people of tests/link, and golden
+records (Spark's long form of survivorship) over the hand-built run of tests/unify.  Skipped
+without pyspark and java (see conftest.py).
 """
 
 import polars as pl
@@ -18,9 +19,13 @@ from linkage.link.labels import COLUMNS
 from linkage.link.run import link_entity, prepare_blocking
 from linkage.link.settings import BlockingRule, LinkageSettings
 from linkage.measure import run_measure
+from linkage.unify.authority import authority_relation
+from linkage.unify.golden import golden_records
+from linkage.unify.proposal import propose
 
 from ..link.conftest import FAST, people
 from ..measure.conftest import BURDEN, load_fixture
+from ..unify.conftest import make_engine as make_unify_run
 
 
 def test_measures_give_the_same_figures_on_spark(spark_session):
@@ -116,3 +121,30 @@ def test_the_pair_budget_is_counted_alike_on_spark(spark_session, configured):
     else:
         assert any(rule["max_block"] for rule in outcomes[0][0])
     assert outcomes[1] == outcomes[0]
+
+
+def _golden(engine) -> dict[str, tuple[pl.DataFrame, dict]]:
+    """Per entity type, the golden records (and figures) of the hand-built run of tests/unify
+    with employees tied between 10 and 9."""
+    make_unify_run(measured=True, engine=engine, employees=True)
+    schema, out = propose(engine).schema, {}
+    authority, _ = authority_relation(engine, None)
+    for entity in ("person", "enterprise"):
+        figures = golden_records(engine, schema, entity, authority)
+        out[entity] = (engine.sql(f"SELECT * FROM golden_{entity}").sort("entity_id"), figures)
+    return out
+
+
+def test_golden_records_are_the_same_on_spark(spark_session):
+    expected = _golden(open_engine())
+    spark = SparkEngine(spark_session)
+    try:
+        got = _golden(spark)
+        for entity, (table, figures) in expected.items():
+            assert got[entity][1] == figures
+            assert got[entity][0].equals(table), entity
+        assert expected["enterprise"][0]["employees"].to_list() == [9.0]
+        assert not [t for t in spark.tables() if t.startswith("_unify")]
+    finally:
+        for name in spark.tables():
+            spark.drop_table(name)

@@ -67,7 +67,7 @@ def runs(tmp_path_factory) -> tuple[Path, Path]:
     config = _demo_config(work / "spark", SPARK)
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
     # a guard against a hung Spark session, not a speed check: on a loaded 2-core machine the
-    # demo on Spark took 300-600 s (benchmarks/RESULTS.md has its timings)
+    # demo on Spark took 200-330 s (benchmarks/RESULTS.md has its timings)
     spark = subprocess.run([sys.executable, "-c", "from linkage.cli import main; main()",
                             "run", str(config)], env=env, capture_output=True, text=True,
                            timeout=1800, check=False)
@@ -155,3 +155,24 @@ def test_a_spark_run_without_pyspark_says_how_to_install_it(tmp_path, monkeypatc
     assert result.exit_code == 2
     assert "error: the Spark engine needs pyspark: pip install 'linkage[spark]'" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("master,partitions", [("local[2]", "4"), ("local", "2"),
+                                               ("local[3, 1]", "6"),
+                                               ("local[*]", str(2 * (os.cpu_count() or 1)))])
+def test_a_local_master_takes_two_shuffle_partitions_per_thread(tmp_path, master, partitions):
+    from linkage.engine.spark_engine import run_conf
+    conf = run_conf(master, {}, tmp_path)
+    assert conf["spark.sql.shuffle.partitions"] == partitions
+    assert conf["spark.ui.showConsoleProgress"] == "false"
+    assert conf["spark.sql.warehouse.dir"] == str(tmp_path / ".work" / "spark-warehouse")
+
+
+def test_the_configs_spark_settings_win_over_the_runs_defaults(tmp_path):
+    from linkage.engine.spark_engine import run_conf
+    mine = {"spark.sql.shuffle.partitions": "200", "spark.ui.showConsoleProgress": "true",
+            "spark.sql.warehouse.dir": "/elsewhere"}
+    assert run_conf("local[2]", mine, tmp_path) == mine
+    # a cluster keeps Spark's own defaults (its executors' threads are not known here)
+    assert run_conf("spark://host:7077", {}, tmp_path) == {
+        "spark.sql.warehouse.dir": str(tmp_path / ".work" / "spark-warehouse")}

@@ -1,15 +1,27 @@
 """Blocking: exact pair counts, dedup across rules, blanks never block, budget refusal,
 derived keys (ID segments, either-order pairs, dwellings), rules on rare values only and rules
-for pairs with an unidentified record."""
+for pairs with an unidentified record — each with the rules taken one query each and all at
+once (`Dialect.subquery_per_column`)."""
 
 import pytest
 
+from linkage.engine import open_engine
 from linkage.link.blocking import (KEYS, BlockingBudgetError, build_keys, check_budget,
                                    count_pairs, generate_pairs)
 from linkage.link.comparisons import compile_comparisons
 from linkage.link.features import build_features
 from linkage.link.settings import BlockingRule, LinkageSettings
+from tests.conftest import FORMS, in_form
 from tests.link.conftest import PERSON_COLUMNS, records
+
+
+@pytest.fixture(params=FORMS)
+def engine(request):
+    """An in-memory engine counting and joining the rules one query per rule, or over the keys
+    unpivoted (`Dialect.subquery_per_column`)."""
+    eng = in_form(open_engine(), request.param)
+    yield eng
+    eng.close()
 
 
 def _rules(*rules) -> list[BlockingRule]:
@@ -34,7 +46,7 @@ def test_rules_dedup_and_count(engine):
     rows = [{"name": "张伟", "phone": "13800000001"}, {"name": "张伟", "phone": "13800000001"},
             {"name": "张伟", "phone": "13800000002"}, {"name": "李娜", "phone": "13800000002"}]
     rules = _keys(engine, rows, [["name"], ["phone"]])
-    assert count_pairs(engine, KEYS, 0, rules[0]) == 3
+    assert count_pairs(engine, KEYS, rules) == [3, 2]
     stats = generate_pairs(engine, KEYS, rules)
     assert [(s.candidate_pairs, s.pairs) for s in stats] == [(3, 3), (2, 1)]
     # (1, 2) satisfies both rules: found once, by rule 0, with both bits set
@@ -45,7 +57,7 @@ def test_blank_and_placeholder_values_never_block(engine):
     rows = [{"phone": "无"}, {"phone": "无"}, {"phone": "00000000000"}, {"phone": "00000000000"},
             {"phone": " "}, {"phone": " "}, {"phone": None}, {"phone": None}]
     rules = _keys(engine, rows, [["phone"]])
-    assert count_pairs(engine, KEYS, 0, rules[0]) == 0
+    assert count_pairs(engine, KEYS, rules)[0] == 0
 
 
 def test_budget_names_the_rule_and_suggests_a_tighter_one(engine):
@@ -89,7 +101,7 @@ def test_either_order_keys_block_swapped_name_parts(engine):
 def test_a_rule_on_rare_values_skips_large_blocks(engine):
     rows = [{"name_pinyin": "zhangwei"}] * 5 + [{"name_pinyin": "ouyangxiu"}] * 2
     rules = _keys(engine, rows, [{"columns": ["name_pinyin"], "max_block": 3}])
-    assert count_pairs(engine, KEYS, 0, rules[0]) == 1
+    assert count_pairs(engine, KEYS, rules)[0] == 1
     generate_pairs(engine, KEYS, rules)
     assert [p[:2] for p in _pairs(engine)] == [(6, 7)]
     assert rules[0].label == "name_pinyin (≤3)"
@@ -101,7 +113,7 @@ def test_planned_rules_keep_only_blocks_that_fit_the_budget(engine):
     rows = [{"phone": "13800000000"}] * 10 + [{"phone": "13900000000"}] * 3 + \
         [{"phone": "13700000000"}] * 2
     rules = _keys(engine, rows, [["phone"]])
-    assert count_pairs(engine, KEYS, 0, rules[0]) == 45 + 3 + 1
+    assert count_pairs(engine, KEYS, rules)[0] == 45 + 3 + 1
     fitted = fit_to_budget(engine, "_link_features", rules[0], 10)
     assert fitted.max_block == 3  # the block of ten (45 pairs) is left out
     assert fit_to_budget(engine, "_link_features", rules[0], 0) is None
@@ -127,7 +139,7 @@ def test_an_unidentified_rule_skips_pairs_of_two_identified_records(engine):
             for i, f in zip(ids, flags)]
     rules = _keys(engine, rows, [{"columns": ["phone"], "unidentified": True}])
     # 6 pairs share the phone; (1, 2) holds two valid ID numbers and is left to them
-    assert count_pairs(engine, KEYS, 0, rules[0]) == 5
+    assert count_pairs(engine, KEYS, rules)[0] == 5
     stats = generate_pairs(engine, KEYS, rules)
     assert [p[:2] for p in _pairs(engine)] == [(1, 3), (1, 4), (2, 3), (2, 4), (3, 4)]
     assert stats[0].candidate_pairs == 5 and rules[0].label == "phone (unidentified)"

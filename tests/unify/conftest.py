@@ -124,13 +124,22 @@ def _clusters() -> pl.DataFrame:
         pl.col("record_id").replace_strict(ENTITY_OF, return_dtype=pl.Utf8).alias("entity_id"))
 
 
-def make_engine(measured: bool):
-    """The linked run in an in-memory engine; with `measured`, also metric_authority and
-    metric_field_reentry as linkage.measure writes them (else unify falls back to its own)."""
-    eng = open_engine()
+def make_engine(measured: bool, engine=None, employees: bool = False):
+    """The linked run in `engine` (default: a new in-memory one); with `measured`, also
+    metric_authority and metric_field_reentry as linkage.measure writes them (else unify falls
+    back to its own); with `employees`, 甲公司's two records also carry employees 10 and 9 (the
+    same source, no registration date: a tie of numbers)."""
+    eng = engine if engine is not None else open_engine()
+    columns, records = SOURCE_COLUMNS, RECORDS
+    if employees:
+        columns = pl.concat([columns, pl.DataFrame(
+            [("aqsc", 3, "从业人数", "employees", "synonym", 1.0, 1.0)],
+            schema=columns.schema, orient="row")])
+        records = records.with_columns(employees=pl.col("record_id").replace_strict(
+            {8: "10", 9: "9"}, default=None, return_dtype=pl.Utf8))
     eng.load("sources", SOURCES)
-    eng.load("source_columns", SOURCE_COLUMNS)
-    eng.load("records", RECORDS)
+    eng.load("source_columns", columns)
+    eng.load("records", records)
     eng.load("clusters", _clusters())
     if measured:
         eng.load("metric_authority", AUTHORITY)

@@ -1,4 +1,8 @@
-"""Survivorship on the hand-built run: authority, then valid, then frequent, then recent."""
+"""Survivorship on the hand-built run: authority, then valid, then frequent, then recent.
+
+Every test runs on both forms of the survivorship query (`Dialect.subquery_per_column`): one
+subquery per column (DuckDB's) and the long form (Spark's), here both on DuckDB.
+"""
 
 import pytest
 
@@ -7,8 +11,14 @@ from linkage.unify import golden
 from linkage.unify.authority import FALLBACK, authority_relation
 from linkage.unify.golden import golden_records
 from linkage.unify.proposal import propose
+from tests.conftest import FORMS, in_form
 
 from .conftest import ID_A, USCC, make_engine
+
+
+@pytest.fixture(params=FORMS)
+def form(request) -> str:
+    return request.param
 
 
 def _golden(engine, entity: str) -> tuple[dict, dict]:
@@ -19,10 +29,10 @@ def _golden(engine, entity: str) -> tuple[dict, dict]:
     return {r["entity_id"]: r for r in rows}, figures
 
 
-@pytest.fixture(scope="module")
-def person():
-    """(golden person records by entity id, figures) of the measured run, built once."""
-    engine = make_engine(measured=True)
+@pytest.fixture(scope="module", params=FORMS)
+def person(request):
+    """(golden person records by entity id, figures) of the measured run, built once per form."""
+    engine = in_form(make_engine(measured=True), request.param)
     yield _golden(engine, "person")
     engine.close()
 
@@ -91,7 +101,8 @@ def test_values_from_authority_counts_rank_one_sources(person):
     assert figures["values_chosen"] == 19
 
 
-def test_fallback_ranks_by_fill_and_validity(engine):
+def test_fallback_ranks_by_fill_and_validity(engine, form):
+    in_form(engine, form)
     scratch = Scratch(engine)
     authority, basis = authority_relation(engine, scratch)
     assert basis == "fill_and_validity"
@@ -107,8 +118,8 @@ def test_fallback_ranks_by_fill_and_validity(engine):
     assert golden["P0000000001"]["phone_source"] == "jzdj"
 
 
-def test_enterprise_golden(measured):
-    golden, figures = _golden(measured, "enterprise")
+def test_enterprise_golden(measured, form):
+    golden, figures = _golden(in_form(measured, form), "enterprise")
     assert list(golden) == ["E0000000008"]
     row = golden["E0000000008"]
     assert (row["name"], row["uscc"], row["safety_supervisor"]) == ("甲公司", USCC, "王强")
@@ -116,7 +127,8 @@ def test_enterprise_golden(measured):
                        "candidates_not_conforming": 0, "columns": 3}
 
 
-def test_golden_without_records_columns_keeps_entities(engine):
+def test_golden_without_records_columns_keeps_entities(engine, form):
+    in_form(engine, form)
     engine.execute("ALTER TABLE records DROP COLUMN safety_supervisor")
     golden, figures = _golden(engine, "enterprise")
     # the column stays (the DDL expects it) but holds nulls
@@ -126,10 +138,10 @@ def test_golden_without_records_columns_keeps_entities(engine):
     assert figures["columns"] == 2
 
 
-def test_entities_taken_in_ranges_give_the_same_table(monkeypatch):
+def test_entities_taken_in_ranges_give_the_same_table(monkeypatch, form):
     """A memory budget too small for every entity at once builds the table range by range:
     the same rows, in the same (entity_id) order, and the same figures."""
-    engine, entity = make_engine(measured=True), "person"
+    engine, entity = in_form(make_engine(measured=True), form), "person"
     whole, figures = _golden(engine, entity)
     rows = engine.sql(f"SELECT * FROM golden_{entity}").to_dicts()
     monkeypatch.setattr(golden, "MIN_RANGE", 1)
@@ -140,4 +152,15 @@ def test_entities_taken_in_ranges_give_the_same_table(monkeypatch):
     assert [n for n in created if n.startswith("_unify_golden_")] == ["_unify_golden_0", "_unify_golden_1"]
     assert engine.sql(f"SELECT * FROM golden_{entity}").to_dicts() == rows
     assert not [t for t in engine.tables() if t.startswith("_unify")]
+    engine.close()
+
+
+def test_numbers_tied_go_to_the_smallest_number(form):
+    """Employees 10 and 9, keyed once each by the same source with no registration date: the
+    tie goes to the smaller number, 9 (as text "10" would sort first)."""
+    engine = in_form(make_engine(measured=True, employees=True), form)
+    golden, figures = _golden(engine, "enterprise")
+    row = golden["E0000000008"]
+    assert (row["employees"], row["employees_source"]) == (9.0, "aqsc")
+    assert figures["columns"] == 4
     engine.close()
