@@ -62,12 +62,26 @@ from linkage.measure.settings import BurdenSettings
 
 __all__ = ["run_measure", "BurdenSettings", "TABLES"]
 
-TABLES = (
-    "metric_overview", "metric_source", "metric_system", "metric_source_pair",
-    "metric_system_pair", "metric_combination", "metric_entity_distribution",
-    "metric_field_reentry", "metric_community", "metric_consistency", "metric_consistency_source",
-    "metric_consistency_pair", "metric_consistency_example", "metric_quality", "metric_authority",
-)
+# every metric table, with the order its rows are read back in (a table has no order of its
+# own on Spark, nor on DuckDB once written by several threads)
+ORDER = {
+    "metric_overview": "entity_type",
+    "metric_source": "entity_type, source",
+    "metric_system": "entity_type, system",
+    "metric_source_pair": "entity_type, source_l, source_r",
+    "metric_system_pair": "entity_type, system_l, system_r",
+    "metric_combination": "level, entity_type, entities DESC, members",
+    "metric_entity_distribution": "entity_type, measure, n",
+    "metric_field_reentry": "entity_type, attribute, source",
+    "metric_community": "entity_type, level, reentries DESC, area NULLS LAST",
+    "metric_consistency": "entity_type, attribute",
+    "metric_consistency_source": "entity_type, attribute, disagreement_rate DESC, source",
+    "metric_consistency_pair": "entity_type, attribute, source_l, source_r",
+    "metric_consistency_example": "entity_type, attribute, entity_id, source, value",
+    "metric_quality": "entity_type, source, attribute",
+    "metric_authority": "entity_type, attribute, rank",
+}
+TABLES = tuple(ORDER)
 TOP_AREAS = 20
 
 
@@ -84,16 +98,21 @@ def run_measure(engine: Engine, burden: BurdenSettings | None = None, language: 
         return _metrics(engine, burden, language)
 
 
+def _ordered(table: str) -> str:
+    """SQL: every row of metric table `table`, in its `ORDER`."""
+    return f"SELECT * FROM {table} ORDER BY {ORDER[table]}"
+
+
 def _distribution(engine: Engine) -> dict:
     out: dict = defaultdict(lambda: defaultdict(dict))
-    for r in table_rows(engine, "SELECT * FROM metric_entity_distribution"):
+    for r in table_rows(engine, _ordered("metric_entity_distribution")):
         out[r["entity_type"]][r["measure"]][str(r["n"])] = r["entities"]
     return {k: dict(v) for k, v in out.items()}
 
 
 def _examples(engine: Engine) -> list[dict]:
     grouped: dict[tuple, list] = {}
-    for r in table_rows(engine, "SELECT * FROM metric_consistency_example"):
+    for r in table_rows(engine, _ordered("metric_consistency_example")):
         key = (r["entity_type"], r["attribute"], r["entity_id"])
         grouped.setdefault(key, []).append({"source": r["source"], "value": r["value"]})
     return [{"entity_type": e, "attribute": a, "entity_id": i, "values": v}
@@ -102,7 +121,7 @@ def _examples(engine: Engine) -> list[dict]:
 
 def _metrics(engine: Engine, burden: BurdenSettings, language: str) -> dict:
     rows = partial(table_rows, engine)
-    authority = rows("SELECT * FROM metric_authority")
+    authority = rows(_ordered("metric_authority"))
     recommended: dict = defaultdict(dict)
     for r in authority:
         if r["recommended"]:
@@ -118,12 +137,12 @@ def _metrics(engine: Engine, burden: BurdenSettings, language: str) -> dict:
             "authority_weights": burden.authority_weights.model_dump(),
             "per_record_attributes": sorted(PER_RECORD),
         },
-        "overview": {r.pop("entity_type"): r for r in rows("SELECT * FROM metric_overview")},
-        "sources": rows("SELECT * FROM metric_source"),
-        "systems": rows("SELECT * FROM metric_system"),
-        "source_pairs": rows("SELECT * FROM metric_source_pair"),
-        "system_pairs": rows("SELECT * FROM metric_system_pair"),
-        "combinations": rows("SELECT * FROM metric_combination"),
+        "overview": {r.pop("entity_type"): r for r in rows(_ordered("metric_overview"))},
+        "sources": rows(_ordered("metric_source")),
+        "systems": rows(_ordered("metric_system")),
+        "source_pairs": rows(_ordered("metric_source_pair")),
+        "system_pairs": rows(_ordered("metric_system_pair")),
+        "combinations": rows(_ordered("metric_combination")),
         "distribution": _distribution(engine),
         "reentry": {
             "totals": {r.pop("entity_type"): r for r in rows(
@@ -141,7 +160,7 @@ def _metrics(engine: Engine, burden: BurdenSettings, language: str) -> dict:
                 f"SELECT * FROM (SELECT entity_type, system, {sums} FROM metric_field_reentry "
                 "GROUP BY entity_type, system) "
                 "ORDER BY round(hours_per_year, 6) DESC, entity_type, system"),
-            "fields": rows("SELECT * FROM metric_field_reentry"),
+            "fields": rows(_ordered("metric_field_reentry")),
         },
         "communities": rows(f"""
             SELECT entity_type, level, area, records, entities, reentries, seconds,
@@ -151,12 +170,12 @@ def _metrics(engine: Engine, burden: BurdenSettings, language: str) -> dict:
                 FROM metric_community WHERE area IS NOT NULL)
             WHERE k <= {TOP_AREAS} ORDER BY entity_type, level, k"""),
         "consistency": {
-            "attributes": rows("SELECT * FROM metric_consistency"),
-            "sources": rows("SELECT * FROM metric_consistency_source"),
-            "pairs": rows("SELECT * FROM metric_consistency_pair"),
+            "attributes": rows(_ordered("metric_consistency")),
+            "sources": rows(_ordered("metric_consistency_source")),
+            "pairs": rows(_ordered("metric_consistency_pair")),
             "examples": _examples(engine),
         },
-        "quality": rows("SELECT * FROM metric_quality"),
+        "quality": rows(_ordered("metric_quality")),
         "authority": authority,
         "authoritative_source": dict(recommended),
         "tables": list(TABLES),

@@ -28,16 +28,22 @@ from ..measure.conftest import BURDEN, load_fixture
 from ..unify.conftest import make_engine as make_unify_run
 
 
-def test_measures_give_the_same_figures_on_spark(spark_session):
+@pytest.mark.parametrize("partitions", ["1", "4"])
+def test_measures_give_the_same_figures_on_spark(spark_session, partitions):
+    # spread over several shuffle partitions, a Spark table's rows come back in no fixed
+    # order: every list of metrics.json must be read back in an order of its own
     duckdb_engine = open_engine()
     load_fixture(duckdb_engine)
     expected = run_measure(duckdb_engine, BURDEN, "zh")
     spark = SparkEngine(spark_session)
+    before = spark_session.conf.get("spark.sql.shuffle.partitions")
+    spark_session.conf.set("spark.sql.shuffle.partitions", partitions)
     load_fixture(spark)
     try:
         assert run_measure(spark, BURDEN, "zh") == expected
         assert not [t for t in spark.tables() if t.startswith("_m_")]
     finally:
+        spark_session.conf.set("spark.sql.shuffle.partitions", before)
         for name in spark.tables():
             spark.drop_table(name)
 
