@@ -63,3 +63,10 @@ def test_demo_runs_on_runtime_dependencies(tmp_path):
     result = runtime_only("run", "demo.yaml", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "report.html").is_file()
+
+
+def test_python_dash_m_linkage_is_the_command():
+    result = subprocess.run([sys.executable, "-m", "linkage", "--help"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert all(command in result.stdout for command in COMMANDS)
