@@ -75,22 +75,22 @@ def pattern_counts(gamma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def share_group_evidence(log_bf: np.ndarray, comparisons: list[Comparison]) -> np.ndarray:
     """Log Bayes factors (n × k) with each `group`'s agreements counted once: within a group
-    only the largest positive contribution stays, every negative one stays."""
+    only the largest positive contribution stays, every negative one stays.  Changes `log_bf`
+    in place (and returns it): the callers' arrays are their own, and at a few million pairs a
+    copy is a few hundred MB."""
     groups: dict[str, list[int]] = {}
     for k, comp in enumerate(comparisons):
         if comp.group is not None:
             groups.setdefault(comp.group, []).append(k)
-    out = log_bf
     for members in groups.values():
         if len(members) < 2:
             continue
-        out = out.copy() if out is log_bf else out
-        block = out[:, members]
+        block = log_bf[:, members]
         best = np.argmax(block, axis=1)
         keep = np.zeros(block.shape, dtype=bool)
         keep[np.arange(len(block)), best] = True
-        out[:, members] = np.where(keep | (block < 0), block, 0.0)
-    return out
+        log_bf[:, members] = np.where(keep | (block < 0), block, 0.0)
+    return log_bf
 
 
 def _log_bf(patterns: np.ndarray, model: "Model") -> np.ndarray:
@@ -246,7 +246,8 @@ def score(gamma: np.ndarray, tf: np.ndarray, model: Model
         bf[known, k] = (m / u)[g[known]]
         tf_known = ~np.isnan(tf[:, k])
         bf[tf_known, k] = m[g[tf_known]] / tf[tf_known, k].astype(np.float64)
-    bf = np.exp2(share_group_evidence(np.log2(bf), model.comparisons))
-    weight = np.log2(model.prior / (1 - model.prior)) + np.log2(bf).sum(axis=1)
+    log_bf = share_group_evidence(np.log2(bf, out=bf), model.comparisons)  # in place
+    weight = np.log2(model.prior / (1 - model.prior)) + log_bf.sum(axis=1)
+    bf = np.exp2(log_bf, out=log_bf)
     probability = 1.0 / (1.0 + np.exp2(-np.clip(weight, -1000, 1000)))
     return bf, weight, probability
