@@ -13,10 +13,10 @@ report, review) cannot drift apart.  What each column holds is documented where 
 | records | `<a>_province`, `_city`, `_district`, `_community` (divisions) | `derived` |
 | pairs | `<c>_l`, `<c>_r`: the two records' sides | `side` |
 | pairs | `gamma_<comparison>`: the level a pair reaches | `gamma` |
+| pairs | `bf_<comparison>`: the Bayes factor of that level | `bayes_factor` |
+| link features | `tf__<c>`: the share of the entity type's values equal to the record's | `term_frequency` |
+| link features | `ident__<c>`: an identifier's value where it is valid | `identifier_value` |
 | golden_<entity> | `<column>_source`: the source a golden value came from | `source_of` |
-
-Still spelled in linkage.link (to move here as it adopts this module): the features' `tf__<c>`
-(term frequency) and `ident__<c>` (identifier value), the pairs' `bf_<comparison>`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ from __future__ import annotations
 DWELLING_PARTS = ("road", "number", "building", "unit", "room")
 # the pair sides: left and right record
 SIDES = ("l", "r")
+# prefixes of the link features' term-frequency and identifier-value columns
+TERM_FREQUENCY = "tf__"
+IDENTIFIER_VALUE = "ident__"
 
 
 def derived(column: str, suffix: str) -> str:
@@ -52,6 +55,22 @@ def side(column: str, which: str) -> str:
 def gamma(comparison: str) -> str:
     """The level a pair reaches on `comparison` (−1: missing)."""
     return f"gamma_{comparison}"
+
+
+def bayes_factor(comparison: str) -> str:
+    """The Bayes factor of the level a pair reaches on `comparison`."""
+    return f"bf_{comparison}"
+
+
+def term_frequency(column: str) -> str:
+    """A link feature: the share of the entity type's non-null `column` values equal to the
+    record's (for frequency-weighted levels)."""
+    return f"{TERM_FREQUENCY}{column}"
+
+
+def identifier_value(column: str) -> str:
+    """A link feature: identifier `column`'s value where it is valid (null otherwise)."""
+    return f"{IDENTIFIER_VALUE}{column}"
 
 
 def source_of(column: str) -> str:

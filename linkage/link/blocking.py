@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from linkage.columns import IDENTIFIER_VALUE
 from linkage.engine.dialect import Dialect
 from linkage.errors import BlockingBudgetError
 from linkage.link.settings import BlockingRule
@@ -54,7 +55,7 @@ def build_keys(engine, features: str, rules: list[BlockingRule], out: str = KEYS
     into a working table; a rule with `max_block` then nulls its key in the blocks a GROUP BY
     finds too large (a window count per rule over every record is several times slower)."""
     d = engine.dialect
-    idents = [d.quote(c) for c in engine.columns(features) if c.startswith("ident__")]
+    idents = [d.quote(c) for c in engine.columns(features) if c.startswith(IDENTIFIER_VALUE)]
     identified = " OR ".join(f"{c} IS NOT NULL" for c in idents) or "false"
     raw = f"{out}_raw"
     keys = [f"coalesce({identified}, false) AS {IDENTIFIED}",

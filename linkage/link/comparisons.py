@@ -23,11 +23,13 @@ from importlib import resources
 import numpy as np
 import polars as pl
 from rapidfuzz import process
-from rapidfuzz.distance import Hamming, Indel, JaroWinkler, Levenshtein, OSA
+from rapidfuzz.distance import OSA, Hamming, Indel, JaroWinkler, Levenshtein
 
+from linkage.columns import term_frequency
 from linkage.link.levels import level_type
 from linkage.link.presets import KINDS
 from linkage.link.settings import ComparisonSettings, LevelSettings
+
 
 @dataclass(frozen=True)
 class Level:
@@ -214,7 +216,7 @@ def level_tf(frame: pl.DataFrame, gamma: np.ndarray, comparisons: list[Compariso
         for i, level in enumerate(comp.levels):
             if level.tf:
                 hit = gamma[:, k] == comp.gamma(i)
-                column = f"tf__{level.columns[0]}"
+                column = term_frequency(level.columns[0])
                 tf[hit, k] = np.fmax(frame.get_column(f"{column}_l").to_numpy(),
                                      frame.get_column(f"{column}_r").to_numpy())[hit]
     return tf

@@ -18,6 +18,7 @@ import click
 import numpy as np
 import polars as pl
 
+from linkage.columns import bayes_factor
 from linkage.engine import open_engine
 from linkage.errors import NotARunError
 from linkage.link.comparisons import compile_comparisons
@@ -113,7 +114,7 @@ def _computed_pair(engine, left: int, right: int, entity_type: str, settings: Li
             "rule": ("cannot_link" if compared.cannot_link[0] else None), "blocked_by": None}
     for k, comp in enumerate(comparisons):
         pair[f"gamma_{comp.name}"] = int(compared.gamma[0, k])
-        pair[f"bf_{comp.name}"] = float(bf[0, k])
+        pair[bayes_factor(comp.name)] = float(bf[0, k])
     return pair
 
 
@@ -149,7 +150,7 @@ def explain_pair(engine, a: int, b: int, language: str = "zh") -> str:
         values = [_value(recs, comp.column, comp.fallback, i) for i in (0, 1)]
         m = float(row["m"][0]) if row.height and gamma >= 0 else None
         u = float(row["u"][0]) if row.height and gamma >= 0 else None
-        weight = math.log2(pair[f"bf_{comp.name}"])
+        weight = math.log2(pair[bayes_factor(comp.name)])
         if comp.group and m and u and m > u and abs(weight) < 1e-9:
             level += t["grouped"].format(g=comp.group)
         steps.append((comp.name, level, *values, m, u, weight))

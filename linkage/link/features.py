@@ -17,6 +17,7 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import Hamming
 
+from linkage.columns import SIDES, identifier_value, side, term_frequency
 from linkage.engine.dialect import Dialect
 from linkage.link.comparisons import Comparison, tf_columns
 from linkage.link.keys import columns_read, is_derived, key_sql
@@ -86,9 +87,9 @@ def build_features(engine, entity_type: str, comparisons: list[Comparison],
         original = f" AND NOT coalesce({q(legacy)}, false)" if legacy in types else ""
         if col in types and flag in types:
             idents.append(f"CASE WHEN {q(flag)} = 'valid'{original} THEN {base(col)} END "
-                          f"AS {q('ident__' + col)}")
+                          f"AS {q(identifier_value(col))}")
         else:
-            idents.append(f"{d.null('text')} AS {q('ident__' + col)}")
+            idents.append(f"{d.null('text')} AS {q(identifier_value(col))}")
     select = ", ".join([f"{e} AS {q(c)}" for c, e in exprs.items()] + idents)
     trimmed = ", ".join(f"trim({q(c)}) AS {q(c)}"
                         if c in text and c not in ("source", "entity_type", "extras") else q(c)
@@ -97,7 +98,7 @@ def build_features(engine, entity_type: str, comparisons: list[Comparison],
                         f"FROM {q(source)} WHERE entity_type = {d.literal(entity_type)})", temp=True)
     shares = _term_frequencies(engine, tf_columns(comparisons))
     joins = "".join(f" LEFT JOIN {t} t{i} ON {on}" for i, (t, on) in enumerate(shares))
-    tf_select = "".join(f", t{i}.tf AS {q('tf__' + col)}"
+    tf_select = "".join(f", t{i}.tf AS {q(term_frequency(col))}"
                         for i, col in enumerate(tf_columns(comparisons)))
     engine.create_table(table, f"SELECT b.*{tf_select} FROM _link_base b{joins}", temp=True)
     for name in dict.fromkeys(t for t, _ in shares):
@@ -132,7 +133,8 @@ def feature_frame(engine, comparisons: list[Comparison], identifiers: list[str],
     """The feature table as a polars frame in record_id order: record_id, the comparison
     columns, their `tf__` and the identifiers' `ident__` columns."""
     cols = ["record_id", *dict.fromkeys(c for comp in comparisons for c in comp.columns),
-            *(f"tf__{c}" for c in tf_columns(comparisons)), *(f"ident__{c}" for c in identifiers)]
+            *(term_frequency(c) for c in tf_columns(comparisons)),
+            *(identifier_value(c) for c in identifiers)]
     q = engine.dialect.quote
     # one chunk per column: gathering rows from a chunked column is several times slower
     return engine.sql(f"SELECT {', '.join(q(c) for c in cols)} FROM {q(features)} "
@@ -145,14 +147,17 @@ def pair_frame(features: pl.DataFrame, pairs: pl.DataFrame, identifiers: list[st
     identifiers, `cannot_link` (two different valid values) and `same_identifier`."""
     ids = features.get_column("record_id").to_numpy()
     sides = {}
-    for side in ("l", "r"):
-        rows = np.searchsorted(ids, pairs.get_column(f"record_id_{side}").to_numpy())
-        sides[side] = features.drop("record_id").gather(rows).rename(lambda c: f"{c}_{side}")
+    for which in SIDES:
+        rows = np.searchsorted(ids, pairs.get_column(side("record_id", which)).to_numpy())
+        sides[which] = features.drop("record_id").gather(rows).rename(
+            lambda c, which=which: side(c, which))
     frame = pl.concat([pairs, sides["l"], sides["r"]], how="horizontal")
-    idents = [(pl.col(f"ident__{c}_l"), pl.col(f"ident__{c}_r")) for c in identifiers]
+    idents = [(pl.col(side(identifier_value(c), "l")), pl.col(side(identifier_value(c), "r")))
+              for c in identifiers]
     apart = np.zeros(frame.height, dtype=bool)
     for c in identifiers:
-        apart |= _apart(frame.get_column(f"ident__{c}_l"), frame.get_column(f"ident__{c}_r"))
+        apart |= _apart(frame.get_column(side(identifier_value(c), "l")),
+                        frame.get_column(side(identifier_value(c), "r")))
     return frame.with_columns(
         pl.Series("cannot_link", apart),
         pl.any_horizontal([(a == b).fill_null(False) for a, b in idents] or [pl.lit(False)])

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from linkage.columns import TERM_FREQUENCY, identifier_value
 from linkage.link.assign import Weigher, kind_of
 from linkage.link.blocking import build_keys, unpivoted_keys
 from linkage.link.comparisons import Comparison
@@ -163,7 +164,7 @@ def simulate(engine, entity_type: str, table: str, s: LinkageSettings,
     comparisons, model and threshold, and the second pass's weighing of records linked to
     nothing (`first_rep`: record_id → first-pass entity)."""
     identifier = s.identifiers[0]
-    ident = f"ident__{identifier}"
+    ident = identifier_value(identifier)
     rng = np.random.default_rng(s.seed)
     kinds = _kinds(engine, table, identifier, clusters)
     valid = features.select("record_id", ident).filter(pl.col(ident).is_not_null())
@@ -199,7 +200,7 @@ def simulate(engine, entity_type: str, table: str, s: LinkageSettings,
                                          "original": c.astype(np.int64)})
                            for _, _, _, c, o in plans])
     # term frequencies are the population's, not the sample's: the original record's
-    tf = [c for c in features.columns if c.startswith("tf__")]
+    tf = [c for c in features.columns if c.startswith(TERM_FREQUENCY)]
     simulated = feature_frame(engine, comparisons, s.identifiers, "_recall_features").drop(tf) \
         .join(originals.rename({"record_id_l": "record_id"}), on="record_id") \
         .join(features.select("record_id", *tf).rename({"record_id": "original"}), on="original") \
@@ -338,7 +339,7 @@ def estimate_recall(engine, entity_type: str, table: str, s: LinkageSettings,
                     clusters: pl.DataFrame, first_rep: pl.DataFrame, weigher: Weigher,
                     keys: str) -> tuple[dict, pl.DataFrame]:
     """The estimate (a dict for metrics.json) and its per-source table (`recall_estimate`)."""
-    ident = f"ident__{s.identifiers[0]}" if s.identifiers else None
+    ident = identifier_value(s.identifiers[0]) if s.identifiers else None
     valid = features[ident].drop_nulls() if ident in features.columns else pl.Series([], dtype=pl.Utf8)
     if valid.len() == valid.n_unique():
         # no two records share a valid identifier: nothing to simulate from, and nothing to

@@ -28,20 +28,45 @@ import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from linkage.columns import bayes_factor, identifier_value
 from linkage.link.assign import Assignment, Weigher, assign
-from linkage.link.blocking import (KEYS, RuleStats, build_keys, check_budget, count_pairs,
-                                   fit_to_budget, generate_pairs)
+from linkage.link.blocking import (
+    KEYS,
+    RuleStats,
+    build_keys,
+    check_budget,
+    count_pairs,
+    fit_to_budget,
+    generate_pairs,
+)
 from linkage.link.cluster import cluster
-from linkage.link.comparisons import (Comparison, compare_batch, compile_comparisons,
-                                      neutralise_implied)
-from linkage.link.features import build_features, feature_frame, pair_frame, source_columns
+from linkage.link.comparisons import (
+    Comparison,
+    compare_batch,
+    compile_comparisons,
+    neutralise_implied,
+)
+from linkage.link.features import (
+    build_features,
+    feature_frame,
+    pair_frame,
+    source_columns,
+)
 from linkage.link.incremental import Carry, compare_candidates
 from linkage.link.keys import columns_read
 from linkage.link.labels import run_labels
+from linkage.link.model import (
+    Model,
+    estimate_by_sessions,
+    estimate_prior,
+    estimate_u,
+    initial_m,
+    m_from_labels,
+    pattern_counts,
+    score,
+)
 from linkage.link.plan import Plan, catalogue_columns, make_plan
 from linkage.link.recall import estimate_recall
-from linkage.link.model import (Model, estimate_by_sessions, estimate_prior, estimate_u,
-                                initial_m, m_from_labels, pattern_counts, score)
 from linkage.link.settings import LinkageSettings
 
 BATCH_SIZE = 250_000
@@ -280,7 +305,7 @@ class EntityResult:
 def identifier_codes(frame: pl.DataFrame, identifiers: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Record ids (ascending) and dense int codes of their valid identifiers (-1 = none), from
     the feature frame."""
-    cols = [f"ident__{c}" for c in identifiers]
+    cols = [identifier_value(c) for c in identifiers]
     codes = frame.select([(pl.col(c).rank("dense") - 1).fill_null(-1).cast(pl.Int64).alias(c)
                           for c in cols])
     matrix = codes.to_numpy() if cols else np.zeros((frame.height, 0), dtype=np.int64)
@@ -482,7 +507,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     for k, comp in enumerate(comparisons):
         columns_out[f"gamma_{comp.name}"] = compared.gamma[:, k]
     for k, comp in enumerate(comparisons):
-        columns_out[f"bf_{comp.name}"] = bf[:, k]
+        columns_out[bayes_factor(comp.name)] = bf[:, k]
     for table in (KEYS, "_link_records"):
         engine.drop_table(table)
     return EntityResult(entity_type, pa.table(columns_out), clusters, rules, int(linked.sum()),

@@ -20,6 +20,7 @@ import math
 import polars as pl
 
 from linkage.attributes import ATTRIBUTES
+from linkage.columns import bayes_factor
 from linkage.link.explain import _computed_pair
 from linkage.measure.masking import mask_text, mask_value
 from linkage.report.i18n import column_label
@@ -102,7 +103,7 @@ def pair_view(run: FinishedRun, a: int, b: int, reveal: bool = False) -> dict:
         gamma = int(pair[f"gamma_{comp.name}"])
         level = params.filter((pl.col("comparison") == comp.name) & (pl.col("gamma") == gamma))
         row = level.row(0, named=True) if level.height else {}
-        weight = math.log2(pair[f"bf_{comp.name}"])
+        weight = math.log2(pair[bayes_factor(comp.name)])
         both = all(r.get(comp.column) is not None or (comp.fallback and r.get(comp.fallback))
                    for r in rec)
         step = {"comparison": comp.name, "gamma": gamma, "class": _evidence(gamma, weight),
