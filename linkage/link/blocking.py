@@ -146,9 +146,11 @@ def suggest_tighter(engine, features: str, rule: BlockingRule, columns: list[str
 
 
 def check_budget(engine, features: str, keys: str, rules: list[BlockingRule], budget: int,
-                 columns: list[str], entity_type: str) -> list[int]:
-    """Pair count per rule; raises BlockingBudgetError naming the first rule over budget."""
-    counts = count_pairs(engine, keys, rules)
+                 columns: list[str], entity_type: str, counts: list[int] | None = None
+                 ) -> list[int]:
+    """Pair count per rule (`counts` where the caller has them); raises BlockingBudgetError
+    naming the first rule over budget."""
+    counts = count_pairs(engine, keys, rules) if counts is None else counts
     for rule, n in zip(rules, counts):
         if n > budget:
             hint = suggest_tighter(engine, features, rule, columns, budget)

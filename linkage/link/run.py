@@ -30,41 +30,17 @@ from scipy.sparse.csgraph import connected_components
 
 from linkage.columns import bayes_factor, identifier_value
 from linkage.link.assign import Assignment, Weigher, assign
-from linkage.link.blocking import (
-    KEYS,
-    RuleStats,
-    build_keys,
-    check_budget,
-    count_pairs,
-    fit_to_budget,
-    generate_pairs,
-)
+from linkage.link.blocking import (KEYS, RuleStats, build_keys, check_budget, count_pairs,
+                                   fit_to_budget, generate_pairs)
 from linkage.link.cluster import cluster
-from linkage.link.comparisons import (
-    Comparison,
-    compare_batch,
-    compile_comparisons,
-    neutralise_implied,
-)
-from linkage.link.features import (
-    build_features,
-    feature_frame,
-    pair_frame,
-    source_columns,
-)
+from linkage.link.comparisons import (Comparison, compare_batch, compile_comparisons,
+                                      neutralise_implied)
+from linkage.link.features import build_features, feature_frame, pair_frame, source_columns
 from linkage.link.incremental import Carry, compare_candidates
 from linkage.link.keys import columns_read
 from linkage.link.labels import run_labels
-from linkage.link.model import (
-    Model,
-    estimate_by_sessions,
-    estimate_prior,
-    estimate_u,
-    initial_m,
-    m_from_labels,
-    pattern_counts,
-    score,
-)
+from linkage.link.model import (Model, estimate_by_sessions, estimate_prior, estimate_u,
+                                initial_m, m_from_labels, pattern_counts, score)
 from linkage.link.plan import Plan, catalogue_columns, make_plan
 from linkage.link.recall import estimate_recall
 from linkage.link.settings import LinkageSettings
@@ -256,21 +232,23 @@ def prepare_blocking(engine, entity_type: str, s: LinkageSettings,
     columns = build_features(engine, entity_type, comparisons, plan.rules, s.identifiers,
                              FEATURES, source)
     build_keys(engine, FEATURES, plan.rules, KEYS)
+    counts = count_pairs(engine, KEYS, plan.rules)
     if plan.planned:
-        plan.rules = fit_planned_rules(engine, plan, s.max_pairs_per_rule)
-    counts = check_budget(engine, FEATURES, KEYS, plan.rules, s.max_pairs_per_rule, columns,
-                          entity_type)
+        plan.rules, counts = fit_planned_rules(engine, plan, s.max_pairs_per_rule, counts)
+    check_budget(engine, FEATURES, KEYS, plan.rules, s.max_pairs_per_rule, columns, entity_type,
+                 counts)
     # the table would hold the frame's data a second time for the rest of the stage
     features = feature_frame(engine, comparisons, s.identifiers, FEATURES)
     engine.drop_table(FEATURES)
     return Blocking(source, plan, features, counts)
 
 
-def fit_planned_rules(engine, plan: Plan, budget: int) -> list:
-    """Planned rules over the pair budget keep only blocks small enough to fit (rules that
-    cannot fit at all are dropped); the keys table is rebuilt when anything changed."""
+def fit_planned_rules(engine, plan: Plan, budget: int, counts: list[int]) -> tuple[list, list[int]]:
+    """Planned rules over the pair budget (`counts`: each rule's pairs) keep only blocks small
+    enough to fit (rules that cannot fit at all are dropped); the keys table is rebuilt and the
+    pairs counted again when anything changed.  Returns the rules and their pair counts."""
     fitted, reasons = [], []
-    for rule, reason, pairs in zip(plan.rules, plan.reasons, count_pairs(engine, KEYS, plan.rules)):
+    for rule, reason, pairs in zip(plan.rules, plan.reasons, counts):
         if pairs > budget:
             rule = fit_to_budget(engine, FEATURES, rule, budget)
             reason = f"{reason}; large blocks left out to fit the pair budget"
@@ -280,7 +258,8 @@ def fit_planned_rules(engine, plan: Plan, budget: int) -> list:
     if fitted != plan.rules:
         plan.reasons = reasons
         build_keys(engine, FEATURES, fitted, KEYS)
-    return fitted
+        counts = count_pairs(engine, KEYS, fitted)
+    return fitted, counts
 
 
 @dataclass
