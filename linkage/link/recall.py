@@ -158,15 +158,15 @@ def _simulated_rows(engine, table: str, identifier: str, silver: np.ndarray,
 def simulate(engine, entity_type: str, table: str, s: LinkageSettings,
              comparisons: list[Comparison], model: Model, features: pl.DataFrame,
              clusters: pl.DataFrame, first_rep: pl.DataFrame, weigher: Weigher,
-             keys: str) -> list[Simulation]:
+             keys: str, kinds: pl.DataFrame) -> list[Simulation]:
     """Run silver records, made to look like the records of each kind of each source (their
     blank columns, their missing or invalid identifier), through the run's blocking,
     comparisons, model and threshold, and the second pass's weighing of records linked to
-    nothing (`first_rep`: record_id → first-pass entity)."""
+    nothing (`first_rep`: record_id → first-pass entity; `kinds`: `_kinds` of the
+    records)."""
     identifier = s.identifiers[0]
     ident = identifier_value(identifier)
     rng = np.random.default_rng(s.seed)
-    kinds = _kinds(engine, table, identifier, clusters)
     valid = features.select("record_id", ident).filter(pl.col(ident).is_not_null())
     silver = valid.filter(pl.len().over(ident) > 1).join(kinds.select("record_id", "source"),
                                                           on="record_id")
@@ -347,9 +347,9 @@ def estimate_recall(engine, entity_type: str, table: str, s: LinkageSettings,
         return {"estimated": False, "reason": "no two records share a valid identifier to build "
                 "a silver standard on"}, pl.DataFrame()
     identifier = s.identifiers[0]
-    sims = simulate(engine, entity_type, table, s, comparisons, model, features, clusters,
-                    first_rep, weigher, keys)
     kinds = _kinds(engine, table, identifier, clusters)
+    sims = simulate(engine, entity_type, table, s, comparisons, model, features, clusters,
+                    first_rep, weigher, keys, kinds)
     rate = {(x.source, x.kind): x for x in sims}
     valid = kinds.filter(pl.col("kind") == "valid")
     per_source = valid.group_by("source").agg(
