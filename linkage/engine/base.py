@@ -48,6 +48,15 @@ class Engine(Protocol):
     def drop_table(self, name: str) -> None:
         """Drop table `name` if it exists."""
 
+    def create_view(self, name: str, query: str) -> None:
+        """Make `name` a temporary selection of stored tables that holds no rows of its own
+        where the backend can read them again cheaply (DuckDB: a view, its rows read from the
+        database file at each use, where a temp table would copy them into memory); Spark
+        keeps a temp table (each use of a view would be a Spark job re-reading Parquet)."""
+
+    def drop_view(self, name: str) -> None:
+        """Drop what `create_view` made, if it exists."""
+
     def batches(self, query: str, batch_size: int = 200_000) -> Iterator[pa.RecordBatch]:
         """Stream a query's result as Arrow record batches."""
 
@@ -70,3 +79,32 @@ class Engine(Protocol):
         Parquet tables into `<output>/linkage.duckdb`."""
 
     def close(self) -> None: ...
+
+
+def read_compact(engine: Engine, query: str, order_by: str | None = None,
+                 batch_size: int = 100_000) -> pl.DataFrame:
+    """A large query result as a polars frame with one chunk per column, read batch by batch
+    and sorted by column `order_by` here rather than by the engine: neither a sorted copy in
+    the engine, nor its result buffers, nor a second whole copy of the frame are ever held —
+    each column is joined into one chunk (and put in order) while the batches' pieces of it are
+    freed.  Peak: the frame plus one column, where `engine.sql` of an ORDER BY query and a
+    `rechunk` hold it about three times over."""
+    frames = [pl.from_arrow(batch) for batch in engine.batches(query, batch_size)]
+    if not frames:
+        return engine.sql(f"SELECT * FROM ({query}) LIMIT 0")
+    names = frames[0].columns
+
+    def column(name: str) -> pl.Series:
+        return pl.concat([frame.drop_in_place(name) for frame in frames], rechunk=True)
+
+    columns, order = {}, None
+    if order_by is not None:
+        key = column(order_by)
+        if not key.is_sorted():
+            order = key.arg_sort()
+            key = key.gather(order)
+        columns[order_by] = key
+    for name in names:
+        if name not in columns:
+            columns[name] = column(name) if order is None else column(name).gather(order)
+    return pl.DataFrame([columns[name] for name in names])

@@ -152,6 +152,12 @@ class DuckDBEngine:
         for statement in self.dialect.drop_table(name):
             self.execute(statement)
 
+    def create_view(self, name: str, query: str) -> None:
+        self.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS {query}")
+
+    def drop_view(self, name: str) -> None:
+        self.execute(f"DROP VIEW IF EXISTS {quote_ident(name)}")
+
     def batches(self, query: str, batch_size: int = 200_000) -> Iterator[pa.RecordBatch]:
         reader = self.con.sql(query).to_arrow_reader(batch_size)
         yield from reader

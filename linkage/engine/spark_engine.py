@@ -226,6 +226,12 @@ class SparkEngine:
         for statement in self.dialect.drop_table(name):
             self._run(statement)
 
+    def create_view(self, name: str, query: str) -> None:
+        self.create_table(name, query, temp=True)
+
+    def drop_view(self, name: str) -> None:
+        self.drop_table(name)
+
     def batches(self, query: str, batch_size: int = 200_000) -> Iterator[pa.RecordBatch]:
         yield from self._run(query).toArrow().to_batches(batch_size)
 

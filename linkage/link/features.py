@@ -18,6 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Hamming
 
 from linkage.columns import SIDES, identifier_value, side, term_frequency
+from linkage.engine.base import read_compact
 from linkage.engine.dialect import Dialect
 from linkage.link.comparisons import Comparison, tf_columns
 from linkage.link.keys import columns_read, is_derived, key_sql
@@ -137,8 +138,8 @@ def feature_frame(engine, comparisons: list[Comparison], identifiers: list[str],
             *(identifier_value(c) for c in identifiers)]
     q = engine.dialect.quote
     # one chunk per column: gathering rows from a chunked column is several times slower
-    return engine.sql(f"SELECT {', '.join(q(c) for c in cols)} FROM {q(features)} "
-                      "ORDER BY record_id").rechunk()
+    return read_compact(engine, f"SELECT {', '.join(q(c) for c in cols)} FROM {q(features)}",
+                        order_by="record_id")
 
 
 def pair_frame(features: pl.DataFrame, pairs: pl.DataFrame, identifiers: list[str]) -> pl.DataFrame:

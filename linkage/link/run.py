@@ -217,17 +217,17 @@ def prepare_blocking(engine, entity_type: str, s: LinkageSettings,
     """Plan the blocking of one entity type (`s` resolved) and build the keys table and the
     feature frame from table `records` (the feature table is dropped once read: from here on
     the frame is read)."""
-    # the entity type's records, only the columns linkage may read, as a temporary table
+    # the entity type's records, only the columns linkage may read: a view of table `records`
+    # (a temp table would hold a second copy of them in memory through the stage)
     source = "_link_records"
     q = engine.dialect.quote
     present = engine.columns("records")
     wanted = ["record_id", "source", "source_row", "entity_type",
               *source_columns(comparisons, s.blocking_rules or [], s.identifiers),
               *catalogue_columns(entity_type)]
-    engine.create_table(source, f"SELECT {', '.join(q(c) for c in dict.fromkeys(wanted) if c in present)} "
-                        f"FROM records WHERE entity_type = {engine.dialect.literal(entity_type)} "
-                        "ORDER BY record_id",
-                        temp=True)
+    engine.create_view(source, f"SELECT {', '.join(q(c) for c in dict.fromkeys(wanted) if c in present)} "
+                       f"FROM records WHERE entity_type = {engine.dialect.literal(entity_type)} "
+                       "ORDER BY record_id")
     plan = make_plan(engine, source, entity_type, s.blocking_rules)
     columns = build_features(engine, entity_type, comparisons, plan.rules, s.identifiers,
                              FEATURES, source)
@@ -487,8 +487,8 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
         columns_out[f"gamma_{comp.name}"] = compared.gamma[:, k]
     for k, comp in enumerate(comparisons):
         columns_out[bayes_factor(comp.name)] = bf[:, k]
-    for table in (KEYS, "_link_records"):
-        engine.drop_table(table)
+    engine.drop_table(KEYS)
+    engine.drop_view(source)
     return EntityResult(entity_type, pa.table(columns_out), clusters, rules, int(linked.sum()),
                         model, s, seconds, plan, recall, recall_table,
                         possible.select(pl.lit(entity_type).alias("entity_type"), pl.all()),

@@ -5,6 +5,7 @@ import polars as pl
 import pytest
 
 from linkage.engine import Scratch
+from linkage.engine.base import read_compact
 from linkage.engine.dialect import MASK_BITS, DuckDBDialect, SparkDialect
 
 
@@ -132,3 +133,26 @@ def test_append_adds_rows_by_name_and_new_columns(engine):
     assert engine.columns("grown") == ["id", "name", "uscc"]
     assert engine.sql("SELECT * FROM grown ORDER BY id").rows() == [
         (1, "张伟", None), (2, None, None), (3, "王芳", "91440300MA5"), (4, None, None)]
+
+
+def test_a_view_reads_its_table_and_is_dropped(engine):
+    engine.load("stored", pl.DataFrame({"id": [1, 2, 3], "kind": ["a", "b", "a"]}))
+    engine.create_view("_v_a", "SELECT id FROM stored WHERE kind = 'a'")
+    assert sorted(engine.sql("SELECT id FROM _v_a")["id"].to_list()) == [1, 3]
+    engine.drop_view("_v_a")
+    engine.drop_view("_v_a")  # dropping what is gone is no error
+    assert "_v_a" not in engine.tables()
+    engine.drop_table("stored")
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 1000])
+def test_read_compact_gives_one_chunk_per_column_in_order(engine, batch_size):
+    rows = pl.DataFrame({"record_id": [5, 3, 9, 1, 7], "name": ["戊", "丙", None, "甲", "庚"],
+                         "score": [0.5, 0.3, 0.9, 0.1, 0.7]})
+    engine.load("_rc", rows)
+    frame = read_compact(engine, "SELECT * FROM _rc", order_by="record_id", batch_size=batch_size)
+    assert frame.rows() == rows.sort("record_id").rows()
+    assert all(frame.get_column(c).n_chunks() == 1 for c in frame.columns)
+    empty = read_compact(engine, "SELECT * FROM _rc WHERE record_id < 0", order_by="record_id")
+    assert empty.height == 0 and empty.columns == rows.columns
+    engine.drop_table("_rc")

@@ -120,6 +120,7 @@ def test_the_pair_budget_is_counted_alike_on_spark(spark_session, configured):
         except BlockingBudgetError as exc:
             outcomes.append(str(exc))
         finally:
+            engine.drop_view("_link_records")
             for name in engine.tables():
                 engine.drop_table(name)
     if configured:
