@@ -35,7 +35,7 @@ from linkage.errors import ConfigError, OutputError, RunError, SourceError
 from linkage.measure.masking import mask_json
 from linkage.link import run_linkage
 from linkage.measure import run_measure
-from linkage.normalize import Memo, normalize_records
+from linkage.normalize import Memo, normalize_records, release_reference_data
 from linkage.quarantine import QUARANTINE_SCHEMA
 from linkage.report import render_report
 from linkage.unify import run_unify
@@ -169,6 +169,7 @@ def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.Dat
             engine.append("records", part)
             del chunk, normalized, mask, part
         del raw, memo, cached
+    release_reference_data()
     if not usable:
         raise RunError("nothing to link: no source holds a usable data row (every source is "
                        "empty, holds only its header, or has no name or ID in any row); see "

@@ -56,6 +56,7 @@ Columns by attribute kind (only for attributes present in the input; `<a>` is th
 from __future__ import annotations
 
 import functools
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -180,6 +181,19 @@ def normalize_records(frame: pl.DataFrame, entity_type: str,
         elif column not in LINEAGE:
             columns.append(frame[column])
     return pl.DataFrame(columns + derived)
+
+
+def release_reference_data() -> None:
+    """Forget what the normalizers loaded and remembered on first use — the address divisions
+    with their spellings and lookup bitmaps, pinyin and traditional-to-simplified tables, area
+    codes, per-value memos: about 0.3 GiB a process holds however few records it normalized.
+    A run calls it once its records are normalized, so that linking and the later stages do not
+    carry it; a normalizer called afterwards loads what it needs again."""
+    for name, module in list(sys.modules.items()):
+        if module is not None and (name == __name__ or name.startswith(f"{__name__}.")):
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
 
 
 @functools.cache

@@ -5,7 +5,7 @@ from pathlib import Path
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from linkage.normalize import normalize_records
+from linkage.normalize import normalize_records, release_reference_data
 
 
 def _person() -> pl.DataFrame:
@@ -152,3 +152,14 @@ def test_chunks_with_a_memo_give_what_all_records_at_once_give(tmp_path):
     assert_frame_equal(pl.concat(chunks), whole)
     # each distinct value was normalized once, for all chunks
     assert memo.values["address"].height == raw["address"].n_unique()
+
+
+def test_released_reference_data_is_loaded_again_and_gives_the_same_records():
+    import linkage.normalize.address.divisions as divisions
+    frame = _person().with_columns(pl.Series("address", [
+        "广东省深圳市南山区粤海街道科技园社区科苑路15号", "杭州市江干区下沙街道", None]))
+    first = normalize_records(frame, "person", region_hint="深圳市")
+    assert divisions.divisions.cache_info().currsize == 1
+    release_reference_data()
+    assert divisions.divisions.cache_info().currsize == 0
+    assert_frame_equal(normalize_records(frame, "person", region_hint="深圳市"), first)
