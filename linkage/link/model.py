@@ -238,8 +238,10 @@ def m_from_labels(gamma: np.ndarray, is_match: np.ndarray,
 
 def score(gamma: np.ndarray, tf: np.ndarray, model: Model
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bayes factors (n × k), match weight and match probability per pair."""
-    bf = np.ones(gamma.shape, dtype=np.float64)
+    """Bayes factors (n × k), match weight and match probability per pair.  The factors are
+    laid out column by column (Fortran order): each comparison's column is then one block that
+    table `pairs` takes as it is, where a row-major array's columns would each be copied."""
+    bf = np.ones(gamma.shape, dtype=np.float64, order="F")
     for k, (m, u) in enumerate(zip(model.m, model.u)):
         g = gamma[:, k]
         known = g >= 0
