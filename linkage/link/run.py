@@ -225,9 +225,9 @@ def prepare_blocking(engine, entity_type: str, s: LinkageSettings,
     wanted = ["record_id", "source", "source_row", "entity_type",
               *source_columns(comparisons, s.blocking_rules or [], s.identifiers),
               *catalogue_columns(entity_type)]
+    # (no ORDER BY: every use would sort it again; readers that need an order ask for it)
     engine.create_view(source, f"SELECT {', '.join(q(c) for c in dict.fromkeys(wanted) if c in present)} "
-                       f"FROM records WHERE entity_type = {engine.dialect.literal(entity_type)} "
-                       "ORDER BY record_id")
+                       f"FROM records WHERE entity_type = {engine.dialect.literal(entity_type)}")
     plan = make_plan(engine, source, entity_type, s.blocking_rules)
     columns = build_features(engine, entity_type, comparisons, plan.rules, s.identifiers,
                              FEATURES, source)
