@@ -28,6 +28,7 @@ SIDES = ("l", "r")
 # prefixes of the link features' term-frequency and identifier-value columns
 TERM_FREQUENCY = "tf__"
 IDENTIFIER_VALUE = "ident__"
+IDENTIFIER_WRITTEN = "ident_any__"
 
 
 def derived(column: str, suffix: str) -> str:
@@ -71,6 +72,12 @@ def term_frequency(column: str) -> str:
 def identifier_value(column: str) -> str:
     """A link feature: identifier `column`'s value where it is valid (null otherwise)."""
     return f"{IDENTIFIER_VALUE}{column}"
+
+
+def identifier_written(column: str) -> str:
+    """A link feature: identifier `column`'s value where it is valid, counting numbers converted
+    from the 15-digit form (null otherwise): equality with it is evidence, a difference is not."""
+    return f"{IDENTIFIER_WRITTEN}{column}"
 
 
 def source_of(column: str) -> str:

@@ -17,7 +17,7 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import Hamming
 
-from linkage.columns import SIDES, identifier_value, side, term_frequency
+from linkage.columns import SIDES, identifier_value, identifier_written, side, term_frequency
 from linkage.engine.base import read_compact
 from linkage.engine.dialect import Dialect
 from linkage.link.comparisons import Comparison, tf_columns
@@ -84,13 +84,16 @@ def build_features(engine, entity_type: str, comparisons: list[Comparison],
     for col in identifiers:
         flag, legacy = f"{col}_flag", f"{col}_legacy"
         # a number converted from the 15-digit form got its check digit computed, not checked:
-        # a typo in it still looks valid, so it identifies nothing
+        # a typo in it still looks valid, so it tells no one apart (`identifier_value` leaves
+        # it out); but one equal to another record's number agrees in all 15 digits typed, as
+        # strong as two valid numbers agreeing (`identifier_written` keeps it)
         original = f" AND NOT coalesce({q(legacy)}, false)" if legacy in types else ""
-        if col in types and flag in types:
-            idents.append(f"CASE WHEN {q(flag)} = 'valid'{original} THEN {base(col)} END "
-                          f"AS {q(identifier_value(col))}")
-        else:
-            idents.append(f"{d.null('text')} AS {q(identifier_value(col))}")
+        for name, condition in ((identifier_value(col), original), (identifier_written(col), "")):
+            if col in types and flag in types:
+                idents.append(f"CASE WHEN {q(flag)} = 'valid'{condition} THEN {base(col)} END "
+                              f"AS {q(name)}")
+            else:
+                idents.append(f"{d.null('text')} AS {q(name)}")
     select = ", ".join([f"{e} AS {q(c)}" for c, e in exprs.items()] + idents)
     trimmed = ", ".join(f"trim({q(c)}) AS {q(c)}"
                         if c in text and c not in ("source", "entity_type", "extras") else q(c)
@@ -132,10 +135,11 @@ def _term_frequencies(engine, columns: list[str]) -> list[tuple[str, str]]:
 def feature_frame(engine, comparisons: list[Comparison], identifiers: list[str],
                   features: str = "_link_features") -> pl.DataFrame:
     """The feature table as a polars frame in record_id order: record_id, the comparison
-    columns, their `tf__` and the identifiers' `ident__` columns."""
+    columns, their `tf__` and the identifiers' `ident__` and `ident_any__` columns."""
     cols = ["record_id", *dict.fromkeys(c for comp in comparisons for c in comp.columns),
             *(term_frequency(c) for c in tf_columns(comparisons)),
-            *(identifier_value(c) for c in identifiers)]
+            *(identifier_value(c) for c in identifiers),
+            *(identifier_written(c) for c in identifiers)]
     q = engine.dialect.quote
     # one chunk per column: gathering rows from a chunked column is several times slower
     return read_compact(engine, f"SELECT {', '.join(q(c) for c in cols)} FROM {q(features)}",
@@ -145,7 +149,8 @@ def feature_frame(engine, comparisons: list[Comparison], identifiers: list[str],
 def pair_frame(features: pl.DataFrame, pairs: pl.DataFrame, identifiers: list[str]) -> pl.DataFrame:
     """`pairs` (record_id_l, record_id_r, …) with both records' features beside them
     (`<column>_l`, `<column>_r`; gathered by row, string data is not copied) and, from the
-    identifiers, `cannot_link` (two different valid values) and `same_identifier`."""
+    identifiers, `cannot_link` (two different valid values) and `same_identifier` (equal valid
+    values, a number converted from the 15-digit form counting)."""
     ids = features.get_column("record_id").to_numpy()
     sides = {}
     for which in SIDES:
@@ -153,7 +158,7 @@ def pair_frame(features: pl.DataFrame, pairs: pl.DataFrame, identifiers: list[st
         sides[which] = features.drop("record_id").gather(rows).rename(
             lambda c, which=which: side(c, which))
     frame = pl.concat([pairs, sides["l"], sides["r"]], how="horizontal")
-    idents = [(pl.col(side(identifier_value(c), "l")), pl.col(side(identifier_value(c), "r")))
+    idents = [(pl.col(side(identifier_written(c), "l")), pl.col(side(identifier_written(c), "r")))
               for c in identifiers]
     apart = np.zeros(frame.height, dtype=bool)
     for c in identifiers:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from linkage.columns import IDENTIFIER_VALUE, TERM_FREQUENCY
+from linkage.columns import IDENTIFIER_VALUE, IDENTIFIER_WRITTEN, TERM_FREQUENCY
 from linkage.link.comparisons import Comparison, level_tf, neutralise_implied
 from linkage.link.features import pair_frame
 
@@ -80,7 +80,7 @@ def carried_compared(pairs: pl.DataFrame, raw_gamma: np.ndarray, comparisons: li
     recomputed from `features`, on their columns alone."""
     from linkage.link.run import Compared
 
-    wanted = ["record_id", *(c for c in features.columns if c.startswith((TERM_FREQUENCY, IDENTIFIER_VALUE)))]
+    wanted = ["record_id", *(c for c in features.columns if c.startswith((TERM_FREQUENCY, IDENTIFIER_VALUE, IDENTIFIER_WRITTEN)))]
     frame = pair_frame(features.select(wanted), pairs.select("record_id_l", "record_id_r"),
                        identifiers)
     gamma, tf = neutralise_implied(raw_gamma, level_tf(frame, raw_gamma, comparisons), comparisons)

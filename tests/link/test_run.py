@@ -117,11 +117,26 @@ def test_missing_columns_and_both_entity_types(engine):
     assert set(pairs["gamma_phone"].to_list()) == {-1}  # no phone column: neutral everywhere
 
 
+def test_a_number_converted_from_15_digits_links_by_equality_but_never_keeps_apart():
+    # records 2 and 3 were typed with 15 digits: their check digit was computed, so 3's typo
+    # (…2455 for …2454) looks valid; equal to 1's number, 2 is the same person, and 3 is
+    # not kept from anyone by its typo
+    features = pl.DataFrame({
+        "record_id": [1, 2, 3],
+        "ident__id_number": ["430105197806222454", None, None],
+        "ident_any__id_number": ["430105197806222454", "430105197806222454", "430105197806522451"]})
+    pairs = pl.DataFrame({"record_id_l": [1, 1, 2], "record_id_r": [2, 3, 3]})
+    frame = pair_frame(features, pairs, ["id_number"])
+    assert frame["same_identifier"].to_list() == [True, False, False]
+    assert not frame["cannot_link"].any()
+
+
 def test_organisation_codes_one_character_apart_may_link():
     # 3933U8834 passes the organisation code's check as 393388834 does (U = 30 ≡ 8 mod 11): a
     # typo the check let through, not a second organisation; two characters apart are two
-    features = pl.DataFrame({"record_id": [1, 2, 3], "ident__org_key": ["393388834", "3933U8834",
-                                                                        "3933UB834"]})
+    codes = ["393388834", "3933U8834", "3933UB834"]
+    features = pl.DataFrame({"record_id": [1, 2, 3], "ident__org_key": codes,
+                             "ident_any__org_key": codes})
     pairs = pl.DataFrame({"record_id_l": [1, 1, 2], "record_id_r": [2, 3, 3]})
     frame = pair_frame(features, pairs, ["org_key"])
     assert frame["cannot_link"].to_list() == [False, True, False]
