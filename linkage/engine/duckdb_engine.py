@@ -159,8 +159,21 @@ class DuckDBEngine:
         self.execute(f"DROP VIEW IF EXISTS {quote_ident(name)}")
 
     def batches(self, query: str, batch_size: int = 200_000) -> Iterator[pa.RecordBatch]:
-        reader = self.con.sql(query).to_arrow_reader(batch_size)
-        yield from reader
+        # the query runs while its batches are read: each read goes through `_translated`
+        reader = self._reader(query, batch_size)
+        while (batch := self._next_batch(reader)) is not None:
+            yield batch
+
+    @_translated
+    def _reader(self, query: str, batch_size: int) -> pa.RecordBatchReader:
+        return self.con.sql(query).to_arrow_reader(batch_size)
+
+    @_translated
+    def _next_batch(self, reader: pa.RecordBatchReader) -> pa.RecordBatch | None:
+        try:
+            return reader.read_next_batch()
+        except StopIteration:
+            return None
 
     def memory_budget(self) -> int | None:
         setting = self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]

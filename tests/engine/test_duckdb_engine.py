@@ -5,6 +5,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from linkage.engine import open_engine
+from linkage.errors import RunError
 
 
 def test_load_query_stream_export(tmp_path):
@@ -50,3 +51,12 @@ def test_a_read_only_engine_reads_and_refuses_writes(tmp_path):
     assert other.has_table("t")
     other.close()
     reader.close()
+
+
+def test_running_out_of_memory_while_streaming_is_a_run_error():
+    engine = open_engine(None, memory_limit="30MB")
+    engine.execute("SET temp_directory = ''")  # nowhere to spill
+    query = "SELECT i, repeat('x', 200) || i AS s FROM range(1000000) t(i) ORDER BY s DESC"
+    with pytest.raises(RunError, match="ran out of memory"):
+        for _ in engine.batches(query, 100_000):
+            pass
