@@ -81,29 +81,32 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-def read_compact(engine: Engine, query: str, order_by: str | None = None,
+def read_compact(engine: Engine, query: str, order_by: str | list[str] | None = None,
                  batch_size: int = 100_000) -> pl.DataFrame:
     """A large query result as a polars frame with one chunk per column, read batch by batch
-    and sorted by column `order_by` here rather than by the engine: neither a sorted copy in
-    the engine, nor its result buffers, nor a second whole copy of the frame are ever held —
-    each column is joined into one chunk (and put in order) while the batches' pieces of it are
-    freed.  Peak: the frame plus one column, where `engine.sql` of an ORDER BY query and a
-    `rechunk` hold it about three times over."""
+    and sorted by `order_by` (a column, or columns in order) here rather than by the engine:
+    neither a sorted copy in the engine, nor its result buffers, nor a second whole copy of the
+    frame are ever held — each column is joined into one chunk (and put in order) while the
+    batches' pieces of it are freed.  Peak: the frame plus one column, where `engine.sql` of an
+    ORDER BY query and a `rechunk` hold it about three times over."""
     frames = [pl.from_arrow(batch) for batch in engine.batches(query, batch_size)]
     if not frames:
         return engine.sql(f"SELECT * FROM ({query}) LIMIT 0")
     names = frames[0].columns
+    keys = [order_by] if isinstance(order_by, str) else list(order_by or [])
 
     def column(name: str) -> pl.Series:
         return pl.concat([frame.drop_in_place(name) for frame in frames], rechunk=True)
 
-    columns, order = {}, None
-    if order_by is not None:
-        key = column(order_by)
-        if not key.is_sorted():
-            order = key.arg_sort()
-            key = key.gather(order)
-        columns[order_by] = key
+    columns = {name: column(name) for name in keys}
+    order = None
+    if keys:
+        sorted_keys = pl.DataFrame([columns[name] for name in keys])
+        if not (sorted_keys.height < 2 or sorted_keys.select(
+                pl.struct(keys).is_sorted() if len(keys) > 1 else pl.col(keys[0]).is_sorted()
+        ).item()):
+            order = sorted_keys.with_row_index("_row").sort(keys)["_row"]
+            columns = {name: series.gather(order) for name, series in columns.items()}
     for name in names:
         if name not in columns:
             columns[name] = column(name) if order is None else column(name).gather(order)

@@ -29,6 +29,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from linkage.columns import bayes_factor, identifier_value
+from linkage.engine.base import read_compact
 from linkage.link.assign import Assignment, Weigher, assign
 from linkage.link.blocking import (KEYS, RuleStats, build_keys, check_budget, count_pairs,
                                    fit_to_budget, generate_pairs)
@@ -47,6 +48,7 @@ from linkage.link.settings import LinkageSettings
 
 BATCH_SIZE = 250_000
 FEATURES = "_link_features"
+PAIR_ORDER = ["record_id_l", "record_id_r"]
 PREFIX = {"person": "P", "enterprise": "E"}
 
 
@@ -72,8 +74,9 @@ def compare_pairs(engine, pairs_table: str, comparisons: list[Comparison], ident
         features = feature_frame(engine, comparisons, identifiers, FEATURES)
     q = engine.dialect.quote
     ids = features.get_column("record_id").implode()
-    pairs = engine.sql(f"SELECT p.record_id_l, p.record_id_r{''.join(f', p.{q(e)}' for e in extra)} "
-                       f"FROM {q(pairs_table)} p ORDER BY p.record_id_l, p.record_id_r") \
+    pairs = read_compact(engine, f"SELECT p.record_id_l, p.record_id_r"
+                         f"{''.join(f', p.{q(e)}' for e in extra)} FROM {q(pairs_table)} p",
+                         order_by=PAIR_ORDER) \
         .filter(pl.col("record_id_l").is_in(ids) & pl.col("record_id_r").is_in(ids))
     return compare_frame(pairs, comparisons, identifiers, features, extra)
 
@@ -428,8 +431,8 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
                                  ("rule", "rules"), features)
     else:
         compared = compare_candidates(
-            carry, entity_type, engine.sql("SELECT record_id_l, record_id_r, rule, rules FROM "
-                                           "_link_candidates ORDER BY record_id_l, record_id_r"),
+            carry, entity_type, read_compact(engine, "SELECT record_id_l, record_id_r, rule, rules "
+                                             "FROM _link_candidates", order_by=PAIR_ORDER),
             comparison_key(s.model_dump_json()), comparisons, s.identifiers, features,
             ("rule", "rules"))
     engine.drop_table("_link_candidates")

@@ -156,3 +156,12 @@ def test_read_compact_gives_one_chunk_per_column_in_order(engine, batch_size):
     empty = read_compact(engine, "SELECT * FROM _rc WHERE record_id < 0", order_by="record_id")
     assert empty.height == 0 and empty.columns == rows.columns
     engine.drop_table("_rc")
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 1000])
+def test_read_compact_orders_by_several_columns(engine, batch_size):
+    pairs = pl.DataFrame({"l": [2, 1, 2, 1, 3], "r": [5, 9, 3, 4, 4], "rule": [0, 1, 2, 3, 4]})
+    engine.load("_rp", pairs)
+    frame = read_compact(engine, "SELECT * FROM _rp", order_by=["l", "r"], batch_size=batch_size)
+    assert frame.rows() == pairs.sort("l", "r").rows()
+    engine.drop_table("_rp")
