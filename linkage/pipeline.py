@@ -87,7 +87,7 @@ def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -
     for key, source in sorted(config.sources.items()):
         where = mask_url(source.url) if source.url else str(config.source_path(source))
         try:
-            table = reads[key].result()
+            table = reads.pop(key).result()  # the source's raw table is freed once mapped
             mappings = map_columns(table, source.entity, source.columns, where)
             if unusable := unmapped_message(table, mappings, source.entity, where):
                 raise SourceError(unusable)
@@ -112,6 +112,7 @@ def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -
         log.echo(f"    {key}: {table.rows_in} rows, {mapped}/{len(mappings)} columns mapped, "
                  f"{table.quarantine.height} quarantined"
                  + (f", encoding {table.encoding}" if table.encoding else ""))
+        del table  # its unmapped columns live on only as `extras`
     raw = {e: pl.concat(f, how="diagonal_relaxed") for e, f in frames.items() if f}
     del frames
     engine.load_in_background("raw_records", _stacked(raw.values()))
