@@ -99,14 +99,10 @@ def read_compact(engine: Engine, query: str, order_by: str | list[str] | None = 
         return pl.concat([frame.drop_in_place(name) for frame in frames], rechunk=True)
 
     columns = {name: column(name) for name in keys}
-    order = None
-    if keys:
-        sorted_keys = pl.DataFrame([columns[name] for name in keys])
-        if not (sorted_keys.height < 2 or sorted_keys.select(
-                pl.struct(keys).is_sorted() if len(keys) > 1 else pl.col(keys[0]).is_sorted()
-        ).item()):
-            order = sorted_keys.with_row_index("_row").sort(keys)["_row"]
-            columns = {name: series.gather(order) for name, series in columns.items()}
+    key_frame, order = pl.DataFrame(list(columns.values())), None
+    if keys and not key_frame.select(pl.struct(keys).is_sorted()).item():
+        order = key_frame.with_row_index("_row").sort(keys)["_row"]
+        columns = {name: series.gather(order) for name, series in columns.items()}
     for name in names:
         if name not in columns:
             columns[name] = column(name) if order is None else column(name).gather(order)

@@ -80,7 +80,8 @@ def carried_compared(pairs: pl.DataFrame, raw_gamma: np.ndarray, comparisons: li
     recomputed from `features`, on their columns alone."""
     from linkage.link.run import Compared
 
-    wanted = ["record_id", *(c for c in features.columns if c.startswith((TERM_FREQUENCY, IDENTIFIER_VALUE, IDENTIFIER_WRITTEN)))]
+    derived = (TERM_FREQUENCY, IDENTIFIER_VALUE, IDENTIFIER_WRITTEN)
+    wanted = ["record_id", *(c for c in features.columns if c.startswith(derived))]
     frame = pair_frame(features.select(wanted), pairs.select("record_id_l", "record_id_r"),
                        identifiers)
     gamma, tf = neutralise_implied(raw_gamma, level_tf(frame, raw_gamma, comparisons), comparisons)
