@@ -167,9 +167,10 @@ def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.Dat
             if cached is not None:
                 cached.keep(part)
             usable += part.height
-            engine.append("records", part)
+            engine.append_in_background("records", part)  # written while the next chunk is made
             del chunk, normalized, mask, part
         del raw, memo, cached
+    engine.settle("records")
     release_reference_data()
     if not usable:
         raise RunError("nothing to link: no source holds a usable data row (every source is "

@@ -29,6 +29,10 @@ class Engine(Protocol):
         """Create (or replace) table `name` from a frame while the caller goes on; nothing may
         read `name` before `settle()`."""
 
+    def append_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
+        """`append` while the caller goes on; appends to one table keep their order, and
+        nothing may read `name` before `settle()`."""
+
     def settle(self, *names: str) -> None:
         """Wait for the background loads of tables `names` (all when none are named), raising
         the first error of any."""

@@ -91,37 +91,48 @@ class DuckDBEngine:
 
     @_translated
     def append(self, name: str, data: pl.DataFrame | pa.Table) -> None:
-        if not self.has_table(name):
-            self._load(self.con, name, data)
+        self._append(self.con, name, data)
+
+    @classmethod
+    def _append(cls, con: duckdb.DuckDBPyConnection, name: str,
+                data: pl.DataFrame | pa.Table) -> None:
+        have = cls._columns(con, name)
+        if not have:
+            cls._load(con, name, data)
             return
-        table = self._arrow(data)
-        self.con.register("__linkage_load", table)
+        con.register("__linkage_load", cls._arrow(data))
         try:
-            have = set(self.columns(name))
-            for column, kind, *_ in self.con.execute("DESCRIBE __linkage_load").fetchall():
+            for column, kind, *_ in con.execute("DESCRIBE __linkage_load").fetchall():
                 if column not in have:
-                    self.con.execute(f"ALTER TABLE {quote_ident(name)} "
-                                     f"ADD COLUMN {quote_ident(column)} {kind}")
-            self.con.execute(f"INSERT INTO {quote_ident(name)} BY NAME "
-                             "SELECT * FROM __linkage_load")
+                    con.execute(f"ALTER TABLE {quote_ident(name)} "
+                                f"ADD COLUMN {quote_ident(column)} {kind}")
+            con.execute(f"INSERT INTO {quote_ident(name)} BY NAME SELECT * FROM __linkage_load")
         finally:
-            self.con.unregister("__linkage_load")
+            con.unregister("__linkage_load")
 
     def load_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
-        # one worker thread with its own cursor, in submission order: DuckDB runs it beside the
-        # caller's queries (writing a big table to the database file is mostly compression,
-        # off the GIL)
+        self._in_background(name, lambda cursor: self._load(cursor, name, data))
+
+    def append_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
+        self._in_background(name, lambda cursor: self._append(cursor, name, data))
+
+    def _in_background(self, name: str, write) -> None:
+        # a worker thread with its own cursor runs the write beside the caller's queries
+        # (writing a big table to the database file is mostly compression, off the GIL); the
+        # previous write to `name` is waited for first, so one table's writes keep their order
+        # and at most one frame per table waits in memory; two workers, so that writes to
+        # two tables (raw records, normalized records) overlap
         self.settle(name)
         if self._background is None:
-            self._background = ThreadPoolExecutor(1, thread_name_prefix="linkage-load")
+            self._background = ThreadPoolExecutor(2, thread_name_prefix="linkage-load")
         cursor = self.con.cursor()
 
-        def load() -> None:
+        def run() -> None:
             try:
-                self._load(cursor, name, data)
+                write(cursor)
             finally:
                 cursor.close()
-        self._pending[name] = self._background.submit(load)
+        self._pending[name] = self._background.submit(run)
 
     @_translated
     def settle(self, *names: str) -> None:
@@ -189,7 +200,11 @@ class DuckDBEngine:
             "SELECT table_name FROM information_schema.tables ORDER BY table_name").fetchall()]
 
     def columns(self, name: str) -> list[str]:
-        return [r[0] for r in self.con.execute(
+        return self._columns(self.con, name)
+
+    @staticmethod
+    def _columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+        return [r[0] for r in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
             "ORDER BY ordinal_position", [name]).fetchall()]
 

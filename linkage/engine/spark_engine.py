@@ -192,6 +192,9 @@ class SparkEngine:
     def load_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
         self.load(name, data)  # Spark schedules its own work; nothing to overlap here
 
+    def append_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
+        self.append(name, data)
+
     def settle(self, *names: str) -> None:
         pass
 

@@ -135,6 +135,19 @@ def test_append_adds_rows_by_name_and_new_columns(engine):
         (1, "张伟", None), (2, None, None), (3, "王芳", "91440300MA5"), (4, None, None)]
 
 
+def test_appends_in_background_keep_their_order_and_columns(engine):
+    for start in range(0, 12, 3):
+        frame = pl.DataFrame({"id": list(range(start, start + 3))})
+        if start >= 6:
+            frame = frame.with_columns(pl.col("id").cast(pl.Utf8).alias("note"))
+        engine.append_in_background("grown_bg", frame)
+    engine.settle("grown_bg")
+    assert engine.columns("grown_bg") == ["id", "note"]
+    rows = engine.sql("SELECT * FROM grown_bg ORDER BY id").rows()
+    assert rows == [(i, str(i) if i >= 6 else None) for i in range(12)]
+    engine.drop_table("grown_bg")
+
+
 def test_a_view_reads_its_table_and_is_dropped(engine):
     engine.load("stored", pl.DataFrame({"id": [1, 2, 3], "kind": ["a", "b", "a"]}))
     engine.create_view("_v_a", "SELECT id FROM stored WHERE kind = 'a'")

@@ -60,3 +60,23 @@ def test_running_out_of_memory_while_streaming_is_a_run_error():
     with pytest.raises(RunError, match="ran out of memory"):
         for _ in engine.batches(query, 100_000):
             pass
+
+
+def test_appends_in_background_keep_the_table_order():
+    engine = open_engine()
+    for start in range(0, 50_000, 10_000):
+        engine.append_in_background("t", pl.DataFrame({"a": range(start, start + 10_000)}))
+    engine.settle()
+    assert engine.sql("SELECT a FROM t")["a"].to_list() == list(range(50_000))
+    engine.close()
+
+
+def test_a_background_write_that_fails_raises_at_settle():
+    engine = open_engine()
+    engine.append_in_background("t", pl.DataFrame({"a": [1, 2]}))
+    engine.append_in_background("t", pl.DataFrame({"a": ["not a number"]}))
+    with pytest.raises(Exception, match="not a number"):
+        engine.settle("t")
+    engine.settle()  # raised once, then gone
+    assert engine.sql("SELECT a FROM t")["a"].to_list() == [1, 2]
+    engine.close()
