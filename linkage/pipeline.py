@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import polars as pl
-import pyarrow as pa
 
 from linkage import __version__
 from linkage import quarantine as q
@@ -29,6 +28,7 @@ from linkage.connectors import read_source
 from linkage.connectors.mapping import (canonical_frame, map_columns, mapping_frame,
                                        unmapped_message)
 from linkage.connectors.server import mask_url
+from linkage.connectors.spill import SpilledRecords
 from linkage.engine import Engine, open_engine, open_run_engine
 from linkage import outputs
 from linkage.errors import ConfigError, OutputError, RunError, SourceError
@@ -71,11 +71,12 @@ def _quarantine_frame(source: str, entries: pl.DataFrame) -> pl.DataFrame:
     return entries.select(pl.lit(source).alias("source"), *QUARANTINE_SCHEMA)
 
 
-def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -> dict[str, pl.DataFrame]:
+def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -> SpilledRecords:
     """Read every source, map its columns, and write sources/source_columns/quarantine; return
-    each entity type's raw records (in record_id order: sources by key), which go to table
-    raw_records in the background."""
-    frames: dict[str, list[pl.DataFrame]] = {e: [] for e in ENTITY_TYPES}
+    the raw records (numbered source by source, in the order of the sources' keys), spilled to
+    files in `workdir` as each source is mapped, which go to table raw_records in the
+    background."""
+    spilled = SpilledRecords(workdir / "raw", CHUNK_ROWS)
     quarantine, columns, sources = [], [], []
     next_id = 1
     # sources are read two at a time (CSV parsing and Excel unzipping leave the GIL), then
@@ -98,7 +99,8 @@ def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -
         frame = frame.with_row_index("record_id", offset=next_id).with_columns(
             pl.col("record_id").cast(pl.Int64))
         next_id += frame.height
-        frames[source.entity].append(frame)
+        spilled.add(source.entity, frame)
+        del frame
         quarantine.append(_quarantine_frame(key, table.quarantine))
         columns.append(mapping_frame(key, mappings))
         sources.append({
@@ -113,63 +115,27 @@ def read_sources(config: Config, engine: Engine, workdir: Path, log: StageLog) -
                  f"{table.quarantine.height} quarantined"
                  + (f", encoding {table.encoding}" if table.encoding else ""))
         del table  # its unmapped columns live on only as `extras`
-    raw = {e: pl.concat(f, how="diagonal_relaxed") for e, f in frames.items() if f}
-    del frames
-    engine.load_in_background("raw_records", _stacked(raw.values()))
+    engine.load_in_background("raw_records", spilled.dataset(ENTITY_TYPES))
     engine.load("quarantine", pl.concat(quarantine))
     engine.load("source_columns", pl.concat(columns))
     engine.load("sources", pl.DataFrame(sources, schema_overrides={
         "updates_per_year": pl.Float64, "encoding": pl.Utf8, "header_row": pl.Int64}))
-    return raw
+    return spilled
 
 
-def _stacked(frames) -> pa.Table:
-    """Frames stacked by column name as one Arrow table, without copying their data (a column
-    only some frames have is null in the others; strings stay polars' string views, which
-    `to_arrow()` would copy into large strings)."""
-    return pa.concat_tables([f.to_arrow(compat_level=pl.CompatLevel.newest()) for f in frames],
-                            promote_options="permissive")
-
-
-def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.DataFrame],
+def normalize_stage(config: Config, engine: Engine, raw: SpilledRecords,
                     cache: NormalizedCache | None = None) -> None:
-    """Normalize each entity type's raw records into table `records`; rows with nothing to link
-    on go to quarantine.  Each entity type's raw frame is taken out of `raw_frames` (freed once
-    normalized) and normalized in chunks of `CHUNK_ROWS` records, each appended to the table
-    as soon as it is done, so the normalized records never sit in Python all at once; a `Memo`
-    normalizes the costly columns' distinct values once for all the chunks.  With the entity
-    store's `cache`, rows it holds normalized are read from it and only the others normalized
+    """Normalize each entity type's raw records into table `records`; rows with nothing to
+    link on go to quarantine.  The raw records are read from their spill files `CHUNK_ROWS` at
+    a time and each chunk, normalized, is appended to the table while the next is made, so
+    neither the raw nor the normalized records sit in Python all at once; a `Memo` normalizes
+    the costly columns' distinct values once for all the chunks.  With the entity store's
+    `cache`, rows it holds normalized are read from it and only the others normalized
     (`linkage.store.normalized`).  Later stages read the table."""
     unusable, usable = [], 0
     for entity in ENTITY_TYPES:
-        raw = raw_frames.pop(entity, None)
-        if raw is None or raw.height == 0:
-            continue
-        raw = raw.select([c for c in raw.columns if c in _entity_columns(entity)])
-        cached = cache.rows(entity, config.region, raw) if cache is not None else None
-        memo = Memo(entity, config.region, raw if cached is None else cached.todo)
-        normalize = functools.partial(normalize_records, entity_type=entity,
-                                      region_hint=config.region, memo=memo)
-        reason = q.entry(0, "no_identifying_value", None, attributes=list(IDENTIFYING[entity]))
-        for start in range(0, raw.height, CHUNK_ROWS):
-            chunk = raw.slice(start, CHUNK_ROWS)
-            normalized = normalize(chunk) if cached is None else cached.normalized(chunk, normalize)
-            keys = [k for k in IDENTIFYING[entity] if k in normalized.columns]
-            blank = (pl.all_horizontal([pl.col(k).is_null() for k in keys]) if keys
-                     else pl.repeat(True, normalized.height))
-            mask = normalized.select(blank.alias("blank"))["blank"]
-            unusable.append(chunk.filter(mask).select(
-                "source", "source_row", pl.lit(None, pl.Int64).alias("line"),
-                *(pl.lit(reason[c]).alias(c) for c in ("code", "detail", "reason")),
-                pl.struct(pl.exclude("record_id", "source", "source_row", "entity_type"))
-                .struct.json_encode().alias("raw")))
-            part = normalized.filter(~mask)
-            if cached is not None:
-                cached.keep(part)
-            usable += part.height
-            engine.append_in_background("records", part)  # written while the next chunk is made
-            del chunk, normalized, mask, part
-        del raw, memo, cached
+        if raw.rows(entity):
+            usable += _normalize_entity(config, engine, raw, entity, cache, unusable)
     engine.settle("records")
     release_reference_data()
     if not usable:
@@ -181,6 +147,40 @@ def normalize_stage(config: Config, engine: Engine, raw_frames: dict[str, pl.Dat
         engine.load("_unusable", bad)
         engine.execute("INSERT INTO quarantine SELECT * FROM _unusable")
         engine.execute("DROP TABLE _unusable")
+
+
+def _normalize_entity(config: Config, engine: Engine, raw: SpilledRecords, entity: str,
+                      cache: NormalizedCache | None, unusable: list[pl.DataFrame]) -> int:
+    """Normalize one entity type's raw records into table `records` (see `normalize_stage`);
+    rows with nothing to link on are added to `unusable`.  Returns the records made."""
+    usable = 0
+    columns = [c for c in raw.schema(entity) if c in _entity_columns(entity)]
+    cached, todo = None, None
+    if cache is not None:
+        cached = cache.rows(entity, config.region, raw.chunks(entity, columns))
+        todo = cached.todo_ids
+    memo = Memo(entity, config.region, functools.partial(raw.distinct, entity, among=todo))
+    normalize = functools.partial(normalize_records, entity_type=entity,
+                                  region_hint=config.region, memo=memo)
+    reason = q.entry(0, "no_identifying_value", None, attributes=list(IDENTIFYING[entity]))
+    for chunk in raw.chunks(entity, columns):
+        normalized = normalize(chunk) if cached is None else cached.normalized(chunk, normalize)
+        keys = [k for k in IDENTIFYING[entity] if k in normalized.columns]
+        blank = (pl.all_horizontal([pl.col(k).is_null() for k in keys]) if keys
+                 else pl.repeat(True, normalized.height))
+        mask = normalized.select(blank.alias("blank"))["blank"]
+        unusable.append(chunk.filter(mask).select(
+            "source", "source_row", pl.lit(None, pl.Int64).alias("line"),
+            *(pl.lit(reason[c]).alias(c) for c in ("code", "detail", "reason")),
+            pl.struct(pl.exclude("record_id", "source", "source_row", "entity_type"))
+            .struct.json_encode().alias("raw")))
+        part = normalized.filter(~mask)
+        if cached is not None:
+            cached.keep(part)
+        usable += part.height
+        engine.append_in_background("records", part)  # written while the next chunk is made
+        del chunk, normalized, mask, part
+    return usable
 
 
 def _entity_columns(entity: str) -> set[str]:
@@ -227,7 +227,8 @@ def plan_blocking(config: Config, echo: Callable[[str], None] = print) -> list[t
     try:
         with tempfile.TemporaryDirectory(prefix="linkage-plan-") as workdir:
             raw = read_sources(config, engine, Path(workdir), log)
-        normalize_stage(config, engine, raw)
+            normalize_stage(config, engine, raw)
+            engine.settle()  # raw_records is read from the spill files in `workdir`
         out = []
         for entity in ENTITY_TYPES:
             count = engine.scalar("SELECT count(*) FROM records WHERE entity_type = ?", [entity])

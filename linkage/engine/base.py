@@ -7,6 +7,7 @@ from typing import Iterator, Protocol
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from linkage.engine.dialect import Dialect
 
@@ -25,9 +26,10 @@ class Engine(Protocol):
         a column the table lacks is added to its end (null in the rows before), one the frame
         lacks is null in its rows."""
 
-    def load_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
-        """Create (or replace) table `name` from a frame while the caller goes on; nothing may
-        read `name` before `settle()`."""
+    def load_in_background(self, name: str, data: pl.DataFrame | pa.Table | ds.Dataset) -> None:
+        """Create (or replace) table `name` from a frame or an Arrow dataset (files, read as
+        the load reaches them) while the caller goes on; nothing may read `name` before
+        `settle()`."""
 
     def append_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
         """`append` while the caller goes on; appends to one table keep their order, and

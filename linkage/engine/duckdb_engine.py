@@ -15,6 +15,7 @@ from typing import Iterator
 import duckdb
 import polars as pl
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from linkage.engine.dialect import DuckDBDialect, quote_ident
 from linkage.errors import OutputError, RunError, first_line
@@ -76,7 +77,7 @@ class DuckDBEngine:
         return data
 
     @staticmethod
-    def _load(con: duckdb.DuckDBPyConnection, name: str, data: pl.DataFrame | pa.Table,
+    def _load(con: duckdb.DuckDBPyConnection, name: str, data: pl.DataFrame | pa.Table | ds.Dataset,
               replace: bool = True, temp: bool = False) -> None:
         table = DuckDBEngine._arrow(data)
         con.register("__linkage_load", table)
@@ -110,21 +111,21 @@ class DuckDBEngine:
         finally:
             con.unregister("__linkage_load")
 
-    def load_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
+    def load_in_background(self, name: str, data: pl.DataFrame | pa.Table | ds.Dataset) -> None:
         self._in_background(name, lambda cursor: self._load(cursor, name, data))
 
     def append_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
         self._in_background(name, lambda cursor: self._append(cursor, name, data))
 
     def _in_background(self, name: str, write) -> None:
-        # a worker thread with its own cursor runs the write beside the caller's queries
-        # (writing a big table to the database file is mostly compression, off the GIL); the
-        # previous write to `name` is waited for first, so one table's writes keep their order
-        # and at most one frame per table waits in memory; two workers, so that writes to
-        # two tables (raw records, normalized records) overlap
+        # one worker thread with its own cursor runs the writes, in submission order, beside
+        # the caller's queries (writing a big table to the database file is mostly
+        # compression, off the GIL; a second worker only made the writes contend with each
+        # other and with the caller on two cores); the previous write to `name` is waited for
+        # first, so at most one frame per table waits in memory
         self.settle(name)
         if self._background is None:
-            self._background = ThreadPoolExecutor(2, thread_name_prefix="linkage-load")
+            self._background = ThreadPoolExecutor(1, thread_name_prefix="linkage-load")
         cursor = self.con.cursor()
 
         def run() -> None:

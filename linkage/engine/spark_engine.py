@@ -27,6 +27,7 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from linkage.engine.dialect import SparkDialect
 from linkage.errors import RunError, first_line
@@ -144,6 +145,10 @@ class SparkEngine:
 
     def _frames(self, data: pl.DataFrame | pa.Table):
         """A frame as Spark DataFrames of at most LOAD_ROWS rows each (at least one)."""
+        if isinstance(data, ds.Dataset):  # files: batch by batch
+            for batch in data.to_batches(batch_size=LOAD_ROWS):
+                yield from self._frames(pa.Table.from_batches([batch]))
+            return
         table = _arrow(data)
         for start in range(0, max(table.num_rows, 1), LOAD_ROWS):
             yield self.spark.createDataFrame(table.slice(start, LOAD_ROWS))
@@ -189,7 +194,7 @@ class SparkEngine:
         self.drop_table(name)
         self._run(f"ALTER TABLE {self.dialect.quote(staged)} RENAME TO {self.dialect.quote(name)}")
 
-    def load_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:
+    def load_in_background(self, name: str, data: pl.DataFrame | pa.Table | ds.Dataset) -> None:
         self.load(name, data)  # Spark schedules its own work; nothing to overlap here
 
     def append_in_background(self, name: str, data: pl.DataFrame | pa.Table) -> None:

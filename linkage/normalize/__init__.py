@@ -110,22 +110,29 @@ def normalize_column(series: pl.Series, kind: str, entity_type: str,
 
 class Memo:
     """The normalized values of the costly columns (the kinds of `COST`) of records that are
-    normalized chunk by chunk: each such column's distinct values, over all the `records`, are
-    normalized together when the first chunk needs them, and every chunk looks its rows up.
-    Normalizing is value by value, so the chunks' columns are what normalizing every record at
-    once gives, at the same cost (no column's fixed costs paid once per chunk)."""
+    normalized chunk by chunk: each such column's distinct values over all the records —
+    `distinct(name)` gives them — are normalized together when the first chunk needs them, and
+    every chunk looks its rows up.  Normalizing is value by value, so the chunks' columns are
+    what normalizing every record at once gives, at the same cost (no column's fixed costs
+    paid once per chunk)."""
 
     KEY = "__value"
 
-    def __init__(self, entity_type: str, region_hint: str | None, records: pl.DataFrame):
-        self.entity_type, self.region_hint, self.records = entity_type, region_hint, records
+    def __init__(self, entity_type: str, region_hint: str | None,
+                 distinct: Callable[[str], pl.Series]):
+        self.entity_type, self.region_hint, self.distinct = entity_type, region_hint, distinct
         self.values: dict[str, pl.DataFrame] = {}
+
+    @classmethod
+    def of_frame(cls, entity_type: str, region_hint: str | None, records: pl.DataFrame) -> Memo:
+        """The memo of records held in one frame."""
+        return cls(entity_type, region_hint, lambda name: records[name])
 
     def column(self, series: pl.Series, kind: str) -> pl.DataFrame:
         """`normalize_column` of `series`, a slice of the records' column of that name."""
         name = series.name
         if name not in self.values:
-            distinct = as_text(self.records[name]).unique()
+            distinct = as_text(self.distinct(name).rename(name)).unique()
             self.values[name] = pl.concat([distinct.to_frame(self.KEY), normalize_column(
                 distinct, kind, self.entity_type, self.region_hint)], how="horizontal")
         return as_text(series).to_frame(self.KEY).join(

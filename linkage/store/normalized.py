@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -92,16 +92,20 @@ def cache_keys(raw: pl.DataFrame, entity_type: str, region: str | None) -> pl.Da
 @dataclass
 class CachedRows:
     """One entity type's raw records in a run: which of them the store holds normalized
-    (`todo`: the others, to be normalized), their normalized rows (`normalized`) and what the
+    (`todo_ids`: the others, to be normalized), their normalized rows (`normalized`) and what the
     store is to keep of them (`keep`)."""
 
     entity_type: str
     keys: pl.DataFrame  # record_id, key_a, key_b, hit
-    todo: pl.DataFrame
     con: object | None
     scratch: Path
     kept: list[pl.DataFrame] = field(default_factory=list)  # the keys of the run's records
     fresh: list[Path] = field(default_factory=list)  # the rows normalized afresh, to store
+
+    @property
+    def todo_ids(self) -> pl.Series:
+        """The record ids of the rows to normalize afresh."""
+        return self.keys.filter(~pl.col("hit"))["record_id"]
 
     @property
     def hits(self) -> int:
@@ -177,10 +181,13 @@ class NormalizedCache:
             self.con.close()
             self.con = None
 
-    def rows(self, entity_type: str, region: str | None, raw: pl.DataFrame) -> CachedRows:
-        """The `CachedRows` of one entity type's raw records, normalized for `region`."""
-        keys = pl.concat([raw.select("record_id"), cache_keys(raw, entity_type, region)],
-                         how="horizontal")
+    def rows(self, entity_type: str, region: str | None,
+             chunks: Iterable[pl.DataFrame]) -> CachedRows:
+        """The `CachedRows` of one entity type's raw records, normalized for `region`; `chunks`
+        are the records (as `normalize_records` takes them) a part at a time."""
+        keys = pl.concat([pl.concat([chunk.select("record_id"),
+                                     cache_keys(chunk, entity_type, region)], how="horizontal")
+                          for chunk in chunks])
         if table_name(entity_type) in self.tables:
             stored = self.con.sql(f"SELECT key_a, key_b, true AS hit FROM {table_name(entity_type)}").pl()
             keys = keys.join(stored, on=list(KEYS), how="left", maintain_order="left")
@@ -188,7 +195,7 @@ class NormalizedCache:
         else:
             keys = keys.with_columns(pl.lit(False).alias("hit"))
         self.scratch.mkdir(parents=True, exist_ok=True)
-        rows = CachedRows(entity_type, keys, raw.filter(~keys["hit"]), self.con, self.scratch)
+        rows = CachedRows(entity_type, keys, self.con, self.scratch)
         self.entities[entity_type] = rows
         return rows
 

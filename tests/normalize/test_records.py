@@ -146,7 +146,7 @@ def test_chunks_with_a_memo_give_what_all_records_at_once_give(tmp_path):
     raw = raw.with_row_index("record_id", offset=1).with_columns(pl.col("record_id").cast(pl.Int64))
     raw = pl.concat([raw, raw.with_columns(pl.col("record_id") + raw.height)])  # values repeat
     whole = normalize_records(raw, "person", "深圳市")
-    memo = Memo("person", "深圳市", raw)
+    memo = Memo.of_frame("person", "深圳市", raw)
     chunks = [normalize_records(raw.slice(i, 97), "person", "深圳市", memo=memo)
               for i in range(0, raw.height, 97)]
     assert_frame_equal(pl.concat(chunks), whole)

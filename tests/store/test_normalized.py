@@ -105,8 +105,9 @@ def _raw(rows: list[tuple]) -> pl.DataFrame:
 
 def _normalize(cache: NormalizedCache, raw: pl.DataFrame, region: str | None) -> pl.DataFrame:
     """What normalize_stage does with the cache, in chunks of 7 rows, every row kept."""
-    rows = cache.rows("person", region, raw)
-    memo = Memo("person", region, rows.todo)
+    rows = cache.rows("person", region, [raw.slice(i, 5) for i in range(0, raw.height, 5)])
+    memo = Memo.of_frame("person", region,
+                         raw.join(rows.todo_ids.to_frame(), on="record_id", how="semi"))
     normalize = functools.partial(normalize_records, entity_type="person", region_hint=region,
                                   memo=memo)
     parts = []
