@@ -97,8 +97,12 @@ def main() -> None:
     done.set()
     sampler.join()
     text = "".join(lines)
-    if proc.returncode:
-        sys.exit(text[-3000:])
+    walls = dict(re.findall(r"^\s+(.+?) done in ([\d.]+) s$", text, flags=re.MULTILINE))
+    if proc.returncode:  # what was seen before the run died (killed out of memory, say)
+        print(text[-3000:])
+        for name in starts:
+            print(f"  {name}: peak {peaks.get(name, 0.0):.2f} GiB, wall {walls.get(name, '?')} s")
+        sys.exit(f"linkage run failed (exit status {proc.returncode})")
     stats = dict(re.findall(r"^\s*(.+?): (.+)$", text, flags=re.MULTILINE))
     user, system = float(stats["User time (seconds)"]), float(stats["System time (seconds)"])
     others = sum(started.values())
@@ -110,7 +114,6 @@ def main() -> None:
           f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     names = list(starts)
     ends = [starts[n] for n in names[1:]] + [user + system + others]
-    walls = dict(re.findall(r"^\s+(.+?) done in ([\d.]+) s$", text, flags=re.MULTILINE))
     for name, start, end in zip(names, (starts[n] for n in names), ends):
         peak = f"{peaks[name]:.2f} GiB" if name in peaks else "not sampled"
         print(f"  {name}: peak {peak}, CPU {end - start:.1f} s, "
