@@ -135,9 +135,13 @@ class Memo:
             distinct = as_text(self.distinct(name).rename(name)).unique()
             self.values[name] = pl.concat([distinct.to_frame(self.KEY), normalize_column(
                 distinct, kind, self.entity_type, self.region_hint)], how="horizontal")
-        return as_text(series).to_frame(self.KEY).join(
-            self.values[name], on=self.KEY, how="left", nulls_equal=True,
-            maintain_order="left").drop(self.KEY)
+        rows = as_text(series).to_frame(self.KEY)
+        # the chunk's own values picked out first: a join builds its hash table on the right
+        # side, and the memo's values grow with the records (one join of 200k rows against 6M
+        # values: 0.5 s; the pick and a join against what it kept: 0.19 s)
+        wanted = self.values[name].join(rows.unique(), on=self.KEY, how="semi", nulls_equal=True)
+        return rows.join(wanted, on=self.KEY, how="left", nulls_equal=True,
+                         maintain_order="left").drop(self.KEY)
 
 
 def normalize_records(frame: pl.DataFrame, entity_type: str,
