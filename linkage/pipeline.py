@@ -158,7 +158,8 @@ def _normalize_entity(config: Config, engine: Engine, raw: SpilledRecords, entit
     cached, todo = None, None
     if cache is not None:
         cached = cache.rows(entity, config.region, raw.chunks(entity, columns))
-        todo = cached.todo_ids
+        if cached.hits:  # else every row is to be normalized: no filter on record ids
+            todo = cached.todo_ids
     memo = Memo(entity, config.region, functools.partial(raw.distinct, entity, among=todo))
     normalize = functools.partial(normalize_records, entity_type=entity,
                                   region_hint=config.region, memo=memo)
