@@ -41,7 +41,6 @@ from typing import Callable
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from linkage.errors import BlockingBudgetError
 from linkage.link.incremental import Carry
@@ -108,12 +107,13 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
                entity_type="text", entity_id="text")
         return {}
     # each entity type's pairs come in (record_id_l, record_id_r) order and the entity types in
-    # sorted order: stacked as they are (Arrow, no copy), not sorted again
-    pairs = pa.concat_tables([r.pairs for r in results], promote_options="default")
-    if pairs_in_background:
-        engine.load_in_background("pairs", pairs)
-    else:
-        engine.load("pairs", pairs)
+    # sorted order: appended batch by batch as they are, not sorted again (a column only a
+    # later entity type has is null in the earlier rows)
+    engine.drop_table("pairs")
+    append = engine.append_in_background if pairs_in_background else engine.append
+    for r in results:
+        for batch in r.pairs.batches():
+            append("pairs", batch)
     # the records' lineage is read now, not held through the linking
     lineage = engine.sql("SELECT record_id, source, source_row, entity_type FROM records")
     engine.load("clusters", lineage.join(pl.concat([r.clusters for r in results]), on="record_id")

@@ -53,7 +53,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from linkage.link.comparisons import Comparison
+from linkage.link.comparisons import Comparison, tf_positions
 from linkage.link.model import Model, score
 
 GOOD_TURING_UP_TO = 5   # counts up to this are smoothed (above, the count itself is reliable)
@@ -259,21 +259,22 @@ class Weigher:
         return kinds, shares.select("source", "kind", "share")
 
     def entity_shares(self, compared, rows: np.ndarray, values: pl.DataFrame) -> np.ndarray:
-        """The compared pairs `rows`' term frequencies (rows × comparisons) with each
+        """The compared pairs `rows`' term frequencies (rows × `tf_positions`) with each
         frequency-weighted agreement's value counted over entities (`value_shares`) instead of
         records; `values` holds record_id and the columns' values of the pairs' left records."""
         tf = compared.tf[rows].copy()
         ids = values["record_id"].to_numpy()
         left = np.searchsorted(ids, compared.left[rows])
-        for k, comp in enumerate(self.comparisons):
-            weighted = ~np.isnan(tf[:, k])
+        for j, k in enumerate(tf_positions(self.comparisons)):
+            comp = self.comparisons[k]
+            weighted = ~np.isnan(tf[:, j])
             gamma = compared.gamma[rows, k]
             for i, level in enumerate(comp.levels):
                 hit = weighted & (gamma == comp.gamma(i))
                 if not level.tf or not hit.any():
                     continue
                 column = level.columns[0]
-                tf[hit, k] = self.value_shares(column, values, left[hit])
+                tf[hit, j] = self.value_shares(column, values, left[hit])
         return tf
 
     def log_bayes_factors(self, compared, rows: np.ndarray, tf: np.ndarray,

@@ -102,6 +102,13 @@ def tf_columns(comparisons: list[Comparison]) -> list[str]:
     return list(dict.fromkeys(lv.columns[0] for c in comparisons for lv in c.levels if lv.tf))
 
 
+def tf_positions(comparisons: list[Comparison]) -> list[int]:
+    """The comparisons with a frequency-weighted level, by index: the columns of the pairs'
+    term-frequency arrays (n × len(tf_positions), the other comparisons have none — at tens of
+    millions of pairs a column for each comparison would be gigabytes of NaN)."""
+    return [k for k, c in enumerate(comparisons) if any(lv.tf for lv in c.levels)]
+
+
 @lru_cache(maxsize=2)
 def confusion_pairs(kind: str) -> pl.Series:
     """Ordered pairs "ab" of distinct characters easily typed for one another: of similar
@@ -188,7 +195,7 @@ _SCORERS = {"jaro_winkler": JaroWinkler.normalized_similarity,
 def compare_batch(frame: pl.DataFrame, comparisons: list[Comparison]
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Gamma (n × k, int8) and the term frequency behind each frequency-weighted agreement
-    (n × k, float32, NaN where the level is not frequency-weighted) for a batch of pairs;
+    (`level_tf`: a column per `tf_positions`) for a batch of pairs;
     `implied_by` is not applied here (see `neutralise_implied`)."""
     batch = Batch(frame)
     gamma = np.full((batch.n, len(comparisons)), -1, dtype=np.int8)
@@ -210,14 +217,16 @@ def compare_batch(frame: pl.DataFrame, comparisons: list[Comparison]
 def level_tf(frame: pl.DataFrame, gamma: np.ndarray, comparisons: list[Comparison]) -> np.ndarray:
     """The term frequency behind each frequency-weighted agreement of the pairs of `frame`
     (their `tf__<column>_l` / `_r`) at levels `gamma`: the larger of the two records' value
-    shares (n × k, float32, NaN where the level is not frequency-weighted)."""
-    tf = np.full(gamma.shape, np.nan, dtype=np.float32)
-    for k, comp in enumerate(comparisons):
+    shares (n × len(tf_positions), float32, NaN where the level is not frequency-weighted)."""
+    positions = tf_positions(comparisons)
+    tf = np.full((len(gamma), len(positions)), np.nan, dtype=np.float32)
+    for j, k in enumerate(positions):
+        comp = comparisons[k]
         for i, level in enumerate(comp.levels):
             if level.tf:
                 hit = gamma[:, k] == comp.gamma(i)
                 column = term_frequency(level.columns[0])
-                tf[hit, k] = np.fmax(frame.get_column(f"{column}_l").to_numpy(),
+                tf[hit, j] = np.fmax(frame.get_column(f"{column}_l").to_numpy(),
                                      frame.get_column(f"{column}_r").to_numpy())[hit]
     return tf
 
@@ -229,10 +238,12 @@ def neutralise_implied(gamma: np.ndarray, tf: np.ndarray, comparisons: list[Comp
     evidence beside it.  (Training still sees the raw levels, which say how often the typed
     birth date of one person differs.)"""
     gamma, tf = gamma.copy(), tf.copy()
+    positions = tf_positions(comparisons)
     for k, comp in enumerate(comparisons):
         if comp.implied_by is not None:
             j = next(i for i, c in enumerate(comparisons) if c.name == comp.implied_by)
             implied = np.isin(gamma[:, j], comparisons[j].identity_gammas)
             gamma[implied, k] = -1
-            tf[implied, k] = np.nan
+            if k in positions:
+                tf[implied, positions.index(k)] = np.nan
     return gamma, tf

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from linkage.link.comparisons import Comparison
+from linkage.link.comparisons import Comparison, tf_positions
 
 M_FLOOR = 1e-6  # no level is impossible among matches
 # EM's m are smoothed towards `initial_m` with this many pseudo-matches: with few matches (a
@@ -238,18 +238,35 @@ def m_from_labels(gamma: np.ndarray, is_match: np.ndarray,
 
 def score(gamma: np.ndarray, tf: np.ndarray, model: Model
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bayes factors (n × k), match weight and match probability per pair.  The factors are
-    laid out column by column (Fortran order): each comparison's column is then one block that
-    table `pairs` takes as it is, where a row-major array's columns would each be copied."""
+    """Bayes factors (n × k), match weight and match probability per pair (`tf`: the term
+    frequencies, a column per `tf_positions`).  The factors are laid out column by column
+    (Fortran order): each comparison's column is then one block that table `pairs` takes as it
+    is, where a row-major array's columns would each be copied."""
+    positions = tf_positions(model.comparisons)
     bf = np.ones(gamma.shape, dtype=np.float64, order="F")
     for k, (m, u) in enumerate(zip(model.m, model.u)):
         g = gamma[:, k]
         known = g >= 0
         bf[known, k] = (m / u)[g[known]]
-        tf_known = ~np.isnan(tf[:, k])
-        bf[tf_known, k] = m[g[tf_known]] / tf[tf_known, k].astype(np.float64)
+        if k in positions:
+            column = tf[:, positions.index(k)]
+            tf_known = ~np.isnan(column)
+            bf[tf_known, k] = m[g[tf_known]] / column[tf_known].astype(np.float64)
     log_bf = share_group_evidence(np.log2(bf, out=bf), model.comparisons)  # in place
     weight = np.log2(model.prior / (1 - model.prior)) + log_bf.sum(axis=1)
     bf = np.exp2(log_bf, out=log_bf)
     probability = 1.0 / (1.0 + np.exp2(-np.clip(weight, -1000, 1000)))
     return bf, weight, probability
+
+
+def weigh(gamma: np.ndarray, tf: np.ndarray, model: Model, batch: int = 1_000_000
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Match weight and match probability per pair, as `score` gives them, scored `batch`
+    pairs at a time: the Bayes factors (8 bytes per pair and comparison) are never held for
+    every pair."""
+    weight = np.empty(len(gamma), dtype=np.float64)
+    probability = np.empty(len(gamma), dtype=np.float64)
+    for start in range(0, len(gamma), batch):
+        part = slice(start, start + batch)
+        _, weight[part], probability[part] = score(gamma[part], tf[part], model)
+    return weight, probability

@@ -20,7 +20,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import polars as pl
@@ -35,13 +35,13 @@ from linkage.link.blocking import (KEYS, RuleStats, build_keys, check_budget, co
                                    fit_to_budget, generate_pairs)
 from linkage.link.cluster import cluster
 from linkage.link.comparisons import (Comparison, compare_batch, compile_comparisons,
-                                      neutralise_implied)
+                                      neutralise_implied, tf_positions)
 from linkage.link.features import build_features, feature_frame, pair_frame, source_columns
 from linkage.link.incremental import Carry, compare_candidates
 from linkage.link.keys import columns_read
 from linkage.link.labels import run_labels
 from linkage.link.model import (Model, estimate_by_sessions, estimate_prior, estimate_u,
-                                initial_m, m_from_labels, pattern_counts, score)
+                                initial_m, m_from_labels, pattern_counts, score, weigh)
 from linkage.link.plan import Plan, catalogue_columns, make_plan
 from linkage.link.recall import estimate_recall
 from linkage.link.settings import LinkageSettings
@@ -84,26 +84,23 @@ def compare_pairs(engine, pairs_table: str, comparisons: list[Comparison], ident
 def compare_frame(pairs: pl.DataFrame, comparisons: list[Comparison], identifiers: list[str],
                   features: pl.DataFrame, extra: tuple[str, ...] = ()) -> Compared:
     """Compare `pairs` (record_id_l, record_id_r and the `extra` columns; records of the
-    feature frame) in batches through `compare_batch`."""
-    parts: dict[str, list] = {k: [] for k in ("l", "r", "g", "tf", "cl", "si", *extra)}
-    for start in range(0, pairs.height, BATCH_SIZE):
-        frame = pair_frame(features, pairs.slice(start, BATCH_SIZE), identifiers)
-        gamma, tf = compare_batch(frame, comparisons)
-        for key, col in (("l", "record_id_l"), ("r", "record_id_r"), ("cl", "cannot_link"),
-                         ("si", "same_identifier"), *((e, e) for e in extra)):
-            parts[key].append(frame.get_column(col).to_numpy())
-        parts["g"].append(gamma)
-        parts["tf"].append(tf)
-    k = len(comparisons)
-
-    def cat(key, empty):
-        return np.concatenate(parts[key]) if parts[key] else empty
-
-    raw = cat("g", np.zeros((0, k), np.int8))
-    gamma, tf = neutralise_implied(raw, cat("tf", np.zeros((0, k), np.float32)), comparisons)
-    return Compared(cat("l", np.zeros(0, np.int64)), cat("r", np.zeros(0, np.int64)),
-                    gamma, tf, raw, cat("cl", np.zeros(0, bool)), cat("si", np.zeros(0, bool)),
-                    {e: cat(e, np.zeros(0)) for e in extra})
+    feature frame) in batches through `compare_batch`, into arrays allocated once for all the
+    pairs (batch results stacked at the end would be held twice over)."""
+    n, k = pairs.height, len(comparisons)
+    out = Compared(pairs.get_column("record_id_l").to_numpy(),
+                   pairs.get_column("record_id_r").to_numpy(),
+                   np.empty((n, k), np.int8), np.empty((n, len(tf_positions(comparisons))), np.float32),
+                   np.empty((n, k), np.int8), np.empty(n, bool), np.empty(n, bool),
+                   {e: pairs.get_column(e).to_numpy() for e in extra})
+    for start in range(0, n, BATCH_SIZE):
+        frame = pair_frame(features, pairs.slice(start, BATCH_SIZE).select(PAIR_ORDER), identifiers)
+        part = slice(start, start + frame.height)
+        raw, tf = compare_batch(frame, comparisons)
+        out.raw_gamma[part] = raw
+        out.gamma[part], out.tf[part] = neutralise_implied(raw, tf, comparisons)
+        out.cannot_link[part] = frame.get_column("cannot_link").to_numpy()
+        out.same_identifier[part] = frame.get_column("same_identifier").to_numpy()
+    return out
 
 
 def sample_u(comparisons, identifiers, size: int, seed: int, features: pl.DataFrame) -> list[np.ndarray]:
@@ -266,9 +263,49 @@ def fit_planned_rules(engine, plan: Plan, budget: int, counts: list[int]) -> tup
 
 
 @dataclass
+class ScoredPairs:
+    """Every compared pair of one entity type as scored, decided and labelled, written out as
+    table `pairs` batch by batch (`batches`): the Bayes factors of a batch are computed as it
+    is written — for every pair at once they would be 8 bytes per pair and comparison."""
+    entity_type: str
+    compared: Compared
+    weight: np.ndarray
+    probability: np.ndarray
+    rule: np.ndarray               # domain-rule or review label per pair, or None
+    model: Model
+    rule_labels: list[str]         # the blocking rules' labels, by rule number
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.weight)
+
+    def batches(self, size: int = 1_000_000) -> Iterator[pa.Table]:
+        """The rows of table `pairs` in (record_id_l, record_id_r) order, `size` at a time (at
+        least one table, empty when there are no pairs, so that the columns are known)."""
+        c, labels = self.compared, np.array(self.rule_labels, dtype=object)
+        for start in range(0, max(self.num_rows, 1), size):
+            part = slice(start, start + size)
+            bf = score(c.gamma[part], c.tf[part], self.model)[0]
+            n = len(bf)
+            columns = {
+                "record_id_l": c.left[part].astype(np.int64),
+                "record_id_r": c.right[part].astype(np.int64),
+                "entity_type": pa.array([self.entity_type] * n, pa.string()),
+                "match_weight": self.weight[part], "match_probability": self.probability[part],
+                "rule": pa.array(self.rule[part], pa.string()),
+                "blocked_by": pa.array(labels[c.extra["rule"][part].astype(np.int64)], pa.string()),
+            }
+            for k, comp in enumerate(self.model.comparisons):
+                columns[f"gamma_{comp.name}"] = c.gamma[part, k]
+            for k, comp in enumerate(self.model.comparisons):
+                columns[bayes_factor(comp.name)] = bf[:, k]
+            yield pa.table(columns)
+
+
+@dataclass
 class EntityResult:
     entity_type: str
-    pairs: pa.Table
+    pairs: ScoredPairs
     clusters: pl.DataFrame       # record_id, entity_id
     blocking: list[RuleStats]
     linked_pairs: int
@@ -443,7 +480,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
                          base_dir, stored, retrain)
     say(f"{entity_type}: EM {model.iterations} iterations, prior {model.prior:.3g}")
     lap("estimate")
-    bf, weight, probability = score(compared.gamma, compared.tf, model)
+    weight, probability = weigh(compared.gamma, compared.tf, model)
     probability, rule = apply_rules(compared, probability, comparisons, s.corroborating)
     probability, rule = reviewed.override(known, probability, rule)
     linked = (probability >= s.threshold) & ~compared.cannot_link
@@ -477,22 +514,11 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     prefix = PREFIX.get(entity_type, entity_type[:1].upper())
     clusters = clusters.select(
         "record_id", (pl.lit(prefix) + pl.col("rep").cast(pl.Utf8).str.zfill(9)).alias("entity_id"))
-    rule_labels = np.array([r.label for r in s.blocking_rules], dtype=object)
-    columns_out = {
-        "record_id_l": compared.left.astype(np.int64),
-        "record_id_r": compared.right.astype(np.int64),
-        "entity_type": pa.array([entity_type] * len(weight), pa.string()),
-        "match_weight": weight, "match_probability": probability,
-        "rule": pa.array(rule, pa.string()),
-        "blocked_by": pa.array(rule_labels[compared.extra["rule"].astype(np.int64)], pa.string()),
-    }
-    for k, comp in enumerate(comparisons):
-        columns_out[f"gamma_{comp.name}"] = compared.gamma[:, k]
-    for k, comp in enumerate(comparisons):
-        columns_out[bayes_factor(comp.name)] = bf[:, k]
+    scored = ScoredPairs(entity_type, compared, weight, probability, rule, model,
+                         [r.label for r in s.blocking_rules])
     engine.drop_table(KEYS)
     engine.drop_view(source)
-    return EntityResult(entity_type, pa.table(columns_out), clusters, rules, int(linked.sum()),
+    return EntityResult(entity_type, scored, clusters, rules, int(linked.sum()),
                         model, s, seconds, plan, recall, recall_table,
                         possible.select(pl.lit(entity_type).alias("entity_type"), pl.all()),
                         if_linked, assignment, reviewed.counts(int((known >= 0).sum())))

@@ -112,7 +112,7 @@ def test_implied_comparisons_are_neutral_beside_an_agreeing_id():
         ComparisonSettings(name="id_number", kind="id_number"),
         ComparisonSettings(name="birth_date", kind="date", implied_by="id_number")])
     gamma = np.array([[3, 4], [0, 4], [1, 0], [4, 0]], dtype=np.int8)
-    tf = np.full(gamma.shape, np.nan, dtype=np.float32)
+    tf = np.full((len(gamma), 0), np.nan, dtype=np.float32)  # neither is frequency-weighted
     scored, _ = neutralise_implied(gamma, tf, comps)
     assert scored[:, 1].tolist() == [-1, 4, 0, -1]  # a non-ID typo is not an identity level
     assert gamma[0, 1] == 4  # the raw levels are kept for training

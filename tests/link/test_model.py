@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from linkage.link.comparisons import compile_comparisons
+from linkage.link.comparisons import compile_comparisons, tf_positions
 from linkage.link.model import (Model, estimate_by_sessions, estimate_m, pattern_counts, score,
-                                share_group_evidence)
+                                share_group_evidence, weigh)
 from linkage.link.settings import ComparisonSettings
 
 
@@ -87,3 +87,19 @@ def test_a_group_counts_its_strongest_agreement_once():
     log_bf = np.array([[10.0, 12.0, -3.0], [-4.0, -2.0, 1.0], [5.0, 0.0, 0.0]])
     out = share_group_evidence(log_bf, comps)
     assert out.tolist() == [[0.0, 12.0, -3.0], [-4.0, -2.0, 1.0], [5.0, 0.0, 0.0]]
+
+
+def test_weigh_in_batches_equals_score():
+    comps = compile_comparisons([ComparisonSettings(name="name", kind="person_name"),
+                                 ComparisonSettings(name="phone", kind="phone")])
+    model = Model(comps, u=[np.array([0.86] + [0.02] * 7), np.array([0.9, 0.05, 0.05])],
+                  m=[np.array([0.01] * 6 + [0.02, 0.95]), np.array([0.1, 0.1, 0.8])], prior=1e-4)
+    rng = np.random.default_rng(0)
+    gamma = np.stack([rng.integers(-1, 8, 50), rng.integers(-1, 3, 50)], axis=1).astype(np.int8)
+    assert tf_positions(comps) == [0, 1]  # both have a frequency-weighted level
+    top = np.array([7, 2])
+    tf = np.where(gamma == top, rng.random((50, 2)), np.nan).astype(np.float32)
+    _, weight, probability = score(gamma, tf, model)
+    batched = weigh(gamma, tf, model, batch=7)
+    np.testing.assert_array_equal(batched[0], weight)
+    np.testing.assert_array_equal(batched[1], probability)

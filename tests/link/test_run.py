@@ -216,3 +216,26 @@ def test_the_link_stage_gives_the_same_result_in_both_forms():
     for name, table in tables.items():
         assert tables_long[name].equals(table), name
     assert tables["pairs"].height > 100 and tables["recall_estimate"].height
+
+
+def test_pairs_written_batch_by_batch_equal_one_batch(engine, monkeypatch):
+    """Table `pairs` is appended in batches whose Bayes factors are computed as they are
+    written (`ScoredPairs.batches`), with both entity types' columns: batches of 7 pairs give
+    the same rows, columns and types as one batch."""
+    from linkage.link.run import ScoredPairs
+
+    frame, _ = people(300, seed=3)
+    firms = records([{"name": "深圳市华为技术有限公司", "name_core": "华为"},
+                     {"name": "华为技术有限公司", "name_core": "华为"}], "enterprise",
+                    columns=["name", "name_core"]).with_columns(pl.col("record_id") + 10_000)
+    engine.load("records", pl.concat([frame, firms], how="diagonal"))
+    run_linkage(engine, FAST)
+    whole = engine.sql("SELECT * FROM pairs")
+    batches = ScoredPairs.batches
+    monkeypatch.setattr(ScoredPairs, "batches", lambda self, size=7: batches(self, size))
+    run_linkage(engine, FAST)
+    batched = engine.sql("SELECT * FROM pairs")
+    assert whole.height > 7 * 20 and set(whole["entity_type"]) == {"enterprise", "person"}
+    assert batched.schema == whole.schema and batched.equals(whole)
+    # a column only persons have is null in the enterprise rows before them
+    assert whole.filter(pl.col("entity_type") == "enterprise")["gamma_id_number"].is_null().all()
