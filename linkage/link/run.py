@@ -321,6 +321,20 @@ class EntityResult:
     labels: dict                 # reviewed pairs used: same, different, in_em, unresolved
 
 
+def record_sources(engine, source: str, entity_type: str) -> np.ndarray:
+    """Each record's source in record_id order, as an object array whose elements are the
+    few source names themselves (not a string object per record: at 10M records that is half
+    a gigabyte, and comparing a name with itself is an identity check)."""
+    table, kind = engine.dialect.quote(source), engine.dialect.literal(entity_type)
+    names = engine.sql(f"SELECT DISTINCT source FROM {table} WHERE entity_type = {kind} "
+                       "ORDER BY source")["source"]
+    codes = engine.sql(f"SELECT n.code FROM {table} r JOIN (SELECT source, row_number() OVER "
+                       f"(ORDER BY source) - 1 AS code FROM (SELECT DISTINCT source FROM {table} "
+                       f"WHERE entity_type = {kind}) d) n ON r.source = n.source "
+                       f"WHERE r.entity_type = {kind} ORDER BY r.record_id")["code"]
+    return np.array(names.to_list(), dtype=object)[codes.to_numpy()]
+
+
 def identifier_codes(frame: pl.DataFrame, identifiers: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Record ids (ascending) and dense int codes of their valid identifiers (-1 = none), from
     the feature frame."""
@@ -488,8 +502,7 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     codes = merge_near_codes(record_ids, codes, compared)
     first_rep = cluster(record_ids, compared.left[linked], compared.right[linked], weight[linked],
                         codes, reviewed.must(), reviewed.cannot())
-    sources = engine.sql(f"SELECT source FROM {engine.dialect.quote(source)} WHERE entity_type = ? "
-                         "ORDER BY record_id", [entity_type])["source"].to_numpy()
+    sources = record_sources(engine, source, entity_type)
     identified = (codes >= 0).any(axis=1)
     weigher = Weigher(comparisons, model, features, first_rep, identified, sources)
     assignment = assign(compared, linked, weigher, features, record_ids, first_rep, identified,
