@@ -228,8 +228,9 @@ def simulate(engine, entity_type: str, table: str, s: LinkageSettings,
     recovered = _recovered(found, originals, simulated, features, clusters, first_rep, weigher,
                            source_of, comparisons, s, model)
     sizes = clusters.group_by("entity_id").len("size")
-    twins_of = dict(clusters.join(sizes, on="entity_id").select(
-        "record_id", pl.col("size") - 1).iter_rows())
+    chosen_ids = pl.Series(np.concatenate([chosen for _, _, _, chosen, _ in plans]))
+    twins_of = dict(clusters.filter(pl.col("record_id").is_in(chosen_ids.implode()))
+                    .join(sizes, on="entity_id").select("record_id", pl.col("size") - 1).iter_rows())
     out = []
     for source, kind, borrowed, chosen, offset in plans:
         sim_ids = -offset - np.arange(len(chosen), dtype=np.int64)
@@ -284,8 +285,9 @@ def _recovered(found: pl.DataFrame, originals: pl.DataFrame, simulated: pl.DataF
     # the targets are first-pass entities; the original's entity may be several of them (a
     # name-only fragment the second pass joined), among which the query splits its
     # probability, as a real query does before the second pass joins them as a group
-    final = first_rep.join(entity, on="record_id").group_by("rep").agg(
-        pl.col("entity_id").first())
+    # (only the targets reached: a join of every record is gigabytes at 10M records)
+    final = first_rep.filter(pl.col("rep").is_in(scored["target"].unique().implode())) \
+        .join(entity, on="record_id").group_by("rep").agg(pl.col("entity_id").first())
     own = scored.join(final.rename({"rep": "target"}), on="target").join(
         originals.rename({"record_id_l": "query"}), on="query").join(
         entity.rename({"record_id": "original", "entity_id": "own"}), on="original") \
@@ -299,7 +301,10 @@ def _own_kinds(originals: pl.DataFrame, first_rep: pl.DataFrame, weigher: Weighe
                ) -> pl.DataFrame:
     """For each simulated record, its original's entity as the simulated record sees it: the
     kind of the entity's other records (the original is the record being simulated)."""
-    members = first_rep.join(weigher.rep.select("record_id", "code"), on="record_id")
+    # the members of the originals' entities only, not every record's
+    reps = originals.join(first_rep.rename({"record_id": "original"}), on="original")["rep"]
+    members = first_rep.filter(pl.col("rep").is_in(reps.unique().implode())) \
+        .join(weigher.rep.select("record_id", "code"), on="record_id")
     own = originals.join(members.rename({"record_id": "original"}), on="original")
     others = own.join(members.rename({"record_id": "member", "code": "member_code"}),
                       on="rep").filter(pl.col("member") != pl.col("original"))

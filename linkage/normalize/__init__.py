@@ -114,9 +114,12 @@ class Memo:
     `distinct(name)` gives them — are normalized together when the first chunk needs them, and
     every chunk looks its rows up.  Normalizing is value by value, so the chunks' columns are
     what normalizing every record at once gives, at the same cost (no column's fixed costs
-    paid once per chunk)."""
+    paid once per chunk).  The distinct values are normalized `SLICE` at a time: all at once,
+    the normalizers' intermediate frames for millions of addresses took more memory than the
+    run held otherwise (10M records: 20 GiB, against 6 GiB for the rest of the stage)."""
 
     KEY = "__value"
+    SLICE = 500_000
 
     def __init__(self, entity_type: str, region_hint: str | None,
                  distinct: Callable[[str], pl.Series]):
@@ -133,8 +136,12 @@ class Memo:
         name = series.name
         if name not in self.values:
             distinct = as_text(self.distinct(name).rename(name)).unique()
-            self.values[name] = pl.concat([distinct.to_frame(self.KEY), normalize_column(
-                distinct, kind, self.entity_type, self.region_hint)], how="horizontal")
+            normalized = pl.concat([
+                normalize_column(distinct.slice(start, self.SLICE), kind, self.entity_type,
+                                 self.region_hint)
+                for start in range(0, max(distinct.len(), 1), self.SLICE)])
+            self.values[name] = pl.concat([distinct.to_frame(self.KEY), normalized],
+                                          how="horizontal")
         rows = as_text(series).to_frame(self.KEY)
         # the chunk's own values picked out first: a join builds its hash table on the right
         # side, and the memo's values grow with the records (one join of 200k rows against 6M

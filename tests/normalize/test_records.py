@@ -3,9 +3,10 @@
 from pathlib import Path
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
-from linkage.normalize import normalize_records, release_reference_data
+from linkage.normalize import Memo, normalize_records, release_reference_data
 
 
 def _person() -> pl.DataFrame:
@@ -132,12 +133,14 @@ def test_addresses_are_dispatched_with_the_region_hint():
     assert out["address"].to_list()[1:] == [None, None]
 
 
-def test_chunks_with_a_memo_give_what_all_records_at_once_give(tmp_path):
+@pytest.mark.parametrize("memo_slice", [Memo.SLICE, 13])
+def test_chunks_with_a_memo_give_what_all_records_at_once_give(tmp_path, monkeypatch, memo_slice):
+    """Chunks looked up in a memo equal normalizing every record at once, whether the memo's
+    distinct values are normalized in one slice or in slices of 13."""
     from linkage.config import load_config
     from linkage.connectors import read_source
     from linkage.connectors.mapping import canonical_frame, map_columns
-    from linkage.normalize import Memo
-
+    monkeypatch.setattr(Memo, "SLICE", memo_slice)
     config = load_config(Path(__file__).parents[2] / "configs" / "demo.yaml")
     table = read_source(config, "jzdj", tmp_path)
     mappings = map_columns(table, "person", config.sources["jzdj"].columns, "jzdj")
