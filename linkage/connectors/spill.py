@@ -88,18 +88,20 @@ class SpilledRecords:
 
     def distinct(self, entity: str, column: str, among: pl.Series | None = None) -> pl.Series:
         """The distinct values of `column` over the entity type's records (those whose
-        record_id is in `among`, when given)."""
+        record_id is in `among`, when given), file by file: one query over every file held
+        all the column's values and their hash table at once (10M records: 4.9 GB for the
+        addresses, against 2.3 GB)."""
         dtype = self.schema(entity)[column]
         parts = []
         for spill in self.spills.get(entity, []):
             if column not in spill.schema:
-                parts.append(pl.LazyFrame({column: [None]}, schema={column: dtype}))
+                parts.append(pl.DataFrame({column: [None]}, schema={column: dtype}))
                 continue
             scan = pl.scan_ipc(spill.path)
             if among is not None:
                 scan = scan.filter(pl.col("record_id").is_in(among.implode()))
-            parts.append(scan.select(pl.col(column).cast(dtype)))
-        return pl.concat(parts).unique().collect()[column]
+            parts.append(scan.select(pl.col(column).cast(dtype)).unique().collect())
+        return pl.concat(parts).unique()[column]
 
     def dataset(self, entities: list[str]) -> ds.Dataset:
         """Every source's rows as one Arrow dataset over the files (entity types in the order

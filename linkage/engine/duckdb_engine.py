@@ -79,7 +79,14 @@ class DuckDBEngine:
     @staticmethod
     def _load(con: duckdb.DuckDBPyConnection, name: str, data: pl.DataFrame | pa.Table | ds.Dataset,
               replace: bool = True, temp: bool = False) -> None:
-        table = DuckDBEngine._arrow(data)
+        if isinstance(data, ds.Dataset):
+            # a dataset handed to DuckDB as it is is scanned with pyarrow's default read-ahead
+            # (16 batches of each of 4 files at once): 13 GB held for the spill of 10M records;
+            # read in order, two batches ahead of one file: 4.7 GB, and no slower
+            table = ds.Scanner.from_dataset(data, batch_readahead=2,
+                                            fragment_readahead=1).to_reader()
+        else:
+            table = DuckDBEngine._arrow(data)
         con.register("__linkage_load", table)
         verb = ("CREATE OR REPLACE" if replace else "CREATE") + (" TEMP TABLE" if temp else " TABLE")
         con.execute(f"{verb} {quote_ident(name)} AS SELECT * FROM __linkage_load")
