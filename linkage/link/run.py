@@ -328,10 +328,8 @@ def record_sources(engine, source: str, entity_type: str) -> np.ndarray:
     table, kind = engine.dialect.quote(source), engine.dialect.literal(entity_type)
     names = engine.sql(f"SELECT DISTINCT source FROM {table} WHERE entity_type = {kind} "
                        "ORDER BY source")["source"]
-    codes = engine.sql(f"SELECT n.code FROM {table} r JOIN (SELECT source, row_number() OVER "
-                       f"(ORDER BY source) - 1 AS code FROM (SELECT DISTINCT source FROM {table} "
-                       f"WHERE entity_type = {kind}) d) n ON r.source = n.source "
-                       f"WHERE r.entity_type = {kind} ORDER BY r.record_id")["code"]
+    codes = engine.sql(f"SELECT dense_rank() OVER (ORDER BY source) - 1 AS code FROM {table} "
+                       f"WHERE entity_type = {kind} ORDER BY record_id")["code"]
     return np.array(names.to_list(), dtype=object)[codes.to_numpy()]
 
 

@@ -114,9 +114,8 @@ class Memo:
     `distinct(name)` gives them — are normalized together when the first chunk needs them, and
     every chunk looks its rows up.  Normalizing is value by value, so the chunks' columns are
     what normalizing every record at once gives, at the same cost (no column's fixed costs
-    paid once per chunk).  The distinct values are normalized `SLICE` at a time: all at once,
-    the normalizers' intermediate frames for millions of addresses took more memory than the
-    run held otherwise (10M records: 20 GiB, against 6 GiB for the rest of the stage)."""
+    paid once per chunk).  The distinct values are normalized `SLICE` at a time, so that the
+    normalizers' intermediate frames hold a slice of them, not millions of values at once."""
 
     KEY = "__value"
     SLICE = 500_000
