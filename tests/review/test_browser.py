@@ -53,6 +53,9 @@ def wait(driver, condition: str, timeout: float = 15):
     raise AssertionError(f"timed out waiting for {condition}")
 
 
+DRAWN_PAIR = "document.body.dataset.ready === 'pair' && document.body.dataset.route === location.hash"
+
+
 def show(driver, route: str, kind: str) -> None:
     """Go to a route of the app and wait until it has drawn it."""
     driver.execute_script("delete document.body.dataset.ready; location.hash = arguments[0];", route)
@@ -74,13 +77,30 @@ def requested(driver) -> list[str]:
     return [u for u in urls if not u.startswith(("chrome://", "chrome-untrusted://", "about:", "data:"))]
 
 
+def _total(served, queue: str) -> int:
+    return next(q["total"] for q in served.get("/api/state")[1]["queues"] if q["name"] == queue)
+
+
 def _pick(served, same_entity: bool) -> int:
     """An audit item whose two records this run put in one entity (or in two)."""
-    for index in range(served.get("/api/state")[1]["queues"][3]["total"]):
+    for index in range(_total(served, "audit")):
         view = served.get(f"/api/item/audit/{index}")[1]["view"]
         if view["same_entity"] == same_entity:
             return index
     raise AssertionError("no such audit item")
+
+
+def _cluster_apart_from(served, items: list[int]) -> int:
+    """A clusters-queue item (not the last) sharing no record with the audit `items`: the audit
+    sample is drawn anew each run, and a split of a cluster holding one of their records would
+    change what those items show."""
+    taken = {r["record_id"] for i in items
+             for r in served.get(f"/api/item/audit/{i}")[1]["view"]["records"]}
+    for index in range(_total(served, "clusters") - 1):
+        view = served.get(f"/api/item/clusters/{index}")[1]["view"]
+        if not taken & {r["record_id"] for r in view["records"]}:
+            return index
+    raise AssertionError("no cluster apart from the audit items")
 
 
 def _entities(output: Path, keys: list[tuple[str, int]]) -> list[str]:
@@ -107,19 +127,20 @@ def test_label_split_reload_and_rerun(fresh_run, browser):
         show(browser, f"#/item/audit/{apart}", "pair")
         press(browser, "s")
         wait(browser, f"location.hash !== '#/item/audit/{apart}'")
-        wait(browser, "document.body.dataset.ready === 'pair'")
+        wait(browser, DRAWN_PAIR)
         unsure = int(browser.execute_script("return location.hash.split('/').pop();"))
         press(browser, "u")
         wait(browser, f"location.hash !== '#/item/audit/{unsure}'")
-        wait(browser, "document.body.dataset.ready === 'pair'")
+        wait(browser, DRAWN_PAIR)
         press(browser, "z")
         wait(browser, f"location.hash === '#/item/audit/{unsure}'")
-        # split the first record off the first loose entity
-        show(browser, "#/item/clusters/0", "cluster")
-        entity = served.get("/api/item/clusters/0")[1]["view"]
+        # split the first record off a loose entity none of those pairs touches
+        loose = _cluster_apart_from(served, [together, apart, unsure])
+        show(browser, f"#/item/clusters/{loose}", "cluster")
+        entity = served.get(f"/api/item/clusters/{loose}")[1]["view"]
         browser.find_element("css selector", "input.pick").click()
         press(browser, "x")
-        wait(browser, "location.hash === '#/item/clusters/1'")
+        wait(browser, f"location.hash === '#/item/clusters/{loose + 1}'")
         # reload: everything is still there
         browser.refresh()
         wait(browser, "document.body.dataset.ready === 'cluster'")
@@ -129,7 +150,7 @@ def test_label_split_reload_and_rerun(fresh_run, browser):
         assert browser.find_element("id", "decision").text == "同一实体"
         show(browser, f"#/item/audit/{unsure}", "pair")
         assert browser.find_element("id", "decision").text == "待核查"
-        show(browser, "#/item/clusters/0", "cluster")
+        show(browser, f"#/item/clusters/{loose}", "cluster")
         assert browser.find_element("id", "decision").text == "已核查"
         browser.find_element("id", "lang").click()
         wait(browser, "document.documentElement.lang === 'en' && document.body.dataset.ready")

@@ -60,8 +60,9 @@
     return t("reason_" + code, {column: column ? t("attr_" + column) : ""});
   }).join("；");
 
-  function ready(what) {
+  function ready(what) {  // what was drawn, and for which route (tests wait on both)
     document.body.dataset.ready = what;
+    document.body.dataset.route = location.hash;
     window.__rendered = performance.now();
   }
 
