@@ -21,7 +21,8 @@ from linkage.columns import SIDES, identifier_value, identifier_written, side, t
 from linkage.engine.base import read_compact
 from linkage.engine.dialect import Dialect
 from linkage.link.comparisons import Comparison, tf_columns
-from linkage.link.keys import columns_read, is_derived, key_sql
+from linkage.link.idfix import LENGTH, corrections
+from linkage.link.keys import columns_read, fixed_key, is_derived, is_fixed, key_sql
 from linkage.link.settings import BlockingRule
 
 # values that mean "blank" in departmental exports, on top of the normalizer's own cleaning
@@ -60,8 +61,11 @@ def source_columns(comparisons: list[Comparison], blocking_rules: list[BlockingR
 
 def build_features(engine, entity_type: str, comparisons: list[Comparison],
                    blocking_rules: list[BlockingRule], identifiers: list[str],
-                   table: str = "_link_features", source: str = "records") -> list[str]:
-    """Create temp table `table` for one entity type; returns its comparison/blocking columns."""
+                   table: str = "_link_features", source: str = "records",
+                   lookup: str | None = None) -> list[str]:
+    """Create temp table `table` for one entity type; returns its comparison/blocking columns.
+    Corrected ID numbers (`<column>__fixed` keys) are looked up among the valid numbers of
+    table `lookup` (default: `source`)."""
     d = engine.dialect
     q = d.quote
     # the source's columns, and which of them are text
@@ -73,8 +77,9 @@ def build_features(engine, entity_type: str, comparisons: list[Comparison],
             return d.null("text")
         return _clean(d, q(col)) if col in text else q(col)
 
+    wanted = feature_columns(comparisons, blocking_rules)
     exprs: dict[str, str] = {c: key_sql(c, base) if is_derived(c) else base(c)
-                             for c in feature_columns(comparisons, blocking_rules)}
+                             for c in wanted if not is_fixed(c)}
     for comp in comparisons:
         expr = base(comp.column)
         if comp.fallback:
@@ -104,11 +109,46 @@ def build_features(engine, entity_type: str, comparisons: list[Comparison],
     joins = "".join(f" LEFT JOIN {t} t{i} ON {on}" for i, (t, on) in enumerate(shares))
     tf_select = "".join(f", t{i}.tf AS {q(term_frequency(col))}"
                         for i, col in enumerate(tf_columns(comparisons)))
+    fixed = [c for c in wanted if is_fixed(c)]
+    for i, key in enumerate(fixed):
+        column = columns_read(key)[0]
+        written = identifier_written(column)
+        _corrections(engine, f"_link_fix{i}", entity_type, column, source, lookup or source,
+                     base, types)
+        joins += f" LEFT JOIN _link_fix{i} f{i} ON f{i}.record_id = b.record_id"
+        tf_select += (f", coalesce(b.{q(written)}, f{i}.fixed) AS {q(key)}"
+                      if column in identifiers and written_in(types, column)
+                      else f", {d.null('text')} AS {q(key)}")
     engine.create_table(table, f"SELECT b.*{tf_select} FROM _link_base b{joins}", temp=True)
-    for name in dict.fromkeys(t for t, _ in shares):
+    for name in [*dict.fromkeys(t for t, _ in shares), *(f"_link_fix{i}" for i in range(len(fixed)))]:
         engine.drop_table(name)
     engine.drop_table("_link_base")
-    return list(exprs)
+    return [*exprs, *fixed]
+
+
+def written_in(types: dict, column: str) -> bool:
+    """Whether the records hold `column` with its validity flag (identifiers are read only then)."""
+    return column in types and f"{column}_flag" in types
+
+
+def _corrections(engine, table: str, entity_type: str, column: str, source: str, lookup: str,
+                 base, types: dict) -> None:
+    """Temp table `table` (record_id, fixed): the invalid 18-character numbers of `column` in
+    `source` with the one valid number of `lookup` they can be (`linkage.link.idfix`)."""
+    d, q = engine.dialect, engine.dialect.quote
+    invalid = pl.DataFrame(schema={"record_id": pl.Int64, "number": pl.Utf8})
+    valid = pl.Series("number", [], pl.Utf8)
+    if written_in(types, column):  # (only identifiers are corrected: see the caller)
+        flag, kind = q(f"{column}_flag"), d.literal(entity_type)
+        invalid = engine.sql(f"SELECT record_id, {base(column)} AS number FROM {q(source)} "
+                             f"WHERE entity_type = {kind} AND {flag} IN ('bad_check_digit', "
+                             f"'bad_date') AND length({base(column)}) = {LENGTH}")
+        if invalid.height:
+            valid = engine.sql(f"SELECT DISTINCT {base(column)} AS number FROM {q(lookup)} "
+                               f"WHERE entity_type = {kind} AND {flag} = 'valid'")["number"]
+    fixed = corrections(invalid, valid) if invalid.height and len(valid) else \
+        pl.DataFrame(schema={"record_id": pl.Int64, "fixed": pl.Utf8})
+    engine.load(table, fixed, temp=True)
 
 
 def _term_frequencies(engine, columns: list[str]) -> list[tuple[str, str]]:
@@ -135,11 +175,14 @@ def _term_frequencies(engine, columns: list[str]) -> list[tuple[str, str]]:
 def feature_frame(engine, comparisons: list[Comparison], identifiers: list[str],
                   features: str = "_link_features") -> pl.DataFrame:
     """The feature table as a polars frame in record_id order: record_id, the comparison
-    columns, their `tf__` and the identifiers' `ident__` and `ident_any__` columns."""
+    columns, their `tf__` and the identifiers' `ident__` and `ident_any__` columns, and
+    `<identifier>__fixed` where the table has it (corrected numbers)."""
+    present = set(engine.columns(features))
     cols = ["record_id", *dict.fromkeys(c for comp in comparisons for c in comp.columns),
             *(term_frequency(c) for c in tf_columns(comparisons)),
             *(identifier_value(c) for c in identifiers),
-            *(identifier_written(c) for c in identifiers)]
+            *(identifier_written(c) for c in identifiers),
+            *(fixed_key(c) for c in identifiers if fixed_key(c) in present)]
     q = engine.dialect.quote
     # one chunk per column: gathering rows from a chunked column is several times slower
     return read_compact(engine, f"SELECT {', '.join(q(c) for c in cols)} FROM {q(features)}",
@@ -150,7 +193,8 @@ def pair_frame(features: pl.DataFrame, pairs: pl.DataFrame, identifiers: list[st
     """`pairs` (record_id_l, record_id_r, …) with both records' features beside them
     (`<column>_l`, `<column>_r`; gathered by row, string data is not copied) and, from the
     identifiers, `cannot_link` (two different valid values) and `same_identifier` (equal valid
-    values, a number converted from the 15-digit form counting)."""
+    values, a number converted from the 15-digit form counting, and a number read as the one
+    valid number it can be: `<identifier>__fixed`, `linkage.link.idfix`)."""
     ids = features.get_column("record_id").to_numpy()
     sides = {}
     for which in SIDES:
@@ -158,8 +202,9 @@ def pair_frame(features: pl.DataFrame, pairs: pl.DataFrame, identifiers: list[st
         sides[which] = features.drop("record_id").gather(rows).rename(
             lambda c, which=which: side(c, which))
     frame = pl.concat([pairs, sides["l"], sides["r"]], how="horizontal")
-    idents = [(pl.col(side(identifier_written(c), "l")), pl.col(side(identifier_written(c), "r")))
-              for c in identifiers]
+    idents = [(pl.col(side(name, "l")), pl.col(side(name, "r")))
+              for c in identifiers for name in (identifier_written(c), fixed_key(c))
+              if side(name, "l") in frame.columns]
     apart = np.zeros(frame.height, dtype=bool)
     for c in identifiers:
         apart |= _apart(frame.get_column(side(identifier_value(c), "l")),

@@ -32,6 +32,7 @@ import polars as pl
 from linkage.columns import IDENTIFIER_VALUE, IDENTIFIER_WRITTEN, TERM_FREQUENCY
 from linkage.link.comparisons import Comparison, level_tf, neutralise_implied
 from linkage.link.features import pair_frame
+from linkage.link.keys import is_fixed
 
 
 @dataclass
@@ -81,7 +82,8 @@ def carried_compared(pairs: pl.DataFrame, raw_gamma: np.ndarray, comparisons: li
     from linkage.link.run import Compared
 
     derived = (TERM_FREQUENCY, IDENTIFIER_VALUE, IDENTIFIER_WRITTEN)
-    wanted = ["record_id", *(c for c in features.columns if c.startswith(derived))]
+    wanted = ["record_id", *(c for c in features.columns if c.startswith(derived)),
+              *(c for c in features.columns if is_fixed(c))]
     frame = pair_frame(features.select(wanted), pairs.select("record_id_l", "record_id_r"),
                        identifiers)
     gamma, tf = neutralise_implied(raw_gamma, level_tf(frame, raw_gamma, comparisons), comparisons)

@@ -6,6 +6,9 @@ A rule names keys; a key is
   neighbours elsewhere in the number: `<column>__area6` (the 6-digit area code),
   `<column>__birth8` (the 8-digit birth date; the 15-digit form gets its century),
   `<column>__seq3` (the 3-digit sequence number);
+- an ID number as the run can read it, `<column>__fixed`: the valid number, or for an invalid
+  18-digit one the one valid number of the run a wrong digit or two swapped neighbours away
+  (`linkage.link.idfix`; computed in the feature table from the whole run, not by `key_sql`);
 - an address's dwelling, `<address>__house`: its parsed road, number, building, unit and room
   (the normalizer's `<address>_road` … `<address>_room`), only where road, number and room are
   there — the same flat however the district and community were written or left out, which
@@ -30,6 +33,7 @@ SEGMENTS: dict[str, Callable[[str], str]] = {
     "seq3": lambda c: (f"CASE WHEN length({c}) = 18 THEN substr({c}, 15, 3) "
                        f"WHEN length({c}) = 15 THEN substr({c}, 13, 3) END"),
 }
+FIXED = "fixed"
 HOUSE = "house"
 HOUSE_PARTS = ("road", "number", "building", "unit", "room")
 HOUSE_REQUIRED = ("road", "number", "room")
@@ -50,6 +54,15 @@ def is_derived(key: str) -> bool:
     return EITHER_ORDER in key or SEGMENT_SEPARATOR in key
 
 
+def fixed_key(column: str) -> str:
+    return f"{column}{SEGMENT_SEPARATOR}{FIXED}"
+
+
+def is_fixed(key: str) -> bool:
+    """A corrected ID-number key (`<column>__fixed`), which `key_sql` cannot compute."""
+    return key.partition(SEGMENT_SEPARATOR)[2] == FIXED
+
+
 def check_key(key: str, known: set[str] | frozenset[str]) -> str | None:
     """Why `key` is not a valid key over the columns `known`, or None when it is."""
     if EITHER_ORDER in key:
@@ -62,9 +75,9 @@ def check_key(key: str, known: set[str] | frozenset[str]) -> str | None:
     if segment == HOUSE:
         missing = [c for c in columns_read(key) if c not in known]
         return f"{key!r}: {missing[0]!r} is not a column" if missing else None
-    if sep and segment not in SEGMENTS:
+    if sep and segment not in SEGMENTS and segment != FIXED:
         return (f"{key!r}: unknown segment {segment!r} "
-                f"(one of: {', '.join([*SEGMENTS, HOUSE])})")
+                f"(one of: {', '.join([*SEGMENTS, FIXED, HOUSE])})")
     return None if column in known else f"{column!r} is not a column"
 
 

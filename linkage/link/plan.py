@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from linkage.link.keys import SEGMENTS, columns_read
+from linkage.link.keys import SEGMENTS, columns_read, fixed_key
 from linkage.link.settings import BlockingRule
 
 PRESENT = 0.05         # an attribute filled in at least this share of a source's records counts
@@ -177,6 +177,11 @@ def plan_rules(fill: pl.DataFrame, entity_type: str) -> tuple[list[BlockingRule]
                 add((name_key, key), "name with a supporting attribute")
     for key in identifiers[1:]:
         add((key,), "identifier")
+    for attribute in catalogue.id_numbers:
+        if attribute in carried:
+            add((fixed_key(attribute),), "an invalid ID number read as the one valid number of the "
+                "run it can be (survives one wrong digit or two swapped neighbours, name or not)",
+                unidentified=True)
     if has_name:
         for attribute in catalogue.id_numbers:
             if attribute in carried:
@@ -225,7 +230,8 @@ def _rule_attributes(catalogue: Catalogue, rule: BlockingRule) -> set[str]:
 def coverage(rules: list[BlockingRule], fill: pl.DataFrame, entity_type: str) -> pl.DataFrame:
     """For every pair of sources (a source with itself included): the attributes both carry and
     those one error in which leaves no rule between them.  An ID number counts as surviving one
-    error where the name-with-segment rules are there (one digit breaks at most two of three)."""
+    error where the name-with-segment rules are there (one digit breaks at most two of three), or the
+    rule on its corrected number (`linkage.link.idfix`)."""
     catalogue = CATALOGUES[entity_type]
     present = _present(fill)
     by_source = {s: {_attribute_of(catalogue, k) for k in keys} for s, keys in present.items()}
@@ -243,7 +249,8 @@ def coverage(rules: list[BlockingRule], fill: pl.DataFrame, entity_type: str) ->
         for attribute in shared:
             survives = any(attribute not in _rule_attributes(catalogue, r) for r in usable)
             segments = [r for r in usable if any(f"{attribute}__" in c for c in r.columns)]
-            if not survives and len(segments) < len(SEGMENTS):
+            corrected = any(fixed_key(attribute) in r.columns for r in usable)
+            if not survives and not corrected and len(segments) < len(SEGMENTS):
                 fragile.append(attribute)
         rows.append({"source_l": a, "source_r": b, "shared": ", ".join(shared),
                      "rules": len(usable), "fragile": ", ".join(fragile)})

@@ -194,7 +194,7 @@ def simulate(engine, entity_type: str, table: str, s: LinkageSettings,
     engine.load("_recall_records", pl.concat(frames, how="diagonal_relaxed"), temp=True)
     uncapped = [r.model_copy(update={"max_block": None}) for r in s.blocking_rules]
     build_features(engine, entity_type, comparisons, s.blocking_rules, s.identifiers,
-                   "_recall_features", "_recall_records")
+                   "_recall_features", "_recall_records", lookup=table)
     build_keys(engine, "_recall_features", uncapped, "_recall_keys")
     originals = pl.concat([pl.DataFrame({"record_id_l": -o - np.arange(len(c), dtype=np.int64),
                                          "original": c.astype(np.int64)})

@@ -33,7 +33,7 @@ def test_tables_and_accuracy_on_small_people(engine):
     assert s["records"] == frame.height
     # rules planned from what the records carry (no employer, no household address here)
     assert set(s["pairs_per_rule"]) == {
-        "id_number", "name_pinyin + birth_date", "phone", "name_pinyin + id_number__area6",
+        "id_number", "id_number__fixed (unidentified)", "name_pinyin + birth_date", "phone", "name_pinyin + id_number__area6",
         "name_pinyin + id_number__birth8", "name_pinyin + id_number__seq3",
         "name_pinyin + address_key", "name_pinyin + address_road", "birth_date + address_key",
         "birth_date + address_road", "surname + address__house (≤20, unidentified)",
