@@ -21,7 +21,7 @@ from linkage.columns import SIDES, identifier_value, identifier_written, side, t
 from linkage.engine.base import read_compact
 from linkage.engine.dialect import Dialect
 from linkage.link.comparisons import Comparison, tf_columns
-from linkage.link.idfix import LENGTH, corrections
+from linkage.link.idfix import LENGTH, correct
 from linkage.link.keys import columns_read, fixed_key, is_derived, is_fixed, key_sql
 from linkage.link.settings import BlockingRule
 
@@ -137,18 +137,13 @@ def _corrections(engine, table: str, entity_type: str, column: str, source: str,
     `source` with the one valid number of `lookup` they can be (`linkage.link.idfix`)."""
     d, q = engine.dialect, engine.dialect.quote
     invalid = pl.DataFrame(schema={"record_id": pl.Int64, "number": pl.Utf8})
-    valid = pl.Series("number", [], pl.Utf8)
+    flag, kind = q(f"{column}_flag"), d.literal(entity_type)
     if written_in(types, column):  # (only identifiers are corrected: see the caller)
-        flag, kind = q(f"{column}_flag"), d.literal(entity_type)
         invalid = engine.sql(f"SELECT record_id, {base(column)} AS number FROM {q(source)} "
                              f"WHERE entity_type = {kind} AND {flag} IN ('bad_check_digit', "
                              f"'bad_date') AND length({base(column)}) = {LENGTH}")
-        if invalid.height:
-            valid = engine.sql(f"SELECT DISTINCT {base(column)} AS number FROM {q(lookup)} "
-                               f"WHERE entity_type = {kind} AND {flag} = 'valid'")["number"]
-    fixed = corrections(invalid, valid) if invalid.height and len(valid) else \
-        pl.DataFrame(schema={"record_id": pl.Int64, "fixed": pl.Utf8})
-    engine.load(table, fixed, temp=True)
+    correct(engine, invalid, f"SELECT {base(column)} AS number FROM {q(lookup)} "
+            f"WHERE entity_type = {kind} AND {flag} = 'valid'", table)
 
 
 def _term_frequencies(engine, columns: list[str]) -> list[tuple[str, str]]:

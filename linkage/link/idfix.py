@@ -11,7 +11,8 @@ ID: the key `<column>__fixed` (`linkage.link.keys`) holds it (and, for a valid n
 number itself), and two records whose written or corrected numbers are one count as sharing
 their identifier (`linkage.link.features.pair_frame`), as strong as an exact valid match where
 the name does not contradict it.  A number with no valid neighbour, or with several, stays
-uncorrected.
+uncorrected.  The candidates are made in Python and looked up in the engine, a chunk of
+invalid numbers at a time (the valid numbers never leave the engine).
 """
 
 from __future__ import annotations
@@ -23,29 +24,28 @@ LENGTH = 18
 CHUNK = 50_000  # invalid numbers expanded at a time (each to about 180 candidates)
 
 
-def corrections(invalid: pl.DataFrame, valid: pl.Series) -> pl.DataFrame:
-    """(record_id, fixed): for each of `invalid`'s numbers (record_id, number; 18 characters)
-    the one number of `valid` (distinct valid numbers of the run) it can be, where there is
-    exactly one."""
-    known = pl.DataFrame({"candidate": valid.unique()}).lazy()
-    found = []
-    for start in range(0, invalid.height, CHUNK):
-        part = invalid.slice(start, CHUNK)
-        expanded = part.lazy().select(
-            "record_id", pl.concat_list(_variants()).alias("candidate")).explode("candidate")
-        found.append(expanded.join(known, on="candidate", how="semi")
-                     .unique(["record_id", "candidate"])
-                     .group_by("record_id").agg(pl.col("candidate").first().alias("fixed"),
-                                                pl.len().alias("hits"))
-                     .filter(pl.col("hits") == 1).select("record_id", "fixed").collect())
-    return pl.concat(found) if found else pl.DataFrame(
-        schema={"record_id": pl.Int64, "fixed": pl.Utf8})
-
-
-def _variants() -> list[pl.Expr]:
+def candidates(invalid: pl.DataFrame) -> pl.DataFrame:
+    """(record_id, candidate) for every number one substitution (a digit, or X as the check
+    character) or one neighbour swap away from `invalid`'s `number` (18 characters)."""
     n = pl.col("number")
-    out = [pl.concat_str([n.str.slice(0, i), pl.lit(ch), n.str.slice(i + 1)])
-           for i in range(LENGTH) for ch in CHARACTERS + ("X" if i == LENGTH - 1 else "")]
-    out += [pl.concat_str([n.str.slice(0, i), n.str.slice(i + 1, 1), n.str.slice(i, 1),
-                           n.str.slice(i + 2)]) for i in range(LENGTH - 1)]
-    return out
+    variants = [pl.concat_str([n.str.slice(0, i), pl.lit(ch), n.str.slice(i + 1)])
+                for i in range(LENGTH) for ch in CHARACTERS + ("X" if i == LENGTH - 1 else "")]
+    variants += [pl.concat_str([n.str.slice(0, i), n.str.slice(i + 1, 1), n.str.slice(i, 1),
+                                n.str.slice(i + 2)]) for i in range(LENGTH - 1)]
+    return (invalid.lazy().select("record_id", pl.concat_list(variants).alias("candidate"))
+            .explode("candidate").unique(["record_id", "candidate"]).collect())
+
+
+def correct(engine, invalid: pl.DataFrame, valid: str, table: str) -> None:
+    """Temp table `table` (record_id, fixed): for each of `invalid`'s numbers (record_id, number;
+    18 characters) the one number of the query `valid` (column `number`: the run's valid
+    numbers) it can be, where there is exactly one."""
+    found = [pl.DataFrame(schema={"record_id": pl.Int64, "fixed": pl.Utf8})]
+    for start in range(0, invalid.height, CHUNK):
+        engine.load(f"{table}_candidates", candidates(invalid.slice(start, CHUNK)), temp=True)
+        found.append(engine.sql(
+            f"SELECT c.record_id, min(c.candidate) AS fixed FROM {table}_candidates c "
+            f"JOIN (SELECT DISTINCT number FROM ({valid}) v) v ON c.candidate = v.number "
+            f"GROUP BY c.record_id HAVING count(*) = 1"))
+        engine.drop_table(f"{table}_candidates")
+    engine.load(table, pl.concat(found, how="vertical_relaxed"), temp=True)

@@ -5,9 +5,21 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from linkage.link import run_linkage
-from linkage.link.idfix import corrections
+from linkage.engine import open_engine
+from linkage.link.idfix import correct
 from linkage.normalize.ids import check_characters
 from tests.link.conftest import FAST, people
+
+
+def corrections(invalid: pl.DataFrame, valid: pl.Series) -> pl.DataFrame:
+    """`idfix.correct` on an engine of its own: (record_id, fixed) in record order."""
+    engine = open_engine()
+    try:
+        engine.load("valid", pl.DataFrame({"number": valid}))
+        correct(engine, invalid, "SELECT number FROM valid", "fixed")
+        return engine.sql("SELECT * FROM fixed ORDER BY record_id")
+    finally:
+        engine.close()
 
 
 def _valid(body: str) -> str:
