@@ -21,7 +21,7 @@ from linkage.columns import SIDES, identifier_value, identifier_written, side, t
 from linkage.engine.base import read_compact
 from linkage.engine.dialect import Dialect
 from linkage.link.comparisons import Comparison, tf_columns
-from linkage.link.idfix import LENGTH, correct
+from linkage.link.idfix import LENGTH, MAX_INVALID_SHARE, correct
 from linkage.link.keys import columns_read, fixed_key, is_derived, is_fixed, key_sql
 from linkage.link.settings import BlockingRule
 
@@ -138,10 +138,17 @@ def _corrections(engine, table: str, entity_type: str, column: str, source: str,
     d, q = engine.dialect, engine.dialect.quote
     invalid = pl.DataFrame(schema={"record_id": pl.Int64, "number": pl.Utf8})
     flag, kind = q(f"{column}_flag"), d.literal(entity_type)
+    bad = f"{flag} IN ('bad_check_digit', 'bad_date')"
     if written_in(types, column):  # (only identifiers are corrected: see the caller)
-        invalid = engine.sql(f"SELECT record_id, {base(column)} AS number FROM {q(source)} "
-                             f"WHERE entity_type = {kind} AND {flag} IN ('bad_check_digit', "
-                             f"'bad_date') AND length({base(column)}) = {LENGTH}")
+        # a source whose numbers are mostly invalid holds some other code, not typed IDs
+        shares = (f"SELECT source, avg(CASE WHEN {bad} THEN 1.0 ELSE 0.0 END) AS bad_share "
+                  f"FROM {q(lookup)} WHERE entity_type = {kind} AND {flag} IS NOT NULL "
+                  "GROUP BY source")
+        typed = (f"SELECT record_id, source, {base(column)} AS number FROM {q(source)} "
+                 f"WHERE entity_type = {kind} AND {bad}")
+        invalid = engine.sql(f"SELECT s.record_id, s.number FROM ({typed}) s JOIN ({shares}) b "
+                             f"ON b.source = s.source WHERE b.bad_share <= {MAX_INVALID_SHARE} "
+                             f"AND length(s.number) = {LENGTH}")
     correct(engine, invalid, f"SELECT {base(column)} AS number FROM {q(lookup)} "
             f"WHERE entity_type = {kind} AND {flag} = 'valid'", table)
 

@@ -11,7 +11,8 @@ ID: the key `<column>__fixed` (`linkage.link.keys`) holds it (and, for a valid n
 number itself), and two records whose written or corrected numbers are one count as sharing
 their identifier (`linkage.link.features.pair_frame`), as strong as an exact valid match where
 the name does not contradict it.  A number with no valid neighbour, or with several, stays
-uncorrected.  The candidates are made in Python and looked up in the engine, a chunk of
+uncorrected, as do the numbers of a source whose numbers are mostly invalid (some other code
+in an ID column: each would cost 180 lookups for nothing).  The candidates are made in Python and looked up in the engine, a chunk of
 invalid numbers at a time (the valid numbers never leave the engine).
 """
 
@@ -22,6 +23,9 @@ import polars as pl
 CHARACTERS = "0123456789"
 LENGTH = 18
 CHUNK = 50_000  # invalid numbers expanded at a time (each to about 180 candidates)
+# a source whose filled numbers are invalid more often than this holds some other code in the
+# column (not ID numbers with a typo here and there): its numbers are not corrected
+MAX_INVALID_SHARE = 0.2
 
 
 def candidates(invalid: pl.DataFrame) -> pl.DataFrame:

@@ -73,26 +73,50 @@ def test_two_possible_numbers_correct_nothing():
     assert alone["fixed"].to_list() == [a]
 
 
-def test_a_roster_keyed_by_id_alone_links_its_mistyped_numbers(engine):
-    """A source with the ID number only (no name, no date): a mistyped number has no other
-    path to its twin than the corrected-number rule, and links through it."""
+def _roster(frame: pl.DataFrame, typos: int, valid: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A source "roster" keyed by ID number alone (no name, no date): `valid` people's numbers
+    as they are and then `typos` more with one digit mistyped; and those people's first records."""
+    people = frame.filter(pl.col("id_number").is_not_null()).unique("id_number", keep="first") \
+        .sort("record_id").head(valid + typos)
+    numbers = people["id_number"].to_list()
+    numbers[valid:] = [n[:9] + str((int(n[9]) + 3) % 10) + n[10:] for n in numbers[valid:]]
+    start = int(frame["record_id"].max()) + 1
+    roster = pl.DataFrame({"record_id": range(start, start + len(numbers)), "source": "roster",
+                           "source_row": range(1, len(numbers) + 1), "entity_type": "person",
+                           "id_number": numbers,
+                           "id_number_flag": ["valid"] * valid + ["bad_check_digit"] * typos,
+                           "id_number_legacy": False})
+    return roster, people
+
+
+def _people_with_real_numbers() -> pl.DataFrame:
     frame, _ = people(200)
     numbers = frame["id_number"].drop_nulls().unique(maintain_order=True)
     real = {n: _valid(f"440305{k:011d}") for k, n in enumerate(numbers)}  # 18 digits, checked
-    frame = frame.with_columns(pl.col("id_number").replace_strict(real, default=None))
-    valid = frame.filter(pl.col("id_number").is_not_null()).unique("id_number", keep="first") \
-        .sort("record_id").head(8)
-    typos = [n[:9] + str((int(n[9]) + 3) % 10) + n[10:] for n in valid["id_number"]]
-    start = int(frame["record_id"].max()) + 1
-    roster = pl.DataFrame({"record_id": range(start, start + len(typos)), "source": "roster",
-                           "source_row": range(1, len(typos) + 1), "entity_type": "person",
-                           "id_number": typos, "id_number_flag": "bad_check_digit",
-                           "id_number_legacy": False})
+    return frame.with_columns(pl.col("id_number").replace_strict(real, default=None))
+
+
+def test_a_roster_keyed_by_id_alone_links_its_mistyped_numbers(engine):
+    """A source with the ID number only (no name, no date): a mistyped number has no other
+    path to its twin than the corrected-number rule, and links through it."""
+    frame = _people_with_real_numbers()
+    roster, first = _roster(frame, typos=8, valid=40)
     engine.load("records", pl.concat([frame, roster], how="diagonal_relaxed"))
     stats = run_linkage(engine, FAST)
-    assert stats["person"]["pairs_per_rule"]["id_number__fixed (unidentified)"] >= len(typos)
+    assert stats["person"]["pairs_per_rule"]["id_number__fixed (unidentified)"] >= 8
     entity = dict(engine.sql("SELECT record_id, entity_id FROM clusters").iter_rows())
-    for original, added in zip(valid["record_id"], roster["record_id"]):
+    for original, added in zip(first["record_id"], roster["record_id"]):
         assert entity[added] == entity[original]
-    pair = engine.sql(f"SELECT rule FROM pairs WHERE record_id_r = {start}")
+    typo = int(roster["record_id"][-1])
+    pair = engine.sql(f"SELECT rule FROM pairs WHERE record_id_r = {typo}")
     assert pair["rule"].to_list() and set(pair["rule"]) == {"same_identifier"}
+
+
+def test_a_column_of_mostly_invalid_numbers_is_not_corrected(engine):
+    """Numbers invalid in most rows of a source are some other code, not typos: left alone
+    (no rule pairs, no lookups)."""
+    frame = _people_with_real_numbers()
+    roster, _ = _roster(frame, typos=30, valid=10)
+    engine.load("records", pl.concat([frame, roster], how="diagonal_relaxed"))
+    stats = run_linkage(engine, FAST)
+    assert stats["person"]["pairs_per_rule"]["id_number__fixed (unidentified)"] == 0
