@@ -5,8 +5,12 @@ linkable attribute is filled, and chooses rules so that two sources sharing iden
 attributes have candidate paths that survive one entry error in any single attribute:
 
 1. an identifier alone (ID number, phone; credit code, organisation code, registration number);
-2. for an ID number, the name with each of its segments (area code, birth date, sequence), so a
-   wrong digit or two swapped neighbours in the number still blocks;
+2. for an ID number, the number as corrected (`<id>__fixed`, `linkage.link.idfix`: an invalid
+   number read as the one valid number of the run one wrong digit or two swapped neighbours
+   away), for pairs with a record without a valid identifier, so a source that carries the ID
+   number and nothing else still meets its twins through a typo; and the name with each of
+   its segments (area code, birth date, sequence), so a wrong digit or two swapped neighbours
+   in the number still blocks when the correction is ambiguous;
 3. the name with every other attribute a source has (birth date, address, employer …), so a
    source without identifiers still meets its twins, and a personal attribute (birth date) with
    a shared one (address, employer: family members and colleagues share those) without the
