@@ -31,8 +31,8 @@ the twin rates for `SOURCE_M_ROUNDS` rounds.
 
 A query joins its best entity when P reaches the threshold and becomes a possible match between
 `possible_threshold` and it; records with different valid identifiers still never join.  The
-probabilities err low: on the synth profiles the queries given P ≥ 0.9 are right 99 % of the
-time, those given 0.5–0.9 in 72–96 % (benchmarks/RESULTS.md, "Mistyped ID numbers read back").
+probabilities err low: on the synth profiles the queries given 0.5–0.7 are right 78–81 % of
+the time, 0.7–0.9 91–92 %, 0.9 or more 96–99.9 % (benchmarks/RESULTS.md).
 
 One person's records that no identifier holds together are often several queries: a hotline
 call, a landlord's list entry and a labour roster line with a blank ID, all named 宋瑶莲.  Each
