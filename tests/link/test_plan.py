@@ -56,6 +56,24 @@ def test_coverage_names_the_pairs_one_error_separates():
     assert cover[("grid", "residence")]["fragile"] == ""
 
 
+def test_a_source_sharing_only_the_id_number_survives_a_typo_in_it():
+    """A roster keyed by ID number alone meets the others only through that number: the rule
+    on the corrected number (linkage.link.idfix) keeps it connected through one wrong digit,
+    where the segment rules would need a name."""
+    fill = _fill({**SPARSE_CITY, "roster": ["id_number"]})
+    rules, reasons = plan_rules(fill, "person")
+    labels = [r.label for r in rules]
+    assert labels.index("id_number__fixed (unidentified)") == labels.index("phone") + 1
+    assert "survives one wrong digit" in reasons[labels.index("id_number__fixed (unidentified)")]
+    cover = {(r["source_l"], r["source_r"]): r for r in coverage(rules, fill, "person").to_dicts()}
+    assert cover[("residence", "roster")]["shared"] == "id_number"
+    assert cover[("residence", "roster")]["fragile"] == ""
+    # without that rule the same pair would be fragile
+    plain = [r for r in rules if r.label != "id_number__fixed (unidentified)"]
+    cover = {(r["source_l"], r["source_r"]): r for r in coverage(plain, fill, "person").to_dicts()}
+    assert cover[("residence", "roster")]["fragile"] == "id_number"
+
+
 def test_without_an_id_number_no_segment_rules():
     rules, _ = plan_rules(_fill({"a": ["name_pinyin", "phone"], "b": ["name_pinyin", "phone"]}),
                           "person")
