@@ -1,25 +1,29 @@
 """Invalid ID numbers read back as the one valid number of the run they can be."""
 
+import functools
+
 import polars as pl
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from linkage.link import run_linkage
 from linkage.engine import open_engine
+from linkage.link import run_linkage
 from linkage.link.idfix import correct
 from linkage.normalize.ids import check_characters
 from tests.link.conftest import FAST, people
 
 
+@functools.cache
+def _engine():
+    return open_engine()  # one for the module: an engine per hypothesis example is most of its time
+
+
 def corrections(invalid: pl.DataFrame, valid: pl.Series) -> pl.DataFrame:
-    """`idfix.correct` on an engine of its own: (record_id, fixed) in record order."""
-    engine = open_engine()
-    try:
-        engine.load("valid", pl.DataFrame({"number": valid}))
-        correct(engine, invalid, "SELECT number FROM valid", "fixed")
-        return engine.sql("SELECT * FROM fixed ORDER BY record_id")
-    finally:
-        engine.close()
+    """`idfix.correct` against the numbers `valid`: (record_id, fixed) in record order."""
+    engine = _engine()
+    engine.load("valid", pl.DataFrame({"number": valid}))
+    correct(engine, invalid, "SELECT number FROM valid", "fixed")
+    return engine.sql("SELECT * FROM fixed ORDER BY record_id")
 
 
 def _valid(body: str) -> str:
@@ -39,7 +43,7 @@ def _typo(number: str, position: int, digit: str, swap: bool) -> str:
     return "".join(chars)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(bodies, st.lists(bodies, max_size=5), st.integers(0, 17), st.sampled_from("0123456789"),
        st.booleans())
 def test_one_wrong_digit_or_swap_is_read_back(body, others, position, digit, swap):
