@@ -94,7 +94,7 @@ def build_features(engine, entity_type: str, comparisons: list[Comparison],
         # strong as two valid numbers agreeing (`identifier_written` keeps it)
         original = f" AND NOT coalesce({q(legacy)}, false)" if legacy in types else ""
         for name, condition in ((identifier_value(col), original), (identifier_written(col), "")):
-            if col in types and flag in types:
+            if written_in(types, col):
                 idents.append(f"CASE WHEN {q(flag)} = 'valid'{condition} THEN {base(col)} END "
                               f"AS {q(name)}")
             else:
@@ -110,17 +110,19 @@ def build_features(engine, entity_type: str, comparisons: list[Comparison],
     tf_select = "".join(f", t{i}.tf AS {q(term_frequency(col))}"
                         for i, col in enumerate(tf_columns(comparisons)))
     fixed = [c for c in wanted if is_fixed(c)]
-    for i, key in enumerate(fixed):
+    corrected = []  # tables of corrected numbers, only for identifiers the records flag
+    for key in fixed:
         column = columns_read(key)[0]
-        written = identifier_written(column)
-        _corrections(engine, f"_link_fix{i}", entity_type, column, source, lookup or source,
-                     base, types)
-        joins += f" LEFT JOIN _link_fix{i} f{i} ON f{i}.record_id = b.record_id"
-        tf_select += (f", coalesce(b.{q(written)}, f{i}.fixed) AS {q(key)}"
-                      if column in identifiers and written_in(types, column)
-                      else f", {d.null('text')} AS {q(key)}")
+        if column not in identifiers or not written_in(types, column):
+            tf_select += f", {d.null('text')} AS {q(key)}"
+            continue
+        name = f"_link_fix{len(corrected)}"
+        _corrections(engine, name, entity_type, column, source, lookup or source, base)
+        corrected.append(name)
+        joins += f" LEFT JOIN {name} ON {name}.record_id = b.record_id"
+        tf_select += f", coalesce(b.{q(identifier_written(column))}, {name}.fixed) AS {q(key)}"
     engine.create_table(table, f"SELECT b.*{tf_select} FROM _link_base b{joins}", temp=True)
-    for name in [*dict.fromkeys(t for t, _ in shares), *(f"_link_fix{i}" for i in range(len(fixed)))]:
+    for name in [*dict.fromkeys(t for t, _ in shares), *corrected]:
         engine.drop_table(name)
     engine.drop_table("_link_base")
     return [*exprs, *fixed]
@@ -132,23 +134,22 @@ def written_in(types: dict, column: str) -> bool:
 
 
 def _corrections(engine, table: str, entity_type: str, column: str, source: str, lookup: str,
-                 base, types: dict) -> None:
-    """Temp table `table` (record_id, fixed): the invalid 18-character numbers of `column` in
-    `source` with the one valid number of `lookup` they can be (`linkage.link.idfix`)."""
+                 base) -> None:
+    """Temp table `table` (record_id, fixed): the invalid 18-character numbers of identifier
+    `column` in `source` with the one valid number of `lookup` they can be
+    (`linkage.link.idfix`)."""
     d, q = engine.dialect, engine.dialect.quote
-    invalid = pl.DataFrame(schema={"record_id": pl.Int64, "number": pl.Utf8})
     flag, kind = q(f"{column}_flag"), d.literal(entity_type)
     bad = f"{flag} IN ('bad_check_digit', 'bad_date')"
-    if written_in(types, column):  # (only identifiers are corrected: see the caller)
-        # a source whose numbers are mostly invalid holds some other code, not typed IDs
-        shares = (f"SELECT source, avg(CASE WHEN {bad} THEN 1.0 ELSE 0.0 END) AS bad_share "
-                  f"FROM {q(lookup)} WHERE entity_type = {kind} AND {flag} IS NOT NULL "
-                  "GROUP BY source")
-        typed = (f"SELECT record_id, source, {base(column)} AS number FROM {q(source)} "
-                 f"WHERE entity_type = {kind} AND {bad}")
-        invalid = engine.sql(f"SELECT s.record_id, s.number FROM ({typed}) s JOIN ({shares}) b "
-                             f"ON b.source = s.source WHERE b.bad_share <= {MAX_INVALID_SHARE} "
-                             f"AND length(s.number) = {LENGTH}")
+    # a source whose numbers are mostly invalid holds some other code, not typed IDs
+    shares = (f"SELECT source, avg(CASE WHEN {bad} THEN 1.0 ELSE 0.0 END) AS bad_share "
+              f"FROM {q(lookup)} WHERE entity_type = {kind} AND {flag} IS NOT NULL "
+              "GROUP BY source")
+    typed = (f"SELECT record_id, source, {base(column)} AS number FROM {q(source)} "
+             f"WHERE entity_type = {kind} AND {bad}")
+    invalid = engine.sql(f"SELECT s.record_id, s.number FROM ({typed}) s JOIN ({shares}) b "
+                         f"ON b.source = s.source WHERE b.bad_share <= {MAX_INVALID_SHARE} "
+                         f"AND length(s.number) = {LENGTH}")
     correct(engine, invalid, f"SELECT {base(column)} AS number FROM {q(lookup)} "
             f"WHERE entity_type = {kind} AND {flag} = 'valid'", table)
 

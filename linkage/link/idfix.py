@@ -49,7 +49,7 @@ def correct(engine, invalid: pl.DataFrame, valid: str, table: str) -> None:
         engine.load(f"{table}_candidates", candidates(invalid.slice(start, CHUNK)), temp=True)
         found.append(engine.sql(
             f"SELECT c.record_id, min(c.candidate) AS fixed FROM {table}_candidates c "
-            f"JOIN (SELECT DISTINCT number FROM ({valid}) v) v ON c.candidate = v.number "
-            f"GROUP BY c.record_id HAVING count(*) = 1"))
+            f"JOIN ({valid}) v ON c.candidate = v.number "
+            f"GROUP BY c.record_id HAVING count(DISTINCT c.candidate) = 1"))
         engine.drop_table(f"{table}_candidates")
     engine.load(table, pl.concat(found, how="vertical_relaxed"), temp=True)
