@@ -6,8 +6,9 @@
 For each profile: `linkage synth --profile P` into benchmarks/_data/profiles/<P>_<people>_<seed>/
 (once; reused after), `linkage run` under /usr/bin/time -v, `linkage evaluate`.  Prints one
 Markdown table, a row per profile: records; person and enterprise pairwise precision / recall /
-F1; redundant records as the run measured them (metrics.json measure.overview) against the true
-number (truth_summary.json), with the relative error; wall seconds and peak memory of the run.
+F1; redundant records as the run measured them (metrics.json measure.overview) and with the
+links it estimates it missed (link.<entity>.recall_estimate) against the true number
+(truth_summary.json), with the relative errors; wall seconds and peak memory of the run.
 
 Extra columns come from the run's metrics.json: EXTRA_COLUMNS below (always tried) and each
 `--extra LABEL=PATH` (PATH a dotted key path, e.g. link.person.estimated_recall); a cell is "—"
@@ -38,7 +39,6 @@ EXTRA_COLUMNS: list[tuple[str, str]] = [
     ("person R est. low", "link.person.recall_estimate.pairwise_recall_low"),
     ("person R est. high", "link.person.recall_estimate.pairwise_recall_high"),
     ("enterprise R estimated", "link.enterprise.recall_estimate.pairwise_recall"),
-    ("person redundant records estimated", "link.person.recall_estimate.redundant_records"),
     ("person possible matches", "link.person.possible_matches"),
 ]
 
@@ -94,11 +94,15 @@ def measure(profile: str, people: int, seed: int, extra: list[tuple[str, str]]) 
         pairwise = scores.get(entity_type, {}).get("pairwise", {})
         measured = lookup(metrics, f"measure.overview.{entity_type}.redundant_records")
         true = lookup(truth, f"entity_types.{entity_type}.redundant_records")
+        estimated = lookup(metrics, f"link.{entity_type}.recall_estimate.redundant_records")
         row[entity_type] = {**{k: pairwise.get(k) for k in ("precision", "recall", "f1")},
-                            "measured": measured, "true": true,
-                            "error": (measured - true) / true if measured is not None and true else None}
+                            "measured": measured, "estimated": estimated, "true": true}
     row["extra"] = [lookup(metrics, path) for _, path in extra]
     return row
+
+
+def _error(value: float | None, true: float | None) -> str:
+    return "—" if value is None or not true else f"{(value - true) / true:+.2%}"
 
 
 def table(rows: list[dict], extra: list[tuple[str, str]]) -> str:
@@ -106,7 +110,7 @@ def table(rows: list[dict], extra: list[tuple[str, str]]) -> str:
     for entity_type in ENTITY_TYPES:
         head += [f"{entity_type} P", f"{entity_type} R", f"{entity_type} F1"]
     for entity_type in ENTITY_TYPES:
-        head.append(f"{entity_type} redundant records measured / true (error)")
+        head.append(f"{entity_type} redundant records measured / with est. missed / true (errors)")
     head += ["run wall s", "peak RSS"] + [label for label, _ in extra]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
@@ -115,8 +119,10 @@ def table(rows: list[dict], extra: list[tuple[str, str]]) -> str:
             cells += [_cell(r[entity_type][k]) for k in ("precision", "recall", "f1")]
         for entity_type in ENTITY_TYPES:
             e = r[entity_type]
-            error = "—" if e["error"] is None else f"{e['error']:+.2%}"
-            cells.append(f"{_cell(e['measured'])} / {_cell(e['true'])} ({error})")
+            errors = ", ".join(_error(e[k], e["true"]) for k in ("measured", "estimated"))
+            counts = " / ".join("—" if e[k] is None else f"{round(e[k]):,}"
+                                for k in ("measured", "estimated", "true"))
+            cells.append(f"{counts} ({errors})")
         cells += [f"{r['run']['wall_s']:.1f}", f"{r['run']['peak_rss_mib'] / 1024:.1f} GiB"]
         cells += [_cell(v) for v in r["extra"]]
         lines.append("| " + " | ".join(cells) + " |")

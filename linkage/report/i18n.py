@@ -89,6 +89,8 @@ UI: dict[str, dict[str, str]] = {
         "headline_records": "{sources} 个数据源共输入 {records_in} 行，形成 {records} 条有效记录。",
         "headline_entities": "这些记录对应 {people} 名人员和 {enterprises} 家企业。",
         "headline_redundant": "其中 {redundant} 条记录（{share}）是对已有人员或企业的重复录入。",
+        "headline_redundant_estimated": "这是已关联上的部分；计入估计漏掉的关联（见“可能遗漏与待核实的匹配”一节），重复记录约 {estimated} 条"
+                                        "（95% 区间 {low}–{high}）。",
         "headline_hours": "按每个字段的录入时间估算，重复录入每年约耗费 {hours} 小时网格员工时。",
         "headline_saved": "采用统一数据结构、一数一源后，每年约可节省 {hours} 小时。",
         # chart captions
@@ -291,6 +293,9 @@ UI: dict[str, dict[str, str]] = {
                              "enterprises.",
         "headline_redundant": "{redundant} records ({share}) re-key a person or enterprise "
                               "already held.",
+        "headline_redundant_estimated": "That counts the links found; with the links the run estimates it "
+                                        "missed (see \"What may be missed\"), about {estimated} records are "
+                                        "redundant (95% band {low}–{high}).",
         "headline_hours": "At the time it takes to key each field, re-entry costs about {hours} "
                           "hours of grid-worker time a year.",
         "headline_saved": "A unified schema with one authoritative source per attribute would save "

@@ -84,6 +84,10 @@ def summary(inputs: Inputs) -> Section:
         section.sentences.append(inputs.t(
             "headline_redundant", redundant=_n(values["redundant_records"]),
             share=format_value(values["redundant_records"] / totals["records"], "percent")))
+    corrected = _redundant_with_missed(inputs)
+    if corrected is not None:
+        section.sentences.append(inputs.t(
+            "headline_redundant_estimated", **{k: _n(round(v)) for k, v in corrected.items()}))
     if values.get("hours_per_year") is not None:
         section.sentences.append(inputs.t("headline_hours",
                                           hours=format_value(values["hours_per_year"], "hours")))
@@ -91,6 +95,25 @@ def summary(inputs: Inputs) -> Section:
         section.sentences.append(inputs.t("headline_saved",
                                           hours=format_value(values["hours_saved"], "hours")))
     return section
+
+
+def _redundant_with_missed(inputs: Inputs) -> dict | None:
+    """The redundant records counting the links the run estimates it missed (its recall
+    estimate, `linkage.link.recall`), with the 95 % band, summed over the entity types: where a
+    type has no estimate, its measured count.  None when no type has one."""
+    link = inputs.metric("link") or {}
+    total = {"estimated": 0.0, "low": 0.0, "high": 0.0}
+    any_estimate = False
+    for stats in link.values():
+        estimate = stats.get("recall_estimate") or {}
+        if estimate.get("estimated") and "redundant_records" in estimate:  # runs before 2026-12 lack it
+            any_estimate = True
+            for key, suffix in (("estimated", ""), ("low", "_low"), ("high", "_high")):
+                total[key] += estimate[f"redundant_records{suffix}"]
+        elif stats.get("records") is not None and stats.get("entities") is not None:
+            for key in total:
+                total[key] += stats["records"] - stats["entities"]
+    return total if any_estimate else None
 
 
 def systems(inputs: Inputs) -> Section:

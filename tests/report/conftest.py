@@ -43,7 +43,10 @@ def base_metrics() -> dict:
                                                "pairwise_recall_high": 0.9, "missed_records": 0.6,
                                                "distinct_entities": 2.4,
                                                "distinct_entities_low": 2.1,
-                                               "distinct_entities_high": 2.7}},
+                                               "distinct_entities_high": 2.7,
+                                               "redundant_records": 1.6,
+                                               "redundant_records_low": 1.3,
+                                               "redundant_records_high": 1.9}},
         },
     }
 

@@ -45,3 +45,24 @@ def test_recall_band_and_possible_matches_in_the_report(linked, language):
     evidence = [c.name for c in listed.columns].index("evidence")
     assert all(row[evidence] for row in listed.rows)
     assert ("姓名" if language == "zh" else "Name") in listed.rows[0][evidence]
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_summary_gives_redundancy_with_the_missed_links(linked, language):
+    """The headline's redundant records are the links found; beside them the count with the
+    links the run estimates it missed, and its band, from the recall estimate."""
+    engine, metrics = linked
+    sections, errors = build_report(engine, metrics, language)
+    assert not errors
+    summary = next(s for s in sections if s.id == "summary")
+    estimate = metrics["link"]["person"]["recall_estimate"]
+    found = sum(s["records"] - s["entities"] for s in metrics["link"].values())
+    assert estimate["missed_records"] > 0  # sparse records: the run knows it missed some
+    marker = "估计漏掉" if language == "zh" else "estimates it missed"
+    corrected = [s for s in summary.sentences if marker in s]
+    assert len(corrected) == 1
+    others = sum(s["records"] - s["entities"] for e, s in metrics["link"].items() if e != "person")
+    for value in (estimate["redundant_records"], estimate["redundant_records_low"],
+                  estimate["redundant_records_high"]):
+        assert f"{round(value + others):,}" in corrected[0]
+    assert estimate["redundant_records"] + others > found
