@@ -9,7 +9,10 @@ three weaker kinds of evidence:
   (GMSFHM = 公民身份号码, XBDM = 性别 + 代码, JZDZXZ = 居住地址 + 详址, TBSJ ≈ 填报日期);
 - `values`: the values look like one kind of attribute, judged on a sample by the project's
   own normalizers (person names, enterprise names with a legal form, addresses that parse,
-  dates, phone numbers, ID numbers and codes that pass their check characters).
+  dates, phone numbers, ID numbers and codes that pass their check characters).  A date
+  column whose header names an event (走访日期, 最近检查日期, 录入时间) is the date of that
+  event: it becomes a birth or founding date only when the event is that attribute's own
+  (出生, 成立, 注册 …, read from its synonyms), else the record's date (registration_date).
 
 Header evidence is checked against the values where a kind can be judged (a header that says
 电话 over values that are not phone numbers loses confidence).  Every attribute is given to one
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -50,6 +54,9 @@ INITIAL_ENDINGS = ("dm", "xz", "mc", "hm", "bh", "xx")  # 代码 详址 名称 �
 # words many headers share: a header sharing only one of them with a synonym hints at nothing
 GENERIC_WORDS = frozenset("日期 时间 号码 姓名 名称 地址 电话 代码 编号 信息 人员 单位 类型"
                           .split())
+# a date header: the event it names (perhaps none) before the word for a date — 走访日期,
+# 最近检查时间, 出生年月, 生日
+_DATE_HEADER = re.compile(r"(.*?)(?:日期|时间|年月日|年月|日)")
 
 # attribute kinds whose values can be judged (`value_rates`)
 _JUDGED = ("person_name", "enterprise_name", "id_number", "uscc", "org_code", "reg_number",
@@ -212,11 +219,35 @@ def _hint(header: str, attribute: str, entity: EntityType) -> int:
     return best
 
 
+def _date_event(header: str) -> str | None:
+    """The event a Chinese date header names (走访 in 走访日期, 最近检查 in 最近检查日期, 出生
+    in 出生年月), or None when it names none (日期, 时间) or is no such header."""
+    found = _DATE_HEADER.fullmatch(header_key(header))
+    return found[1] if found and re.search(r"[\u4e00-\u9fff]", found[1]) else None
+
+
+@functools.cache
+def _own_events(entity: EntityType) -> dict[str, tuple[str, ...]]:
+    """The events each date attribute's own headers name: 出生 and 生 (生日) for birth_date,
+    成立, 注册 and 开业 for established_date, 登记, 采集, 录入 … for registration_date."""
+    return {a.name: tuple(sorted({_date_event(s) for s in (a.label_zh, *a.synonyms)} - {None}))
+            for a in ATTRIBUTES[entity].values() if a.kind == "date"}
+
+
+def _names_own_event(event: str, attribute: str, entity: EntityType) -> bool:
+    """The event of a date header is the attribute's own (企业成立 holds 成立; 发生 ends with
+    生, which is let pass rather than a birth date missed)."""
+    return any(event.endswith(word) or (len(word) >= 2 and word in event)
+               for word in _own_events(entity)[attribute])
+
+
 def value_candidates(header: str, rates: dict[str, float], entity: EntityType) -> list[Candidate]:
     """Attributes the values look like, most likely first: per kind, the kind's main attribute
     (a person's name, an enterprise's legal representative …) and those the header hints at
     (配偶姓名 → spouse_name); dates go to the birth or founding date when they spread over
-    past decades, to the registration date when recent or timed."""
+    past decades, to the registration date when recent or timed — or when the header names
+    an event that is not a birth or founding (走访日期, 最近检查日期, 录入时间: the date of a
+    visit, an inspection, a keying is the record's, whatever years its values span)."""
     out = []
     for kind in _JUDGED:
         rate = _kind_rate(rates, kind, coded=False)
@@ -226,9 +257,13 @@ def value_candidates(header: str, rates: dict[str, float], entity: EntityType) -
         if not options:
             continue
         main = options[0]
-        if kind == "date":
+        if kind == "date":  # options[0] is the birth or founding date
+            event = _date_event(header)
             recent = rates["times"] > 0.5 or (entity == "person" and rates["median_year"] >= 2000)
-            main = "registration_date" if recent else options[0]
+            if event is not None and not _names_own_event(event, options[0], entity):
+                options, main = options[1:], "registration_date"  # another event's date
+            else:
+                main = "registration_date" if recent else options[0]
         hinted = [a for a in options if a != main and _hint(header, a, entity)]
         hinted.sort(key=lambda a: -_hint(header, a, entity))
         confidence = round(rate * VALUE_WEIGHT, 3)

@@ -1,0 +1,100 @@
+"""`linkage init` column rules: a date header naming another event is never a birth or founding
+date."""
+
+from __future__ import annotations
+
+import yaml
+
+from linkage.init import init_config
+from tests.test_init import population
+
+# dates a founding date or a birth date could have, by their values alone (untimed, spread
+# over past decades: before these rules, values alone made them established_date / birth_date)
+OLD = [f"{1995 + i % 26}-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(60)]
+OLDER = [f"{1950 + i % 50}-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(60)]
+
+
+def _write_csv(path, columns: dict[str, list] | list[tuple[str, list]]) -> None:
+    """A CSV of the columns (pairs of header and values where a header repeats)."""
+    pairs = list(columns.items()) if isinstance(columns, dict) else columns
+    rows = zip(*(values for _, values in pairs))
+    path.write_text(",".join(h for h, _ in pairs) + "\n"
+                    + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def _people(n: int) -> list[dict]:
+    _, people, _ = population(3)
+    return [people[i % len(people)] for i in range(n)]
+
+
+def _firms(n: int) -> list[dict]:
+    _, _, firms = population(3)
+    return [firms[i % len(firms)] for i in range(n)]
+
+
+def _person_file(folder, name: str, extra: dict[str, list]) -> None:
+    people = _people(60)
+    _write_csv(folder / name, {"姓名": [p["name"] for p in people],
+                               "身份证号": [p["id"] for p in people], **extra})
+
+
+def _firm_file(folder, name: str, extra: dict[str, list]) -> None:
+    firms = _firms(60)
+    _write_csv(folder / name, {"企业名称": [f["name"] for f in firms],
+                               "统一社会信用代码": [f["uscc"] for f in firms], **extra})
+
+
+def _init(folder) -> tuple[dict[str, dict], str]:
+    """init on `folder`: the columns of each source by file name, and the config's text."""
+    config = folder.parent / "config.yaml"
+    init_config(folder, config)
+    text = config.read_text(encoding="utf-8")
+    sources = yaml.safe_load(text)["sources"].values()
+    return {s["path"].rsplit("/", 1)[-1]: s for s in sources}, text
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+EVENTS = ["走访日期", "最近检查日期", "巡查时间", "登记日", "录入日期", "更新日期", "修改时间",
+          "填报日期", "采集日期", "核查日期", "审核时间", "注销日期"]
+
+
+def test_a_date_of_another_event_is_never_a_founding_or_birth_date(tmp_path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    for i, header in enumerate(EVENTS):
+        _firm_file(exports, f"firm{i}.csv", {header: OLD})
+        _person_file(exports, f"person{i}.csv", {header: OLDER})
+    sources, _ = _init(exports)
+    for i, header in enumerate(EVENTS):
+        for name in (f"firm{i}.csv", f"person{i}.csv"):
+            columns = sources[name]["columns"]
+            assert columns.get(header) == "registration_date", (name, header, columns)
+
+
+def test_a_date_header_naming_no_event_or_the_attributes_own_still_goes_by_its_values(tmp_path):
+    """What the values said before stays where the header names no event (日期) or the
+    attribute's own one (企业成立, 本人出生: the events of its synonyms 成立日期, 出生日期)."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    _firm_file(exports, "firm_plain.csv", {"日期": OLD})
+    _firm_file(exports, "firm_own.csv", {"企业成立日期": OLD})
+    _person_file(exports, "person_plain.csv", {"日期": OLDER})
+    _person_file(exports, "person_own.csv", {"本人出生日期": OLDER})
+    sources, _ = _init(exports)
+    assert sources["firm_plain.csv"]["columns"]["日期"] == "established_date"
+    assert sources["firm_own.csv"]["columns"]["企业成立日期"] == "established_date"
+    assert sources["person_plain.csv"]["columns"]["日期"] == "birth_date"
+    assert sources["person_own.csv"]["columns"]["本人出生日期"] == "birth_date"
+
+
+def test_a_visit_date_beside_a_registration_date_is_left_unmapped_not_a_founding_date(tmp_path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    _firm_file(exports, "visits.csv", {"登记日期": OLD, "走访日期": OLD})
+    sources, text = _init(exports)
+    columns = sources["visits.csv"]["columns"]
+    assert columns["登记日期"] == "registration_date"
+    assert "走访日期" not in columns and "established_date" not in columns.values()
+    assert "not mapped: 走访日期 (could be registration_date (values, 0.90); " \
+           "registration_date is 登记日期)" in text
