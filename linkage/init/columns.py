@@ -14,6 +14,10 @@ three weaker kinds of evidence:
   event: it becomes a birth or founding date only when the event is that attribute's own
   (出生, 成立, 注册 …, read from its synonyms), else the record's date (registration_date).
 
+A header naming a village or community unit (所属村社, 所在村, 村(居)委会, 社区名称) points
+to the community, one naming a grid (所在网格) to the grid; a header naming a person of the
+unit (网格员, 社区民警) points to neither.
+
 Header evidence is checked against the values where a kind can be judged (a header that says
 电话 over values that are not phone numbers loses confidence).  Every attribute is given to one
 column at most: the run's own mappings first, then the strongest remaining evidence.  The
@@ -57,6 +61,15 @@ GENERIC_WORDS = frozenset("日期 时间 号码 姓名 名称 地址 电话 代�
 # a date header: the event it names (perhaps none) before the word for a date — 走访日期,
 # 最近检查时间, 出生年月, 生日
 _DATE_HEADER = re.compile(r"(.*?)(?:日期|时间|年月日|年月|日)")
+# a header naming a unit the city is managed by: whose it is (所属, 所在 …), the unit, and
+# perhaps its name or code — 所属村社, 户籍所在村, 村(居)委会, 社区名称, 所在网格
+_UNIT_HEADER = re.compile(r"(?:.*?(?:所属|所在|归属|隶属|所辖))?(.+?)(?:名称|名字|名|编号|编码|代码)?")
+_UNITS = (("community", re.compile(r"[村社区居委员会民行政自然()/、]*(?:村|社区|居委)"
+                                   r"[村社区居委员会民行政自然()/、]*")),
+          ("grid", re.compile(r"网格")))
+_UNIT_ATTRIBUTES = ("community", "grid", "street")
+# a person of the unit rather than the unit: 网格员, 社区民警, 村民, 村长, 社区负责人
+_UNIT_PERSON = re.compile(r"[民员长]$|^(?:员|长|主任|书记|民警|干部|专干|人|联系人|负责人)")
 
 # attribute kinds whose values can be judged (`value_rates`)
 _JUDGED = ("person_name", "enterprise_name", "id_number", "uscc", "org_code", "reg_number",
@@ -187,10 +200,29 @@ def _initials(entity: EntityType) -> dict[str, str | None]:
     return index
 
 
+def _unit(key: str, entity: EntityType) -> str | None:
+    """The attribute of the unit a (folded) header names — community for 所属村社, 村(居)委会,
+    社区名称, grid for 所在网格 — or None (网格员 and 村民 name people, not units)."""
+    unit = _UNIT_HEADER.fullmatch(key)
+    if unit is None or _UNIT_PERSON.search(unit[1]):
+        return None
+    return next((attr for attr, words in _UNITS
+                 if words.fullmatch(unit[1]) and attr in ATTRIBUTES[entity]), None)
+
+
+def _of_a_unit_person(key: str, synonym: str) -> bool:
+    """The header goes on past a unit's synonym to a person of the unit (网格员, 社区民警)."""
+    return bool(_UNIT_PERSON.search(key[key.index(synonym) + len(synonym):] or "-"))
+
+
 def header_candidates(header: str, entity: EntityType) -> list[Candidate]:
     """Attributes the header points to without naming one exactly."""
     key = header_key(header)
-    contained = [(len(syn), attr) for syn, attr in _synonyms(entity) if syn in key and syn != key]
+    unit = _unit(key, entity)
+    if unit:
+        return [Candidate(unit, "header", HEADER_CONFIDENCE)]
+    contained = [(len(syn), attr) for syn, attr in _synonyms(entity) if syn in key and syn != key
+                 and not (attr in _UNIT_ATTRIBUTES and _of_a_unit_person(key, syn))]
     if contained:
         longest = max(n for n, _ in contained)
         attrs = dict.fromkeys(a for n, a in contained if n == longest)

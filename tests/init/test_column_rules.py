@@ -1,11 +1,13 @@
 """`linkage init` column rules: a date header naming another event is never a birth or founding
-date."""
+date, and a header naming a village / community or grid unit is the community or grid."""
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from linkage.init import init_config
+from linkage.init.columns import header_candidates
 from tests.test_init import population
 
 # dates a founding date or a birth date could have, by their values alone (untimed, spread
@@ -98,3 +100,40 @@ def test_a_visit_date_beside_a_registration_date_is_left_unmapped_not_a_founding
     assert "走访日期" not in columns and "established_date" not in columns.values()
     assert "not mapped: 走访日期 (could be registration_date (values, 0.90); " \
            "registration_date is 登记日期)" in text
+
+
+# --- community and grid units ---------------------------------------------------------------
+
+COMMUNITIES = ["越秀社区", "贾家社区", "江东村", "白马庄社区", "东沙村"]
+
+
+@pytest.mark.parametrize("header", ["所属村社", "户籍所在村", "村(居)委会", "所在居委", "村名",
+                                    "行政村", "社区(村)名称", "所属居委会"])
+@pytest.mark.parametrize("entity", ["person", "enterprise"])
+def test_a_header_naming_a_village_or_community_points_to_the_community(header, entity):
+    found = header_candidates(header, entity)
+    assert [(c.attribute, c.method) for c in found] == [("community", "header")]
+
+
+@pytest.mark.parametrize("header, attribute", [
+    ("所在网格", "grid"), ("所属网格名称", "grid"), ("所在街道", "street"),   # units
+    ("网格员", None), ("网格长", None), ("社区民警", None), ("村民", None), ("村长", None),
+    ("社区负责人", None), ("所属村民小组", None), ("农村", None), ("是否农村户口", None)])
+def test_a_person_of_the_unit_is_not_the_unit(header, attribute):
+    found = [c.attribute for c in header_candidates(header, "person")]
+    assert found == ([attribute] if attribute else []), header
+
+
+def test_init_maps_the_village_or_community_of_a_table(tmp_path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    people = _people(60)
+    _person_file(exports, "family.csv", {
+        "所属村社": [COMMUNITIES[i % 5] for i in range(60)],
+        "网格员": [people[i % 4]["name"] for i in range(60)]})      # a grid worker, not a grid
+    _firm_file(exports, "shops.csv", {"所在村": [COMMUNITIES[i % 5] for i in range(60)]})
+    sources, text = _init(exports)
+    family = sources["family.csv"]["columns"]
+    assert family["所属村社"] == "community" and "网格员" not in family
+    assert sources["shops.csv"]["columns"]["所在村"] == "community"
+    assert "所属村社: community" in text and "could be grid" not in text
