@@ -15,6 +15,7 @@ import yaml
 
 from linkage.config import ENCODINGS
 from linkage.init.columns import Candidate, Proposal
+from linkage.init.scan import written_headers
 from linkage.init.sources import Skipped, Source
 from linkage.pipeline import IDENTIFYING
 
@@ -97,18 +98,32 @@ def _candidate_text(c: Candidate) -> str:
     return f"{c.attribute} ({c.method}, {c.confidence:.2f})"
 
 
-def _mapping_comment(p: Proposal) -> str:
+def _written(source: Source) -> dict[str, str]:
+    """Each header read under another name (a repeated 电话 read as 电话_2, a column headed
+    source_row as source_row_2) → the header the file writes."""
+    headers = source.found.raw.headers
+    return {h: w for h, w in zip(headers, written_headers(headers)) if h != w}
+
+
+def _mapping_comment(p: Proposal, written: str | None = None) -> str:
     text = f"{_METHODS[p.method]}, {p.confidence:.2f}"
     if p.method not in ("synonym", "config") and (p.method != "sniffed" or p.confidence < SURE):
         text += " — check"
+    if written is not None:
+        text += f"; headed {written} in the file"
     if p.alternatives and p.confidence < 1:
         text += "; or " + ", ".join(_candidate_text(c) for c in p.alternatives)
     return text
 
 
 def _unmapped_comments(source: Source) -> list[str]:
+    written = _written(source)
+
+    def named(header: str) -> str:
+        return f"{header} (headed {written[header]} in the file)" if header in written else header
+
     owner = {p.attribute: p.header for p in source.proposals if p.attribute}
-    plain = [p.header for p in source.proposals if not p.attribute and not p.alternatives]
+    plain = [named(p.header) for p in source.proposals if not p.attribute and not p.alternatives]
     out = []
     if plain:
         out.append("not mapped, kept as extras: " + ", ".join(plain))
@@ -118,7 +133,7 @@ def _unmapped_comments(source: Source) -> list[str]:
         best = p.alternatives[0]
         where = (f"{best.attribute} is {owner[best.attribute]}" if best.attribute in owner
                  else "too weak to map")
-        out.append(f"not mapped: {p.header} (could be {_candidate_text(best)}; {where})")
+        out.append(f"not mapped: {named(p.header)} (could be {_candidate_text(best)}; {where})")
     return out
 
 
@@ -166,9 +181,11 @@ def _source_lines(out: Lines, source: Source, entry: dict) -> None:
     out.comment(4, "updates_per_year: 1                    # times a year the system is "
                    "re-keyed (burden estimate; default 1)")
     out.add(4, "columns:", "header: attribute — how it was found, confidence")
+    written = _written(source)
     for p in source.proposals:
         if p.attribute:
-            out.add(6, f"{scalar(p.header)}: {p.attribute}", _mapping_comment(p))
+            out.add(6, f"{scalar(p.header)}: {p.attribute}",
+                    _mapping_comment(p, written.get(p.header)))
     for text in _unmapped_comments(source):
         out.comment(4, text)
 

@@ -8,12 +8,14 @@ passed over: a config written beside its exports must not read its own run's out
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from linkage.config import _EXTENSIONS
 from linkage.connectors import RawTable, read_path
+from linkage.connectors.base import RESERVED_COLUMNS, unique_headers
 from linkage.errors import LinkageError
 from linkage.outputs import MARKER
 
@@ -29,6 +31,21 @@ class Found:
     sheets_in_file: int = 1       # tables the file holds (titles and keys name the sheet when > 1)
     raw: RawTable | None = None
     problem: str | None = None
+
+
+def written_headers(headers: list[str]) -> list[str]:
+    """The headers as the file writes them, for showing: the connectors read a repeated 电话 as
+    电话_2 (电话_3 …) and a column headed source_row or source_key (their own lineage columns)
+    as source_row_2 / source_key_2 (`unique_headers`), and a config must name the column so.
+    Where a header cannot be told from one the file itself writes with `_2` (the repeats
+    would not give back the headers read), the headers are shown as read."""
+    written = []
+    for i, header in enumerate(headers):
+        repeat = re.fullmatch(r"(.+)_([2-9]|[1-9]\d+)", header)
+        renamed = repeat is not None and (repeat[1] in RESERVED_COLUMNS
+                                          or repeat[1] in headers[:i])
+        written.append(repeat[1] if renamed else header)
+    return written if unique_headers(written) == headers else list(headers)
 
 
 def find_files(folder: Path) -> list[Path]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from linkage.attributes import ENTITY_TYPES, EntityType, attribute_for_header
 from linkage.init.columns import Proposal, column_rates, propose
-from linkage.init.scan import Found
+from linkage.init.scan import Found, written_headers
 from linkage.pipeline import IDENTIFYING
 
 _DEFAULT_SHEET = re.compile(r"^(?:sheet|工作表|表)\s*\d*$", re.IGNORECASE)
@@ -94,7 +94,7 @@ def classify(found: Found, rates: dict[str, dict[str, float]] | None = None) -> 
     core = {e: _identifying(proposals[e], rates, e) for e in ENTITY_TYPES}
     present = [e for e in ENTITY_TYPES if core[e]]
     if not present:
-        shown = "、".join(raw.headers[:8]) + ("…" if len(raw.headers) > 8 else "")
+        shown = "、".join(written_headers(raw.headers)[:8]) + ("…" if len(raw.headers) > 8 else "")
         return Skipped(found, "no column of names, ID numbers or credit codes, so not a table of "
                               f"people or enterprises (columns: {shown})")
     if len(present) == 1:

@@ -1,13 +1,17 @@
 """`linkage init` column rules: a date header naming another event is never a birth or founding
-date, and a header naming a village / community or grid unit is the community or grid."""
+date, a header naming a village / community or grid unit is the community or grid, and the
+headers the connectors renamed (a repeated 电话 → 电话_2, source_row → source_row_2) are shown
+as the file writes them."""
 
 from __future__ import annotations
 
 import pytest
 import yaml
 
+from linkage.connectors.base import unique_headers
 from linkage.init import init_config
 from linkage.init.columns import header_candidates
+from linkage.init.scan import written_headers
 from tests.test_init import population
 
 # dates a founding date or a birth date could have, by their values alone (untimed, spread
@@ -137,3 +141,39 @@ def test_init_maps_the_village_or_community_of_a_table(tmp_path):
     assert family["所属村社"] == "community" and "网格员" not in family
     assert sources["shops.csv"]["columns"]["所在村"] == "community"
     assert "所属村社: community" in text and "could be grid" not in text
+
+
+# --- renamed headers ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("written", [
+    ["file", "source_row", "entity_id"], ["电话", "电话", "电话"], ["source_key", "x"],
+    ["电话", "电话_2"],          # a file's own 电话_2 after 电话 stays as it is read
+    ["a_2", "b"], ["列1", "", "c"]])
+def test_written_headers_undo_the_connectors_renaming(written):
+    read = unique_headers(written)
+    shown = written_headers(read)
+    assert unique_headers(shown) == read
+    if written != ["电话", "电话_2"]:   # read as 电话, 电话_3: shown as 电话 ×2 (ambiguous)
+        assert shown == [w or r for w, r in zip(written, read)]
+
+
+def test_the_config_shows_the_headers_the_file_writes(tmp_path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    _write_csv(exports / "truth.csv", {"file": ["a.csv"] * 3, "source_row": ["1", "2", "3"],
+                                       "entity_id": ["P1", "P2", "P3"]})
+    people = _people(60)
+    _write_csv(exports / "lodgers.csv", [
+        ("姓名", [p["name"] for p in people]), ("身份证号", [p["id"] for p in people]),
+        ("联系电话", ["已回访"] * 60), ("联系电话", [p["phone"] for p in people]),
+        ("source_row", [str(i) for i in range(60)]), ("备注", ["无"] * 60), ("备注", [""] * 60)])
+    sources, text = _init(exports)
+    assert "(columns: file、source_row、entity_id)" in text
+    assert "source_row_2" not in text.split("Left out:")[1]
+    # a run reads the renamed headers, so the config names them so, and says what the file has
+    columns = sources["lodgers.csv"]["columns"]
+    assert columns["联系电话_2"] == "phone" and "联系电话" not in columns
+    line = next(line for line in text.splitlines() if line.strip().startswith("联系电话_2:"))
+    assert "headed 联系电话 in the file" in line
+    assert "kept as extras: source_row_2 (headed source_row in the file), 备注, " \
+           "备注_2 (headed 备注 in the file)" in text
