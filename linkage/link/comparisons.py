@@ -74,7 +74,8 @@ class Comparison:
 
     @property
     def columns(self) -> list[str]:
-        return list(dict.fromkeys(c for lv in self.levels for c in lv.required))
+        """Every column the levels read (a level may need fewer on both sides: `required`)."""
+        return list(dict.fromkeys(c for lv in self.levels for c in (*lv.required, *lv.columns)))
 
 
 def _compile_level(level: LevelSettings, column: str) -> Level:
@@ -234,15 +235,17 @@ def level_tf(frame: pl.DataFrame, gamma: np.ndarray, comparisons: list[Compariso
 def neutralise_implied(gamma: np.ndarray, tf: np.ndarray, comparisons: list[Comparison]
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Copies with a comparison made missing (neutral) where the comparison it is `implied_by`
-    agrees at an identity level: the birth date written in an agreeing ID number is not new
-    evidence beside it.  (Training still sees the raw levels, which say how often the typed
-    birth date of one person differs.)"""
+    agrees at an identity level and it agrees too (at any level but "different"): the birth
+    date written in an agreeing ID number is not new evidence beside it.  Where it disagrees, it
+    stays: a child keyed with a parent's ID number, born 2009 against the number's 1982, is
+    another person, whatever the number says.  (Training sees the raw levels, which say how
+    often the typed birth date of one person differs.)"""
     gamma, tf = gamma.copy(), tf.copy()
     positions = tf_positions(comparisons)
     for k, comp in enumerate(comparisons):
         if comp.implied_by is not None:
             j = next(i for i, c in enumerate(comparisons) if c.name == comp.implied_by)
-            implied = np.isin(gamma[:, j], comparisons[j].identity_gammas)
+            implied = np.isin(gamma[:, j], comparisons[j].identity_gammas) & (gamma[:, k] != 0)
             gamma[implied, k] = -1
             if k in positions:
                 tf[implied, positions.index(k)] = np.nan

@@ -237,6 +237,39 @@ class DateWithin(_Date):
         return rows & (days.abs() <= level.threshold).fill_null(False).to_numpy()
 
 
+class _DatePartial(LevelType):
+    """One side is written only to `length` characters (出生年月 "1963-01", or the year "1963")
+    and the other agrees as far as that goes (1963-01-25): not a disagreement, and weaker
+    evidence than a whole date."""
+
+    length: ClassVar[int]
+
+    def holds(self, batch, level, rows):
+        column = level.columns[0]
+        pair = pl.DataFrame({"l": batch.side(column, "l"), "r": batch.side(column, "r")})
+        short, long_ = pl.col("l"), pl.col("r")
+        shorter_left = (short.str.len_chars() == self.length) & (long_.str.len_chars() > self.length) \
+            & long_.str.starts_with(short)
+        shorter_right = (long_.str.len_chars() == self.length) & (short.str.len_chars() > self.length) \
+            & short.str.starts_with(long_)
+        held = pair.select((shorter_left | shorter_right).fill_null(False)).to_series()
+        return rows & held.to_numpy()
+
+
+@register
+class DateYearMonth(_DatePartial):
+    name = "date_year_month"
+    label = ("same year and month (one side without the day)", "年月相同(一方未写日)")
+    length = 7
+
+
+@register
+class DateYear(_DatePartial):
+    name = "date_year"
+    label = ("same year (one side gives only the year)", "年份相同(一方只写年)")
+    length = 4
+
+
 @register
 class SharedValue(LevelType):
     """";"-separated value lists share a value (every phone number written in a cell)."""
@@ -249,6 +282,24 @@ class SharedValue(LevelType):
         common = (batch.side(column, "l").str.split(";")
                   .list.set_intersection(batch.side(column, "r").str.split(";")).list.len())
         return rows & (common > 0).fill_null(False).to_numpy()
+
+
+@register
+class CrossExact(LevelType):
+    """The first column of one record equals the second column of the other, either way round:
+    one record's name is the other's former name (曾用名).  Only the first column need be on
+    both sides; the second is usually carried by one system alone."""
+
+    name = "cross_exact"
+    label = ("one record's value is the other's second column", "一方的值为另一方的另一列")
+    n_columns = 2
+
+    def required(self, columns):
+        return columns[:1]
+
+    def holds(self, batch, level, rows):
+        first, second = level.columns
+        return rows & (batch.cross_equal(first, second) | batch.cross_equal(second, first))
 
 
 @register

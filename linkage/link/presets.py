@@ -29,9 +29,13 @@ def id_number(c: str) -> list[dict]:
 
 
 def person_name(c: str) -> list[dict]:
+    # a person renamed: one system still holds the old name, another keeps it as 曾用名
+    former = [_level("cross_exact", "one's name is the other's former name", "一方姓名为另一方曾用名",
+                     [c, "former_name"])] if c == "name" else []
     return [
         _level("exact", "exact", "完全一致", [c], tf=True),
         _level("exact", "same pinyin (homophone)", "同音(拼音相同)", [f"{c}_pinyin"], tf=True),
+        *former,
         _level("homophone", "one character a homophone (polyphonic)", "一字同音(多音字)", [c]),
         _level("shape", "one character of similar shape", "一字形近", [c]),
         _level("one_dropped", "one character dropped or added", "漏字或多字", [c]),
@@ -53,8 +57,11 @@ def date(c: str) -> list[dict]:
     return [
         _level("exact", "exact", "完全一致", [c]),
         _level("date_swap", "day and month swapped", "月日颠倒", [c]),
+        _level("date_year_month", "same year and month (one side without the day)",
+               "年月相同(一方未写日)", [c]),
         _level("date_one_off", "one of year, month, day off", "年月日错一项", [c]),
         _level("date_within", "within a year", "相差一年内", [c], threshold=365),
+        _level("date_year", "same year (one side gives only the year)", "年份相同(一方只写年)", [c]),
     ]
 
 

@@ -41,8 +41,9 @@ def test_id_number_levels():
 
 
 def test_name_levels_count_characters_not_bytes():
-    pairs = [("张伟", "张伟", "zhangwei", "zhangwei", 8),          # exact
-             ("张伟", "张玮", "zhangwei", "zhangwei", 7),          # same pinyin
+    pairs = [("张伟", "张伟", "zhangwei", "zhangwei", 9),          # exact
+             ("张伟", "张玮", "zhangwei", "zhangwei", 8),          # same pinyin
+             ("张三", "张伟", "zhangsan", "zhangwei", 7),          # 张三's former name is 张伟
              ("程强", "盛强", "chengqiang", "shengqiang", 6),      # 盛 also reads cheng
              ("李起", "李超", "liqi", "lichao", 5),                # similar shape
              ("孟蕾庆", "孟庆", "mengleiqing", "mengqing", 4),     # one character dropped
@@ -53,10 +54,13 @@ def test_name_levels_count_characters_not_bytes():
              ("张伟", "张三", "zhangwei", "zhangsan", 0),
              ("王芳", "刘强", "wangfang", "liuqiang", 0)]
     left = {"name": [p[0] for p in pairs], "name_pinyin": [p[2] for p in pairs],
-            "given_name": [p[0][1:] for p in pairs]}
+            "given_name": [p[0][1:] for p in pairs],
+            "former_name": ["张伟" if p[0] == "张三" else None for p in pairs]}
     right = {"name": [p[1] for p in pairs], "name_pinyin": [p[3] for p in pairs],
              "given_name": [p[1][1:] for p in pairs]}
     assert _levels("person_name", left, right, "name") == [p[4] for p in pairs]
+    # either way round
+    assert _levels("person_name", right, left, "name")[2] == 7
 
 
 def test_jaro_winkler_band():
@@ -66,12 +70,20 @@ def test_jaro_winkler_band():
 
 
 def test_date_levels():
-    left = {"d": ["1990-03-04", "1990-03-04", "1990-03-04", "1990-03-04", "1990-03-04",
-                  "1990-03", None]}
-    right = {"d": ["1990-03-04", "1990-04-03", "1991-03-04", "1990-11-20", "1960-03-05",
-                   "1990-03", "1990-03-04"]}
-    # exact / swapped / one part off / within a year / different / partial exact / missing
-    assert _levels("date", left, right, "d") == [4, 3, 2, 1, 0, 4, -1]
+    pairs = [("1990-03-04", "1990-03-04", 6),   # exact
+             ("1990-03-04", "1990-04-03", 5),   # day and month swapped
+             ("1990-03", "1990-03-25", 4),      # year and month written (出生年月), agreeing
+             ("1990-03-25", "1990-03", 4),
+             ("1990-03-04", "1991-03-04", 3),   # one part off
+             ("1990-03-04", "1990-11-20", 2),   # within a year
+             ("1990", "1990-07-01", 1),         # the year alone, agreeing
+             ("1990-03", "1990", 1),
+             ("1990-03-04", "1960-03-05", 0),   # different
+             ("1990-03", "1990-04-03", 0),      # a partial date that disagrees
+             ("1990-03", "1990-03", 6),         # partial, exact
+             (None, "1990-03-04", -1)]          # missing
+    left, right = {"d": [p[0] for p in pairs]}, {"d": [p[1] for p in pairs]}
+    assert _levels("date", left, right, "d") == [p[2] for p in pairs]
 
 
 def test_phone_and_address_levels():
@@ -111,10 +123,12 @@ def test_implied_comparisons_are_neutral_beside_an_agreeing_id():
     comps = compile_comparisons([
         ComparisonSettings(name="id_number", kind="id_number"),
         ComparisonSettings(name="birth_date", kind="date", implied_by="id_number")])
-    gamma = np.array([[3, 4], [0, 4], [1, 0], [4, 0]], dtype=np.int8)
+    gamma = np.array([[3, 4], [0, 4], [1, 0], [4, 1], [3, 0], [3, -1]], dtype=np.int8)
     tf = np.full((len(gamma), 0), np.nan, dtype=np.float32)  # neither is frequency-weighted
     scored, _ = neutralise_implied(gamma, tf, comps)
-    assert scored[:, 1].tolist() == [-1, 4, 0, -1]  # a non-ID typo is not an identity level
+    # a non-ID typo is not an identity level; an agreeing ID does not hide a typed birth date
+    # that contradicts it (a parent's number keyed for a child)
+    assert scored[:, 1].tolist() == [-1, 4, 0, -1, 0, -1]
     assert gamma[0, 1] == 4  # the raw levels are kept for training
 
 

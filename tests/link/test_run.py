@@ -56,7 +56,7 @@ def test_tables_and_accuracy_on_small_people(engine):
     np.testing.assert_allclose(pairs["match_weight"], np.log2(prior / (1 - prior)) + bf, atol=1e-6)
     assert engine.sql("SELECT sum(pairs) FROM blocking_stats").item() == pairs.height
     params = engine.sql("SELECT * FROM model_params WHERE comparison = 'name'")
-    assert params["gamma"].to_list() == [8, 7, 6, 5, 4, 3, 2, 1, 0]
+    assert params["gamma"].to_list() == [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]
 
 
 def test_entity_ids_are_stable_and_named_after_smallest_record(engine):
