@@ -30,7 +30,7 @@ def test_rules_follow_the_attributes_the_sources_carry():
         assert f"name_pinyin + id_number__{segment}" in labels
     assert "name_pinyin + employer_core" in labels and "birth_date + employer_core" in labels
     # two valid ID numbers decide alone: the rare-name rules are for pairs with a record without
-    assert labels[-2:] == ["name_pinyin (≤8, unidentified)", "name (≤8, unidentified)"]
+    assert labels[-2:] == ["name_pinyin (≤32, unidentified)", "name (≤32, unidentified)"]
     assert "rare name" in reasons[-2] and "as written" in reasons[-1]
     enterprise, _ = plan_rules(_fill({"a": ["name_core", "name_core_pinyin", "phone"],
                                       "b": ["name_core", "name_core_pinyin"]}), "enterprise")
@@ -77,8 +77,8 @@ def test_a_source_sharing_only_the_id_number_survives_a_typo_in_it():
 def test_without_an_id_number_no_segment_rules():
     rules, _ = plan_rules(_fill({"a": ["name_pinyin", "phone"], "b": ["name_pinyin", "phone"]}),
                           "person")
-    assert [r.label for r in rules] == ["phone", "name_pinyin (≤8, unidentified)",
-                                        "name (≤8, unidentified)"]
+    assert [r.label for r in rules] == ["phone", "name_pinyin (≤32, unidentified)",
+                                        "name (≤32, unidentified)"]
 
 
 def test_plan_command_prints_rules_and_pairs():
