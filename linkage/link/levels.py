@@ -205,6 +205,18 @@ class _Date(LevelType):
 
 
 @register
+class DateExact(_Date):
+    """The whole date equal; partial dates equal to each other are `date_year_month` /
+    `date_year` (two "2012-12" are far weaker evidence than two "2012-12-05")."""
+
+    name = "date_exact"
+    label = ("exact", "完全一致")
+
+    def dates_hold(self, batch, level, column, rows):
+        return rows & batch.equal(column)
+
+
+@register
 class DateSwap(_Date):
     name = "date_swap"
     label = ("day and month swapped", "月日颠倒")
@@ -238,20 +250,18 @@ class DateWithin(_Date):
 
 
 class _DatePartial(LevelType):
-    """One side is written only to `length` characters (出生年月 "1963-01", or the year "1963")
-    and the other agrees as far as that goes (1963-01-25): not a disagreement, and weaker
-    evidence than a whole date."""
+    """A date written only to `length` characters (出生年月 "1963-01", or the year "1963") on
+    one side or both, the other agreeing as far as that goes (1963-01-25, or 1963-01): not a
+    disagreement, and weaker evidence than a whole date."""
 
     length: ClassVar[int]
 
     def holds(self, batch, level, rows):
         column = level.columns[0]
         pair = pl.DataFrame({"l": batch.side(column, "l"), "r": batch.side(column, "r")})
-        short, long_ = pl.col("l"), pl.col("r")
-        shorter_left = (short.str.len_chars() == self.length) & (long_.str.len_chars() > self.length) \
-            & long_.str.starts_with(short)
-        shorter_right = (long_.str.len_chars() == self.length) & (short.str.len_chars() > self.length) \
-            & short.str.starts_with(long_)
+        left, right = pl.col("l"), pl.col("r")
+        shorter_left = (left.str.len_chars() == self.length) & right.str.starts_with(left)
+        shorter_right = (right.str.len_chars() == self.length) & left.str.starts_with(right)
         held = pair.select((shorter_left | shorter_right).fill_null(False)).to_series()
         return rows & held.to_numpy()
 

@@ -55,7 +55,7 @@ def text(c: str) -> list[dict]:
 
 def date(c: str) -> list[dict]:
     return [
-        _level("exact", "exact", "完全一致", [c]),
+        _level("date_exact", "exact", "完全一致", [c]),
         _level("date_swap", "day and month swapped", "月日颠倒", [c]),
         _level("date_year_month", "same year and month (one side without the day)",
                "年月相同(一方未写日)", [c]),

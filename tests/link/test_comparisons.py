@@ -80,7 +80,8 @@ def test_date_levels():
              ("1990-03", "1990", 1),
              ("1990-03-04", "1960-03-05", 0),   # different
              ("1990-03", "1990-04-03", 0),      # a partial date that disagrees
-             ("1990-03", "1990-03", 6),         # partial, exact
+             ("1990-03", "1990-03", 4),         # both partial: as weak as one partial
+             ("1990", "1990", 1),
              (None, "1990-03-04", -1)]          # missing
     left, right = {"d": [p[0] for p in pairs]}, {"d": [p[1] for p in pairs]}
     assert _levels("date", left, right, "d") == [p[2] for p in pairs]

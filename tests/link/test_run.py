@@ -37,8 +37,8 @@ def test_tables_and_accuracy_on_small_people(engine):
         "name_pinyin + id_number__birth8", "name_pinyin + id_number__seq3",
         "name_pinyin + address_key", "name_pinyin + address_road", "birth_date + address_key",
         "birth_date + address_road", "surname + address__house (≤20, unidentified)",
-        "given_name + address__house (≤20, unidentified)", "name_pinyin (≤8, unidentified)",
-        "name (≤8, unidentified)"}
+        "given_name + address__house (≤20, unidentified)", "name_pinyin (≤32, unidentified)",
+        "name (≤32, unidentified)"}
     assert sum(s["pairs_per_rule"].values()) == s["candidate_pairs"]
     assert 0 < s["lambda"] < 1 and s["iterations"] >= 1
     clusters = engine.sql("SELECT * FROM clusters ORDER BY record_id")
