@@ -51,7 +51,7 @@ _UNCLOSED = r"[(\[【〔<].*$"
 
 def _unify_dots(text: pl.Series) -> pl.Series:
     """Han names: every dot-like separator (and the spaces around it) → one middle dot."""
-    dotted = text.str.replace_all(rf"\s*{_DOTS}+\s*", "·").str.strip_chars("·")
+    dotted = text.str.replace_all(rf"(?:\s*{_DOTS})+\s*", "·").str.strip_chars("·")
     return pl.select(pl.when(text.str.contains(r"\p{Han}")).then(dotted).otherwise(text))\
         .to_series()
 
