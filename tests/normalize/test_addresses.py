@@ -294,3 +294,38 @@ def test_an_unknown_level_is_not_glued_onto_the_township():
     # 丰收市 is no division: its text stays outside the township instead of 丰收市富春街道
     (row,) = parse(["浙江省杭州市丰收市富春街道金桥路5号"])
     assert (row["city"], row["district"], row["street"]) == ("杭州市", None, None)
+
+
+def test_compound_named_like_a_county_elsewhere_is_no_county():
+    rows = parse([
+        "嘉禾花园3幢2单元301",        # 嘉禾县 (湖南)
+        "东方小区3幢",                # 东方市 (海南)
+        "滨湖公寓2幢101",             # 滨湖区 (无锡)
+        "江南春城5幢",                # 江南区 (南宁), the compound word further on
+        "嘉禾明珠苑3幢",
+        "新安江路389号27幢2单元1202室",  # 新安县 (河南): a road
+        "时代新村22幢3单元503室",        # a village of that name in 山东
+        "望江家园5幢1单元201",         # 望江县 (安徽), but 望江街道 of 上城区 in the hint
+        "钱塘公寓20栋3单元2601",       # 钱塘区 in the hint, but the compound's name
+    ], "杭州市")
+    assert {(r["province"], r["city"]) for r in rows} == {("浙江省", "杭州市")}
+    assert [r["district"] for r in rows] == [None] * 7 + ["上城区", None]
+    assert (rows[5]["road"], rows[5]["number"]) == ("新安江路", "389号")
+    assert rows[7]["street"] == "望江街道"
+    assert rows[7]["text"] == "浙江省杭州市上城区望江街道望江家园5栋1单元201"
+    assert rows[8]["text"] == "浙江省杭州市钱塘公寓20栋3单元2601"
+
+
+def test_far_counties_still_read_where_written_so():
+    rows = parse(["湖南嘉禾珠泉镇", "湖南省郴州市嘉禾县花园路3号", "宁波镇海区", "义乌国际商贸城", "上海浦东新区"], "杭州市")
+    assert [r["district"] for r in rows] == ["嘉禾县", "嘉禾县", "镇海区", "义乌市", "浦东新区"]
+    assert rows[1]["road"] == "花园路"
+    # without a hint the county's short form starting a compound's name is no county either
+    (alone,) = parse(["望江家园5幢"])
+    assert (alone["province"], alone["district"], alone["street"], alone["text"]) == (None, None, None, "望江家园5栋")
+
+
+def test_township_spelling_before_a_house_number_is_a_road():
+    written, at_end, road = parse(["富阳区富春街道银湖路8号", "富阳区富春街", "富春街303号4幢4单元2601室"], "杭州市")
+    assert written["street"] == "富春街道" and at_end["street"] == "富春街道"
+    assert (road["street"], road["road"], road["number"]) == (None, "富春街", "303号")

@@ -6,11 +6,15 @@ the spellings of `divisions.spellings()`; a candidate must be deeper than the di
 before it and lie inside it; the longest wins, then one inside the region hint, then the
 higher level.  Several codes may survive (朝阳区 without a city): they are kept, and a deeper
 division read later narrows them (朝阳区 + 麦子店街道 → 北京).  A short form (南山 for 南山区)
-must not be followed by a road word (北京路, 江西南路 are roads) nor by a type word, and a
-short township (西丽 for 西丽街道) must be followed by one of its communities.
+must not be followed by a road word (北京路, 江西南路 are roads), a type word or a compound
+word (钱塘公寓, 嘉禾花园 name compounds), and a short township (西丽 for 西丽街道) must be
+followed by one of its communities; a township starting a compound's name where it may stand
+is read without taking the name (上城区望江家园: 望江街道, the compound 望江家园 left for the
+tail).  With a region hint, a county's short form far from it (outside its province) named
+alone is not read where a compound's or road's name follows (嘉禾明珠苑, 新安江路 for 杭州市).
 Villages and townships are only accepted without a division read before them when their name
 says what they are (…社区 / …村, …街道 / …镇 / …乡) — or, for a township, when it lies in the
-region hint (西丽白芒社区 in 深圳).
+region hint (西丽白芒社区 in 深圳); a village alone, with a hint, only in the hint's province.
 
 `read_codes(text, hint)` returns per address the number of characters read and, per level
 1–5, the codes that remain possible (lists; null when the level was not written);
@@ -26,6 +30,7 @@ import polars as pl
 
 from linkage.normalize.address.divisions import LEVELS, MUNICIPALITIES, RANKS, ancestor, names, spellings
 from linkage.normalize.address.history import transfers
+from linkage.normalize.address.rules import COMPOUND_ENDS, COMPOUND_PART
 from linkage.normalize.text import per_unique
 
 MAX_LENGTH = 15  # the longest county name (level 3); longer townships and villages are rare
@@ -39,7 +44,18 @@ DEVELOPMENT_ZONE = (r"^([\p{Han}&&[^省市区县]]{0,10}?(?:经济技术开发�
 SHORT_GUARD = r"^(?:[东西南北中]?[一二三四五六七八九十0-9]*(?:路|街|道|巷|弄|大道|大街|里|胡同|公路)|[省市区县旗州盟镇乡村])"
 # a township's short form starting a road's name (东四十条, 小龙坎正街, 江北文昌一路, 蛇口工业七路)
 ROAD_AHEAD = r"^(?:\p{Han}?|\p{Han}{0,3}[一二三四五六七八九十])(?:路|街|条|巷|大道|大街)"
-# where the stem read for the head ends: a digit, a Latin letter or a building number (十六栋)
+HOUSE_MARK = "0"  # stands for the house part cut from a stem (`AFTER_STEM`)
+# after a short form: a compound word, so the short form starts a compound's name (钱塘公寓,
+# 嘉禾花园, 望江家园, 天水雅苑 — not 嘉禾县, 望江县 or 天水市); a one-character word only where
+# the name ends there (滨湖苑3幢; 昆山城北镇 and 苏州园区 are divisions)
+_LONG_COMPOUND_WORDS = "小区|花园|公寓|家园|嘉园|新村|山庄|公馆|别墅|大厦|大楼|广场|商城"
+_COMPOUND_END = rf"{COMPOUND_ENDS}{COMPOUND_PART}?(?:{HOUSE_MARK}|$)"
+COMPOUND_AHEAD = rf"^(?:{_LONG_COMPOUND_WORDS}|[雅嘉名景花新华豪]?{_COMPOUND_END})"
+# … or a compound's name further on (明珠花园, 江南春城, 大东门荣发小区)
+COMPOUND_NAME = rf"^\p{{Han}}*?(?:{_LONG_COMPOUND_WORDS}|中心|{_COMPOUND_END})"
+# where the stem read for the head ends: a digit, a Latin letter or a building number (十六栋);
+# what follows is marked by one digit, so that a name followed by a house number (沙河街12号:
+# a road, not 沙河街道) still shows it
 AFTER_STEM = r"(?s)(?:[0-9A-Z]|[零〇一二两三四五六七八九十百千]+(?:栋|幢|号楼|单元)).*"
 SELF_NAMED = {4: r"(?:街道|镇|乡)$", 5: r"(?:社区|村)$"}
 _SEED = 20231  # of the 64-bit hashes prefixes and spellings are joined on
@@ -107,8 +123,10 @@ def _followed_by_part(candidates: pl.DataFrame) -> pl.DataFrame:
         pl.struct("id", "k", "code", "level").alias("candidate"), pl.col("rest").str.slice(pl.col("k")).alias("rest"))
     level = pl.col("candidate").struct.field("level")
     after = pl.col("rest").str.slice(pl.col("k"))
-    doubtful_part = pl.col("short") & (after.str.contains(SHORT_GUARD)
-                                       | ((pl.col("part_level") >= 4) & after.str.contains(ROAD_AHEAD)))
+    doubtful_part = (pl.col("short") & (after.str.contains(SHORT_GUARD) | after.str.contains(COMPOUND_AHEAD)
+                                        | ((pl.col("part_level") >= 4) & after.str.contains(ROAD_AHEAD)))
+                     # a division named like a compound word (新村 village: 东湖新村 is no 东湖区)
+                     | pl.col("spelling").str.contains(rf"^(?:{_LONG_COMPOUND_WORDS})$"))
     confirmed = (
         _spelled(following, "main", columns={"short": "short", "code": "part", "level": "part_level"})
         .filter(~doubtful_part & (((pl.col("part_level") > level)
@@ -119,21 +137,39 @@ def _followed_by_part(candidates: pl.DataFrame) -> pl.DataFrame:
     return candidates.join(confirmed, on=["id", "k", "code", "level"], how="semi")
 
 
-def _short_forms_admitted(found: pl.DataFrame) -> pl.DataFrame:
-    """Short forms (南山 for 南山区) are admitted unless a road or a type word follows them
-    (北京路, 中山二路; 朝阳镇), or, for a township, unless it comes without its county or
-    prefecture right before it (东四, 中山 also start road names) — in both cases admitted after all
-    when a division inside them follows (宁波镇海区, 西丽白芒社区).  A village or community's
-    short form (泽国镇姜家 for 姜家村) only right after its township."""
+def _short_forms_admitted(found: pl.DataFrame, hint: pl.DataFrame) -> pl.DataFrame:
+    """Short forms (南山 for 南山区) are admitted unless a road, a type word or a compound word
+    follows them (北京路, 中山二路; 朝阳镇; 嘉禾花园, 钱塘公寓), or, for a township, unless it comes
+    without its county or prefecture right before it (东四, 中山 also start road names), or, with
+    a region hint, for a county outside the hint's province named with nothing before it and
+    starting what reads as a compound's or a road's name (with the hint 杭州市, 嘉禾明珠苑,
+    江南春城 and 新安江路 name no 嘉禾县, 江南区 or 新安县; 湖南嘉禾 does) — in all these cases
+    admitted after all when a division inside them follows (宁波镇海区, 西丽白芒社区,
+    嘉禾珠泉镇).  A village or community's short form (泽国镇姜家 for 姜家村) only right after
+    its township.  A township's short form starting a compound's name after a division holding
+    it, or alone inside the hint (上城区望江家园, 望江家园 with the hint 杭州市) is read too, but
+    `keeps_name`: its characters stay for the compound (望江街道, 望江家园)."""
     short = found.filter(pl.col("short"))
     after = pl.col("rest").str.slice(pl.col("k"))
-    doubtful = (after.str.contains(SHORT_GUARD)
+    placed = (pl.col("context_level") >= 2).fill_null(False)
+    if hint.height:
+        placed = placed | (pl.col("context_code").is_null() & _in_hint(hint))
+    keeps_name = ((pl.col("level") == 4) & ~pl.col("repeat") & placed & after.str.contains(COMPOUND_AHEAD)
+                  & ~after.str.contains(SHORT_GUARD) & ~after.str.contains(ROAD_AHEAD))
+    # a county's short form named alone, far from the hint (outside its province), starting a
+    # compound's name or a road's
+    far = ((pl.col("level") == 3) & pl.col("context_code").is_null() & ~_in_hint(_province(hint))
+           & (after.str.contains(COMPOUND_NAME) | after.str.contains(ROAD_AHEAD))) if hint.height else pl.lit(False)
+    doubtful = (after.str.contains(SHORT_GUARD) | after.str.contains(COMPOUND_AHEAD) | far
                 | ((pl.col("level") >= 4) & ((pl.col("context_level") < 2).fill_null(True) | after.str.contains(ROAD_AHEAD)))
                 | ((pl.col("level") == 5) & (pl.col("context_level") != 4)).fill_null(True))
-    sure = pl.concat([found.filter(~pl.col("short")), short.filter(~doubtful)])
+    short = short.with_columns(keeps_name.alias("keeps_name"))
+    sure = pl.concat([found.filter(~pl.col("short")), short.filter(~doubtful | pl.col("keeps_name"))],
+                     how="diagonal_relaxed")
     # only a doubtful short form as long as the longest sure reading could still win
     longest = sure.group_by("id").agg(pl.col("k").max().alias("sure_k"))
-    doubtful_rows = (short.filter(doubtful & (pl.col("level") < 5)).join(longest, on="id", how="left")
+    doubtful_rows = (short.filter(doubtful & ~pl.col("keeps_name") & (pl.col("level") < 5))
+                     .join(longest, on="id", how="left")
                      .filter(pl.col("sure_k").is_null() | (pl.col("k") >= pl.col("sure_k"))).drop("sure_k"))
     return pl.concat([sure, _followed_by_part(doubtful_rows)], how="diagonal_relaxed")
 
@@ -166,7 +202,7 @@ def _candidates(state: pl.DataFrame, context: pl.DataFrame, hint: pl.DataFrame) 
     moved = pl.col("reach").is_not_null() & ~repeat
     found = found.filter(~moved | ~pl.col("short")).with_columns(
         repeat.alias("repeat"), pl.when(moved).then(pl.lit(RANKS["former"], pl.Int8)).otherwise(pl.col("rank")).alias("rank"))
-    found = _short_forms_admitted(found)
+    found = _short_forms_admitted(found, hint)
     # 白云湖街 for 白云湖街道, but not a road of that name with its house number (沙河街12号)
     street_as_road = (pl.col("rank") == RANKS["alias"]) & pl.col("written").str.ends_with("街道") & pl.col(
         "rest").str.slice(pl.col("k") - 1).str.contains(r"^街[0-9甲乙丙丁号巷]")
@@ -178,7 +214,19 @@ def _candidates(state: pl.DataFrame, context: pl.DataFrame, hint: pl.DataFrame) 
     alias_too_far = (pl.col("rank") == RANKS["alias"]) & (pl.col("level") == 4) & (pl.col("context_level") < 2)
     found = found.filter((~pl.col("free") | self_named | ((pl.col("level") == 4) & pl.col("in_hint")))
                          & ~alias_too_far.fill_null(False))
-    return found.select("id", "k", "level", "code", "in_hint", "rank", "written", "short", "repeat").unique()
+    # a village named alone: not one named like a compound word (新村), nor, with a hint, one
+    # outside the hint's province (时代新村 in 山东 for 杭州市)
+    alone = pl.col("free") & (pl.col("level") == 5)
+    outside = ~_in_hint(_province(hint)) if hint.height else pl.lit(False)
+    found = found.filter(~(alone & (outside | pl.col("written").str.contains(rf"^(?:{_LONG_COMPOUND_WORDS})$"))))
+    return found.select("id", "k", "level", "code", "in_hint", "rank", "written", "short", "repeat",
+                        pl.col("keeps_name").fill_null(False)).unique()
+
+
+def _province(hint: pl.DataFrame) -> pl.DataFrame:
+    """The provinces of the hint's divisions."""
+    return hint.select(ancestor(pl.col("code"), pl.col("level"), 1).alias("code"),
+                       pl.lit(1, pl.Int8).alias("level")).unique()
 
 
 def _in_hint(hint: pl.DataFrame) -> pl.Expr:
@@ -194,8 +242,9 @@ def _in_hint(hint: pl.DataFrame) -> pl.Expr:
 def read_heads(text: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
     """Per address of `text` (no nulls): `read` characters and the names of the five levels
     (`province` … `community`, see `division_names`).  Division names hold no digits, Latin
-    letters or building numbers (十六栋), so each distinct leading run without them is read once."""
-    stems = text.str.replace(AFTER_STEM, "")
+    letters or building numbers (十六栋), so each distinct leading run without them is read once
+    (followed by `HOUSE_MARK` where the address goes on)."""
+    stems = text.str.replace(AFTER_STEM, HOUSE_MARK)
     return per_unique(stems, lambda distinct: _read_and_name(distinct, hint), always=True)
 
 
@@ -261,8 +310,10 @@ def read_codes(text: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
         new = best.filter(~pl.col("repeat"))
         # a repeat is recorded too: its code is one read already, its written name may be a former one
         found.append(best.select("id", "level", "code", "rank", "written", pl.lit(step_number).alias("step")))
-        step = best.group_by("id").agg(pl.col("k").first(), pl.col("level").first(), pl.col("repeat").first(),
-                                       pl.col("short").min())  # a repeat written in full anywhere is committed
+        step = best.group_by("id").agg(  # a township starting a compound's name leaves it unread
+            pl.when(pl.col("keeps_name")).then(0).otherwise(pl.col("k")).first().alias("k"),
+            pl.col("level").first(), pl.col("repeat").first(),
+            pl.col("short").min())  # a repeat written in full anywhere is committed
         # nothing spelled next: pass over a development zone, or one or two stray characters
         # before a division written in full (浙江小温州市, 浙江劣杭州市), if a division follows
         stuck = active.join(step, on="id", how="anti")

@@ -34,6 +34,10 @@ _SPACES: tuple[Rule, ...] = ((r"\s+", " ", ()), (r" ?([^\x00-\x7F]) ?", "${1}", 
 _ROOM_NO = r"[A-Z]?\d+[A-Z]?"
 _BUILDING_NO = r"(?:[A-Z]?\d+[A-Z]?|[A-Z])"
 _ROAD_WORDS = r"(?:大道|大街|公路|胡同|路|街|巷|道|里|段)"
+# the one-character words a compound's name ends in (华家池府, 翠苑一区) and the part of a
+# compound written after its name: 一区, 东区, A区, 2期
+COMPOUND_ENDS = "[苑府庭园城里坊湾邸墅]"
+COMPOUND_PART = r"(?:(?:\d+|[一二三四五六七八九十]+|[东南西北中A-Z])(?:区|期))"
 
 # applied in order to the whole address before its head is read
 HEAD_REWRITES: tuple[Rule, ...] = (
