@@ -34,10 +34,11 @@ Columns by attribute kind (only for attributes present in the input; `<a>` is th
   are completed alike.
 - address: `<a>` canonical address text; `<a>_province`, `<a>_city`, `<a>_district`,
   `<a>_street`, `<a>_community` (today's divisions, also for old names: 杭州市江干区下沙街道 →
-  钱塘区), `<a>_road`, `<a>_number`, `<a>_building`, `<a>_unit`, `<a>_room`; `<a>_old_name`
-  the prefecture / county as written where it differs from today's (江干区; null otherwise);
-  `<a>_key` coarse blocking key (district|community|road|number|building); `<a>_flag`
-  parsed / partial / unparsed.
+  钱塘区), `<a>_road`, `<a>_number`, `<a>_compound` (小区 / 花园 / 公寓 / 大厦 … with its part:
+  翠苑一区), `<a>_building`, `<a>_unit`, `<a>_room`; `<a>_old_name` the prefecture / county as
+  written where it differs from today's (江干区; null otherwise); `<a>_key` coarse blocking key
+  (district|community|road|number|building, the compound in place of road and number:
+  上城区||钱塘公寓||20栋); `<a>_flag` parsed / partial / unparsed.
 - enterprise_name: `<a>` cleaned name; `<a>_core` core name (字号); `<a>_core_pinyin` its
   toneless pinyin; `<a>_legal_form`;
   `<a>_region` (region named in the name); `<a>_flag` valid / no_legal_form / invalid.

@@ -12,11 +12,12 @@
 | `<prefix>_community` | community / village without 居委会 / 村委会 | 桃源社区, 白石村 |
 | `<prefix>_road` | road name | 科技园路 |
 | `<prefix>_number` | house number with 号 (in a 弄: the 弄) | 18号, 100弄 |
+| `<prefix>_compound` | the compound (小区, 花园, 公寓, 大厦 …) with its part (一区, 2期) | 阳光花园, 翠苑一区 |
 | `<prefix>_building` | building number with 栋 | 16栋, A栋 |
 | `<prefix>_unit` | unit with 单元 | 2单元, B单元 |
 | `<prefix>_room` | room without 室 / 房 / 号 | 1203, 15A, 7-2 (floor-room) |
 | `<prefix>_old_name` | prefecture / county as written where it differs from today's (renamed, merged, moved); null otherwise | 江干区, 富阳市 |
-| `<prefix>_key` | district|community|road|number|building, for blocking | 南山区|桃源社区|科技园路|18号|16栋 |
+| `<prefix>_key` | district|community|road|number|building, for blocking; a compound in place of road and number | 南山区|桃源社区|科技园路|18号|16栋 |
 | `<prefix>_flag` | parsed / partial / unparsed; null when the input is blank | parsed |
 
 Conventions:
@@ -34,6 +35,19 @@ Conventions:
   building 5栋.
 - Committees: 桃源社区居委会 → 桃源社区, 城关居委会 → 城关社区, 白石村村委会 → 白石村;
   街道办事处 / 街道办 → 街道.
+- Compounds: the name before the building (or after the road and number) ending in a compound
+  word — 小区 花园 公寓 家园 嘉园 新村 山庄 公馆 别墅 大厦 大楼 广场 中心 商城 …, or 苑 府 庭 园 城 里
+  坊 湾 邸 墅 right before the house part — with its part (翠苑一区, 香樟新村西区, 万家星城2期):
+  钱塘公寓20栋 → 钱塘公寓, 解放大道34号钱塘公寓20栋 → road 解放大道, number 34号, compound 钱塘公寓.
+  A …新村 with buildings (朝晖新村20栋) is a compound, not a village.  A division's short form
+  starting a compound's name is not read as the division (钱塘公寓 is no 钱塘区, 嘉禾花园 no 湖南
+  嘉禾县), except a township's after a division holding it or inside the region hint, which is
+  read without taking the name (上城区望江家园 → 望江街道, compound 望江家园).  With a hint, a
+  county's short form far from it (outside its province) with nothing before it is not read
+  where a compound's or road's name follows (嘉禾明珠苑, 江南春城, 新安江路 with the hint 杭州市),
+  nor a village named alone outside that province (时代新村); written after their province or
+  prefecture they are (湖南嘉禾珠泉镇).  A township's spelling before a house number is a road
+  (富春街303号: road 富春街, not 富春街道).
 - Old names: a prefecture or county renamed, merged or abolished since 1980 (`address.history`)
   is read as the division that holds the place today — 杭州市富阳市 → 富阳区, 江干区下沙街道 →
   钱塘区 (江干区 was split; the township says which part), 余杭区临平街道 → 临平区 — and the name
@@ -59,11 +73,17 @@ Conventions:
   社区 / 村.
 - The canonical text is the named levels (province, city, district written once each),
   then the rest of the address in canonical spelling.
-- `<prefix>_key` needs a district or community with a road, number or building, or else a
-  road with its number (科技园路18号); otherwise it is null, since a district alone or a bare
-  "3栋" would make a city-wide block.  Missing parts are empty between the bars.
-- Flag: parsed = district known and at least one of road / number / building / room;
-  partial = some component read; unparsed = none.
+- `<prefix>_key` needs a district or community with a road, number, compound or building, or
+  else a road with its number (科技园路18号) or a compound with its building or number
+  (时代小区28栋); otherwise it is null, since a district alone or a bare "3栋" would make a
+  city-wide block.  Missing parts are empty between the bars.  A compound takes the place of
+  the road and its number (`district|community|compound||building`), so the flat written by its
+  compound and by road, number and compound gets one key (钱塘公寓20栋 and 解放大道34号钱塘公寓20栋:
+  ||钱塘公寓||20栋); a number without a road stays (曙光新村12号).  Written by road and number
+  alone, the same flat keeps the road's key: nothing in one address says which compound a road
+  number holds.
+- Flag: parsed = district known and at least one of road / number / compound / building /
+  room; partial = some component read; unparsed = none.
 
 Every distinct address is parsed once; the administrative head is matched relationally
 (`address.head`), the rest with vectorised regular expressions (`address.rules`).
@@ -78,7 +98,7 @@ from linkage.normalize.address.head import read_heads
 from linkage.normalize.address.rules import canonical_tail, clean_address, tail_components
 from linkage.normalize.text import per_unique
 
-COMPONENTS = (*LEVELS.values(), "road", "number", "building", "unit", "room")
+COMPONENTS = (*LEVELS.values(), "road", "number", "compound", "building", "unit", "room")
 KEY_PARTS = ("district", "community", "road", "number", "building")
 
 
@@ -110,12 +130,19 @@ def _parse(values: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
         pl.coalesce("street", "street_written").alias("street"),
         pl.coalesce("community", "community_written").alias("community"),
     )
-    detail = pl.any_horizontal(pl.col(c).is_not_null() for c in ("road", "number", "building", "room"))
+    detail = pl.any_horizontal(pl.col(c).is_not_null() for c in ("road", "number", "compound", "building", "room"))
     anything = pl.any_horizontal(pl.col(c).is_not_null() for c in COMPONENTS)
     place = pl.col("district").is_not_null() | pl.col("community").is_not_null()
-    house = pl.any_horizontal(pl.col(c).is_not_null() for c in ("road", "number", "building"))
-    specific = (place & house) | (pl.col("road").is_not_null() & pl.col("number").is_not_null())
-    key = pl.when(specific).then(pl.concat_str([pl.col(c).fill_null("") for c in KEY_PARTS], separator="|"))
+    house = pl.any_horizontal(pl.col(c).is_not_null() for c in ("road", "number", "compound", "building"))
+    compound = pl.col("compound").is_not_null()
+    specific = ((place & house) | (pl.col("road").is_not_null() & pl.col("number").is_not_null())
+                | (compound & (pl.col("building").is_not_null() | pl.col("number").is_not_null())))
+    # the compound stands for the road and its number (the same flat is written either way,
+    # and both at once); a number without a road is the compound's own (曙光新村12号)
+    slots = {"road": pl.coalesce("compound", "road"),
+             "number": pl.when(~compound | pl.col("road").is_null()).then(pl.col("number"))}
+    key = pl.when(specific).then(pl.concat_str(
+        [slots.get(c, pl.col(c)).fill_null("") for c in KEY_PARTS], separator="|"))
     flag = (pl.when(pl.col("district").is_not_null() & detail).then(pl.lit("parsed"))
             .when(anything).then(pl.lit("partial")).otherwise(pl.lit("unparsed")))
     frame = frame.select("text", *COMPONENTS, "old_name", key.alias("key"), flag.alias("flag"))

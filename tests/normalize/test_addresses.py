@@ -19,6 +19,8 @@ HOLDOUT = Path(__file__).parent / "data" / "addresses_holdout.csv"
 MESSY = Path(__file__).parent / "data" / "addresses_messy_gold.csv"
 MESSY_THRESHOLDS = {"province": 0.99, "city": 0.99, "district": 0.97, "street": 0.93, "community": 0.93}
 PARTS = ("province", "city", "district", "street", "community", "road", "number", "building", "unit", "room")
+COLUMNS = ("province", "city", "district", "street", "community", "road", "number", "compound", "building", "unit",
+           "room")
 ACCEPTANCE = ("district", "street", "community", "building", "room")
 
 
@@ -30,11 +32,11 @@ def parse(addresses: list[str | None], hint: str | None = None) -> list[dict]:
 
 def test_columns_row_aligned_and_named_by_prefix():
     out = normalize_address(pl.Series(["南山区科技园路18号", None, "南山区科技园路18号"]), "address")
-    assert out.columns == ["address", *(f"address_{p}" for p in PARTS), "address_old_name", "address_key",
+    assert out.columns == ["address", *(f"address_{p}" for p in COLUMNS), "address_old_name", "address_key",
                            "address_flag"]
     assert out.height == 3
     assert out.row(0) == out.row(2)
-    assert out.row(1) == (None,) * 14
+    assert out.row(1) == (None,) * 15
 
 
 def test_mostly_distinct_column_parsed_once_per_value_in_row_order():
@@ -51,7 +53,7 @@ def test_full_address_every_component():
     assert row == {
         "text": "广东省深圳市南山区桃源街道桃源社区科技园路18号16栋2单元1203",
         "province": "广东省", "city": "深圳市", "district": "南山区", "street": "桃源街道",
-        "community": "桃源社区", "road": "科技园路", "number": "18号", "building": "16栋",
+        "community": "桃源社区", "road": "科技园路", "number": "18号", "compound": None, "building": "16栋",
         "unit": "2单元", "room": "1203", "old_name": None, "key": "南山区|桃源社区|科技园路|18号|16栋",
         "flag": "parsed",
     }
@@ -160,11 +162,14 @@ if __name__ == "__main__":  # the accuracy table of benchmarks/RESULTS.md
         print(f"{path.name} ({rows} rows): " + ", ".join(f"{k} {v:.1%}" for k, v in gold_accuracy(path, parts).items()))
 
 
-def test_blocking_key_needs_a_place_or_a_road_number():
-    estate, road, place = parse(["阳光花园3栋2单元502", "科技园路18号", "南山区桃源社区阳光花园3栋"], "深圳市")
-    assert estate["key"] is None
+def test_blocking_key_needs_a_place_or_a_road_number_or_a_compound_building():
+    estate, road, place, bare = parse(["阳光花园3栋2单元502", "科技园路18号", "南山区桃源社区阳光花园3栋", "3栋502"],
+                                      "深圳市")
+    # a compound with its building is as specific as a road with its number
+    assert estate["key"] == "||阳光花园||3栋"
     assert road["key"] == "||科技园路|18号|"
-    assert place["key"] == "南山区|桃源社区|||3栋"
+    assert place["key"] == "南山区|桃源社区|阳光花园||3栋"
+    assert bare["key"] is None
 
 
 def test_short_township_needs_its_community_and_latin_keeps_spaces():
@@ -296,6 +301,28 @@ def test_an_unknown_level_is_not_glued_onto_the_township():
     assert (row["city"], row["district"], row["street"]) == ("杭州市", None, None)
 
 
+def test_compound_kept_and_keyed_in_place_of_the_road_and_number():
+    rows = parse([
+        "钱塘公寓20栋3单元2601",                # a compound named after a district (钱塘区)
+        "上城区钱塘公寓20栋3单元2601",
+        "解放大道34号钱塘公寓20栋3单元502",      # road, number and compound: keyed by the compound
+        "时代小区28栋101",                       # no division written: keyed all the same
+        "翠苑一区3幢2单元301",                    # the compound's part (一区, 西区) belongs to it
+        "拱墅区香樟新村西区25-2-1903",
+        "枫华新村20幢3单元502",                   # a …新村 with buildings is a compound, not a village
+        "文三路90号东部软件园科技大厦5楼",
+        "中山路18号",
+    ], "杭州市")
+    assert [r["compound"] for r in rows] == ["钱塘公寓", "钱塘公寓", "钱塘公寓", "时代小区", "翠苑一区", "香樟新村西区",
+                                             "枫华新村", "东部软件园科技大厦", None]
+    assert [r["key"] for r in rows] == [
+        "||钱塘公寓||20栋", "上城区||钱塘公寓||20栋", "||钱塘公寓||20栋", "||时代小区||28栋", "||翠苑一区||3栋",
+        "拱墅区||香樟新村西区||25栋", "||枫华新村||20栋", "||东部软件园科技大厦||", "||中山路|18号|"]
+    assert (rows[2]["road"], rows[2]["number"], rows[2]["building"], rows[2]["room"]) == ("解放大道", "34号", "20栋", "502")
+    assert (rows[0]["district"], rows[6]["community"], rows[3]["room"]) == (None, None, "101")
+    assert rows[1]["text"] == "浙江省杭州市上城区钱塘公寓20栋3单元2601" and rows[1]["flag"] == "parsed"
+
+
 def test_compound_named_like_a_county_elsewhere_is_no_county():
     rows = parse([
         "嘉禾花园3幢2单元301",        # 嘉禾县 (湖南)
@@ -306,26 +333,28 @@ def test_compound_named_like_a_county_elsewhere_is_no_county():
         "新安江路389号27幢2单元1202室",  # 新安县 (河南): a road
         "时代新村22幢3单元503室",        # a village of that name in 山东
         "望江家园5幢1单元201",         # 望江县 (安徽), but 望江街道 of 上城区 in the hint
-        "钱塘公寓20栋3单元2601",       # 钱塘区 in the hint, but the compound's name
     ], "杭州市")
     assert {(r["province"], r["city"]) for r in rows} == {("浙江省", "杭州市")}
-    assert [r["district"] for r in rows] == [None] * 7 + ["上城区", None]
+    assert [r["district"] for r in rows] == [None] * 7 + ["上城区"]
+    assert [r["compound"] for r in rows] == ["嘉禾花园", "东方小区", "滨湖公寓", "江南春城", "嘉禾明珠苑", None, "时代新村",
+                                             "望江家园"]
     assert (rows[5]["road"], rows[5]["number"]) == ("新安江路", "389号")
-    assert rows[7]["street"] == "望江街道"
+    assert (rows[7]["street"], rows[7]["key"]) == ("望江街道", "上城区||望江家园||5栋")
     assert rows[7]["text"] == "浙江省杭州市上城区望江街道望江家园5栋1单元201"
-    assert rows[8]["text"] == "浙江省杭州市钱塘公寓20栋3单元2601"
 
 
 def test_far_counties_still_read_where_written_so():
     rows = parse(["湖南嘉禾珠泉镇", "湖南省郴州市嘉禾县花园路3号", "宁波镇海区", "义乌国际商贸城", "上海浦东新区"], "杭州市")
     assert [r["district"] for r in rows] == ["嘉禾县", "嘉禾县", "镇海区", "义乌市", "浦东新区"]
-    assert rows[1]["road"] == "花园路"
+    assert rows[1]["road"] == "花园路" and rows[3]["compound"] == "国际商贸城"
     # without a hint the county's short form starting a compound's name is no county either
     (alone,) = parse(["望江家园5幢"])
-    assert (alone["province"], alone["district"], alone["street"], alone["text"]) == (None, None, None, "望江家园5栋")
+    assert (alone["province"], alone["district"], alone["street"], alone["compound"]) == (None, None, None, "望江家园")
 
 
 def test_township_spelling_before_a_house_number_is_a_road():
-    written, at_end, road = parse(["富阳区富春街道银湖路8号", "富阳区富春街", "富春街303号4幢4单元2601室"], "杭州市")
+    written, at_end, road, other = parse(["富阳区富春街道银湖路8号", "富阳区富春街", "富春街303号4幢4单元2601室",
+                                          "杭州市知足弄231号22幢"], "杭州市")
     assert written["street"] == "富春街道" and at_end["street"] == "富春街道"
-    assert (road["street"], road["road"], road["number"]) == (None, "富春街", "303号")
+    assert (road["street"], road["road"], road["number"], road["key"]) == (None, "富春街", "303号", "||富春街|303号|4栋")
+    assert (other["road"], other["number"]) == ("知足弄", "231号")

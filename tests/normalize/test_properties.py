@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.iso7064 import mod_11_2
 
+from linkage.normalize.addresses import normalize_address
 from linkage.normalize.area_codes import load_area_codes
 from linkage.normalize.codes import normalize_ethnicity, normalize_gender
 from linkage.normalize.dates import normalize_date
@@ -159,6 +160,50 @@ def test_codes_and_text_idempotent(values):
     for kind in ("uscc", "org_code", "reg_number"):
         _twice(lambda s: normalize_code(s, kind, "c"), values, "c", ("c_flag",))
     _twice(lambda s: clean_text(s).to_frame("t"), values, "t", ())
+
+
+# compounds named like counties elsewhere in China (嘉禾县, 东方市, 滨湖区, 天水市 …), like districts
+# and townships of Hangzhou (钱塘区, 望江街道, 翠苑街道) or like nothing
+COMPOUND_STEMS = ("嘉禾", "望江", "东方", "滨湖", "钱塘", "江南", "城东", "运河", "天水", "丽水", "紫金", "清水", "龙井",
+                  "时代", "金都", "阳光", "翠苑", "香樟", "明珠")
+COMPOUND_WORDS = ("小区", "花园", "苑", "家园", "公寓", "新村", "嘉园", "府", "公馆", "雅苑")
+CN_DIGITS = "〇一二三四五六七八九"
+
+
+@st.composite
+def hangzhou_flats(draw):
+    """(upper levels as written, district written or None, compound, building number, the
+    flat's tail written one way, the same flat with the road and number first)."""
+    head, district = draw(st.sampled_from([("", None), ("杭州市", None), ("浙江省杭州市", None), ("上城区", "上城区"),
+                                           ("杭州市西湖区", "西湖区"), ("余杭区闲林街道", "余杭区")]))
+    compound = (draw(st.sampled_from(COMPOUND_STEMS)) + draw(st.sampled_from(COMPOUND_WORDS))
+                + draw(st.sampled_from(["", "", "一区", "东区"])))
+    building, unit = draw(st.integers(1, 30)), draw(st.integers(1, 4))
+    room = draw(st.integers(1, 28)) * 100 + draw(st.integers(1, 4))
+    tens, ones = divmod(building, 10)
+    cn = CN_DIGITS[ones] if not tens else ("" if tens == 1 else CN_DIGITS[tens]) + "十" + (CN_DIGITS[ones] if ones else "")
+    flat = draw(st.sampled_from([f"{building}幢{unit}单元{room}室", f"{building}号楼{unit}单元{room}",
+                                 f"{building}-{unit}-{room}", f"{cn}幢{CN_DIGITS[unit]}单元{room}室"]))
+    road = draw(st.sampled_from(["解放路12号", "文三路268号", "天城路5号"]))
+    return head, district, compound, building, f"{head}{compound}{flat}", f"{head}{road}{compound}{flat}"
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(hangzhou_flats(), min_size=1, max_size=8))
+def test_hangzhou_compounds_kept_keyed_and_never_elsewhere(flats):
+    """With the hint 杭州市, a flat written by its compound (嘉禾花园3幢…, 望江家园…) stays in 浙江省
+    杭州市 and keeps its compound's name; its key holds the compound and the building whether or not
+    the road and number are written too (with the district written, the same key); normalizing the
+    canonical text again gives the same key."""
+    written = [f[4] for f in flats] + [f[5] for f in flats]  # without the road and number, with them
+    out = normalize_address(pl.Series(written, dtype=pl.Utf8), "a", "杭州市")
+    again = normalize_address(out["a"], "a", "杭州市")
+    assert out["a_key"].to_list() == again["a_key"].to_list()
+    for (head, district, compound, building, *_), row in zip(flats + flats, out.iter_rows(named=True)):
+        assert (row["a_province"], row["a_city"], row["a_compound"]) == ("浙江省", "杭州市", compound), row
+        assert row["a_key"].endswith(f"|{compound}||{building}栋"), row
+        if district:
+            assert row["a_district"] == district and row["a_key"].startswith(f"{district}||"), row
 
 
 AREAS = load_regions().filter(pl.col("level") == "county")["code"].to_list()

@@ -13,7 +13,8 @@ counting words into digits, 号楼 / 幢 / 座 / 栋楼 / # → 栋, 室 / 房 /
 house number is the building (100弄5号 → 100弄5栋), leading zeros dropped.
 
 `tail_components` reads, from the canonical tail, a township or community the divisions did
-not know, the road and house number, building, unit and room.
+not know, the road and house number, the compound (小区 / 花园 / 公寓 / 大厦 … named instead of,
+or after, the road and number), building, unit and room.
 """
 
 from __future__ import annotations
@@ -33,11 +34,21 @@ Rule = tuple[str, str, tuple[str, ...]]
 _SPACES: tuple[Rule, ...] = ((r"\s+", " ", ()), (r" ?([^\x00-\x7F]) ?", "${1}", ()))
 _ROOM_NO = r"[A-Z]?\d+[A-Z]?"
 _BUILDING_NO = r"(?:[A-Z]?\d+[A-Z]?|[A-Z])"
-_ROAD_WORDS = r"(?:大道|大街|公路|胡同|路|街|巷|道|里|段)"
-# the one-character words a compound's name ends in (华家池府, 翠苑一区) and the part of a
-# compound written after its name: 一区, 东区, A区, 2期
+_ROAD_WORDS = r"(?:大道|大街|公路|胡同|路|街|巷|弄|道|里|段)"
+# the words a compound's name ends in (钱塘公寓, 时代小区, 国际商会中心): residential estates and the
+# office or shopping complexes a building number is counted in; the one-character ones (华家池府,
+# 翠苑一区) only before the house part or the end (not 江城路, 蓝湾国际超市, 镇政府门卫室)
+COMPOUND_WORDS = "小区|花园|公寓|家园|嘉园|新村|山庄|公馆|别墅|大厦|大楼|广场|中心|商城|天地|人家"
 COMPOUND_ENDS = "[苑府庭园城里坊湾邸墅]"
+# text holding none of these holds no compound word (looked for at once, Aho–Corasick)
+_COMPOUND_LITERALS = ("小区", "公寓", "新村", "山庄", "公馆", "别墅", "大厦", "大楼", "广场", "中心", "商城",
+                      "天地", "人家", *"苑府庭园城里坊湾邸墅")
+# a part of a compound written after its name: 一区, 东区, A区, 2期
 COMPOUND_PART = r"(?:(?:\d+|[一二三四五六七八九十]+|[东南西北中A-Z])(?:区|期))"
+# a compound's name: no road, house part or division word in it
+_COMPOUND_NAME = r"[\p{Han}&&[^路街巷弄道号栋室组区村镇]]{1,14}"
+COMPOUND = (rf"(?:(?<ends>{_COMPOUND_NAME}{COMPOUND_ENDS}{COMPOUND_PART}?)(?:[0-9A-Z\-]|$)"
+            rf"|(?<word>{_COMPOUND_NAME}(?:{COMPOUND_WORDS}){COMPOUND_PART}?))")
 
 # applied in order to the whole address before its head is read
 HEAD_REWRITES: tuple[Rule, ...] = (
@@ -142,28 +153,39 @@ def _without_second_head(tail: pl.Series) -> pl.Series:
 
 def tail_components(tail: pl.Series, after_township: pl.Series) -> pl.DataFrame:
     """`street`, `community` (names the divisions did not know, at the start of the tail),
-    `road`, `number`, `building`, `unit`, `room` read from each tail.  `after_township`: the
-    head ended with a township (no community read), so a …村 opening the tail is its village
-    (泽国镇水谭村水谭西路)."""
+    `road`, `number`, `compound`, `building`, `unit`, `room` read from each tail.
+    `after_township`: the head ended with a township (no community read), so a …村 opening the
+    tail is its village (泽国镇水谭村水谭西路) — but a …新村 with a building number is a compound
+    (朝晖新村20栋).  The compound is the first name ending in a compound word (`COMPOUND`, with
+    its part: 翠苑一区, 香樟新村西区) outside the road and number (解放大道34号钱塘公寓20栋)."""
     frame = pl.DataFrame({"tail": tail, "after_township": after_township})
     # not across a division's type word: 富阳市富春街道 is no township name
     street = pl.col("tail").str.extract(r"^([\p{Han}&&[^省市区县]]{2,6}?(?:街道|镇))", 1)
     frame = frame.with_columns(street.alias("street")).with_columns(
         pl.col("tail").str.slice(pl.col("street").str.len_chars().fill_null(0)),
         (pl.col("after_township") | pl.col("street").is_not_null()).alias("after_township"))
-    village = pl.when(pl.col("after_township")).then(
+    estate = pl.col("tail").str.contains(rf"^\p{{Han}}{{1,6}}?新村{COMPOUND_PART}?{_BUILDING_NO}栋")
+    village = pl.when(pl.col("after_township") & ~estate).then(
         pl.col("tail").str.extract(r"^([\p{Han}&&[^路街巷道省市区县镇乡]]{1,5}?村)", 1))
-    community = pl.coalesce(pl.col("tail").str.extract(r"^([\p{Han}&&[^省市县]]{2,8}?社区)", 1),
-                            village, pl.col("tail").str.extract(r"^(\p{Han}{1,6}?村)(?:\d|$)", 1))
+    community = pl.coalesce(pl.col("tail").str.extract(r"^([\p{Han}&&[^省市县]]{2,8}?社区)", 1), village,
+                            pl.when(~estate).then(pl.col("tail").str.extract(r"^(\p{Han}{1,6}?村)(?:\d|$)", 1)))
     frame = frame.with_columns(community.alias("community")).with_columns(
         pl.col("tail").str.slice(pl.col("community").str.len_chars().fill_null(0)))
-    road_number = pl.col("tail").str.extract_groups(
-        rf"(?<road>[^\d区组号栋室\-]{{1,12}}?{_ROAD_WORDS}(?:\d+{_ROAD_WORDS}|[东南西北中]段?)?)(?<number>[甲乙丙丁]?\d+(?:-\d+)?(?:号|弄))")
+    road_number_pattern = (rf"(?<road>[^\d区组号栋室\-]{{1,12}}?{_ROAD_WORDS}(?:\d+{_ROAD_WORDS}|[东南西北中]段?)?)"
+                           rf"(?<number>[甲乙丙丁]?\d+(?:-\d+)?(?:号|弄))")
+    road_number = pl.col("tail").str.extract_groups(road_number_pattern)
     number_alone = pl.col("tail").str.extract(r"(?:^|[^\d\-])([甲乙丙丁]?\d+(?:-\d+)?号)", 1)
-    return frame.with_columns(road_number.alias("found")).select(
+    tails = frame["tail"]
+    maybe = tails.str.contains_any(list(_COMPOUND_LITERALS)).fill_null(False)
+    compound = pl.repeat(None, len(tails), dtype=pl.Utf8, eager=True).alias("compound")
+    if maybe.any():  # outside the road and its number (解放大道34号钱塘公寓20栋)
+        named = tails.filter(maybe).str.replace(road_number_pattern, "").str.extract_groups(COMPOUND)
+        compound = compound.scatter(maybe.arg_true(), named.struct.field("ends").fill_null(named.struct.field("word")))
+    return frame.with_columns(road_number.alias("found"), compound).select(
         "street", "community",
         pl.col("found").struct.field("road"),
         pl.coalesce(pl.col("found").struct.field("number"), number_alone).alias("number"),
+        "compound",
         (pl.col("tail").str.extract(rf"({_BUILDING_NO})栋", 1) + "栋").alias("building"),
         (pl.col("tail").str.extract(r"(\d+|[A-Z])单元", 1) + "单元").alias("unit"),
         pl.coalesce(pl.col("tail").str.extract(r"(?:栋|单元|号|弄)([A-Z]?\d+(?:-\d+)?[A-Z]?)$", 1),
