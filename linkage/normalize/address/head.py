@@ -149,28 +149,33 @@ def _short_forms_admitted(found: pl.DataFrame, hint: pl.DataFrame) -> pl.DataFra
     its township.  A township's short form starting a compound's name after a division holding
     it, or alone inside the hint (上城区望江家园, 望江家园 with the hint 杭州市) is read too, but
     `keeps_name`: its characters stay for the compound (望江街道, 望江家园)."""
-    short = found.filter(pl.col("short"))
     after = pl.col("rest").str.slice(pl.col("k"))
+    short = found.filter(pl.col("short")).with_columns(  # what follows, tested once
+        after.str.contains(SHORT_GUARD).alias("_guard"), after.str.contains(ROAD_AHEAD).alias("_road"),
+        after.str.contains(COMPOUND_AHEAD).alias("_compound"))
     placed = (pl.col("context_level") >= 2).fill_null(False)
     if hint.height:
         placed = placed | (pl.col("context_code").is_null() & _in_hint(hint))
-    keeps_name = ((pl.col("level") == 4) & ~pl.col("repeat") & placed & after.str.contains(COMPOUND_AHEAD)
-                  & ~after.str.contains(SHORT_GUARD) & ~after.str.contains(ROAD_AHEAD))
+    keeps_name = ((pl.col("level") == 4) & ~pl.col("repeat") & placed & pl.col("_compound")
+                  & ~pl.col("_guard") & ~pl.col("_road"))
     # a county's short form named alone, far from the hint (outside its province), starting a
     # compound's name or a road's
     far = ((pl.col("level") == 3) & pl.col("context_code").is_null() & ~_in_hint(_province(hint))
-           & (after.str.contains(COMPOUND_NAME) | after.str.contains(ROAD_AHEAD))) if hint.height else pl.lit(False)
-    doubtful = (after.str.contains(SHORT_GUARD) | after.str.contains(COMPOUND_AHEAD) | far
-                | ((pl.col("level") >= 4) & ((pl.col("context_level") < 2).fill_null(True) | after.str.contains(ROAD_AHEAD)))
+           & (after.str.contains(COMPOUND_NAME) | pl.col("_road"))) if hint.height else pl.lit(False)
+    doubtful = (pl.col("_guard") | pl.col("_compound") | far
+                | ((pl.col("level") >= 4) & ((pl.col("context_level") < 2).fill_null(True) | pl.col("_road")))
                 | ((pl.col("level") == 5) & (pl.col("context_level") != 4)).fill_null(True))
-    short = short.with_columns(keeps_name.alias("keeps_name"))
-    sure = pl.concat([found.filter(~pl.col("short")), short.filter(~doubtful | pl.col("keeps_name"))],
+    short = short.with_columns(keeps_name.alias("keeps_name"), doubtful.alias("_doubtful")).drop(
+        "_guard", "_road", "_compound")
+    sure = pl.concat([found.filter(~pl.col("short")), short.filter(~pl.col("_doubtful") | pl.col("keeps_name"))],
                      how="diagonal_relaxed")
     # only a doubtful short form as long as the longest sure reading could still win
     longest = sure.group_by("id").agg(pl.col("k").max().alias("sure_k"))
-    doubtful_rows = (short.filter(doubtful & ~pl.col("keeps_name") & (pl.col("level") < 5))
+    doubtful_rows = (short.filter(pl.col("_doubtful") & ~pl.col("keeps_name") & (pl.col("level") < 5))
                      .join(longest, on="id", how="left")
                      .filter(pl.col("sure_k").is_null() | (pl.col("k") >= pl.col("sure_k"))).drop("sure_k"))
+    sure = sure.drop("_doubtful")
+    doubtful_rows = doubtful_rows.drop("_doubtful")
     return pl.concat([sure, _followed_by_part(doubtful_rows)], how="diagonal_relaxed")
 
 
