@@ -105,6 +105,16 @@ def enterprise_name(c: str) -> list[dict]:
     ]
 
 
+def industry(c: str) -> list[dict]:
+    """An enterprise name's industry words (餐饮管理 / 餐饮): sister companies share the 字号, the
+    legal representative and his phone, and differ here (马速宝人力资源 / 马速宝餐饮管理)."""
+    return [
+        _level("exact", "same industry", "行业相同", [c]),
+        _level("jaro_winkler", "industry Jaro-Winkler >= 0.8 (餐饮 / 餐饮管理)", "行业相近",
+               [c], threshold=0.8),
+    ]
+
+
 def registration(c: str) -> list[dict]:
     """Enterprise codes: the credit code, the organisation code inside it, the old reg number."""
     return [
@@ -125,7 +135,7 @@ def exact(c: str) -> list[dict]:
 KINDS: dict[str, Callable[[str], list[dict]]] = {
     "id_number": id_number, "person_name": person_name, "text": text, "date": date,
     "phone": phone, "address": address, "gender": gender, "enterprise_name": enterprise_name,
-    "registration": registration, "exact": exact,
+    "registration": registration, "industry": industry, "exact": exact,
 }
 
 DEFAULTS: dict[str, dict] = {
@@ -149,6 +159,7 @@ DEFAULTS: dict[str, dict] = {
     "enterprise": {
         "comparisons": [
             {"name": "name", "kind": "enterprise_name"},
+            {"name": "industry", "column": "name_industry", "kind": "industry"},
             {"name": "registration", "column": "uscc", "kind": "registration"},
             # the company phone is often the legal representative's mobile, shared by all the
             # companies one person runs: count that evidence once

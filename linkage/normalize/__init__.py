@@ -41,7 +41,8 @@ Columns by attribute kind (only for attributes present in the input; `<a>` is th
   上城区||钱塘公寓||20栋); `<a>_flag` parsed / partial / unparsed.
 - enterprise_name: `<a>` cleaned name; `<a>_core` core name (字号); `<a>_core_pinyin` its
   toneless pinyin; `<a>_legal_form`;
-  `<a>_region` (region named in the name); `<a>_flag` valid / no_legal_form / invalid.
+  `<a>_region` (region named in the name); `<a>_flag` valid / no_legal_form / invalid;
+  `<a>_industry` the industry words after the core (餐饮管理).
 - uscc / org_code / reg_number: `<a>` cleaned upper-case code; `<a>_flag` valid / org_code /
   bad_check / wrong_length / invalid_chars / precision_lost — org_code: a valid 9-character organisation code
   in a uscc or reg_number column (a uscc is valid when both its check character and that of

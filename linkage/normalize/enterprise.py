@@ -95,7 +95,8 @@ def _strip(text: pl.Expr, pattern: str) -> pl.Expr:
 
 
 def enterprise_name_parts(names: pl.Series) -> pl.DataFrame:
-    """`legal_form`, `region`, `core` and `flag` of cleaned names."""
+    """`legal_form`, `region`, `core`, `industry` (the industry words after the core: 餐饮管理
+    of 杭州马速宝餐饮管理有限公司) and `flag` of cleaned names."""
     regions = _region_pattern()
     form = "|".join(LEGAL_FORMS)
     forms = rf"(?:(?:{form})(?:\((?:{form})\))?|\((?:{form})\))$"
@@ -118,6 +119,7 @@ def enterprise_name_parts(names: pl.Series) -> pl.DataFrame:
         legal_form.alias("legal_form"),
         pl.coalesce(leading, bracketed).alias("region"),
         pl.when(core.str.len_chars() > 0).then(core).alias("core"),
+        unbracketed.str.extract(f"({industry})", 1).alias("industry"),
         pl.when(name.is_null()).then(None)
         .when(~name.str.contains(r"[\p{Han}A-Za-z]")).then(pl.lit("invalid"))
         .when(legal_form.is_null()).then(pl.lit("no_legal_form"))
@@ -128,7 +130,8 @@ def enterprise_name_parts(names: pl.Series) -> pl.DataFrame:
 def normalize_enterprise_name(series: pl.Series, prefix: str | None = None) -> pl.DataFrame:
     """Columns `<prefix>`, `<prefix>_core`, `<prefix>_core_pinyin` (the core name's toneless
     pinyin: a name keyed by ear, 卡仕慢 for 卡仕曼, keeps it), `<prefix>_legal_form`,
-    `<prefix>_region`, `<prefix>_flag`; repeated raw values are worked on once."""
+    `<prefix>_region`, `<prefix>_flag`, `<prefix>_industry` (the industry words after the core:
+    sister companies share a 字号 and differ there); repeated raw values are worked on once."""
     prefix = prefix or series.name
 
     def compute(values: pl.Series) -> pl.DataFrame:
@@ -137,7 +140,8 @@ def normalize_enterprise_name(series: pl.Series, prefix: str | None = None) -> p
         return pl.DataFrame({prefix: names}).with_columns(
             *(parts[c].alias(derived(prefix, c)) for c in ("core", "legal_form", "region",
                                                            "flag")),
-            pinyin_key(parts["core"]).alias(derived(prefix, "core_pinyin")))
+            pinyin_key(parts["core"]).alias(derived(prefix, "core_pinyin")),
+            parts["industry"].alias(derived(prefix, "industry")))
 
     return per_unique(as_text(series), compute)
 

@@ -612,6 +612,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     # the model section
     "comparison": ("比较项", "Comparison"),
     "registration": ("登记代码", "Registration codes"),
+    "industry": ("名称中的行业", "Industry in the name"),
     "m": ("m（同一实体）", "m (same entity)"),
     "u": ("u（不同实体）", "u (different entities)"),
     "bayes_factor": ("贝叶斯因子", "Bayes factor"),

@@ -87,6 +87,13 @@ def test_date_levels():
     assert _levels("date", left, right, "d") == [p[2] for p in pairs]
 
 
+def test_industry_levels():
+    # sister companies share the 字号 and differ in their industry words
+    left = {"i": ["餐饮管理", "餐饮", "人力资源", None]}
+    right = {"i": ["餐饮管理", "餐饮管理", "餐饮管理", "餐饮"]}
+    assert _levels("industry", left, right, "i") == [2, 1, 0, -1]
+
+
 def test_phone_and_address_levels():
     left = {"phone": ["13800138000", "13800138000", "13800138000", "13800138000"],
             "phone_all": ["13800138000", "13800138000;075588881234", "13800138000",

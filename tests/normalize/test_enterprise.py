@@ -63,6 +63,13 @@ def test_parts(raw, core, form, region):
     assert names(raw).row(0)[1:4] == (core, form, region)
 
 
+def test_industry_words_after_the_core():
+    out = names("杭州马速宝人力资源有限公司", "马速宝餐饮管理有限公司", "深圳市腾讯计算机系统有限公司",
+                "广东省深圳市南山区小明餐饮店", "恒通达", None)
+    assert out["name_core"].to_list()[:2] == ["马速宝", "马速宝"]  # sister companies share the 字号
+    assert out["name_industry"].to_list() == ["人力资源", "餐饮管理", "计算机系统", "餐饮", None, None]
+
+
 def test_flags():
     out = names("华为技术有限公司", "恒通达", "123", None)
     assert out["name_flag"].to_list() == ["valid", "no_legal_form", "invalid", None]
