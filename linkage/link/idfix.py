@@ -12,8 +12,9 @@ number itself), and two records whose written or corrected numbers are one count
 their identifier (`linkage.link.features.pair_frame`), as strong as an exact valid match where
 the name does not contradict it.  A number with no valid neighbour, or with several, stays
 uncorrected, as do the numbers of a source whose numbers are mostly invalid (some other code
-in an ID column: each would cost 180 lookups for nothing).  The candidates are made in Python and looked up in the engine, a chunk of
-invalid numbers at a time (the valid numbers never leave the engine).
+in an ID column: each would cost 180 lookups for nothing).  The candidates are made in Python
+and looked up in the engine, a chunk of invalid numbers at a time (the valid numbers never
+leave the engine).
 """
 
 from __future__ import annotations

@@ -130,7 +130,8 @@ def _parse(values: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
         pl.coalesce("street", "street_written").alias("street"),
         pl.coalesce("community", "community_written").alias("community"),
     )
-    detail = pl.any_horizontal(pl.col(c).is_not_null() for c in ("road", "number", "compound", "building", "room"))
+    detail = pl.any_horizontal(pl.col(c).is_not_null()
+                               for c in ("road", "number", "compound", "building", "room"))
     anything = pl.any_horizontal(pl.col(c).is_not_null() for c in COMPONENTS)
     place = pl.col("district").is_not_null() | pl.col("community").is_not_null()
     house = pl.any_horizontal(pl.col(c).is_not_null() for c in ("road", "number", "compound", "building"))

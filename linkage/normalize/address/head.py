@@ -167,7 +167,8 @@ def _short_forms_admitted(found: pl.DataFrame, hint: pl.DataFrame) -> pl.DataFra
                 | ((pl.col("level") == 5) & (pl.col("context_level") != 4)).fill_null(True))
     short = short.with_columns(keeps_name.alias("keeps_name"), doubtful.alias("_doubtful")).drop(
         "_guard", "_road", "_compound")
-    sure = pl.concat([found.filter(~pl.col("short")), short.filter(~pl.col("_doubtful") | pl.col("keeps_name"))],
+    sure = pl.concat([found.filter(~pl.col("short")),
+                      short.filter(~pl.col("_doubtful") | pl.col("keeps_name"))],
                      how="diagonal_relaxed")
     # only a doubtful short form as long as the longest sure reading could still win
     longest = sure.group_by("id").agg(pl.col("k").max().alias("sure_k"))
@@ -223,7 +224,8 @@ def _candidates(state: pl.DataFrame, context: pl.DataFrame, hint: pl.DataFrame) 
     # outside the hint's province (时代新村 in 山东 for 杭州市)
     alone = pl.col("free") & (pl.col("level") == 5)
     outside = ~_in_hint(_province(hint)) if hint.height else pl.lit(False)
-    found = found.filter(~(alone & (outside | pl.col("written").str.contains(rf"^(?:{_LONG_COMPOUND_WORDS})$"))))
+    compound_word = pl.col("written").str.contains(rf"^(?:{_LONG_COMPOUND_WORDS})$")
+    found = found.filter(~(alone & (outside | compound_word)))
     return found.select("id", "k", "level", "code", "in_hint", "rank", "written", "short", "repeat",
                         pl.col("keeps_name").fill_null(False)).unique()
 

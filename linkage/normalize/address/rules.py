@@ -180,7 +180,8 @@ def tail_components(tail: pl.Series, after_township: pl.Series) -> pl.DataFrame:
     compound = pl.repeat(None, len(tails), dtype=pl.Utf8, eager=True).alias("compound")
     if maybe.any():  # outside the road and its number (解放大道34号钱塘公寓20栋)
         named = tails.filter(maybe).str.replace(road_number_pattern, "").str.extract_groups(COMPOUND)
-        compound = compound.scatter(maybe.arg_true(), named.struct.field("ends").fill_null(named.struct.field("word")))
+        name = named.struct.field("ends").fill_null(named.struct.field("word"))
+        compound = compound.scatter(maybe.arg_true(), name)
     return frame.with_columns(road_number.alias("found"), compound).select(
         "street", "community",
         pl.col("found").struct.field("road"),
