@@ -25,6 +25,7 @@ else a valid org_code, else one keyed into another code column.
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 import polars as pl
@@ -76,6 +77,45 @@ def _region_pattern() -> str:
     return "|".join(sorted(names, key=lambda n: (-len(n), n)))
 
 
+@functools.cache
+def _counties_of_prefectures() -> dict[str, tuple[str, ...]]:
+    """A prefecture's name, full or short (杭州市 / 杭州) → its counties' names in full and
+    short form (萧山区 / 萧山), longest first."""
+    regions = load_regions()
+    suffix = r"(?:省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区|地区|盟)$"
+    prefectures = regions.filter((pl.col("level") != "county")
+                                 & (pl.col("code").str.len_chars() == 4))
+    counties = regions.filter(pl.col("level") == "county").with_columns(
+        pl.col("name").str.replace(r"(?:自治县|自治旗|新区|林区|特区|区|县|市|旗)$", "")
+        .alias("short"), pl.col("code").str.slice(0, 4).alias("prefecture"))
+    of: dict[str, set[str]] = {}
+    for code, full, short in counties.select("prefecture", "name", "short").iter_rows():
+        of.setdefault(code, set()).update(n for n in (full, short) if len(n) >= 2)
+    out = {}
+    for code, name in prefectures.select("code", "name").iter_rows():
+        names = tuple(sorted(of.get(code, ()), key=lambda n: (-len(n), n)))
+        for form in {name, re.sub(suffix, "", name)}:
+            if len(form) >= 2 and names:
+                out[form] = names
+    return out
+
+
+def _county_after_prefecture(region: str | None, core: str | None) -> tuple[str | None, str | None]:
+    """(region, core) with a county named right after its own prefecture moved from the core
+    to the region: 杭州萧山爱思开 is 爱思开 of 杭州萧山 (registered names are often written so),
+    while 萧山爱思开 alone keeps its core (南山 alone is as often a trade name).  The core keeps
+    at least two characters."""
+    if not region or not core:
+        return region, core
+    for prefecture, counties in _counties_of_prefectures().items():
+        if region.endswith(prefecture):
+            for county in counties:
+                if core.startswith(county) and len(core) - len(county) >= 2:
+                    return region + county, core[len(county):]
+            break
+    return region, core
+
+
 def clean_enterprise_name(series: pl.Series) -> pl.Series:
     """Folded name without whitespace or empty brackets, brackets as "()", simplified, legal
     form written one way (有限责任公司 → 有限公司); placeholders → null."""
@@ -115,7 +155,7 @@ def enterprise_name_parts(names: pl.Series) -> pl.DataFrame:
     core = _strip(_strip(unbracketed, rf"^(?:{regions})+{_TOWN}"), industry)
     core = pl.when(core.str.contains(f"^{industry}")).then(_strip(unbracketed, industry))\
         .otherwise(core).str.replace_all(r"[()]", "")
-    return pl.DataFrame({"name": names}).select(
+    parts = pl.DataFrame({"name": names}).select(
         legal_form.alias("legal_form"),
         pl.coalesce(leading, bracketed).alias("region"),
         pl.when(core.str.len_chars() > 0).then(core).alias("core"),
@@ -125,6 +165,15 @@ def enterprise_name_parts(names: pl.Series) -> pl.DataFrame:
         .when(legal_form.is_null()).then(pl.lit("no_legal_form"))
         .otherwise(pl.lit("valid")).alias("flag"),
     )
+    # counties after their prefecture, worked out once per distinct (region, core)
+    pairs = parts.select("region", "core").drop_nulls().unique()
+    moved = [_county_after_prefecture(r, c) for r, c in pairs.iter_rows()]
+    fixed = pairs.with_columns(pl.Series("new_region", [r for r, _ in moved], pl.Utf8),
+                               pl.Series("new_core", [c for _, c in moved], pl.Utf8))
+    return parts.join(fixed, on=["region", "core"], how="left", maintain_order="left") \
+        .with_columns(pl.coalesce("new_region", "region").alias("region"),
+                      pl.coalesce("new_core", "core").alias("core")) \
+        .select("legal_form", "region", "core", "industry", "flag")
 
 
 def normalize_enterprise_name(series: pl.Series, prefix: str | None = None) -> pl.DataFrame:

@@ -63,6 +63,18 @@ def test_parts(raw, core, form, region):
     assert names(raw).row(0)[1:4] == (core, form, region)
 
 
+def test_a_county_right_after_its_prefecture_is_region_not_core():
+    out = names("杭州萧山爱思开科技有限公司", "杭州市余杭区美蒂赫姿美容店", "杭州余杭美蒂赫姿美容店",
+                "深圳市宝安横岗五金厂", "浙江省杭州市萧山恒邦快餐店", "爱思开科技有限公司")
+    assert out["name_core"].to_list() == ["爱思开", "美蒂赫姿", "美蒂赫姿", "横岗", "恒邦快餐",
+                                          "爱思开"]
+    assert out["name_region"].to_list() == ["杭州萧山", "杭州市余杭区", "杭州余杭", "深圳市宝安",
+                                            "浙江省杭州市萧山", None]
+    # alone, or after another prefecture, a county's short form may be the trade name itself
+    out = names("萧山爱思开有限公司", "南山科技有限公司", "广州萧山五金厂", "杭州萧山科技有限公司")
+    assert out["name_core"].to_list() == ["萧山爱思开", "南山", "萧山", "萧山"]
+
+
 def test_industry_words_after_the_core():
     out = names("杭州马速宝人力资源有限公司", "马速宝餐饮管理有限公司", "深圳市腾讯计算机系统有限公司",
                 "广东省深圳市南山区小明餐饮店", "恒通达", None)
