@@ -155,6 +155,9 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
                            "twin_rate": {k: round(v, 4) for k, v in
                                          sorted(r.assignment.twin_rate.items())}},
             "review_labels": r.labels,
+            # names of twins (same day, same household) weighed against twins' names
+            "twins": (r.model.siblings.summary(r.model.comparisons, r.model.u[
+                r.model.siblings.name]) if r.model.siblings is not None else None),
         }
     _write(engine, "link_model", [pl.DataFrame([{
         "entity_type": r.entity_type, "prior": r.model.prior, "threshold": r.settings.threshold,

@@ -63,6 +63,10 @@ MIN_QUERIES = 20        # fewer queries in a source: its twin rate is pooled wit
 KIND_SMOOTHING = 10.0   # pseudo-observations pulling a source's kind shares towards uniform
 SOURCE_M_PSEUDO = 50.0  # pseudo-pairs pulling a source's m towards the pairwise model's
 SOURCE_M_ROUNDS = 3     # alternations of per-source m and twin rates
+# the comparison whose agreement makes a pair count for learning a source's m of another (None:
+# every other), and how strongly it must agree (log2 of the pairwise model's m / u of its level)
+ANCHORS = {"name": "birth_date", None: "name"}
+ANCHOR_BITS = 5.0
 MIN_RESOLVED_SHARE = 0.1  # fewer entities resolved by identifiers: learn from every entity
 # log2(ω·BF) is capped here: 2^500 summed over any number of targets stays a finite float (at
 # 2^1000 a few sum to inf, and inf / inf makes a probability NaN), and is certainty already
@@ -297,7 +301,8 @@ class Weigher:
         for source, m in (self.m_of.items() if sources is not None else ()):
             mine = sources == source
             if mine.any():
-                own = Model(self.comparisons, self.model.u, m, self.model.prior)
+                own = Model(self.comparisons, self.model.u, m, self.model.prior,
+                            siblings=self.model.siblings)
                 bf[mine] = score(gamma[mine], tf[mine], own)[0]
                 general &= ~mine
         if general.any():
@@ -339,8 +344,17 @@ class Weigher:
         query with its source): the level shares weighted by the probability that the query is
         that target, smoothed towards the pairwise model's m.  Leaving the comparison out (in
         the twin rates too) keeps an attribute's own disagreement from hiding the matches it
-        should be learnt on."""
+        should be learnt on.
+
+        What is left without the comparison can be a household: a child's record against a
+        parent's shares phone, address and surname, and would teach the source that its
+        matches' birth dates, or names, differ.  So a comparison is learnt only on pairs whose
+        `ANCHORS` comparison (the name; for the name, the birth date) agrees as one person's
+        does — its level weighs at least `ANCHOR_BITS` in the pairwise model — or is not
+        there to compare (a hotline's name is still learnt on its phone numbers)."""
         total = log_bf.sum(axis=1)
+        names = [c.name for c in self.comparisons]
+        bits = [np.log2(np.maximum(m, 1e-300) / u) for m, u in zip(self.model.m, self.model.u)]
         fitted: dict[str, list[np.ndarray]] = {}
         for k, m in enumerate(self.model.m):
             if not (gamma[candidates["row"].to_numpy(), k] >= 0).any():
@@ -348,8 +362,16 @@ class Weigher:
             weighed = self.weigh(candidates.with_columns(pl.Series("log_bf", total - log_bf[:, k])))
             scored = self.probabilities(weighed, self.twin_rates_of(weighed, queries))
             for (source,), part in scored.group_by("source", maintain_order=True):
-                levels = gamma[part["row"].to_numpy(), k]
-                weights = part["probability"].to_numpy()[levels >= 0]
+                rows = part["row"].to_numpy()
+                levels = gamma[rows, k]
+                weights = part["probability"].to_numpy()
+                anchor = ANCHORS.get(names[k], ANCHORS[None])
+                if anchor in names and anchor != names[k]:
+                    a = names.index(anchor)
+                    level = gamma[rows, a]
+                    weights = np.where((level < 0) | (bits[a][np.maximum(level, 0)]
+                                                      >= ANCHOR_BITS), weights, 0.0)
+                weights = weights[levels >= 0]
                 counts = np.bincount(levels[levels >= 0], weights=weights, minlength=len(m))
                 mixed = np.maximum(counts + SOURCE_M_PSEUDO * m, 1e-6)
                 fitted.setdefault(source, [mm.copy() for mm in self.model.m])[k] = \

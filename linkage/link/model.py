@@ -10,7 +10,8 @@ u).  Pairs a reviewer decided (`known`: 1 same, 0 different, -1 not decided) are
 decision in EM instead of their posterior, so labels correct m and the prior as far as their
 number weighs against the rest.  `m_from_labels` takes m from labelled matches instead.  `score` turns gammas into Bayes
 factors (a frequency-weighted level uses m / term frequency of the agreed value instead of
-m / u; a `group` counts its strongest agreement once), the match weight log2(prior odds) +
+m / u; a `group` counts its strongest agreement once; twins' names are weighed against the u
+`linkage.link.siblings` measures), the match weight log2(prior odds) +
 sum of log2 Bayes factors, and the match probability.
 """
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linkage.link.comparisons import Comparison, tf_positions
+from linkage.link.siblings import Siblings
 
 M_FLOOR = 1e-6  # no level is impossible among matches
 # EM's m are smoothed towards `initial_m` with this many pseudo-matches: with few matches (a
@@ -40,6 +42,7 @@ class Model:
     trained_on: str = "em"
     source: str = "trained"       # "store (run N)" when reused from the entity store, else why trained
     drift: float | None = None    # u drift from the stored model, when there was one
+    siblings: Siblings | None = None  # the name's u among twins (`linkage.link.siblings`)
 
 
 def level_frequencies(gamma: np.ndarray, comparisons: list[Comparison],
@@ -252,11 +255,26 @@ def score(gamma: np.ndarray, tf: np.ndarray, model: Model
             column = tf[:, positions.index(k)]
             tf_known = ~np.isnan(column)
             bf[tf_known, k] = m[g[tf_known]] / column[tf_known].astype(np.float64)
+    if model.siblings is not None:
+        _weigh_twins(bf, gamma, tf, model, positions)
     log_bf = share_group_evidence(np.log2(bf, out=bf), model.comparisons)  # in place
     weight = np.log2(model.prior / (1 - model.prior)) + log_bf.sum(axis=1)
     bf = np.exp2(log_bf, out=log_bf)
     probability = 1.0 / (1.0 + np.exp2(-np.clip(weight, -1000, 1000)))
     return bf, weight, probability
+
+
+def _weigh_twins(bf: np.ndarray, gamma: np.ndarray, tf: np.ndarray, model: Model,
+                 positions: list[int]) -> None:
+    """In place: the name's Bayes factors of pairs in the twins' context (same day, same
+    household) against the name's u among twins, where no term frequency weighs them."""
+    siblings = model.siblings
+    k = siblings.name
+    rows = siblings.context(gamma) & (gamma[:, k] >= 0)
+    if k in positions:
+        rows &= np.isnan(tf[:, positions.index(k)])
+    g = gamma[rows, k]
+    bf[rows, k] = siblings.m[g] / siblings.u[g]
 
 
 def weigh(gamma: np.ndarray, tf: np.ndarray, model: Model, batch: int = 1_000_000

@@ -45,6 +45,7 @@ from linkage.link.model import (Model, estimate_by_sessions, estimate_prior, est
 from linkage.link.plan import Plan, catalogue_columns, make_plan
 from linkage.link.recall import estimate_recall
 from linkage.link.settings import LinkageSettings
+from linkage.link.siblings import fit_siblings
 
 BATCH_SIZE = 250_000
 FEATURES = "_link_features"
@@ -491,6 +492,8 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     model = obtain_model(engine, entity_type, s, comparisons, compared, known, features, source,
                          base_dir, stored, retrain)
     say(f"{entity_type}: EM {model.iterations} iterations, prior {model.prior:.3g}")
+    model.siblings = fit_siblings(compared.gamma, compared.cannot_link, comparisons, model.u,
+                                  model.m)
     lap("estimate")
     weight, probability = weigh(compared.gamma, compared.tf, model)
     probability, rule = apply_rules(compared, probability, comparisons, s.corroborating)
