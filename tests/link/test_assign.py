@@ -249,9 +249,9 @@ def test_a_family_registers_siblings_do_not_teach_it_that_names_or_birth_dates_d
                                   "address_number")}
         # a sibling: one generation character shared, the other not
         given = p["given_name"][0] + rng.choice([c for c in CHARS if c not in p["given_name"]])
+        born = f"20{rng.integers(10, 20)}-0{rng.integers(1, 9)}-1{rng.integers(0, 9)}"
         sibling = dict(bare, name=p["surname"] + given, name_pinyin=p["surname"] + given,
-                     given_name=given, birth_date=f"20{rng.integers(10, 20)}-0{rng.integers(1, 9)}-1"
-                     f"{rng.integers(0, 9)}")
+                       given_name=given, birth_date=born)
         register += [bare, sibling]
     rows = [dict(r, source="a") for r in home] + [dict(r, source="b") for r in home] + \
         [dict(r, source="c") for r in register]
