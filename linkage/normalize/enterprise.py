@@ -107,12 +107,13 @@ def _county_after_prefecture(region: str | None, core: str | None) -> tuple[str 
     at least two characters."""
     if not region or not core:
         return region, core
-    for prefecture, counties in _counties_of_prefectures().items():
-        if region.endswith(prefecture):
-            for county in counties:
-                if core.startswith(county) and len(core) - len(county) >= 2:
-                    return region + county, core[len(county):]
-            break
+    of = _counties_of_prefectures()
+    # the prefecture the region ends with, longest first (names have 2 to 11 characters)
+    ending = next((region[-n:] for n in range(min(len(region), 11), 1, -1) if region[-n:] in of),
+                  None)
+    for county in of.get(ending, ()):
+        if core.startswith(county) and len(core) - len(county) >= 2:
+            return region + county, core[len(county):]
     return region, core
 
 
@@ -165,8 +166,11 @@ def enterprise_name_parts(names: pl.Series) -> pl.DataFrame:
         .when(legal_form.is_null()).then(pl.lit("no_legal_form"))
         .otherwise(pl.lit("valid")).alias("flag"),
     )
-    # counties after their prefecture, worked out once per distinct (region, core)
-    pairs = parts.select("region", "core").drop_nulls().unique()
+    # counties after their prefecture, worked out once per distinct (region, core) whose core
+    # starts as some county's name does
+    starts = sorted({c[:2] for counties in _counties_of_prefectures().values() for c in counties})
+    pairs = parts.select("region", "core").drop_nulls().unique() \
+        .filter(pl.col("core").str.slice(0, 2).is_in(starts))
     moved = [_county_after_prefecture(r, c) for r, c in pairs.iter_rows()]
     fixed = pairs.with_columns(pl.Series("new_region", [r for r, _ in moved], pl.Utf8),
                                pl.Series("new_core", [c for _, c in moved], pl.Utf8))
