@@ -23,7 +23,8 @@ chance that two random records match, `model`), scores, applies the domain rules
   how many are linked, the recovery rate of silver records made to look like them and the
   records estimated missed (`linkage.link.recall`);
 - `model_params`: entity_type, comparison, gamma, level, level_zh, m, u, bayes_factor,
-  match_weight (log2 Bayes factor), tf (frequency-weighted level);
+  match_weight (log2 Bayes factor), tf (frequency-weighted level), u_twins (the name's u among
+  twins, where the run learnt one: `linkage.link.siblings`);
 - `link_model`: entity_type, prior (λ: two random records match), threshold, iterations,
   converged, trained_on (the EM sessions and what each fitted, or the labels), model_source
   ("store (run N)" when the entity store's model was reused, else "trained (why)"),
@@ -53,7 +54,8 @@ __all__ = ["run_linkage", "LinkageSettings", "BlockingBudgetError"]
 def _model_params(result: EntityResult) -> pl.DataFrame:
     rows = []
     model = result.model
-    for comp, m, u in zip(model.comparisons, model.m, model.u):
+    twins = model.siblings
+    for k, (comp, m, u) in enumerate(zip(model.comparisons, model.m, model.u)):
         for gamma in range(len(comp.levels), -1, -1):
             level = comp.levels[len(comp.levels) - gamma] if gamma else None
             rows.append({
@@ -63,8 +65,10 @@ def _model_params(result: EntityResult) -> pl.DataFrame:
                 "bayes_factor": float(m[gamma] / u[gamma]),
                 "match_weight": float(np.log2(m[gamma] / u[gamma])),
                 "tf": bool(level.tf) if level else False,
+                "u_twins": (float(twins.u[gamma]) if twins is not None and k == twins.name
+                            else None),
             })
-    return pl.DataFrame(rows)
+    return pl.DataFrame(rows, schema_overrides={"u_twins": pl.Float64})
 
 
 def _empty(engine, name: str, **types: str) -> None:

@@ -26,6 +26,7 @@ from linkage.link.features import build_features
 from linkage.link.model import Model, score
 from linkage.link.run import FEATURES, compare_pairs
 from linkage.link.settings import LinkageSettings
+from linkage.link.siblings import NAME, stored_siblings
 
 _TEXT = {
     "zh": {"pair": "记录 {l} 与 {r}（{e}）", "prior": "先验（任意两条记录匹配的概率 λ={p:.3g}）",
@@ -109,6 +110,10 @@ def _computed_pair(engine, left: int, right: int, entity_type: str, settings: Li
         p = params.filter(pl.col("comparison") == comp.name).sort("gamma")
         model.m.append(p["m"].to_numpy())
         model.u.append(p["u"].to_numpy())
+        # the name's u among twins, where the run learnt one (linkage.link.siblings)
+        twins = p.get_column("u_twins", default=None)
+        if comp.name == NAME and twins is not None and twins.is_not_null().all():
+            model.siblings = stored_siblings(comparisons, model.m[-1], twins.to_numpy())
     bf, weight, probability = score(compared.gamma, compared.tf, model)
     pair = {"match_weight": float(weight[0]), "match_probability": float(probability[0]),
             "rule": ("cannot_link" if compared.cannot_link[0] else None), "blocked_by": None}

@@ -62,14 +62,9 @@ class Siblings:
             for g, label in enumerate(labels)}}
 
 
-def fit_siblings(gamma: np.ndarray, cannot_link: np.ndarray, comparisons: list[Comparison],
-                 u: list[np.ndarray], m: list[np.ndarray]) -> Siblings | None:
-    """The twins' context of a run's compared pairs (`gamma`, `cannot_link`: two different
-    valid identifiers) for a model of `u` and `m`, or None where the run lacks the comparisons
-    or the pairs to learn it.  The name's m stays the pairwise model's there, also where the
-    second pass learns a source's own m (`linkage.link.assign`): left out of a weighing whose
-    other comparisons cannot tell twins apart, a source's twins would teach it that similar
-    names are how its matches look."""
+def twins_context(comparisons: list[Comparison]) -> Siblings | None:
+    """Where twins are found among these comparisons (u and m still empty), or None where the
+    run lacks a name, a birth date or a household comparison."""
     names = [c.name for c in comparisons]
     if NAME not in names or BIRTH not in names:
         return None
@@ -82,8 +77,21 @@ def fit_siblings(gamma: np.ndarray, cannot_link: np.ndarray, comparisons: list[C
                       if c.group == HOUSEHOLD and len(c.levels) >= 2)
     if not birth_gammas or not household:
         return None
-    found = Siblings(names.index(NAME), birth, birth_gammas, household, np.zeros(0),
-                     m[names.index(NAME)], 0)
+    return Siblings(names.index(NAME), birth, birth_gammas, household, np.zeros(0), np.zeros(0),
+                    0)
+
+
+def fit_siblings(gamma: np.ndarray, cannot_link: np.ndarray, comparisons: list[Comparison],
+                 u: list[np.ndarray], m: list[np.ndarray]) -> Siblings | None:
+    """The twins' context of a run's compared pairs (`gamma`, `cannot_link`: two different
+    valid identifiers) for a model of `u` and `m`, or None where the run lacks the comparisons
+    or the pairs to learn it.  The name's m stays the pairwise model's there, also where the
+    second pass learns a source's own m (`linkage.link.assign`): left out of a weighing whose
+    other comparisons cannot tell twins apart, a source's twins would teach it that similar
+    names are how its matches look."""
+    found = twins_context(comparisons)
+    if found is None:
+        return None
     twins = cannot_link & found.context(gamma)
     levels = gamma[twins, found.name]
     levels = levels[levels >= 0]
@@ -92,5 +100,17 @@ def fit_siblings(gamma: np.ndarray, cannot_link: np.ndarray, comparisons: list[C
     random_u = u[found.name]
     counts = np.bincount(levels, minlength=len(random_u)).astype(np.float64)
     found.u = (counts + PSEUDO_PAIRS * random_u) / (len(levels) + PSEUDO_PAIRS)
+    found.m = m[found.name]
     found.pairs = int(len(levels))
+    return found
+
+
+def stored_siblings(comparisons: list[Comparison], m_name: np.ndarray,
+                    u_twins: np.ndarray | None) -> Siblings | None:
+    """The twins' context of a finished run, from the name's m and its u among twins as table
+    `model_params` keeps them (`u_twins`; None where the run learnt none)."""
+    found = twins_context(comparisons)
+    if found is None or u_twins is None:
+        return None
+    found.u, found.m = u_twins, m_name
     return found
