@@ -143,6 +143,8 @@ UI: dict[str, dict[str, str]] = {
                        "及匹配权重 log2(m/u)——正值支持判为同一实体，负值反对；各分块规则找到的候选记录对及选用理由；"
                        "以及一项录错就无法关联的数据源组合。",
         "model_text": "{entity}：两条随机记录为同一{entity}的先验概率 {prior}；EM 迭代 {iterations} 次，{converged}。",
+        "twins_text": "{entity}：在 {pairs} 对已知双胞胎（两个不同的有效身份证号、同一天出生、同一电话或同一住房）上测得姓名各等级的 u；"
+                      "同一天出生又同住一户的记录对，其姓名按双胞胎之间的 u 衡量（下表“u（双胞胎之间）”），相近的名字不再被当作同一人的笔误。",
         "converged": "已收敛",
         "not_converged": "未收敛（结果仅供参考）",
         "chart_model": "{entity}：各比较等级的匹配权重（蓝色支持同一实体，红色反对）",
@@ -360,6 +362,11 @@ UI: dict[str, dict[str, str]] = {
                        "pairs of sources one typing error would separate.",
         "model_text": "{entity}: prior chance that two random records are one {entity} {prior}; "
                       "{iterations} EM iterations, {converged}.",
+        "twins_text": "{entity}: the name's u was measured on {pairs} pairs of known twins (two "
+                      "different valid ID numbers, born the same day, the same phone or flat); "
+                      "a pair born the same day in one household has its name weighed against "
+                      "that u (\"u (between twins)\" below), so similar names are not read as "
+                      "one person's typo.",
         "converged": "converged",
         "not_converged": "not converged (treat the results with care)",
         "chart_model": "{entity}: match weight of each comparison level (blue for the same entity, "
@@ -615,6 +622,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "industry": ("名称中的行业", "Industry in the name"),
     "m": ("m（同一实体）", "m (same entity)"),
     "u": ("u（不同实体）", "u (different entities)"),
+    "u_twins": ("u（双胞胎之间）", "u (between twins)"),
     "bayes_factor": ("贝叶斯因子", "Bayes factor"),
     "match_weight": ("匹配权重", "Match weight"),
     "rules": ("可用的分块规则", "Usable rules"),

@@ -633,6 +633,10 @@ def model(inputs: Inputs) -> Section:
                 prior=format_value(stats["lambda"], "probability"),
                 iterations=_n(stats.get("iterations")),
                 converged=inputs.t("converged" if stats.get("converged") else "not_converged")))
+        if stats.get("twins"):
+            section.sentences.append(inputs.t(
+                "twins_text", entity=entity_label(entity, inputs.language),
+                pairs=_n(stats["twins"]["twin_pairs"])))
     if inputs.has("model_params"):
         params = _finite(_entity_order(inputs.table("model_params")),
                          ("m", "u", "bayes_factor", "match_weight"))
@@ -653,9 +657,13 @@ def model(inputs: Inputs) -> Section:
             pl.concat_str("entity_type", pl.lit("|"), "comparison").replace_strict(
                 {f"{e}|{c}": v for (e, c), v in labels.items()}).alias("comparison"),
             pl.col("level").alias("level_en"))
+        # the name's u between twins, where a run learnt one (linkage.link.siblings)
+        twins = ["u_twins"] if "u_twins" in shown.columns and \
+            shown["u_twins"].is_not_null().any() else []
         section.tables.append(_table(inputs, "model_params", inputs.t("model_params"),
                                      shown.drop("level"), [
-            "entity_type", "comparison", "level", "m", "u", "bayes_factor", "match_weight"]))
+            "entity_type", "comparison", "level", "m", "u", *twins, "bayes_factor",
+            "match_weight"]))
     try:
         blocking = _blocking_rows(inputs)
         if "reason" in blocking.columns:

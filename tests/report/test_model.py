@@ -158,3 +158,31 @@ def test_improvements_count_numbers_a_spreadsheet_cut_short():
     assert "数据源 jzdj 有 2 个公民身份号码以数字格式保存在表格中" in text
     english = "\n".join(improve(Inputs(engine, full_metrics(), "en")).sentences)
     assert "Source jzdj stores 2 ID number values as spreadsheet numbers" in english
+
+
+def engine_of(tables: dict):
+    engine = open_engine()
+    for name, frame in tables.items():
+        engine.load(name, frame)
+    return engine
+
+
+def test_twins_u_shown_where_the_run_learnt_it():
+    tables = run_tables()
+    tables["model_params"] = tables["model_params"].with_columns(
+        pl.when((pl.col("entity_type") == "person") & (pl.col("comparison") == "name"))
+        .then(pl.Series([None, None, 0.01, 0.45, 0.54, None, None])).alias("u_twins"))
+    engine = engine_of(tables)
+    metrics = full_metrics()
+    metrics["link"]["person"]["twins"] = {"twin_pairs": 99, "name_u": {}}
+    sections, errors = build_report(engine, metrics, "zh")
+    assert errors == []
+    model = {s.id: s for s in sections}["model"]
+    assert any("在 99 对已知双胞胎" in s for s in model.sentences)
+    table = model.tables[0]
+    names = [c.name for c in table.columns]
+    assert names[names.index("u") + 1] == "u_twins"
+    assert [r[names.index("u_twins")] for r in table.rows if r[1] == "姓名"] == [0.01, 0.45, 0.54]
+    # a run without twins keeps the table as it was
+    plain = {s.id: s for s in build_report(engine_of(run_tables()), full_metrics(), "zh")[0]}
+    assert "u_twins" not in [c.name for c in plain["model"].tables[0].columns]
