@@ -358,3 +358,15 @@ def test_township_spelling_before_a_house_number_is_a_road():
     assert written["street"] == "富春街道" and at_end["street"] == "富春街道"
     assert (road["street"], road["road"], road["number"], road["key"]) == (None, "富春街", "303号", "||富春街|303号|4栋")
     assert (other["road"], other["number"]) == ("知足弄", "231号")
+
+
+def test_a_road_written_before_the_township_is_not_part_of_its_name():
+    # the township the head could not read, after a road: its known name, else what follows
+    # the road word (康桥街道 of 拱墅区; 路桥街道 after 台州路桥, which reads as no county)
+    road_first, unread, unknown, own = parse([
+        "浙江省拱墅区拱康路康桥街道运河之星8栋", "台州路桥路桥街道银商路12号",
+        "复兴东路安肃镇小寺新村3期5号楼", "路桥区路北街道银商路12号"])
+    assert road_first["street"] == "康桥街道"
+    assert (unread["street"], unread["road"], unread["number"]) == ("路桥街道", "银商路", "12号")
+    assert unknown["street"] == "安肃镇"
+    assert own["street"] == "路北街道"  # a township whose own name holds 路 stays whole

@@ -20,6 +20,7 @@ or after, the road and number), building, unit and room.
 from __future__ import annotations
 
 import functools
+import re
 
 import polars as pl
 
@@ -151,6 +152,33 @@ def _without_second_head(tail: pl.Series) -> pl.Series:
     return apply_where(tail, maybe, lambda values: values.str.replace(pattern, "${1}"))
 
 
+@functools.cache
+def _township_names() -> frozenset[str]:
+    from linkage.normalize.address.divisions import divisions  # its tables load on first use
+
+    return frozenset(divisions().filter(pl.col("level") == 4)["name"].to_list())
+
+
+def _township_after_road(written: str) -> str:
+    """A township written after a road (拱康路康桥街道, 台州路桥路桥街道 where the head could not
+    read 路桥): its longest ending that is a township's name, else what follows the last road
+    word; as written where neither leaves a name of two characters before its type word."""
+    known = _township_names()
+    for start in range(1, len(written) - 2):
+        if written[start:] in known:
+            return written[start:]
+    cut = re.split(r"(?:大道|大街|路|巷|弄)", written)[-1]
+    return cut if len(cut) >= 3 else written
+
+
+def _road_cut(street: pl.Expr) -> pl.Expr:
+    """`street` with a road written before the township taken off (`_township_after_road`),
+    worked out only where a road word stands inside it."""
+    inside = street.str.contains(r"(?:大道|大街|路|巷|弄)\p{Han}{2}")
+    return pl.when(inside.fill_null(False)).then(
+        street.map_elements(_township_after_road, return_dtype=pl.Utf8)).otherwise(street)
+
+
 def tail_components(tail: pl.Series, after_township: pl.Series) -> pl.DataFrame:
     """`street`, `community` (names the divisions did not know, at the start of the tail),
     `road`, `number`, `compound`, `building`, `unit`, `room` read from each tail.
@@ -161,9 +189,11 @@ def tail_components(tail: pl.Series, after_township: pl.Series) -> pl.DataFrame:
     frame = pl.DataFrame({"tail": tail, "after_township": after_township})
     # not across a division's type word: 富阳市富春街道 is no township name
     street = pl.col("tail").str.extract(r"^([\p{Han}&&[^省市区县]]{2,6}?(?:街道|镇))", 1)
-    frame = frame.with_columns(street.alias("street")).with_columns(
-        pl.col("tail").str.slice(pl.col("street").str.len_chars().fill_null(0)),
-        (pl.col("after_township") | pl.col("street").is_not_null()).alias("after_township"))
+    frame = frame.with_columns(street.alias("written")).with_columns(
+        pl.col("tail").str.slice(pl.col("written").str.len_chars().fill_null(0)),
+        _road_cut(pl.col("written")).alias("street"),
+        (pl.col("after_township") | pl.col("written").is_not_null()).alias("after_township")
+    ).drop("written")
     estate = pl.col("tail").str.contains(rf"^\p{{Han}}{{1,6}}?新村{COMPOUND_PART}?{_BUILDING_NO}栋")
     village = pl.when(pl.col("after_township") & ~estate).then(
         pl.col("tail").str.extract(r"^([\p{Han}&&[^路街巷道省市区县镇乡]]{1,5}?村)", 1))
