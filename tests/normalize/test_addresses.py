@@ -370,3 +370,13 @@ def test_a_road_written_before_the_township_is_not_part_of_its_name():
     assert (unread["street"], unread["road"], unread["number"]) == ("路桥街道", "银商路", "12号")
     assert unknown["street"] == "安肃镇"
     assert own["street"] == "路北街道"  # a township whose own name holds 路 stays whole
+
+
+def test_a_township_whose_name_holds_a_type_character_is_read_as_written():
+    # 阮市镇 (merged into another town since, not in the 2023 list) after its county, 故县街道
+    # alone; but 丰收市富春街道 stays no township (test above): a county's type word between names
+    ruanshi, guxian, taixian = parse(["浙江省绍兴市诸暨市阮市镇白浦村", "故县街道王庄鑫春家园小区",
+                                      "台州台县白鹤镇九龙街8号"])
+    assert (ruanshi["district"], ruanshi["street"], ruanshi["community"]) == ("诸暨市", "阮市镇", "白浦村")
+    assert guxian["street"] == "故县街道"
+    assert taixian["street"] is None  # 台县 is no county, and 台县白鹤镇 no township
