@@ -380,3 +380,10 @@ def test_a_township_whose_name_holds_a_type_character_is_read_as_written():
     assert (ruanshi["district"], ruanshi["street"], ruanshi["community"]) == ("诸暨市", "阮市镇", "白浦村")
     assert guxian["street"] == "故县街道"
     assert taixian["street"] is None  # 台县 is no county, and 台县白鹤镇 no township
+
+
+def test_a_township_the_list_lacks_may_be_a_xiang_too():
+    # 灵山乡 merged since: kept as written after its county, with its village
+    (lingshan, restaurant) = parse(["浙江省龙游县灵山乡下徐村下徐西路3号", "广东省深圳市南山区家乡菜馆"])
+    assert (lingshan["street"], lingshan["community"], lingshan["road"]) == ("灵山乡", "下徐村", "下徐西路")
+    assert restaurant["street"] is None

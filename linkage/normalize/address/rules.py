@@ -189,10 +189,10 @@ def tail_components(tail: pl.Series, after_township: pl.Series) -> pl.DataFrame:
     frame = pl.DataFrame({"tail": tail, "after_township": after_township})
     # not across a division's type word: 富阳市富春街道 is no township name, but 阮市镇,
     # 故县街道 and 集市港镇 are (one such character with at most one other on either side)
-    glued = pl.col("tail").str.extract(r"^([\p{Han}&&[^省]]{2,6}?(?:街道|镇))", 1)
+    glued = pl.col("tail").str.extract(r"^([\p{Han}&&[^省]]{2,6}?(?:街道|镇|乡))", 1)
     street = pl.when(glued.str.contains(
-        r"^[\p{Han}&&[^省市区县]]?[市区县][\p{Han}&&[^省市区县]]?(?:街道|镇)$")).then(glued).otherwise(
-        pl.col("tail").str.extract(r"^([\p{Han}&&[^省市区县]]{2,6}?(?:街道|镇))", 1))
+        r"^[\p{Han}&&[^省市区县]]?[市区县][\p{Han}&&[^省市区县]]?(?:街道|镇|乡)$")).then(glued).otherwise(
+        pl.col("tail").str.extract(r"^([\p{Han}&&[^省市区县]]{2,6}?(?:街道|镇|乡))", 1))
     frame = frame.with_columns(street.alias("written")).with_columns(
         pl.col("tail").str.slice(pl.col("written").str.len_chars().fill_null(0)),
         _road_cut(pl.col("written")).alias("street"),
