@@ -69,8 +69,9 @@ Conventions:
   picks among same-named divisions (鼓楼区) and names the upper levels of addresses that name
   none.  Short forms are read (广东深圳南山, 延边州, 西丽白芒社区) but never a road's name
   (北京东路, 学院路).  A township or community written right after the divisions read but
-  unknown to the NBS list (renamed, misspelt) is kept as written when it ends in 街道 / 镇 or
-  社区 / 村.
+  unknown to the NBS list (renamed, merged, misspelt) is kept as written when it ends in 街道 /
+  镇 / 乡 or 社区 / 村 (a township's name may hold one 市 / 区 / 县: 阮市镇, 故县街道; a road
+  written before it is not part of it: 拱康路康桥街道 → 康桥街道).
 - The canonical text is the named levels (province, city, district written once each),
   then the rest of the address in canonical spelling.
 - `<prefix>_key` needs a district or community with a road, number, compound or building, or
