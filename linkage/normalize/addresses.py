@@ -50,8 +50,8 @@ Conventions:
   (富春街303号: road 富春街, not 富春街道).
 - Old names: a prefecture or county renamed, merged or abolished since 1980 (`address.history`)
   is read as the division that holds the place today — 杭州市富阳市 → 富阳区, 江干区下沙街道 →
-  钱塘区 (江干区 was split; the township says which part), 余杭区临平街道 → 临平区 — and the name
-  as written is kept in `<prefix>_old_name`.  An old name alone that was split stays
+  钱塘区 (江干区 was split; the township says which part), 余杭区临平街道 (or 余杭区临平) →
+  临平区 — and the name as written is kept in `<prefix>_old_name`.  An old name alone that was split stays
   ambiguous (district null, old name kept).  Townships are read under any of their type words
   (中泰乡 for 中泰街道), autonomous regions as provinces (广西省).
 - Messy heads: separators between levels (浙江省-杭州-下城区, 浙江_温州_永嘉县) and 市辖区 are

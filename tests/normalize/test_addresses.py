@@ -387,3 +387,13 @@ def test_a_township_the_list_lacks_may_be_a_xiang_too():
     (lingshan, restaurant) = parse(["浙江省龙游县灵山乡下徐村下徐西路3号", "广东省深圳市南山区家乡菜馆"])
     assert (lingshan["street"], lingshan["community"], lingshan["road"]) == ("灵山乡", "下徐村", "下徐西路")
     assert restaurant["street"] is None
+
+
+def test_a_townships_short_name_after_the_county_that_handed_it_over():
+    # 临平 and 乔司 left 余杭区 for 临平区 in 2021; written short after 余杭区 they are read there,
+    # as their full names are, but a road of that name stays a road
+    linping, qiaosi, road = parse(["浙江省杭州市余杭区临平梧桐蓝山", "杭州余杭区乔司乔莫西路8号",
+                                   "浙江省杭州市余杭区临平路8号"])
+    assert (linping["district"], linping["street"], linping["old_name"]) == ("临平区", "临平街道", "余杭区")
+    assert (qiaosi["district"], qiaosi["street"], qiaosi["road"]) == ("临平区", "乔司街道", "乔莫西路")
+    assert (road["district"], road["street"], road["road"]) == ("余杭区", None, "临平路")

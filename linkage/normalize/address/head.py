@@ -203,10 +203,11 @@ def _candidates(state: pl.DataFrame, context: pl.DataFrame, hint: pl.DataFrame) 
     after_township = state.filter(pl.col("context_level") == 4)
     if after_township.height:  # a village's short form only right after its township
         found = pl.concat([found, _spelled(after_township, "village_shorts", keep)])
-    # found only in a division that took part of the territory: written in full, and ranked
-    # after one in the division read (余杭区临平街道 → 临平区)
+    # found only in a division that took part of the territory: ranked after one in the
+    # division read (余杭区临平街道 → 临平区); a short form there (余杭区临平, 余杭区乔司) passes
+    # the same guards as any other
     moved = pl.col("reach").is_not_null() & ~repeat
-    found = found.filter(~moved | ~pl.col("short")).with_columns(
+    found = found.with_columns(
         repeat.alias("repeat"), pl.when(moved).then(pl.lit(RANKS["former"], pl.Int8)).otherwise(pl.col("rank")).alias("rank"))
     found = _short_forms_admitted(found, hint)
     # 白云湖街 for 白云湖街道, but not a road of that name with its house number (沙河街12号)
