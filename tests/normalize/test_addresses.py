@@ -397,3 +397,13 @@ def test_a_townships_short_name_after_the_county_that_handed_it_over():
     assert (linping["district"], linping["street"], linping["old_name"]) == ("临平区", "临平街道", "余杭区")
     assert (qiaosi["district"], qiaosi["street"], qiaosi["road"]) == ("临平区", "乔司街道", "乔莫西路")
     assert (road["district"], road["street"], road["road"]) == ("余杭区", None, "临平路")
+
+
+def test_a_county_with_one_wrong_character_after_its_prefecture():
+    # the prefecture's one county a character away, the typo kept as written; none or two
+    # such counties (丰收市 in 杭州市): left unread
+    yiwu, yinzhou, fengshou = parse(["浙江省金华市义务市江东街道宾王广场", "宁波鄞洲区钟公庙镇经济国际花园",
+                                     "浙江省杭州市丰收市富春街道金桥路5号"])
+    assert (yiwu["district"], yiwu["street"], yiwu["old_name"]) == ("义乌市", "江东街道", "义务市")
+    assert (yinzhou["district"], yinzhou["street"]) == ("鄞州区", "钟公庙街道")
+    assert fengshou["district"] is None
