@@ -399,11 +399,13 @@ def test_a_townships_short_name_after_the_county_that_handed_it_over():
     assert (road["district"], road["street"], road["road"]) == ("余杭区", None, "临平路")
 
 
-def test_a_county_with_one_wrong_character_after_its_prefecture():
-    # the prefecture's one county a character away, the typo kept as written; none or two
-    # such counties (丰收市 in 杭州市): left unread
-    yiwu, yinzhou, fengshou = parse(["浙江省金华市义务市江东街道宾王广场", "宁波鄞洲区钟公庙镇经济国际花园",
-                                     "浙江省杭州市丰收市富春街道金桥路5号"])
+def test_a_prefecture_or_county_with_one_wrong_character_after_the_level_above():
+    # the one division inside a character away, the typo kept as written; none or two such
+    # divisions (丰收市 in 杭州市): left unread
+    yiwu, yinzhou, fengshou, zhaotong = parse([
+        "浙江省金华市义务市江东街道宾王广场", "宁波鄞洲区钟公庙镇经济国际花园",
+        "浙江省杭州市丰收市富春街道金桥路5号", "云南省照通市威信县林凤乡金竹村"])
+    assert (zhaotong["city"], zhaotong["district"], zhaotong["old_name"]) == ("昭通市", "威信县", "照通市")
     assert (yiwu["district"], yiwu["street"], yiwu["old_name"]) == ("义乌市", "江东街道", "义务市")
     assert (yinzhou["district"], yinzhou["street"]) == ("鄞州区", "钟公庙街道")
     assert fengshou["district"] is None

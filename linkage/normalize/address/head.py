@@ -232,38 +232,40 @@ def _candidates(state: pl.DataFrame, context: pl.DataFrame, hint: pl.DataFrame) 
 
 
 @functools.cache
-def _counties_by_prefecture() -> dict[int, list[tuple[int, str]]]:
-    """Prefecture code → its counties (code, name)."""
-    table = names().filter(pl.col("code").is_between(100000, 999999))
+def _children() -> dict[int, list[tuple[int, str]]]:
+    """A province's or prefecture's code → its prefectures or counties (code, name)."""
+    table = names().filter(pl.col("code").is_between(1000, 999999))
     out: dict[int, list[tuple[int, str]]] = {}
     for code, name in table.iter_rows():
         out.setdefault(code // 100, []).append((code, name))
     return out
 
 
-def _one_typo_county(prefecture: int, written: str) -> int | None:
-    """The one county of `prefecture` whose name differs from `written` in a single character
-    other than its type word (义务市 for 义乌市, 鄞洲区 for 鄞州区), or None."""
-    near = [code for code, name in _counties_by_prefecture().get(prefecture, ())
+def _one_typo_child(parent: int, written: str) -> int | None:
+    """The one prefecture or county inside `parent` whose name differs from `written` in a
+    single character other than its type word (照通市 for 昭通市, 义务市 for 义乌市), or None."""
+    near = [code for code, name in _children().get(parent, ())
             if len(name) == len(written) and name[-1] == written[-1]
             and sum(a != b for a, b in zip(name, written)) == 1]
     return near[0] if len(near) == 1 else None
 
 
-def _county_typos(stuck: pl.DataFrame, context: pl.DataFrame) -> pl.DataFrame:
-    """For addresses where nothing is spelled next right after a prefecture, a county written
-    with one wrong character (金华市义务市, 宁波鄞洲区, 湖州市长江县): the prefecture's one county
-    that name is a character away from, read as an unofficial spelling of it."""
-    rows = stuck.join(context.filter(pl.col("context_level") == 2), on="id").select(
-        "id", "context_code", pl.col("rest").str.extract(r"^(\p{Han}{1,4}?[县区市旗])", 1).alias("written"))
+def _typos(stuck: pl.DataFrame, context: pl.DataFrame) -> pl.DataFrame:
+    """For addresses where nothing is spelled next right after a province or a prefecture, a
+    prefecture or county written with one wrong character (云南省照通市, 金华市义务市, 宁波鄞洲区):
+    the one division inside that its name is a character away from, read as an unofficial
+    spelling of it."""
+    rows = stuck.join(context.filter(pl.col("context_level").is_in([1, 2])), on="id").select(
+        "id", "context_code", (pl.col("context_level") + 1).alias("level"),
+        pl.col("rest").str.extract(r"^(\p{Han}{1,4}?[州盟县区市旗])", 1).alias("written"))
     rows = rows.drop_nulls("written").filter(pl.col("written").str.len_chars() >= 3)
     if rows.is_empty():
         return pl.DataFrame()
     pairs = rows.select("context_code", "written").unique()
-    pairs = pairs.with_columns(pl.Series("code", [_one_typo_county(p, w) for p, w in pairs.iter_rows()],
+    pairs = pairs.with_columns(pl.Series("code", [_one_typo_child(p, w) for p, w in pairs.iter_rows()],
                                          dtype=pl.Int64))
     return rows.join(pairs.drop_nulls("code"), on=["context_code", "written"]).select(
-        "id", pl.col("written").str.len_chars().cast(pl.Int64).alias("k"), pl.lit(3, pl.Int8).alias("level"),
+        "id", pl.col("written").str.len_chars().cast(pl.Int64).alias("k"), pl.col("level").cast(pl.Int8),
         "code", pl.lit(False).alias("in_hint"), pl.lit(RANKS["alias"], pl.Int8).alias("rank"),
         "written", pl.lit(False).alias("short"), pl.lit(False).alias("repeat"),
         pl.lit(False).alias("keeps_name"))
@@ -350,7 +352,7 @@ def read_codes(text: pl.Series, hint: pl.DataFrame) -> pl.DataFrame:
     active = state
     for step_number in range(MAX_STEPS):
         candidates = _candidates(active, context, hint)
-        candidates = pl.concat([candidates, _county_typos(
+        candidates = pl.concat([candidates, _typos(
             active.join(candidates.select("id").unique(), on="id", how="anti"), context)],
             how="diagonal_relaxed")
         score = (pl.col("k") * 1000 + pl.col("in_hint").cast(pl.Int64) * 100 + (~pl.col("repeat")).cast(pl.Int64) * 50
