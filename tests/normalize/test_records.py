@@ -133,10 +133,11 @@ def test_addresses_are_dispatched_with_the_region_hint():
     assert out["address"].to_list()[1:] == [None, None]
 
 
-@pytest.mark.parametrize("memo_slice", [Memo.SLICE, 13])
+@pytest.mark.parametrize("memo_slice", [Memo.SLICE, 101])
 def test_chunks_with_a_memo_give_what_all_records_at_once_give(tmp_path, monkeypatch, memo_slice):
     """Chunks looked up in a memo equal normalizing every record at once, whether the memo's
-    distinct values are normalized in one slice or in slices of 13."""
+    distinct values are normalized in one slice or in slices of 101 (several: the demo's
+    source has hundreds of distinct values per column)."""
     from linkage.config import load_config
     from linkage.connectors import read_source
     from linkage.connectors.mapping import canonical_frame, map_columns
