@@ -160,8 +160,8 @@ def run_linkage(engine, settings: dict[str, LinkageSettings],
                                          sorted(r.assignment.twin_rate.items())}},
             "review_labels": r.labels,
             # names of twins (same day, same household) weighed against twins' names
-            "twins": (r.model.siblings.summary(r.model.comparisons, r.model.u[
-                r.model.siblings.name]) if r.model.siblings is not None else None),
+            "twins": (r.model.siblings.summary(r.model.comparisons, r.model.u)
+                      if r.model.siblings is not None else None),
         }
     _write(engine, "link_model", [pl.DataFrame([{
         "entity_type": r.entity_type, "prior": r.model.prior, "threshold": r.settings.threshold,

@@ -52,14 +52,13 @@ class Siblings:
             household |= gamma[:, k] >= lowest
         return same_day & household
 
-    def summary(self, comparisons: list[Comparison], u: np.ndarray) -> dict:
+    def summary(self, comparisons: list[Comparison], u: list[np.ndarray]) -> dict:
         """For metrics.json: the pairs learnt on and, per name level, u among twins beside the
-        random pairs' u."""
-        comp = comparisons[self.name]
-        labels = ["different"] + [lv.label for lv in reversed(comp.levels)]
+        random pairs' u (`u`: the model's, per comparison)."""
+        comp, random_u = comparisons[self.name], u[self.name]
         return {"twin_pairs": self.pairs, "name_u": {
-            label: {"twins": round(float(self.u[g]), 6), "random": float(u[g])}
-            for g, label in enumerate(labels)}}
+            comp.label(g): {"twins": round(float(self.u[g]), 6), "random": float(random_u[g])}
+            for g in range(len(self.u))}}
 
 
 def twins_context(comparisons: list[Comparison]) -> Siblings | None:

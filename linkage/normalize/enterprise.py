@@ -31,6 +31,7 @@ import numpy as np
 import polars as pl
 
 from linkage.columns import derived
+from linkage.normalize.address.divisions import TYPE_WORDS
 from linkage.normalize.names import pinyin_key
 from linkage.normalize.regions import load_regions
 from linkage.normalize.text import SCIENTIFIC, as_text, fold, is_placeholder, per_unique, to_simplified
@@ -64,14 +65,17 @@ _BRACKETS = {"【": "(", "】": ")", "〔": "(", "〕": ")", "［": "(", "］": 
              "（": "(", "）": ")", "｛": "(", "｝": ")", "{": "(", "}": ")"}
 
 
+# the type word a province's or prefecture's short form leaves out (广东省 / 广东, 深圳市 / 深圳)
+_UPPER_SUFFIX = r"(?:省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区|地区|盟)$"
+
+
 @functools.cache
 def _region_pattern() -> str:
     """Regex alternation of region names: provinces and prefectures in full or short form
     (广东省 / 广东, 深圳市 / 深圳), counties in full form only (南山区 but not 南山, a
     common trade name), and 中国; longest first so that the longest name wins."""
     regions = load_regions()
-    suffix = r"(?:省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区|地区|盟)$"
-    short = regions.filter(pl.col("level") != "county")["name"].str.replace(suffix, "")
+    short = regions.filter(pl.col("level") != "county")["name"].str.replace(_UPPER_SUFFIX, "")
     short = set(short.filter(short.str.len_chars() >= 2).to_list()) - SHORT_FORMS_IN_TRADE_NAMES
     names = set(regions["name"].to_list()) | short | {"中国"}
     return "|".join(sorted(names, key=lambda n: (-len(n), n)))
@@ -82,11 +86,10 @@ def _counties_of_prefectures() -> dict[str, tuple[str, ...]]:
     """A prefecture's name, full or short (杭州市 / 杭州) → its counties' names in full and
     short form (萧山区 / 萧山), longest first."""
     regions = load_regions()
-    suffix = r"(?:省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区|地区|盟)$"
     prefectures = regions.filter((pl.col("level") != "county")
                                  & (pl.col("code").str.len_chars() == 4))
     counties = regions.filter(pl.col("level") == "county").with_columns(
-        pl.col("name").str.replace(r"(?:自治县|自治旗|新区|林区|特区|区|县|市|旗)$", "")
+        pl.col("name").str.replace(TYPE_WORDS[3], "")
         .alias("short"), pl.col("code").str.slice(0, 4).alias("prefecture"))
     of: dict[str, set[str]] = {}
     for code, full, short in counties.select("prefecture", "name", "short").iter_rows():
@@ -94,10 +97,16 @@ def _counties_of_prefectures() -> dict[str, tuple[str, ...]]:
     out = {}
     for code, name in prefectures.select("code", "name").iter_rows():
         names = tuple(sorted(of.get(code, ()), key=lambda n: (-len(n), n)))
-        for form in {name, re.sub(suffix, "", name)}:
+        for form in {name, re.sub(_UPPER_SUFFIX, "", name)}:
             if len(form) >= 2 and names:
                 out[form] = names
     return out
+
+
+@functools.cache
+def _county_starts() -> list[str]:
+    """The first two characters of every county's name after a prefecture."""
+    return sorted({c[:2] for counties in _counties_of_prefectures().values() for c in counties})
 
 
 def _county_after_prefecture(region: str | None, core: str | None) -> tuple[str | None, str | None]:
@@ -168,9 +177,8 @@ def enterprise_name_parts(names: pl.Series) -> pl.DataFrame:
     )
     # counties after their prefecture, worked out once per distinct (region, core) whose core
     # starts as some county's name does
-    starts = sorted({c[:2] for counties in _counties_of_prefectures().values() for c in counties})
     pairs = parts.select("region", "core").drop_nulls().unique() \
-        .filter(pl.col("core").str.slice(0, 2).is_in(starts))
+        .filter(pl.col("core").str.slice(0, 2).is_in(_county_starts()))
     moved = [_county_after_prefecture(r, c) for r, c in pairs.iter_rows()]
     fixed = pairs.with_columns(pl.Series("new_region", [r for r, _ in moved], pl.Utf8),
                                pl.Series("new_core", [c for _, c in moved], pl.Utf8))

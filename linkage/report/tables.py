@@ -44,7 +44,8 @@ FLOAT_KINDS: dict[str, str] = {
                      "hours_per_year_remaining"), "hours"),
     **dict.fromkeys(("seconds_per_field", "updates_per_year"), "number"),
     **dict.fromkeys(("format_rate", "match_probability"), "percent"),
-    "m": "probability", "u": "probability", "u_twins": "probability", "bayes_factor": "factor", "match_weight": "weight",
+    "m": "probability", "u": "probability", "u_twins": "probability", "bayes_factor": "factor",
+    "match_weight": "weight",
 }
 
 

@@ -20,7 +20,7 @@ LEVELS = {1: "province", 2: "city", 3: "district", 4: "street", 5: "community"}
 # 直辖市: their counties hang under the province, which is also their city
 MUNICIPALITIES = (11, 12, 31, 50)
 _ETHNIC = "朝鲜|土家|苗|藏|羌|彝|布依|侗|哈尼|壮|傣|白|景颇|傈僳|回|蒙古|柯尔克孜|哈萨克|维吾尔|黎|畲|瑶|仡佬|水|土|满|锡伯|达斡尔|鄂温克|鄂伦春|纳西|拉祜|佤|普米|独龙|怒|保安|东乡|撒拉|裕固|塔吉克|毛南|仫佬|各"
-_TYPE_WORDS = {
+TYPE_WORDS = {
     1: r"(?:(?:壮族|回族|维吾尔)?自治区|特别行政区|省|市)$",
     2: rf"(?:(?:(?:{_ETHNIC})族?)+自治州|地区|市|盟)$",
     3: rf"(?:(?:(?:{_ETHNIC})族?)+自治[县旗]|林区|新区|区|县|市|旗)$",
@@ -82,17 +82,17 @@ def _spelled_names(table: pl.DataFrame, rank: int) -> pl.DataFrame:
     shorts = [
         rows(table.filter(pl.col("level") == level), pl.col("name").str.replace(pattern, ""), True)
         .filter((pl.col("spelling").str.len_chars() >= 2) & (pl.col("spelling") != pl.col("written")))
-        for level, pattern in _TYPE_WORDS.items()
+        for level, pattern in TYPE_WORDS.items()
     ]
     # 清新区 is no 新区 of 清: a county whose type-word stem is too short loses its last character
     counties = table.filter(pl.col("level") == 3)
-    shorts.append(rows(counties.filter(pl.col("name").str.replace(_TYPE_WORDS[3], "").str.len_chars() < 2),
+    shorts.append(rows(counties.filter(pl.col("name").str.replace(TYPE_WORDS[3], "").str.len_chars() < 2),
                        pl.col("name").str.slice(0, pl.col("name").str.len_chars() - 1), True)
                   .filter(pl.col("spelling").str.len_chars() >= 2))
     # 延边州, 峨边县: the short form with the bare type word
     autonomous = [
         rows(table.filter(pl.col("name").str.contains("自治[州县旗]$")),
-             pl.col("name").str.replace(_TYPE_WORDS[level], "") + pl.col("name").str.slice(-1), True)
+             pl.col("name").str.replace(TYPE_WORDS[level], "") + pl.col("name").str.slice(-1), True)
         for level in (2, 3)
     ]
     # a township or community named after a road (学院路街道, 枣营北里社区) is not shortened:
@@ -109,9 +109,9 @@ def _aliases() -> pl.DataFrame:
     a 街道).  `head` reads them only after a division they lie in."""
     table = divisions()
     regions = table.filter((pl.col("level") == 1) & pl.col("name").str.ends_with("自治区"))
-    region_stem = pl.col("name").str.replace(_TYPE_WORDS[1], "")
+    region_stem = pl.col("name").str.replace(TYPE_WORDS[1], "")
     townships = table.filter(pl.col("level") == 4).with_columns(
-        pl.col("name").str.replace(_TYPE_WORDS[4], "").alias("stem"))
+        pl.col("name").str.replace(TYPE_WORDS[4], "").alias("stem"))
     townships = townships.filter((pl.col("stem").str.len_chars() >= 2) & ~pl.col("stem").str.contains(ROAD_END))
     frames = [regions.select((region_stem + word).alias("spelling"), "level", "code", "name")
               for word in ("省", "自治区")]

@@ -30,7 +30,7 @@ import polars as pl
 
 from linkage.normalize.address.divisions import LEVELS, MUNICIPALITIES, RANKS, ancestor, names, spellings
 from linkage.normalize.address.history import transfers
-from linkage.normalize.address.rules import COMPOUND_ENDS, COMPOUND_PART
+from linkage.normalize.address.rules import COMPOUND_ENDS, COMPOUND_PART, LONG_COMPOUND_WORDS
 from linkage.normalize.text import per_unique
 
 MAX_LENGTH = 15  # the longest county name (level 3); longer townships and villages are rare
@@ -48,11 +48,10 @@ HOUSE_MARK = "0"  # stands for the house part cut from a stem (`AFTER_STEM`)
 # after a short form: a compound word, so the short form starts a compound's name (钱塘公寓,
 # 嘉禾花园, 望江家园, 天水雅苑 — not 嘉禾县, 望江县 or 天水市); a one-character word only where
 # the name ends there (滨湖苑3幢; 昆山城北镇 and 苏州园区 are divisions)
-_LONG_COMPOUND_WORDS = "小区|花园|公寓|家园|嘉园|新村|山庄|公馆|别墅|大厦|大楼|广场|商城"
 _COMPOUND_END = rf"{COMPOUND_ENDS}{COMPOUND_PART}?(?:{HOUSE_MARK}|$)"
-COMPOUND_AHEAD = rf"^(?:{_LONG_COMPOUND_WORDS}|[雅嘉名景花新华豪]?{_COMPOUND_END})"
+COMPOUND_AHEAD = rf"^(?:{LONG_COMPOUND_WORDS}|[雅嘉名景花新华豪]?{_COMPOUND_END})"
 # … or a compound's name further on (明珠花园, 江南春城, 大东门荣发小区)
-COMPOUND_NAME = rf"^\p{{Han}}*?(?:{_LONG_COMPOUND_WORDS}|中心|{_COMPOUND_END})"
+COMPOUND_NAME = rf"^\p{{Han}}*?(?:{LONG_COMPOUND_WORDS}|中心|{_COMPOUND_END})"
 # where the stem read for the head ends: a digit, a Latin letter or a building number (十六栋);
 # what follows is marked by one digit, so that a name followed by a house number (沙河街12号:
 # a road, not 沙河街道) still shows it
@@ -126,7 +125,7 @@ def _followed_by_part(candidates: pl.DataFrame) -> pl.DataFrame:
     doubtful_part = (pl.col("short") & (after.str.contains(SHORT_GUARD) | after.str.contains(COMPOUND_AHEAD)
                                         | ((pl.col("part_level") >= 4) & after.str.contains(ROAD_AHEAD)))
                      # a division named like a compound word (新村 village: 东湖新村 is no 东湖区)
-                     | pl.col("spelling").str.contains(rf"^(?:{_LONG_COMPOUND_WORDS})$"))
+                     | pl.col("spelling").str.contains(rf"^(?:{LONG_COMPOUND_WORDS})$"))
     confirmed = (
         _spelled(following, "main", columns={"short": "short", "code": "part", "level": "part_level"})
         .filter(~doubtful_part & (((pl.col("part_level") > level)
@@ -225,7 +224,7 @@ def _candidates(state: pl.DataFrame, context: pl.DataFrame, hint: pl.DataFrame) 
     # outside the hint's province (时代新村 in 山东 for 杭州市)
     alone = pl.col("free") & (pl.col("level") == 5)
     outside = ~_in_hint(_province(hint)) if hint.height else pl.lit(False)
-    compound_word = pl.col("written").str.contains(rf"^(?:{_LONG_COMPOUND_WORDS})$")
+    compound_word = pl.col("written").str.contains(rf"^(?:{LONG_COMPOUND_WORDS})$")
     found = found.filter(~(alone & (outside | compound_word)))
     return found.select("id", "k", "level", "code", "in_hint", "rank", "written", "short", "repeat",
                         pl.col("keeps_name").fill_null(False)).unique()

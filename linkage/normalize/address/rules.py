@@ -24,6 +24,7 @@ import re
 
 import polars as pl
 
+from linkage.normalize.address.divisions import divisions
 from linkage.normalize.address.numerals import arabic_numerals
 from linkage.normalize.text import apply_where, blank_placeholders, fold, simplified_too
 
@@ -39,11 +40,13 @@ _ROAD_WORDS = r"(?:大道|大街|公路|胡同|路|街|巷|弄|道|里|段)"
 # the words a compound's name ends in (钱塘公寓, 时代小区, 国际商会中心): residential estates and the
 # office or shopping complexes a building number is counted in; the one-character ones (华家池府,
 # 翠苑一区) only before the house part or the end (not 江城路, 蓝湾国际超市, 镇政府门卫室)
-COMPOUND_WORDS = "小区|花园|公寓|家园|嘉园|新村|山庄|公馆|别墅|大厦|大楼|广场|中心|商城|天地|人家"
-COMPOUND_ENDS = "[苑府庭园城里坊湾邸墅]"
+# (the long words also keep a division's short form from being read before them: head.py)
+LONG_COMPOUND_WORDS = "小区|花园|公寓|家园|嘉园|新村|山庄|公馆|别墅|大厦|大楼|广场|商城"
+COMPOUND_WORDS = f"{LONG_COMPOUND_WORDS}|中心|天地|人家"
+_END_CHARACTERS = "苑府庭园城里坊湾邸墅"
+COMPOUND_ENDS = f"[{_END_CHARACTERS}]"
 # text holding none of these holds no compound word (looked for at once, Aho–Corasick)
-_COMPOUND_LITERALS = ("小区", "公寓", "新村", "山庄", "公馆", "别墅", "大厦", "大楼", "广场", "中心", "商城",
-                      "天地", "人家", *"苑府庭园城里坊湾邸墅")
+_COMPOUND_LITERALS = (*COMPOUND_WORDS.split("|"), *_END_CHARACTERS)
 # a part of a compound written after its name: 一区, 东区, A区, 2期
 COMPOUND_PART = r"(?:(?:\d+|[一二三四五六七八九十]+|[东南西北中A-Z])(?:区|期))"
 # a compound's name: no road, house part or division word in it
@@ -154,9 +157,11 @@ def _without_second_head(tail: pl.Series) -> pl.Series:
 
 @functools.cache
 def _township_names() -> frozenset[str]:
-    from linkage.normalize.address.divisions import divisions  # its tables load on first use
-
     return frozenset(divisions().filter(pl.col("level") == 4)["name"].to_list())
+
+
+# the road words a township read from the tail may have before it (拱康路康桥街道)
+_ROAD_BEFORE = "(?:大道|大街|路|巷|弄)"
 
 
 def _township_after_road(written: str) -> str:
@@ -167,14 +172,14 @@ def _township_after_road(written: str) -> str:
     for start in range(1, len(written) - 2):
         if written[start:] in known:
             return written[start:]
-    cut = re.split(r"(?:大道|大街|路|巷|弄)", written)[-1]
+    cut = re.split(_ROAD_BEFORE, written)[-1]
     return cut if len(cut) >= 3 else written
 
 
 def _road_cut(street: pl.Expr) -> pl.Expr:
     """`street` with a road written before the township taken off (`_township_after_road`),
     worked out only where a road word stands inside it."""
-    inside = street.str.contains(r"(?:大道|大街|路|巷|弄)\p{Han}{2}")
+    inside = street.str.contains(rf"{_ROAD_BEFORE}\p{{Han}}{{2}}")
     return pl.when(inside.fill_null(False)).then(
         street.map_elements(_township_after_road, return_dtype=pl.Utf8)).otherwise(street)
 
