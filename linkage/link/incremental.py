@@ -1,25 +1,34 @@
 """Incremental comparison: a run against the entity store compares only pairs that changed.
 
-The entity store (`linkage.store.pairs`) keeps the levels of every pair the last run compared.
-A record whose (source, record key, row hash) is the same as at the store's last run is
-*unchanged*, and so are its normalized values; a pair of two unchanged records therefore has
-the same comparison levels as last time.  `compare_candidates` takes the candidate pairs the
-usual blocking made this run and
+The entity store (`linkage.store.pairs`) keeps the levels and term frequencies of every pair the
+last run compared.  A record whose (source, record key, row hash) is the same as at the store's
+last run is *unchanged*, and so are its normalized values; a pair of two unchanged records
+therefore has the same comparison levels as last time.  `compare_candidates` takes the
+candidate pairs the usual blocking made this run and
 
 - *carries* those between two unchanged records that the last run compared: their raw levels
-  come from the store; only what depends on this month's other records is recomputed from the
-  feature frame — the term frequency behind a frequency-weighted level (this month's value
-  counts, as in a full run) and the identifier rules (`cannot_link`, `same_identifier`);
+  come from the store; the identifier rules (`cannot_link`, `same_identifier`), which depend on
+  this month's other records, are recomputed from the feature frame;
 - *compares* the others (a new or changed record on either side, or a pair the last run did not
   block) as a run without a store would.
 
+A carried pair also keeps its *score*: while the run reuses the store's model, its term
+frequencies are the ones it was scored with before (`hold_scores`), not this month's value
+counts.  Otherwise people moving in and out would move decisions between records nobody
+touched — a name shared by four newcomers makes an old link between two unchanged records of
+that name weaker (0.98 → 0.12 in a 250,000-people city), and an entity would lose a record
+without any of its records changing.  New evidence about a pair comes with a new or changed
+record, which is compared afresh; a retrained model (`--retrain`, u drift, `--full`) scores
+every pair with this month's frequencies.  The pairs whose held score differs from this
+month's frequencies are counted (`held_pairs`), and those whose link decision it keeps as it
+was (`held_decisions`): these are where a run comparing every pair would decide otherwise.
+
 A pair's raw levels are kept as one 64-bit code (`pack`: 4 bits a comparison, so up to 16
 comparisons of up to 14 levels; settings beyond that are compared in full every run).
-Scoring, the model (reused or trained on every candidate pair's levels, carried or not),
-clustering with its constraints, the second pass (`linkage.link.assign`) and the recall
-estimate then run on all records as usual, so the partition is the one a run comparing every
-pair gives.  Carried levels are used only when the store's pairs were compared under the same
-comparison settings, linkage version and region; `linkage run --full` carries nothing.
+Scoring, clustering with its constraints, the second pass (`linkage.link.assign`) and the
+recall estimate then run on all records as usual.  Carried levels are used only when the
+store's pairs were compared under the same comparison settings, linkage version and region;
+`linkage run --full` carries nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from linkage.columns import IDENTIFIER_VALUE, IDENTIFIER_WRITTEN, TERM_FREQUENCY
 from linkage.link.comparisons import Comparison, level_tf, neutralise_implied
 from linkage.link.features import pair_frame
 from linkage.link.keys import is_fixed
+from linkage.link.model import Model, weigh
 
 
 @dataclass
@@ -40,13 +50,16 @@ class Carry:
     """What a run against the store brings in and takes out.
 
     `pairs`: per entity type, the pairs between unchanged records the store holds levels for —
-    record_id_l < record_id_r (this run's ids), gamma (raw levels, `pack`ed); `comparisons`:
-    per entity type, the comparison settings (`linkage.link.run.comparison_key`) they were made
-    with.  The run fills in, per entity type, `compared`: every candidate pair's raw levels
-    (for the store to keep), `compared_with`: the comparison settings this run used, and
-    `figures`: the pairs compared and carried."""
+    record_id_l < record_id_r (this run's ids), gamma (raw levels, `pack`ed), tf (the term
+    frequencies they were scored with; null from a store that did not keep them);
+    `comparisons`: per entity type, the comparison settings (`linkage.link.run.comparison_key`)
+    they were made with.  The run fills in, per entity type, `held`: the carried pairs with
+    their stored term frequencies (for `hold_scores`), `compared`: every candidate pair's raw
+    levels and term frequencies as scored (for the store to keep), `compared_with`: the
+    comparison settings this run used, and `figures`: the pairs compared, carried and held."""
     pairs: dict[str, pl.DataFrame]
     comparisons: dict[str, str]
+    held: dict[str, pl.DataFrame] = field(default_factory=dict)
     compared: dict[str, pl.DataFrame] = field(default_factory=dict)
     compared_with: dict[str, str] = field(default_factory=dict)
     figures: dict[str, dict] = field(default_factory=dict)
@@ -104,21 +117,53 @@ def compare_candidates(carry: Carry, entity_type: str, candidates: pl.DataFrame,
     stored = carry.pairs.pop(entity_type, None)  # read once: freed when compared
     if stored is None or carry.comparisons.get(entity_type) != key or not packable(comparisons):
         stored = pl.DataFrame(schema={"record_id_l": pl.Int64, "record_id_r": pl.Int64,
-                                      "gamma": pl.Int64})
+                                      "gamma": pl.Int64, "tf": pl.List(pl.Float32)})
     on = ["record_id_l", "record_id_r"]
     kept = candidates.join(stored, on=on, how="inner", maintain_order="left")
     fresh = candidates.join(stored, on=on, how="anti", maintain_order="left")
     raw = unpack(kept["gamma"].to_numpy(), len(comparisons))
     parts = [compare_frame(fresh, comparisons, identifiers, features, extra),
              carried_compared(kept, raw, comparisons, identifiers, features, extra)]
-    compared = _stacked(parts)
+    carry.held[entity_type] = kept.select("record_id_l", "record_id_r", "tf").drop_nulls("tf")
     carry.figures[entity_type] = {"compared_pairs": fresh.height, "carried_pairs": kept.height}
+    del kept
+    compared = _stacked(parts)
     if packable(comparisons):
         carry.compared_with[entity_type] = key
         carry.compared[entity_type] = pl.DataFrame({
             "record_id_l": compared.left, "record_id_r": compared.right,
             "gamma": pack(compared.raw_gamma)})
     return compared
+
+
+def hold_scores(carry: Carry, entity_type: str, compared, model: Model, threshold: float) -> None:
+    """Score the carried pairs with the term frequencies they were scored with before, when
+    `model` is the store's (see the module docstring), in `compared.tf`; count in `carry.figures`
+    the pairs whose match weight this month's frequencies would move (`held_pairs`) and, of
+    those no identifier rule decides, the ones whose link decision they would reverse
+    (`held_decisions`); and keep every pair's frequencies as scored for the store."""
+    held = carry.held.pop(entity_type, None)
+    figures = carry.figures.setdefault(entity_type, {})
+    figures.update(held_pairs=0, held_decisions=0)
+    k = compared.tf.shape[1]
+    if held is not None and held.height and k and model.source.startswith("store"):
+        from linkage.link.run import pair_positions
+
+        rows = pair_positions(compared, held["record_id_l"].to_numpy(), held["record_id_r"].to_numpy())
+        stored = held["tf"].list.to_array(k).to_numpy().astype(np.float32)
+        now = compared.tf[rows]
+        moved = ~((stored == now) | (np.isnan(stored) & np.isnan(now))).all(axis=1)
+        rows, stored, now = rows[moved], stored[moved], now[moved]
+        gamma = compared.gamma[rows]
+        (w_before, before), (w_after, after) = (weigh(gamma, tf, model) for tf in (stored, now))
+        ruled = compared.cannot_link[rows] | compared.same_identifier[rows]
+        reversed_ = ~ruled & ((before >= threshold) != (after >= threshold))
+        figures.update(held_pairs=int((np.abs(w_before - w_after) > 1e-9).sum()),
+                       held_decisions=int(reversed_.sum()))
+        compared.tf[rows] = stored
+    if entity_type in carry.compared:
+        carry.compared[entity_type] = carry.compared[entity_type].with_columns(
+            pl.Series("tf", compared.tf).cast(pl.List(pl.Float32)))
 
 
 def _stacked(parts: list):

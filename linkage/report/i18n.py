@@ -192,6 +192,9 @@ UI: dict[str, dict[str, str]] = {
                         "记录新增 {added}、变更 {changed}、删除 {removed}、未变 {unchanged}。",
         "changes_incremental": "{entity}：比较了 {compared_pairs} 对候选记录对（至少一方是新增或变更的记录），"
                                "两方都未变的 {carried_pairs} 对沿用实体库中上次的比较结果（增量链接；--full 全部重新比较）。",
+        "changes_held": "沿用实体库的模型时，未变的记录对也沿用上次的评分：其中 {held_pairs} 对的词频（如同名人数）"
+                        "本月已变，按本月词频会改变 {held_decisions} 对的关联判定，这里保持上次的判定"
+                        "（新证据随新增或变更的记录到来；重新训练模型或 --full 时全部按本月词频评分）。",
         "changes_history": "本次实体编号的变化（前 {rows} 条）",
         "changes_records": "各数据源记录的变化",
         "changes_trend": "历次运行的走势",
@@ -441,6 +444,11 @@ UI: dict[str, dict[str, str]] = {
         "changes_incremental": "{entity}: {compared_pairs} candidate pairs compared (a new or changed record "
                                "on either side); {carried_pairs} pairs of two unchanged records carried from "
                                "the store's last run (incremental linking; --full compares them all again).",
+        "changes_held": "With the store's model reused, unchanged pairs keep their scores too: the term "
+                        "frequencies (how many share a name, …) of {held_pairs} of them moved this month, "
+                        "which would reverse the link decision of {held_decisions}; it is kept as it was "
+                        "(new evidence comes with new or changed records; a retrained model or --full "
+                        "scores every pair with this month's frequencies).",
         "changes_history": "This run's id changes (first {rows})",
         "changes_records": "Records changed per source",
         "changes_trend": "Trend over the runs",

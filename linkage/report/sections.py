@@ -822,6 +822,10 @@ def changes(inputs: Inputs) -> Section:
                 "changes_incremental", entity=entity_label(entity, inputs.language),
                 compared_pairs=_n(store[entity]["compared_pairs"]),
                 carried_pairs=_n(store[entity]["carried_pairs"])))
+        if store[entity].get("held_pairs"):
+            section.sentences.append(inputs.t(
+                "changes_held", held_pairs=_n(store[entity]["held_pairs"]),
+                held_decisions=_n(store[entity]["held_decisions"])))
     if inputs.has("entity_history"):
         history = inputs.sql("SELECT entity_type, kind, old_id, new_id, records FROM entity_history "
                              f"ORDER BY kind IN ('new', 'retired'), kind, old_id, new_id LIMIT {HISTORY_ROWS}")

@@ -18,7 +18,7 @@ record had, every id ever given, the id changes of every run and each run's figu
 | `runs` | run, finished_at, output, config |
 | `run_figures` | run, entity_type, records, entities, redundant_records, hours_per_year, new, merged, split, retired, added_records, changed_records, removed_records, unchanged_records |
 | `store_models`, `store_model_params` | the model per entity type the next run reuses (`linkage.store.models`) |
-| `store_pairs`, `store_pair_settings` | every candidate pair of the last run, with its levels (`linkage.store.pairs`) |
+| `store_pairs`, `store_pair_settings` | every candidate pair of the last run, with its levels and term frequencies (`linkage.store.pairs`) |
 | `store_normalized_<entity type>` | the normalized rows of the last run's records, by their raw rows' hash (`linkage.store.normalized`) |
 
 How a run uses it (`StoreRun`, driven by linkage.pipeline): `StoreRun(path)` takes the

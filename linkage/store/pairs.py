@@ -1,12 +1,13 @@
 """The compared pairs kept in the entity store, so the next run need not compare them again.
 
-Every candidate pair of a run, compared or carried, is kept with its raw comparison levels,
-keyed by the (source, record key) of both records: the next run carries the levels of the pairs whose two
-records are unchanged (`linkage.link.incremental`) and compares the rest.  Two tables:
+Every candidate pair of a run, compared or carried, is kept with its raw comparison levels and
+the term frequencies it was scored with, keyed by the (source, record key) of both records: the
+next run carries the levels (and, while it reuses the model, the term frequencies) of the pairs
+whose two records are unchanged (`linkage.link.incremental`) and compares the rest.  Two tables:
 
 | table | content |
 |---|---|
-| `store_pairs` | entity_type, source_l, key_l, source_r, key_r, gamma (raw levels, packed: `linkage.link.incremental.pack`) |
+| `store_pairs` | entity_type, source_l, key_l, source_r, key_r, gamma (raw levels, packed: `linkage.link.incremental.pack`), tf (the term frequency of each frequency-weighted comparison as scored; NaN where not weighted) |
 | `store_pair_settings` | entity_type, comparisons (canonical JSON of the comparison settings), version (`made_with`: digests of the normalizer and link code and the config's region, which normalization reads) the levels were made with |
 
 Levels made under other comparison settings, by other normalizer or link code or with another region
@@ -24,7 +25,7 @@ from linkage.store.normalized import files_digest, fingerprint
 
 COLUMNS = {
     "store_pairs": "entity_type VARCHAR, source_l VARCHAR, key_l VARCHAR, source_r VARCHAR, "
-                   "key_r VARCHAR, gamma BIGINT",
+                   "key_r VARCHAR, gamma BIGINT, tf FLOAT[]",
     "store_pair_settings": "entity_type VARCHAR, comparisons VARCHAR, version VARCHAR",
 }
 LINK_CODE = ("link/*.py",)  # the code a pair's levels come from, besides the normalizers'
@@ -50,10 +51,14 @@ def load_carry(con, unchanged: pl.DataFrame, present: set[str], made: str) -> Ca
                        params=[made]).pl()
     if settings.height == 0:
         return Carry({}, {})
+    # a store written before term frequencies were kept carries levels only
+    kept_tf = con.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'store_pairs' "
+                          "AND column_name = 'tf'").fetchall()[0][0]
     con.register("_unchanged", unchanged.select("record_id", "source", "record_key").to_arrow())
-    pairs = con.sql("""
+    pairs = con.sql(f"""
         SELECT p.entity_type, least(a.record_id, b.record_id) AS record_id_l,
-               greatest(a.record_id, b.record_id) AS record_id_r, p.gamma
+               greatest(a.record_id, b.record_id) AS record_id_r, p.gamma,
+               {'p.tf' if kept_tf else 'NULL::FLOAT[]'} AS tf
         FROM store_pairs p
         JOIN _unchanged a ON a.source = p.source_l AND a.record_key = p.key_l
         JOIN _unchanged b ON b.source = p.source_r AND b.record_key = p.key_r""").pl()
@@ -74,10 +79,10 @@ def kept_pairs(carry: Carry, records: pl.DataFrame, made: str) -> tuple[pl.DataF
                      .join(keys.rename({"record_id": "record_id_r", "source": "source_r",
                                         "record_key": "key_r"}), on="record_id_r")
                      .select(pl.lit(entity_type).alias("entity_type"), "source_l", "key_l",
-                             "source_r", "key_r", "gamma"))
+                             "source_r", "key_r", "gamma", "tf"))
     pairs = pl.concat(parts) if parts else pl.DataFrame(schema={
         "entity_type": pl.Utf8, "source_l": pl.Utf8, "key_l": pl.Utf8, "source_r": pl.Utf8,
-        "key_r": pl.Utf8, "gamma": pl.Int64})
+        "key_r": pl.Utf8, "gamma": pl.Int64, "tf": pl.List(pl.Float32)})
     settings = pl.DataFrame({"entity_type": list(carry.compared_with),
                              "comparisons": list(carry.compared_with.values()),
                              "version": [made] * len(carry.compared_with)},

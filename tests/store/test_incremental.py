@@ -1,6 +1,7 @@
 """Incremental linking against the entity store: each month compares only the pairs with a new
-or changed record and carries the others' levels, and gives the partition, the ids and the
-pair scores of a run that compares every pair with the same model."""
+or changed record and carries the others' levels and scores; it gives the levels of a run that
+compares every pair with the same model, its scores wherever this month's term frequencies did
+not move, and its partition wherever no held score decides otherwise."""
 
 from __future__ import annotations
 
@@ -54,9 +55,23 @@ def test_a_month_compares_only_pairs_with_a_new_or_changed_record(months):
         assert reference[k]["store"]["person"]["carried_pairs"] == 0
 
 
+def _pairs(folder: Path, output: str) -> pl.DataFrame:
+    """The output's pairs with both records' (source, record key, row hash)."""
+    keys = pl.read_parquet(folder / output / "clusters.parquet").select(
+        "record_id", "entity_type", pl.concat_str("source", "record_key", "row_hash", separator="|").alias("key"))
+    return pl.read_parquet(folder / output / "pairs.parquet").join(
+        keys.select("record_id", "entity_type", pl.col("key").alias("key_l")),
+        left_on="record_id_l", right_on="record_id").join(
+        keys.select("record_id", pl.col("key").alias("key_r")), left_on="record_id_r",
+        right_on="record_id").sort("record_id_l", "record_id_r")
+
+
 def test_incremental_gives_the_partition_and_ids_of_comparing_every_pair(months):
-    out, _, _ = months
+    """Where no held score reverses a decision, the partition and ids are those of comparing
+    every pair (this city's months reverse none)."""
+    out, metrics, _ = months
     for k in (2, 3):
+        assert all(metrics[k]["store"][e]["held_decisions"] == 0 for e in ("person", "enterprise"))
         folder = out / f"month-0{k}"
         incremental, everything = _clusters(folder, "out"), _clusters(folder, "ref-out")
         assert incremental.height == everything.height
@@ -65,19 +80,30 @@ def test_incremental_gives_the_partition_and_ids_of_comparing_every_pair(months)
         assert differ.height == 0, differ.head(10)
 
 
-def test_carried_pairs_score_as_if_compared_again(months):
-    out, _, _ = months
+def test_carried_pairs_keep_their_levels_and_last_months_scores(months):
+    out, metrics, _ = months
     for k in (2, 3):
         folder = out / f"month-0{k}"
-        columns = ["record_id_l", "record_id_r", "match_weight", "match_probability", "rule"]
-        a, b = (pl.read_parquet(folder / o / "pairs.parquet").sort("record_id_l", "record_id_r")
-                for o in ("out", "ref-out"))
+        a, b = _pairs(folder, "out"), _pairs(folder, "ref-out")
+        last = _pairs(out / f"month-0{k - 1}", "out").select("key_l", "key_r",
+                                                              pl.col("match_weight").alias("last"))
         assert a.columns == b.columns
         gammas = [c for c in a.columns if c.startswith("gamma_")]
         assert a.select("record_id_l", "record_id_r", "rule", *gammas).equals(
             b.select("record_id_l", "record_id_r", "rule", *gammas))
-        assert np.allclose(a["match_weight"].to_numpy(), b["match_weight"].to_numpy())
-        assert np.allclose(a["match_probability"].to_numpy(), b[columns[3]].to_numpy())
+        both = a.join(b.select("record_id_l", "record_id_r", pl.col("match_weight").alias("ref")),
+                      on=["record_id_l", "record_id_r"]).join(last, on=["key_l", "key_r"], how="left")
+        carried = both.filter(pl.col("last").is_not_null())
+        # a carried pair scores as last month; a compared one as comparing every pair does
+        assert np.allclose(carried["match_weight"].to_numpy(), carried["last"].to_numpy())
+        fresh = both.filter(pl.col("last").is_null())
+        assert fresh.height > 0
+        assert np.allclose(fresh["match_weight"].to_numpy(), fresh["ref"].to_numpy())
+        for entity in ("person", "enterprise"):
+            mine = both.filter(pl.col("entity_type") == entity)
+            moved = mine.filter((pl.col("match_weight") - pl.col("ref")).abs() > 1e-9).height
+            assert moved == metrics[k]["store"][entity]["held_pairs"]
+        assert metrics[k]["store"]["person"]["held_pairs"] > 0  # the months move frequencies
 
 
 def test_the_store_keeps_every_compared_pair_by_record_key(months):
@@ -96,6 +122,8 @@ def test_the_report_says_what_was_compared_and_carried(months):
     person = metrics[2]["store"]["person"]
     assert f"比较了 {person['compared_pairs']:,} 对候选记录对" in html
     assert f"两方都未变的 {person['carried_pairs']:,} 对沿用" in html
+    assert (f"其中 {person['held_pairs']:,} 对的词频（如同名人数）本月已变，按本月词频会改变 "
+            f"{person['held_decisions']:,} 对的关联判定") in html
 
 
 def test_full_compares_every_pair_again(months):
