@@ -9,9 +9,11 @@ against that month's truth, and — from the month before — how many true enti
 their records unchanged, the share of them whose stable id(s) stayed the same, and the id
 changes (merged / split): explained by a change in the data (a truth entity they touch changed
 its records), or with all touched entities unchanged, a linkage `fix` (a merge joining one true
-entity, a split separating true entities) or a linkage `miss` (the opposite) — the re-link's
-model moving a borderline decision — and where the person model came from (reused from the
-store, with its u drift, or trained).  `--no-run` re-reads the months' outputs without running.
+entity, a split separating true entities) or the opposite: `nearby` when a record of the entity
+has a candidate pair with a record that is new or changed this month (a newcomer of the same
+name makes the entity's link to an unidentified record less certain), else a linkage `miss` —
+the re-link's model moving a borderline decision — and where the person model came from
+(reused from the store, with its u drift, or trained).  `--no-run` re-reads the months' outputs without running.
 
 `--compare-full`: each month from the second is also run with `linkage run --full` against a
 copy of the store as it was before the month (config `full.yaml`, output `full-out`): per month
@@ -40,12 +42,25 @@ from linkage.synth.evaluate import evaluate_clusters
 def _records(folder: Path) -> pl.DataFrame:
     """The month's linked records with their truth entity and stable id."""
     clusters = pl.read_parquet(folder / "out" / "clusters.parquet",
-                               columns=["source", "source_row", "record_key", "row_hash", "entity_id"])
+                               columns=["record_id", "source", "source_row", "record_key", "row_hash",
+                                        "entity_id"])
     truth = pl.read_parquet(folder / "truth.parquet", columns=["source", "source_row", "entity_id"])
     return truth.rename({"entity_id": "truth"}).join(clusters, on=["source", "source_row"], how="left")
 
 
-def _stability(before: pl.DataFrame, after: pl.DataFrame, history: pl.DataFrame) -> dict:
+def _touched_by_news(records: pl.DataFrame, before: pl.DataFrame, pairs: pl.DataFrame) -> set:
+    """Entity ids of this month whose records have a candidate pair with a record that is new
+    or changed since the month `before` (a newcomer of the same name, a re-keyed record)."""
+    key = pl.concat_str("source", "record_key", "row_hash", separator="|")
+    known = set(before.select(key.alias("k"))["k"])
+    news = records.with_columns(key.alias("k")).filter(~pl.col("k").is_in(known))["record_id"]
+    ends = pairs.filter(pl.col("record_id_l").is_in(news.implode()) | pl.col("record_id_r").is_in(news.implode()))
+    touched = pl.concat([ends["record_id_l"], ends["record_id_r"]]).unique()
+    return set(records.filter(pl.col("record_id").is_in(touched.implode()))["entity_id"])
+
+
+def _stability(before: pl.DataFrame, after: pl.DataFrame, history: pl.DataFrame,
+               news: set) -> dict:
     def content(frame):  # per truth entity: its records (key + hash, null = not linked) and ids
         return frame.group_by("truth").agg(
             pl.concat_str("source", "record_key", "row_hash", separator="|").sort().alias("rows"),
@@ -56,7 +71,7 @@ def _stability(before: pl.DataFrame, after: pl.DataFrame, history: pl.DataFrame)
         pl.element().is_not_null()).list.all())
     kept = same.filter(pl.col("ids") == pl.col("ids_after")).height
     steady = set(same["truth"])
-    kinds = {"data": 0, "fix": 0, "miss": 0}
+    kinds = {"data": 0, "nearby": 0, "fix": 0, "miss": 0}
     changes = history.filter(pl.col("kind").is_in(["merged", "split"]))
     for kind, old_id, new_id in changes.select("kind", "old_id", "new_id").iter_rows():
         old_before = set(before.filter(pl.col("entity_id") == old_id)["truth"])
@@ -64,10 +79,11 @@ def _stability(before: pl.DataFrame, after: pl.DataFrame, history: pl.DataFrame)
         new_after = set(after.filter(pl.col("entity_id") == new_id)["truth"])
         if not (old_before | old_after | new_after) <= steady:
             kinds["data"] += 1          # a truth entity involved changed its records
-        elif kind == "merged":          # a merge that joins one true entity fixes a missed link
-            kinds["fix" if len(old_before | new_after) == 1 else "miss"] += 1
-        else:                           # a split that separates true entities fixes a false link
-            kinds["fix" if not old_after & new_after else "miss"] += 1
+        else:
+            # a merge that joins one true entity fixes a missed link, a split that separates
+            # true entities a false one; a miss beside a new or changed record is "nearby"
+            fix = len(old_before | new_after) == 1 if kind == "merged" else not old_after & new_after
+            kinds["fix" if fix else "nearby" if {old_id, new_id} & news else "miss"] += 1
     return {"unchanged_entities": len(steady), "kept_id": kept,
             "kept_share": kept / len(steady) if steady else None, "id_changes": changes.height, **kinds}
 
@@ -146,7 +162,7 @@ def main() -> None:
         (data / "store.duckdb").unlink(missing_ok=True)
     before = None
     print("month  records  cpu_s  peak_rss_mib  person_f1  unchanged_entities  kept_id  kept_share  "
-          "id_changes  data  fix  miss  person_model (u drift)")
+          "id_changes  data  nearby  fix  miss  person_model (u drift)")
     for k in range(1, args.months + 1):
         folder = data / f"month-{k:02d}"
         compare = args.compare_full and k > 1 and not args.no_run
@@ -158,12 +174,17 @@ def main() -> None:
         records = _records(folder)
         with duckdb.connect(str(data / "store.duckdb"), read_only=True) as con:
             history = con.sql(f"SELECT kind, old_id, new_id FROM entity_history WHERE run = {k}").pl()
-        s = _stability(before, records, history) if before is not None else {}
+        news = (_touched_by_news(records.drop_nulls("record_id"), before.drop_nulls("record_id"),
+                                 pl.read_parquet(folder / "out" / "pairs.parquet",
+                                                 columns=["record_id_l", "record_id_r"]))
+                if before is not None else set())
+        s = _stability(before, records, history, news) if before is not None else {}
         share = f"{s['kept_share']:.5f}" if s.get("kept_share") is not None else ""
         print(f"{k:>5}  {records.height:>7,}  {cost['cpu_s']:>5.0f}  {cost['peak_rss_mib']:>12.0f}  "
               f"{f1['pairwise']['f1']:>9.4f}  {s.get('unchanged_entities', ''):>18}  "
               f"{s.get('kept_id', ''):>7}  {share:>10}  "
-              f"{s.get('id_changes', ''):>10}  {s.get('data', ''):>4}  {s.get('fix', ''):>3}  "
+              f"{s.get('id_changes', ''):>10}  {s.get('data', ''):>4}  {s.get('nearby', ''):>6}  "
+              f"{s.get('fix', ''):>3}  "
               f"{s.get('miss', ''):>4}  {_model(folder)}", flush=True)
         if compare:
             _compare_full(data, k, cost)
