@@ -15,13 +15,15 @@ candidate pairs the usual blocking made this run and
 A carried pair also keeps its *score*: while the run reuses the store's model, its term
 frequencies are the ones it was scored with before (`hold_scores`), not this month's value
 counts.  Otherwise people moving in and out would move decisions between records nobody
-touched — a name shared by four newcomers makes an old link between two unchanged records of
-that name weaker (0.98 → 0.12 in a 250,000-people city), and an entity would lose a record
-without any of its records changing.  New evidence about a pair comes with a new or changed
+touched — four newcomers sharing a name lower the score of an old pair of two unchanged
+records of that name (0.28 → 0.12 in a 250,000-people city), and an entity could lose a record
+without any of its records changing.  (The second pass still weighs such a newcomer as a rival
+entity for a record without a valid identifier: that is new evidence, not a moved score.)  New evidence about a pair comes with a new or changed
 record, which is compared afresh; a retrained model (`--retrain`, u drift, `--full`) scores
 every pair with this month's frequencies.  The pairs whose held score differs from this
 month's frequencies are counted (`held_pairs`), and those whose link decision it keeps as it
-was (`held_decisions`): these are where a run comparing every pair would decide otherwise.
+was (`held_decisions`; `count_held`): these are where a run comparing every pair would decide
+otherwise.
 
 A pair's raw levels are kept as one 64-bit code (`pack`: 4 bits a comparison, so up to 16
 comparisons of up to 14 levels; settings beyond that are compared in full every run).
@@ -136,16 +138,23 @@ def compare_candidates(carry: Carry, entity_type: str, candidates: pl.DataFrame,
     return compared
 
 
-def hold_scores(carry: Carry, entity_type: str, compared, model: Model, threshold: float) -> None:
-    """Score the carried pairs with the term frequencies they were scored with before, when
-    `model` is the store's (see the module docstring), in `compared.tf`; count in `carry.figures`
-    the pairs whose match weight this month's frequencies would move (`held_pairs`) and, of
-    those no identifier rule decides, the ones whose link decision they would reverse
-    (`held_decisions`); and keep every pair's frequencies as scored for the store."""
+@dataclass
+class Held:
+    """Carried pairs scored with their stored term frequencies: their rows in the `Compared` and
+    the match weight and probability this month's frequencies would give them."""
+    rows: np.ndarray
+    weight: np.ndarray
+    probability: np.ndarray
+
+
+def hold_scores(carry: Carry, entity_type: str, compared, model: Model) -> Held | None:
+    """Put the term frequencies the carried pairs were scored with before into `compared.tf`,
+    when `model` is the store's (see the module docstring), and keep every pair's frequencies
+    as scored for the store; returns what this month's frequencies would have given the pairs
+    whose frequencies moved (for `count_held`), or None when nothing is held."""
     held = carry.held.pop(entity_type, None)
-    figures = carry.figures.setdefault(entity_type, {})
-    figures.update(held_pairs=0, held_decisions=0)
     k = compared.tf.shape[1]
+    out = None
     if held is not None and held.height and k and model.source.startswith("store"):
         from linkage.link.run import pair_positions
 
@@ -153,17 +162,30 @@ def hold_scores(carry: Carry, entity_type: str, compared, model: Model, threshol
         stored = held["tf"].list.to_array(k).to_numpy().astype(np.float32)
         now = compared.tf[rows]
         moved = ~((stored == now) | (np.isnan(stored) & np.isnan(now))).all(axis=1)
-        rows, stored, now = rows[moved], stored[moved], now[moved]
-        gamma = compared.gamma[rows]
-        (w_before, before), (w_after, after) = (weigh(gamma, tf, model) for tf in (stored, now))
-        ruled = compared.cannot_link[rows] | compared.same_identifier[rows]
-        reversed_ = ~ruled & ((before >= threshold) != (after >= threshold))
-        figures.update(held_pairs=int((np.abs(w_before - w_after) > 1e-9).sum()),
-                       held_decisions=int(reversed_.sum()))
+        rows, stored = rows[moved], stored[moved]
+        out = Held(rows, *weigh(compared.gamma[rows], now[moved], model))
         compared.tf[rows] = stored
     if entity_type in carry.compared:
         carry.compared[entity_type] = carry.compared[entity_type].with_columns(
             pl.Series("tf", compared.tf).cast(pl.List(pl.Float32)))
+    return out
+
+
+def count_held(carry: Carry, entity_type: str, held: Held | None, compared, weight: np.ndarray,
+               probability: np.ndarray, threshold: float) -> None:
+    """Count in `carry.figures` the held pairs whose match weight (`weight`, as scored) this
+    month's frequencies would move (`held_pairs`) and, of those no identifier rule decides, the
+    ones whose link decision (`probability` against `threshold`) they would reverse
+    (`held_decisions`)."""
+    figures = carry.figures.setdefault(entity_type, {})
+    figures.update(held_pairs=0, held_decisions=0)
+    if held is None:
+        return
+    rows = held.rows
+    ruled = compared.cannot_link[rows] | compared.same_identifier[rows]
+    reversed_ = ~ruled & ((probability[rows] >= threshold) != (held.probability >= threshold))
+    figures.update(held_pairs=int((np.abs(weight[rows] - held.weight) > 1e-9).sum()),
+                   held_decisions=int(reversed_.sum()))
 
 
 def _stacked(parts: list):

@@ -37,7 +37,7 @@ from linkage.link.cluster import cluster
 from linkage.link.comparisons import (Comparison, compare_batch, compile_comparisons,
                                       neutralise_implied, tf_positions)
 from linkage.link.features import build_features, feature_frame, pair_frame, source_columns
-from linkage.link.incremental import Carry, compare_candidates, hold_scores
+from linkage.link.incremental import Carry, compare_candidates, count_held, hold_scores
 from linkage.link.keys import columns_read
 from linkage.link.labels import run_labels
 from linkage.link.model import (Model, estimate_by_sessions, estimate_prior, estimate_u,
@@ -494,10 +494,11 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     say(f"{entity_type}: EM {model.iterations} iterations, prior {model.prior:.3g}")
     model.siblings = fit_siblings(compared.gamma, compared.cannot_link, comparisons, model.u,
                                   model.m)
-    if carry is not None:
-        hold_scores(carry, entity_type, compared, model, s.threshold)
+    held = hold_scores(carry, entity_type, compared, model) if carry is not None else None
     lap("estimate")
     weight, probability = weigh(compared.gamma, compared.tf, model)
+    if carry is not None:
+        count_held(carry, entity_type, held, compared, weight, probability, s.threshold)
     probability, rule = apply_rules(compared, probability, comparisons, s.corroborating)
     probability, rule = reviewed.override(known, probability, rule)
     linked = (probability >= s.threshold) & ~compared.cannot_link
