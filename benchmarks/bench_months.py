@@ -1,8 +1,8 @@
 """Monthly runs against an entity store: id stability, explained id changes, accuracy, cost.
 
-    .venv/bin/python benchmarks/bench_months.py --people 250000 --months 12 [--seed 11]
+    .venv/bin/python benchmarks/bench_months.py --people 250000 --months 12 [--seed 11] [--profile sparse]
 
-Generates `linkage synth --months` into benchmarks/_data/months_<people>_<seed>/ (once; reused
+Generates `linkage synth --months` into benchmarks/_data/months_<people>_<seed>[_<profile>]/ (once; reused
 after; a run's store is started afresh), runs every month in order against the store under
 /usr/bin/time -v, and prints per month: records, CPU seconds, peak RSS, person pairwise F1
 against that month's truth, and — from the month before — how many true entities kept all
@@ -149,15 +149,18 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=250_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--profile", default="default", help="the synth profile of the city")
     parser.add_argument("--no-run", action="store_true", help="analyse the outputs already there")
     parser.add_argument("--compare-full", action="store_true",
                         help="also run each month from the second with --full (see above)")
     args = parser.parse_args()
-    data = ROOT / "benchmarks" / "_data" / f"months_{args.people}_{args.seed}"
+    data = ROOT / "benchmarks" / "_data" / (f"months_{args.people}_{args.seed}" + (
+        "" if args.profile == "default" else f"_{Path(args.profile).stem}"))
     if not (data / f"month-{args.months:02d}" / "config.yaml").exists():
         shutil.rmtree(data, ignore_errors=True)
         subprocess.run([str(BIN / "linkage"), "synth", "--people", str(args.people), "--months",
-                        str(args.months), "--seed", str(args.seed), "--out", str(data), "-q"], check=True)
+                        str(args.months), "--seed", str(args.seed), "--profile", args.profile, "--out", str(data),
+                        "-q"], check=True)
     if not args.no_run:
         (data / "store.duckdb").unlink(missing_ok=True)
     before = None
