@@ -159,3 +159,19 @@ def test_levels_made_by_other_link_code_are_compared_again(months, monkeypatch):
     changed = run(load_config(out_config), echo=lambda _m: None)
     assert changed["store"]["person"]["carried_pairs"] == 0
     assert changed["store"]["person"]["compared_pairs"] > 0
+
+
+def test_a_store_without_term_frequencies_carries_levels_only(months):
+    """A store written before pairs kept their term frequencies: levels are carried, scores are
+    this month's (nothing held), and the run writes the frequencies for the next."""
+    out, _, _ = months
+    run(load_config(out / "month-03" / "config.yaml"), echo=lambda _m: None)  # pairs of this code
+    shutil.copyfile(out / "store.duckdb", out / "old-store.duckdb")
+    with duckdb.connect(str(out / "old-store.duckdb")) as con:
+        con.execute("ALTER TABLE store_pairs DROP COLUMN tf")
+    config = config_copy(out / "month-03", "old-layout", "old-store.duckdb", "old-out")
+    metrics = run(load_config(config), echo=lambda _m: None)
+    assert metrics["store"]["person"]["carried_pairs"] > 0
+    assert metrics["store"]["person"]["held_pairs"] == 0
+    with duckdb.connect(str(out / "old-store.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM store_pairs WHERE tf IS NULL").fetchall()[0][0] == 0
