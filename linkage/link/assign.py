@@ -43,6 +43,14 @@ of them then sees the others as rival entities and splits its probability among 
 and queries of different sources, every query whose probabilities over the set's other members sum to the threshold
 joins them — queries that do not are taken out of the set and the sums recomputed until none
 changes.
+
+In a run against the entity store that reuses its model, a query whose candidate pairs are the
+very pairs of last month — every one carried (two unchanged records), no pair added or gone —
+keeps last month's decision (`Decisions`, kept with the pairs in the store): which target it
+joined, with what probability, and which pairs were possible matches.  The twin rates and
+per-source m are learnt afresh each month from every query, and would otherwise move a
+borderline query that nothing about it changed across the threshold; a query with a new,
+changed or removed record among its candidates is weighed afresh.
 """
 
 from __future__ import annotations
@@ -94,6 +102,23 @@ def _split_name(column: str) -> list[pl.Expr]:
             .alias("surname"), pl.when(ends).then(given).alias("given")]
 
 
+# the decision columns of `Decisions.pairs` and `Assignment.decisions`: per candidate pair and
+# side of the query (the left or the right record's entity), the probability of the query being
+# the other record's entity (NaN: a candidate, not the best pair of that query and target) and
+# the probability it joined with (null: not joined)
+DECISION_COLUMNS = ("assign_l", "assign_r", "joined_l", "joined_r")
+
+
+@dataclass
+class Decisions:
+    """The second pass's decisions of the store's last run, for the queries that keep them
+    (module docstring): `pairs` — the carried pairs (record_id_l, record_id_r: this run's ids)
+    that were a query's candidates, with `DECISION_COLUMNS`; `lost` — this run's records that
+    were a query's record in a candidate pair whose other record changed or is gone."""
+    pairs: pl.DataFrame
+    lost: np.ndarray
+
+
 @dataclass
 class Assignment:
     """Queries joined to an entity: the best pair (left, right record ids) and its probability;
@@ -105,6 +130,9 @@ class Assignment:
     twin_rate: dict[str, float]     # per source: share of its unidentified records with a twin
     queries: np.ndarray             # the first-pass entities weighed (unidentified clusters)
     joined: int                     # queries joined (alone or with a group)
+    decisions: pl.DataFrame | None = None  # record_id_l, record_id_r, DECISION_COLUMNS
+    held: int = 0                   # queries that kept last run's decision
+    held_changed: int = 0           # of those, the ones weighing afresh would decide otherwise
 
 
 def good_turing(counts: np.ndarray) -> dict[int, float]:
@@ -427,14 +455,15 @@ class Weigher:
 def query_pairs(compared, rows: np.ndarray, left_rep: np.ndarray, right_rep: np.ndarray,
                 queries: set, source_of: dict) -> pl.DataFrame:
     """The pairs `rows` in both directions, kept where the query side is one of `queries`
-    (with the query's source and the pair's row in `compared`)."""
+    (with the query's source, the pair's row in `compared` and the query's side: "l" where
+    the query holds the pair's left record)."""
     pairs = pl.DataFrame({"left": compared.left[rows], "right": compared.right[rows],
                           "rep_l": left_rep, "rep_r": right_rep, "row": rows})
     both = pl.concat([
         pairs.select(pl.col("rep_l").alias("query"), pl.col("rep_r").alias("target"),
-                     "left", "right", "row"),
+                     "left", "right", "row", pl.lit("l").alias("side")),
         pairs.select(pl.col("rep_r").alias("query"), pl.col("rep_l").alias("target"),
-                     "left", "right", "row")])
+                     "left", "right", "row", pl.lit("r").alias("side"))])
     both = both.filter(pl.col("query").is_in(list(queries)))
     return both.with_columns(pl.col("query").replace_strict(source_of, return_dtype=pl.Utf8)
                              .alias("source"))
@@ -442,11 +471,13 @@ def query_pairs(compared, rows: np.ndarray, left_rep: np.ndarray, right_rep: np.
 
 def assign(compared, linked: np.ndarray, weigher: Weigher, features: pl.DataFrame,
            record_ids: np.ndarray, rep: np.ndarray, identified: np.ndarray, sources: np.ndarray,
-           threshold: float, possible_threshold: float) -> Assignment:
+           threshold: float, possible_threshold: float,
+           last: Decisions | None = None) -> Assignment:
     """Weigh every unidentified first-pass cluster against the entities its candidate pairs
     reach (see the module docstring).  `record_ids` ascending, with `rep` (first-pass entity),
     `identified` (a valid identifier) and `sources` per record, in the feature frame's order;
-    fits the weigher's twin rates and per-source m."""
+    fits the weigher's twin rates and per-source m.  With `last` (the store's run, its model
+    reused), the queries whose candidate pairs did not change keep its decisions."""
     empty = Assignment(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
                        pl.DataFrame(schema={"record_id_l": pl.Int64, "record_id_r": pl.Int64,
                                             "probability": pl.Float64}), {}, np.zeros(0, np.int64),
@@ -474,13 +505,13 @@ def assign(compared, linked: np.ndarray, weigher: Weigher, features: pl.DataFram
     weighed = weigher.weigh(candidates.with_columns(pl.Series("log_bf", log_bf.sum(axis=1))))
     weigher.rates = weigher.twin_rates_of(weighed, every)
     scored = weigher.probabilities(weighed)
-    top = scored.sort(["probability", "target"], descending=[True, False]) \
-        .group_by("query", maintain_order=True) \
-        .first()
-    join = pl.concat([top.filter(pl.col("probability") >= threshold)
-                      .select("query", "left", "right", "probability"),
-                      fragment_groups(scored, queries, possible_threshold, threshold)]) \
-        .unique(["left", "right"], keep="first", maintain_order=True)
+    join = decide(scored, queries, threshold, possible_threshold)
+    held, held_changed = np.zeros(0, np.int64), 0
+    if last is not None:
+        held = held_queries(candidates, last, record_ids, rep)
+        if held.size:
+            scored, join, held_changed = hold_decisions(candidates, last, scored, join, held,
+                                                        queries, threshold, possible_threshold)
     maybe = scored.filter((pl.col("probability") >= possible_threshold)
                           & (pl.col("probability") < threshold))
     possible = maybe.select(pl.col("left").alias("record_id_l"),
@@ -488,7 +519,106 @@ def assign(compared, linked: np.ndarray, weigher: Weigher, features: pl.DataFram
                             "probability").unique(["record_id_l", "record_id_r"], keep="first")
     return Assignment(join["left"].to_numpy(), join["right"].to_numpy(),
                       join["probability"].to_numpy(), possible, dict(weigher.rates),
-                      np.array(sorted(queries), dtype=np.int64), join["query"].n_unique())
+                      np.array(sorted(queries), dtype=np.int64), join["query"].n_unique(),
+                      decisions_of(candidates, scored, join), int(held.size), held_changed)
+
+
+def decide(scored: pl.DataFrame, queries: set, threshold: float,
+           possible_threshold: float) -> pl.DataFrame:
+    """The joins (query, left, right, probability) of `scored` (query, source, target, left,
+    right, probability per query and target): each query's best target at `threshold` or
+    above, and the groups of `fragment_groups`."""
+    top = scored.sort(["probability", "target"], descending=[True, False]) \
+        .group_by("query", maintain_order=True) \
+        .first()
+    return pl.concat([top.filter(pl.col("probability") >= threshold)
+                      .select("query", "left", "right", "probability"),
+                      fragment_groups(scored, queries, possible_threshold, threshold)]) \
+        .unique(["left", "right"], keep="first", maintain_order=True)
+
+
+def _marked(candidates: pl.DataFrame, last: Decisions) -> pl.DataFrame:
+    """`candidates` with last run's decision columns of the query's side (`assign`, `joined`;
+    null where the pair was not that side's candidate or not carried)."""
+    stored = last.pairs.rename({"record_id_l": "left", "record_id_r": "right"})
+    out = candidates.join(stored, on=["left", "right"], how="left", maintain_order="left")
+    left = pl.col("side") == "l"
+    return out.with_columns(pl.when(left).then("assign_l").otherwise("assign_r").alias("assign"),
+                            pl.when(left).then("joined_l").otherwise("joined_r").alias("joined")) \
+        .drop(*DECISION_COLUMNS)
+
+
+def held_queries(candidates: pl.DataFrame, last: Decisions, record_ids: np.ndarray,
+                 rep: np.ndarray) -> np.ndarray:
+    """The queries whose candidate pairs are exactly last run's candidates of their records:
+    every one carried and a candidate of the same side then, as many as there were (none gone
+    or no longer a candidate), and none of their records in `last.lost`."""
+    marked = _marked(candidates, last)
+    now = marked.group_by("query").agg(pl.len().alias("now"),
+                                       pl.col("assign").is_not_null().sum().alias("marked"))
+    stored = last.pairs
+    sides = [stored.filter(pl.col(f"assign_{side}").is_not_null())[f"record_id_{side}"].to_numpy()
+             for side in ("l", "r")]
+    ends = np.concatenate(sides)
+    before = pl.DataFrame({"query": rep[np.searchsorted(record_ids, ends)]},
+                          schema={"query": pl.Int64}).group_by("query").len("before")
+    lost = np.unique(rep[np.searchsorted(record_ids, last.lost)]) if last.lost.size else \
+        np.zeros(0, np.int64)
+    held = now.join(before, on="query", how="left").filter(
+        (pl.col("now") == pl.col("marked")) & (pl.col("now") == pl.col("before"))
+        & ~pl.col("query").is_in(pl.Series(lost, dtype=pl.Int64).implode()))
+    return np.sort(held["query"].to_numpy())
+
+
+def hold_decisions(candidates: pl.DataFrame, last: Decisions, scored: pl.DataFrame,
+                   join: pl.DataFrame, held: np.ndarray, queries: set, threshold: float,
+                   possible_threshold: float) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """`scored` and the joins with the `held` queries' rows and joins as last run decided
+    them (their best pairs' stored probabilities, the pairs they joined by), the other
+    queries' groups decided again beside them; and how many held queries weighing afresh
+    (`join`, the fresh joins) would have joined otherwise."""
+    is_held = pl.col("query").is_in(pl.Series(held, dtype=pl.Int64).implode())
+    marked = _marked(candidates.filter(is_held), last)
+    kept = marked.filter(pl.col("assign").is_not_nan()).sort("assign", descending=True) \
+        .unique(["query", "target"], keep="first").select(
+            *scored.select("query", "source", "target", "left", "right").columns,
+            pl.col("assign").cast(pl.Float64).alias("probability"))
+    scored = pl.concat([scored.filter(~is_held).select(kept.columns), kept]) \
+        .sort("query", "target", "left", "right")
+    joined = marked.filter(pl.col("joined").is_not_null()).select(
+        "query", "left", "right", pl.col("joined").cast(pl.Float64).alias("probability"))
+    again = decide(scored, queries, threshold, possible_threshold).filter(~is_held)
+    out = pl.concat([again, joined]).unique(["left", "right"], keep="first", maintain_order=True)
+
+    def targets(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(is_held).group_by("query").agg(
+            pl.concat_str(pl.col("left").cast(pl.Utf8), pl.col("right").cast(pl.Utf8),
+                          separator="-").sort().str.join(",").alias("pairs"))
+
+    fresh, kept_joins = targets(join), targets(joined)
+    everyone = pl.DataFrame({"query": held}, schema={"query": pl.Int64})
+    compared = everyone.join(fresh, on="query", how="left").join(
+        kept_joins, on="query", how="left", suffix="_kept")
+    changed = compared.filter(pl.col("pairs").fill_null("") != pl.col("pairs_kept").fill_null(""))
+    return scored, out, changed.height
+
+
+def decisions_of(candidates: pl.DataFrame, scored: pl.DataFrame,
+                 join: pl.DataFrame) -> pl.DataFrame:
+    """Per candidate pair, this run's decision columns (`DECISION_COLUMNS`) for the store."""
+    rows = candidates.select("query", "target", "left", "right", "side") \
+        .join(scored.select("query", "target", "left", "right", "probability"),
+              on=["query", "target", "left", "right"], how="left") \
+        .join(join.select("query", "left", "right", pl.col("probability").alias("joined")),
+              on=["query", "left", "right"], how="left") \
+        .with_columns(pl.col("probability").fill_null(float("nan")).cast(pl.Float32).alias("assign"),
+                      pl.col("joined").cast(pl.Float32))
+    sides = [rows.filter(pl.col("side") == side).select(
+        pl.col("left").alias("record_id_l"), pl.col("right").alias("record_id_r"),
+        pl.col("assign").alias(f"assign_{side}"), pl.col("joined").alias(f"joined_{side}"))
+        .unique(["record_id_l", "record_id_r"], keep="first") for side in ("l", "r")]
+    return sides[0].join(sides[1], on=["record_id_l", "record_id_r"], how="full",
+                         coalesce=True).select("record_id_l", "record_id_r", *DECISION_COLUMNS)
 
 
 def fragment_groups(scored: pl.DataFrame, queries: set, possible_threshold: float,

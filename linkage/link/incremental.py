@@ -28,7 +28,9 @@ otherwise.
 A pair's raw levels are kept as one 64-bit code (`pack`: 4 bits a comparison, so up to 16
 comparisons of up to 14 levels; settings beyond that are compared in full every run).
 Scoring, clustering with its constraints, the second pass (`linkage.link.assign`) and the
-recall estimate then run on all records as usual.  Carried levels are used only when the
+recall estimate then run on all records as usual; the second pass's queries whose candidate
+pairs are all carried, as last month, keep last month's decisions (`Decisions`, kept with the
+pairs: `keep_decisions`) while the model is the store's.  Carried levels are used only when the
 store's pairs were compared under the same comparison settings, linkage version and region;
 `linkage run --full` carries nothing.
 """
@@ -41,6 +43,7 @@ import numpy as np
 import polars as pl
 
 from linkage.columns import IDENTIFIER_VALUE, IDENTIFIER_WRITTEN, TERM_FREQUENCY
+from linkage.link.assign import DECISION_COLUMNS, Assignment, Decisions
 from linkage.link.comparisons import Comparison, level_tf, neutralise_implied
 from linkage.link.features import pair_frame
 from linkage.link.keys import is_fixed
@@ -53,15 +56,21 @@ class Carry:
 
     `pairs`: per entity type, the pairs between unchanged records the store holds levels for —
     record_id_l < record_id_r (this run's ids), gamma (raw levels, `pack`ed), tf (the term
-    frequencies they were scored with; null from a store that did not keep them);
+    frequencies they were scored with; null from a store that did not keep them) and the
+    second pass's decisions (`DECISION_COLUMNS`; null where none or not kept);
     `comparisons`: per entity type, the comparison settings (`linkage.link.run.comparison_key`)
-    they were made with.  The run fills in, per entity type, `held`: the carried pairs with
-    their stored term frequencies (for `hold_scores`), `compared`: every candidate pair's raw
-    levels and term frequencies as scored (for the store to keep), `compared_with`: the
-    comparison settings this run used, and `figures`: the pairs compared, carried and held."""
+    they were made with; `lost`: per entity type, this run's records that were a second-pass
+    query's record in a stored pair whose other record changed or is gone.  The run fills in,
+    per entity type, `held`: the carried pairs with their stored term frequencies (for
+    `hold_scores`), `decisions`: the carried pairs' second-pass decisions (for `assign`),
+    `compared`: every candidate pair's raw levels, term frequencies as scored and second-pass
+    decisions (for the store to keep), `compared_with`: the comparison settings this run used,
+    and `figures`: the pairs compared, carried and held, the queries held."""
     pairs: dict[str, pl.DataFrame]
     comparisons: dict[str, str]
+    lost: dict[str, np.ndarray] = field(default_factory=dict)
     held: dict[str, pl.DataFrame] = field(default_factory=dict)
+    decisions: dict[str, Decisions] = field(default_factory=dict)
     compared: dict[str, pl.DataFrame] = field(default_factory=dict)
     compared_with: dict[str, str] = field(default_factory=dict)
     figures: dict[str, dict] = field(default_factory=dict)
@@ -119,8 +128,13 @@ def compare_candidates(carry: Carry, entity_type: str, candidates: pl.DataFrame,
     stored = carry.pairs.pop(entity_type, None)  # read once: freed when compared
     if stored is None or carry.comparisons.get(entity_type) != key or not packable(comparisons):
         stored = pl.DataFrame(schema={"record_id_l": pl.Int64, "record_id_r": pl.Int64,
-                                      "gamma": pl.Int64, "tf": pl.List(pl.Float32)})
+                                      "gamma": pl.Int64, "tf": pl.List(pl.Float32),
+                                      **{c: pl.Float32 for c in DECISION_COLUMNS}})
     on = ["record_id_l", "record_id_r"]
+    carry.decisions[entity_type] = Decisions(
+        stored.select(*on, *DECISION_COLUMNS).filter(
+            pl.any_horizontal(pl.col(c).is_not_null() for c in DECISION_COLUMNS)),
+        carry.lost.get(entity_type, np.zeros(0, np.int64)))
     kept = candidates.join(stored, on=on, how="inner", maintain_order="left")
     fresh = candidates.join(stored, on=on, how="anti", maintain_order="left")
     raw = unpack(kept["gamma"].to_numpy(), len(comparisons))
@@ -169,6 +183,22 @@ def hold_scores(carry: Carry, entity_type: str, compared, model: Model) -> Held 
         carry.compared[entity_type] = carry.compared[entity_type].with_columns(
             pl.Series("tf", compared.tf).cast(pl.List(pl.Float32)))
     return out
+
+
+def keep_decisions(carry: Carry, entity_type: str, assignment: Assignment) -> None:
+    """Put the second pass's decisions beside the compared pairs the store keeps, and count the
+    queries that kept last run's decisions (`held_queries`) and, of those, the ones weighing
+    afresh would have joined otherwise (`held_assignments`)."""
+    figures = carry.figures.setdefault(entity_type, {})
+    figures.update(held_queries=assignment.held, held_assignments=assignment.held_changed)
+    if entity_type not in carry.compared:
+        return
+    decisions = assignment.decisions
+    if decisions is None:
+        decisions = pl.DataFrame(schema={"record_id_l": pl.Int64, "record_id_r": pl.Int64,
+                                         **{c: pl.Float32 for c in DECISION_COLUMNS}})
+    carry.compared[entity_type] = carry.compared[entity_type].join(
+        decisions, on=["record_id_l", "record_id_r"], how="left", maintain_order="left")
 
 
 def count_held(carry: Carry, entity_type: str, held: Held | None, compared, weight: np.ndarray,

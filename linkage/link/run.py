@@ -37,7 +37,8 @@ from linkage.link.cluster import cluster
 from linkage.link.comparisons import (Comparison, compare_batch, compile_comparisons,
                                       neutralise_implied, tf_positions)
 from linkage.link.features import build_features, feature_frame, pair_frame, source_columns
-from linkage.link.incremental import Carry, compare_candidates, count_held, hold_scores
+from linkage.link.incremental import (Carry, compare_candidates, count_held, hold_scores,
+                                      keep_decisions)
 from linkage.link.keys import columns_read
 from linkage.link.labels import run_labels
 from linkage.link.model import (Model, estimate_by_sessions, estimate_prior, estimate_u,
@@ -509,8 +510,13 @@ def link_entity(engine, entity_type: str, settings: LinkageSettings,
     sources = record_sources(engine, source, entity_type)
     identified = (codes >= 0).any(axis=1)
     weigher = Weigher(comparisons, model, features, first_rep, identified, sources)
+    last = carry.decisions.pop(entity_type, None) if carry is not None else None
+    if not model.source.startswith("store"):  # a model trained afresh decides afresh
+        last = None
     assignment = assign(compared, linked, weigher, features, record_ids, first_rep, identified,
-                        sources, s.threshold, s.possible_threshold)
+                        sources, s.threshold, s.possible_threshold, last)
+    if carry is not None:
+        keep_decisions(carry, entity_type, assignment)
     rep = first_rep
     if len(assignment.left):
         rows = pair_positions(compared, assignment.left, assignment.right)

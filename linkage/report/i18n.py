@@ -195,6 +195,8 @@ UI: dict[str, dict[str, str]] = {
         "changes_held": "沿用实体库的模型时，未变的记录对也沿用上次的评分：其中 {held_pairs} 对的词频（如同名人数）"
                         "本月已变，按本月词频会改变 {held_decisions} 对的关联判定，这里保持上次的判定"
                         "（新证据随新增或变更的记录到来；重新训练模型或 --full 时全部按本月词频评分）。",
+        "changes_held_queries": "无有效证件号的记录由第二轮按姓名等证据归属；其候选记录对与上次完全相同的 {held_queries} 组"
+                                "沿用上次的归属判定，按本月重新估计的参数会改变其中 {held_assignments} 组的归属。",
         "changes_history": "本次实体编号的变化（前 {rows} 条）",
         "changes_records": "各数据源记录的变化",
         "changes_trend": "历次运行的走势",
@@ -449,6 +451,10 @@ UI: dict[str, dict[str, str]] = {
                         "which would reverse the link decision of {held_decisions}; it is kept as it was "
                         "(new evidence comes with new or changed records; a retrained model or --full "
                         "scores every pair with this month's frequencies).",
+        "changes_held_queries": "Records without a valid identifier are placed by the second pass, on their "
+                                "names and other evidence; {held_queries} groups of them whose candidate pairs "
+                                "are exactly last run's keep last run's placement, which this month's "
+                                "re-estimated parameters would change for {held_assignments}.",
         "changes_history": "This run's id changes (first {rows})",
         "changes_records": "Records changed per source",
         "changes_trend": "Trend over the runs",

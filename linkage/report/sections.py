@@ -826,6 +826,10 @@ def changes(inputs: Inputs) -> Section:
             section.sentences.append(inputs.t(
                 "changes_held", held_pairs=_n(store[entity]["held_pairs"]),
                 held_decisions=_n(store[entity]["held_decisions"])))
+        if store[entity].get("held_queries"):
+            section.sentences.append(inputs.t(
+                "changes_held_queries", held_queries=_n(store[entity]["held_queries"]),
+                held_assignments=_n(store[entity]["held_assignments"])))
     if inputs.has("entity_history"):
         history = inputs.sql("SELECT entity_type, kind, old_id, new_id, records FROM entity_history "
                              f"ORDER BY kind IN ('new', 'retired'), kind, old_id, new_id LIMIT {HISTORY_ROWS}")

@@ -7,7 +7,7 @@ whose two records are unchanged (`linkage.link.incremental`) and compares the re
 
 | table | content |
 |---|---|
-| `store_pairs` | entity_type, source_l, key_l, source_r, key_r, gamma (raw levels, packed: `linkage.link.incremental.pack`), tf (the term frequency of each frequency-weighted comparison as scored; NaN where not weighted) |
+| `store_pairs` | entity_type, source_l, key_l, source_r, key_r, gamma (raw levels, packed: `linkage.link.incremental.pack`), tf (the term frequency of each frequency-weighted comparison as scored; NaN where not weighted), assign_l, assign_r, joined_l, joined_r (the second pass's decisions: `linkage.link.assign.DECISION_COLUMNS`) |
 | `store_pair_settings` | entity_type, comparisons (canonical JSON of the comparison settings), version (`made_with`: digests of the normalizer and link code and the config's region, which normalization reads) the levels were made with |
 
 Levels made under other comparison settings, by other normalizer or link code or with another region
@@ -17,15 +17,18 @@ open DuckDB connection to the store (`linkage.store` owns it).
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from linkage.config import Config
+from linkage.link.assign import DECISION_COLUMNS
 from linkage.link.incremental import Carry
 from linkage.store.normalized import files_digest, fingerprint
 
 COLUMNS = {
     "store_pairs": "entity_type VARCHAR, source_l VARCHAR, key_l VARCHAR, source_r VARCHAR, "
-                   "key_r VARCHAR, gamma BIGINT, tf FLOAT[]",
+                   "key_r VARCHAR, gamma BIGINT, tf FLOAT[], "
+                   + ", ".join(f"{c} FLOAT" for c in DECISION_COLUMNS),
     "store_pair_settings": "entity_type VARCHAR, comparisons VARCHAR, version VARCHAR",
 }
 LINK_CODE = ("link/*.py",)  # the code a pair's levels come from, besides the normalizers'
@@ -51,21 +54,43 @@ def load_carry(con, unchanged: pl.DataFrame, present: set[str], made: str) -> Ca
                        params=[made]).pl()
     if settings.height == 0:
         return Carry({}, {})
-    # a store written before term frequencies were kept carries levels only
-    kept_tf = con.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'store_pairs' "
-                          "AND column_name = 'tf'").fetchall()[0][0]
+    # a store written before term frequencies (or second-pass decisions) were kept carries
+    # levels only (or holds no decision)
+    kept = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() "
+                                      "WHERE table_name = 'store_pairs'").fetchall()}
+
+    def column(name: str, kind: str) -> str:
+        return f"p.{name}" if name in kept else f"NULL::{kind}"
+
     con.register("_unchanged", unchanged.select("record_id", "source", "record_key").to_arrow())
+    # pairs stored with the smaller record id first; this run's ids may run the other way
+    swap = "a.record_id > b.record_id"
+    decisions = ", ".join(
+        f"CASE WHEN {swap} THEN {column(c.replace('_l', '_r'), 'FLOAT')} "
+        f"ELSE {column(c, 'FLOAT')} END AS {c}" for c in DECISION_COLUMNS if c.endswith("_l"))
+    decisions += ", " + ", ".join(
+        f"CASE WHEN {swap} THEN {column(c.replace('_r', '_l'), 'FLOAT')} "
+        f"ELSE {column(c, 'FLOAT')} END AS {c}" for c in DECISION_COLUMNS if c.endswith("_r"))
     pairs = con.sql(f"""
         SELECT p.entity_type, least(a.record_id, b.record_id) AS record_id_l,
                greatest(a.record_id, b.record_id) AS record_id_r, p.gamma,
-               {'p.tf' if kept_tf else 'NULL::FLOAT[]'} AS tf
+               {column('tf', 'FLOAT[]')} AS tf, {decisions}
         FROM store_pairs p
         JOIN _unchanged a ON a.source = p.source_l AND a.record_key = p.key_l
         JOIN _unchanged b ON b.source = p.source_r AND b.record_key = p.key_r""").pl()
+    # a query's record whose stored candidate's other record changed or is gone
+    lost = con.sql(" UNION ALL ".join(f"""
+        SELECT p.entity_type, a.record_id FROM store_pairs p
+        JOIN _unchanged a ON a.source = p.source_{mine} AND a.record_key = p.key_{mine}
+        ANTI JOIN _unchanged b ON b.source = p.source_{other} AND b.record_key = p.key_{other}
+        WHERE {column(f'assign_{mine}', 'FLOAT')} IS NOT NULL"""
+                                      for mine, other in (("l", "r"), ("r", "l")))).pl()
     con.unregister("_unchanged")
     return Carry({e: part.drop("entity_type").sort("record_id_l", "record_id_r")
                   for (e,), part in pairs.partition_by("entity_type", as_dict=True).items()},
-                 dict(settings.iter_rows()))
+                 dict(settings.iter_rows()),
+                 lost={e: np.unique(part["record_id"].to_numpy())
+                       for (e,), part in lost.partition_by("entity_type", as_dict=True).items()})
 
 
 def kept_pairs(carry: Carry, records: pl.DataFrame, made: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -79,10 +104,13 @@ def kept_pairs(carry: Carry, records: pl.DataFrame, made: str) -> tuple[pl.DataF
                      .join(keys.rename({"record_id": "record_id_r", "source": "source_r",
                                         "record_key": "key_r"}), on="record_id_r")
                      .select(pl.lit(entity_type).alias("entity_type"), "source_l", "key_l",
-                             "source_r", "key_r", "gamma", "tf"))
+                             "source_r", "key_r", "gamma", "tf",
+                             *(pl.col(c) if c in pairs.columns else pl.lit(None, pl.Float32).alias(c)
+                               for c in DECISION_COLUMNS)))
     pairs = pl.concat(parts) if parts else pl.DataFrame(schema={
         "entity_type": pl.Utf8, "source_l": pl.Utf8, "key_l": pl.Utf8, "source_r": pl.Utf8,
-        "key_r": pl.Utf8, "gamma": pl.Int64, "tf": pl.List(pl.Float32)})
+        "key_r": pl.Utf8, "gamma": pl.Int64, "tf": pl.List(pl.Float32),
+        **{c: pl.Float32 for c in DECISION_COLUMNS}})
     settings = pl.DataFrame({"entity_type": list(carry.compared_with),
                              "comparisons": list(carry.compared_with.values()),
                              "version": [made] * len(carry.compared_with)},

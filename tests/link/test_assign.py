@@ -2,9 +2,20 @@
 
 import numpy as np
 import polars as pl
+import pytest
 
 from linkage.link import run_linkage
-from linkage.link.assign import fragment_groups, good_turing, twin_rates
+from linkage.link.assign import (
+    DECISION_COLUMNS,
+    Decisions,
+    decide,
+    decisions_of,
+    fragment_groups,
+    good_turing,
+    held_queries,
+    hold_decisions,
+    twin_rates,
+)
 from tests.link.conftest import FAST, records
 
 CHARS = "安柏晨德恩飞歌海嘉杰凯岚霖铭楠鹏琪瑞森涛薇翔雅逸泽昭"
@@ -262,3 +273,57 @@ def test_a_family_registers_siblings_do_not_teach_it_that_names_or_birth_dates_d
     own_joined = sum(entity[800 + 2 * i] == entity[i] for i in range(400))
     sibling_joined = sum(entity[801 + 2 * i] == entity[i] for i in range(400))
     assert own_joined >= 390 and sibling_joined == 0
+
+
+def _candidates(rows):
+    """candidate rows (query, target, left, right, side) of queries from source "s"."""
+    return pl.DataFrame([(q, "s", t, a, b, i, side) for i, (q, t, a, b, side) in enumerate(rows)],
+                        schema=["query", "source", "target", "left", "right", "row", "side"],
+                        orient="row")
+
+
+def _decisions(rows, lost=()):
+    """last run's decisions (left, right, assign_l, assign_r, joined_l, joined_r)."""
+    schema = {"record_id_l": pl.Int64, "record_id_r": pl.Int64,
+              **{c: pl.Float32 for c in DECISION_COLUMNS}}
+    return Decisions(pl.DataFrame(rows, schema=schema, orient="row"), np.array(lost, dtype=np.int64))
+
+
+def test_a_query_with_last_months_candidates_keeps_last_months_decision():
+    # query 10 (record 100) reaches entities 1 and 2 through the same pairs as last month,
+    # when it joined neither; query 20 (record 200) had one more candidate then (record 1003,
+    # now linked to it or gone), so it is weighed afresh
+    record_ids, rep = np.array([100, 200, 1001, 1002, 1003]), np.array([10, 20, 1, 2, 20])
+    candidates = _candidates([(10, 1, 100, 1001, "l"), (10, 2, 100, 1002, "l"),
+                              (20, 1, 200, 1001, "l")])
+    last = _decisions([(100, 1001, 0.6, None, None, None), (100, 1002, 0.3, None, None, None),
+                       (200, 1001, 0.95, None, 0.95, None), (200, 1003, float("nan"), None, None, None)])
+    held = held_queries(candidates, last, record_ids, rep)
+    assert held.tolist() == [10]
+    scored = _scored([(10, 1, 100, 1001, 0.95), (10, 2, 100, 1002, 0.03), (20, 1, 200, 1001, 0.85)])
+    fresh = decide(scored, {10, 20}, 0.9, 0.5)
+    assert fresh.select("query", "left", "right").rows() == [(10, 100, 1001)]
+    scored, join, changed = hold_decisions(candidates, last, scored, fresh, held, {10, 20}, 0.9, 0.5)
+    assert join.height == 0 and changed == 1   # 10 keeps "joined nothing"; 20 stays below 0.9
+    kept = scored.filter(pl.col("query") == 10).sort("target")
+    assert np.allclose(kept["probability"].to_numpy(), [0.6, 0.3])
+    # and the decisions the store keeps for next month are the held ones
+    stored = decisions_of(candidates, scored, join).sort("record_id_l", "record_id_r")
+    assert np.allclose(stored["assign_l"].to_numpy(), [0.6, 0.3, 0.85])
+    assert stored["joined_l"].null_count() == 3
+
+
+def test_a_query_that_joined_last_month_joins_again_and_a_lost_record_unholds():
+    record_ids, rep = np.array([100, 1001]), np.array([10, 1])
+    candidates = _candidates([(10, 1, 1001, 100, "r")])   # the query holds the right record
+    last = _decisions([(1001, 100, None, 0.97, None, 0.97)])
+    scored = _scored([(10, 1, 1001, 100, 0.4)])           # this month's rates would not join
+    held = held_queries(candidates, last, record_ids, rep)
+    _, join, changed = hold_decisions(candidates, last, scored, decide(scored, {10}, 0.9, 0.5),
+                                      held, {10}, 0.9, 0.5)
+    assert join.select("query", "left", "right", "probability").rows() == [(10, 1001, 100, pytest.approx(0.97))]
+    assert changed == 1
+    lost = _decisions([(1001, 100, None, 0.97, None, 0.97)], lost=[100])
+    assert held_queries(candidates, lost, record_ids, rep).size == 0
+    other_side = _decisions([(1001, 100, 0.97, None, 0.97, None)])  # last month the other way
+    assert held_queries(candidates, other_side, record_ids, rep).size == 0

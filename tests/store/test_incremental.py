@@ -1,7 +1,8 @@
 """Incremental linking against the entity store: each month compares only the pairs with a new
-or changed record and carries the others' levels and scores; it gives the levels of a run that
-compares every pair with the same model, its scores wherever this month's term frequencies did
-not move, and its partition wherever no held score decides otherwise."""
+or changed record and carries the others' levels and scores, and the second pass's placements
+of records whose candidate pairs did not change; it gives the levels of a run that compares
+every pair with the same model, its scores wherever this month's term frequencies did not move,
+and its partition wherever no held score or placement decides otherwise."""
 
 from __future__ import annotations
 
@@ -67,11 +68,13 @@ def _pairs(folder: Path, output: str) -> pl.DataFrame:
 
 
 def test_incremental_gives_the_partition_and_ids_of_comparing_every_pair(months):
-    """Where no held score reverses a decision, the partition and ids are those of comparing
-    every pair (this city's months reverse none)."""
+    """Where no held score or second-pass placement reverses a decision, the partition and ids
+    are those of comparing every pair (this city's months reverse none)."""
     out, metrics, _ = months
     for k in (2, 3):
         assert all(metrics[k]["store"][e]["held_decisions"] == 0 for e in ("person", "enterprise"))
+        assert all(metrics[k]["store"][e]["held_assignments"] == 0 for e in ("person", "enterprise"))
+        assert metrics[k]["store"]["person"]["held_queries"] > 0
         folder = out / f"month-0{k}"
         incremental, everything = _clusters(folder, "out"), _clusters(folder, "ref-out")
         assert incremental.height == everything.height
@@ -124,6 +127,8 @@ def test_the_report_says_what_was_compared_and_carried(months):
     assert f"两方都未变的 {person['carried_pairs']:,} 对沿用" in html
     assert (f"其中 {person['held_pairs']:,} 对的词频（如同名人数）本月已变，按本月词频会改变 "
             f"{person['held_decisions']:,} 对的关联判定") in html
+    assert (f"其候选记录对与上次完全相同的 {person['held_queries']:,} 组沿用上次的归属判定，"
+            f"按本月重新估计的参数会改变其中 {person['held_assignments']:,} 组的归属") in html
 
 
 def test_full_compares_every_pair_again(months):
@@ -161,17 +166,53 @@ def test_levels_made_by_other_link_code_are_compared_again(months, monkeypatch):
     assert changed["store"]["person"]["compared_pairs"] > 0
 
 
-def test_a_store_without_term_frequencies_carries_levels_only(months):
-    """A store written before pairs kept their term frequencies: levels are carried, scores are
-    this month's (nothing held), and the run writes the frequencies for the next."""
+def test_a_store_without_frequencies_or_decisions_carries_levels_only(months):
+    """A store written before pairs kept their term frequencies and the second pass's
+    decisions: levels are carried, scores and placements are this month's (nothing held), and
+    the run writes frequencies and decisions for the next."""
     out, _, _ = months
     run(load_config(out / "month-03" / "config.yaml"), echo=lambda _m: None)  # pairs of this code
     shutil.copyfile(out / "store.duckdb", out / "old-store.duckdb")
     with duckdb.connect(str(out / "old-store.duckdb")) as con:
-        con.execute("ALTER TABLE store_pairs DROP COLUMN tf")
+        for column in ("tf", "assign_l", "assign_r", "joined_l", "joined_r"):
+            con.execute(f"ALTER TABLE store_pairs DROP COLUMN {column}")
     config = config_copy(out / "month-03", "old-layout", "old-store.duckdb", "old-out")
     metrics = run(load_config(config), echo=lambda _m: None)
     assert metrics["store"]["person"]["carried_pairs"] > 0
     assert metrics["store"]["person"]["held_pairs"] == 0
+    assert metrics["store"]["person"]["held_queries"] == 0
     with duckdb.connect(str(out / "old-store.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM store_pairs WHERE tf IS NULL").fetchall()[0][0] == 0
+        assert con.execute("SELECT count(*) FROM store_pairs WHERE assign_l IS NOT NULL "
+                           "OR assign_r IS NOT NULL").fetchall()[0][0] > 0
+
+
+def _assigned(folder: Path, output: str) -> set:
+    pairs = _pairs(folder, output).filter(pl.col("rule") == "assigned")
+    return set(pairs.select("key_l", "key_r").iter_rows())
+
+
+def test_queries_whose_candidates_did_not_change_keep_their_placement(months, monkeypatch):
+    """The second pass re-learns its twin rates every month; a record it placed last month,
+    whose candidate pairs are all unchanged, keeps that placement however they move (here:
+    halved), and the placements a fresh weighing would change are counted."""
+    from linkage.link import assign
+
+    out, _, _ = months
+    folder = out / "month-03"
+    shutil.copyfile(out / "store.duckdb", out / "held-store.duckdb")
+    run(load_config(config_copy(folder, "again", "held-store.duckdb", "again-out")), echo=lambda _m: None)
+    shutil.copyfile(out / "held-store.duckdb", out / "fresh-store.duckdb")
+    with duckdb.connect(str(out / "fresh-store.duckdb")) as con:
+        con.execute("DELETE FROM store_pairs")
+    rates = assign.twin_rates
+    monkeypatch.setattr(assign, "twin_rates", lambda *a: {s: 0.5 * t for s, t in rates(*a).items()})
+    held = run(load_config(config_copy(folder, "moved", "held-store.duckdb", "moved-out")),
+               echo=lambda _m: None)["store"]["person"]
+    fresh = run(load_config(config_copy(folder, "moved-fresh", "fresh-store.duckdb", "fresh-out")),
+                echo=lambda _m: None)["store"]["person"]
+    last = _assigned(folder, "again-out")
+    assert held["compared_pairs"] == 0 and held["held_queries"] > 0    # nothing changed
+    assert _assigned(folder, "moved-out") == last
+    assert fresh["held_queries"] == 0 and _assigned(folder, "fresh-out") < last
+    assert held["held_assignments"] > 0
