@@ -132,7 +132,7 @@ class Assignment:
     joined: int                     # queries joined (alone or with a group)
     decisions: pl.DataFrame | None = None  # record_id_l, record_id_r, DECISION_COLUMNS
     held: int = 0                   # queries that kept last run's decision
-    held_changed: int = 0           # of those, the ones weighing afresh would decide otherwise
+    held_changed: pl.DataFrame | None = None  # `hold_decisions`' differences from a fresh weighing
 
 
 def good_turing(counts: np.ndarray) -> dict[int, float]:
@@ -506,7 +506,7 @@ def assign(compared, linked: np.ndarray, weigher: Weigher, features: pl.DataFram
     weigher.rates = weigher.twin_rates_of(weighed, every)
     scored = weigher.probabilities(weighed)
     join = decide(scored, queries, threshold, possible_threshold)
-    held, held_changed = np.zeros(0, np.int64), 0
+    held, held_changed = np.zeros(0, np.int64), None
     if last is not None:
         held = held_queries(candidates, last, record_ids, rep)
         if held.size:
@@ -572,11 +572,13 @@ def held_queries(candidates: pl.DataFrame, last: Decisions, record_ids: np.ndarr
 
 def hold_decisions(candidates: pl.DataFrame, last: Decisions, scored: pl.DataFrame,
                    join: pl.DataFrame, held: np.ndarray, queries: set, threshold: float,
-                   possible_threshold: float) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+                   possible_threshold: float) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """`scored` and the joins with the `held` queries' rows and joins as last run decided
     them (their best pairs' stored probabilities, the pairs they joined by), the other
-    queries' groups decided again beside them; and how many held queries weighing afresh
-    (`join`, the fresh joins) would have joined otherwise."""
+    queries' groups decided again beside them; and where weighing afresh (`join`, the fresh
+    joins) would have joined a held query otherwise: per query and pair joined one way only,
+    record_id_l, record_id_r, kept_probability (null: not joined as held) and
+    fresh_probability (null: a fresh weighing would not join by it)."""
     is_held = pl.col("query").is_in(pl.Series(held, dtype=pl.Int64).implode())
     marked = _marked(candidates.filter(is_held), last)
     kept = marked.filter(pl.col("assign").is_not_nan()).sort("assign", descending=True) \
@@ -590,17 +592,14 @@ def hold_decisions(candidates: pl.DataFrame, last: Decisions, scored: pl.DataFra
     again = decide(scored, queries, threshold, possible_threshold).filter(~is_held)
     out = pl.concat([again, joined]).unique(["left", "right"], keep="first", maintain_order=True)
 
-    def targets(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.filter(is_held).group_by("query").agg(
-            pl.concat_str(pl.col("left").cast(pl.Utf8), pl.col("right").cast(pl.Utf8),
-                          separator="-").sort().str.join(",").alias("pairs"))
-
-    fresh, kept_joins = targets(join), targets(joined)
-    everyone = pl.DataFrame({"query": held}, schema={"query": pl.Int64})
-    compared = everyone.join(fresh, on="query", how="left").join(
-        kept_joins, on="query", how="left", suffix="_kept")
-    changed = compared.filter(pl.col("pairs").fill_null("") != pl.col("pairs_kept").fill_null(""))
-    return scored, out, changed.height
+    on = ["query", "left", "right"]
+    differ = joined.select(*on, pl.col("probability").alias("kept_probability")).join(
+        join.filter(is_held).select(*on, pl.col("probability").alias("fresh_probability")),
+        on=on, how="full", coalesce=True).filter(
+        pl.col("kept_probability").is_null() | pl.col("fresh_probability").is_null())
+    return scored, out, differ.sort(on).select(
+        "query", pl.col("left").alias("record_id_l"), pl.col("right").alias("record_id_r"),
+        "kept_probability", "fresh_probability")
 
 
 def decisions_of(candidates: pl.DataFrame, scored: pl.DataFrame,

@@ -65,7 +65,8 @@ class Carry:
     `hold_scores`), `decisions`: the carried pairs' second-pass decisions (for `assign`),
     `compared`: every candidate pair's raw levels, term frequencies as scored and second-pass
     decisions (for the store to keep), `compared_with`: the comparison settings this run used,
-    and `figures`: the pairs compared, carried and held, the queries held."""
+    `figures`: the pairs compared, carried and held, the queries held, and `differences`: the
+    decisions a run comparing and weighing afresh would take otherwise (`HELD_COLUMNS`)."""
     pairs: dict[str, pl.DataFrame]
     comparisons: dict[str, str]
     lost: dict[str, np.ndarray] = field(default_factory=dict)
@@ -74,6 +75,23 @@ class Carry:
     compared: dict[str, pl.DataFrame] = field(default_factory=dict)
     compared_with: dict[str, str] = field(default_factory=dict)
     figures: dict[str, dict] = field(default_factory=dict)
+    differences: list[pl.DataFrame] = field(default_factory=list)
+
+
+# table `held_decisions` of a run against the store: the decisions it kept from the last run
+# where comparing and weighing afresh would decide otherwise — a pair's link decision by its
+# held score ("score"), a record's second-pass placement ("placement"); a null probability is
+# "not linked / not joined by this pair" on that side
+HELD_COLUMNS = {"entity_type": pl.Utf8, "record_id_l": pl.Int64, "record_id_r": pl.Int64,
+                "held": pl.Utf8, "kept_probability": pl.Float64, "fresh_probability": pl.Float64}
+
+
+def held_frame(entity_type: str, held: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` (record_id_l, record_id_r, kept_probability, fresh_probability) as rows of
+    table `held_decisions`."""
+    return frame.select(pl.lit(entity_type).alias("entity_type"), "record_id_l", "record_id_r",
+                        pl.lit(held).alias("held"), "kept_probability", "fresh_probability") \
+        .cast(HELD_COLUMNS)
 
 
 BITS = 4  # per comparison in a packed code: levels -1 … 14
@@ -190,7 +208,11 @@ def keep_decisions(carry: Carry, entity_type: str, assignment: Assignment) -> No
     queries that kept last run's decisions (`held_queries`) and, of those, the ones weighing
     afresh would have joined otherwise (`held_assignments`)."""
     figures = carry.figures.setdefault(entity_type, {})
-    figures.update(held_queries=assignment.held, held_assignments=assignment.held_changed)
+    changed = assignment.held_changed
+    figures.update(held_queries=assignment.held,
+                   held_assignments=0 if changed is None else changed["query"].n_unique())
+    if changed is not None and changed.height:
+        carry.differences.append(held_frame(entity_type, "placement", changed))
     if entity_type not in carry.compared:
         return
     decisions = assignment.decisions
@@ -216,6 +238,11 @@ def count_held(carry: Carry, entity_type: str, held: Held | None, compared, weig
     reversed_ = ~ruled & ((probability[rows] >= threshold) != (held.probability >= threshold))
     figures.update(held_pairs=int((np.abs(weight[rows] - held.weight) > 1e-9).sum()),
                    held_decisions=int(reversed_.sum()))
+    if reversed_.any():
+        at = rows[reversed_]
+        carry.differences.append(held_frame(entity_type, "score", pl.DataFrame({
+            "record_id_l": compared.left[at], "record_id_r": compared.right[at],
+            "kept_probability": probability[at], "fresh_probability": held.probability[reversed_]})))
 
 
 def _stacked(parts: list):

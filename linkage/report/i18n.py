@@ -198,6 +198,7 @@ UI: dict[str, dict[str, str]] = {
         "changes_held_queries": "无有效证件号的记录由第二轮按姓名等证据归属；其候选记录对与上次完全相同的 {held_queries} 组"
                                 "沿用上次的归属判定，按本月重新估计的参数会改变其中 {held_assignments} 组的归属。",
         "changes_history": "本次实体编号的变化（前 {rows} 条）",
+        "changes_held_list": "沿用上次判定、而重新比较和估计会改变的记录对（空概率表示不关联）",
         "changes_records": "各数据源记录的变化",
         "changes_trend": "历次运行的走势",
         "changes_trend_chart": "{entity}：历次运行的重复记录数",
@@ -456,6 +457,8 @@ UI: dict[str, dict[str, str]] = {
                                 "are exactly last run's keep last run's placement, which this month's "
                                 "re-estimated parameters would change for {held_assignments}.",
         "changes_history": "This run's id changes (first {rows})",
+        "changes_held_list": "Decisions kept from the last run that comparing and weighing afresh "
+                             "would change (an empty probability: not linked by this pair)",
         "changes_records": "Records changed per source",
         "changes_trend": "Trend over the runs",
         "changes_trend_chart": "{entity}: redundant records per run",
@@ -558,6 +561,11 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "kind": ("类别", "Kind"),
     "run": ("运行", "Run"),
     "old_id": ("原编号", "Old ID"),
+    "held": ("沿用的判定", "Held decision"),
+    "kept_probability": ("沿用的概率", "Kept probability"),
+    "fresh_probability": ("重新计算的概率", "Fresh probability"),
+    "entity_id_l": ("实体编号（左）", "Entity ID (left)"),
+    "entity_id_r": ("实体编号（右）", "Entity ID (right)"),
     "new_id": ("新编号", "New ID"),
     "new": ("新增实体", "New"),
     "merged": ("合并", "Merged"),
@@ -707,8 +715,10 @@ VALUES: dict[str, tuple[str, str]] = {
     "audit": ("抽样核查", "audit sample"),
     "cluster": ("实体", "entity"),
     "undo": ("撤销", "undo"),
+    "score": ("沿用的评分", "held score"),
+    "placement": ("沿用的第二轮归属", "held placement"),
 }
-VALUE_COLUMNS = {"placement", "method", "level", "action", "kind", "queue"}
+VALUE_COLUMNS = {"placement", "method", "level", "action", "kind", "queue", "held"}
 
 PERCENT_COLUMNS = {
     "share_elsewhere", "share_shared", "overlap_l", "overlap_r", "share_l", "share_r", "share",

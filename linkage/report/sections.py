@@ -835,6 +835,15 @@ def changes(inputs: Inputs) -> Section:
                              f"ORDER BY kind IN ('new', 'retired'), kind, old_id, new_id LIMIT {HISTORY_ROWS}")
         section.tables.append(_table(inputs, "entity_history", inputs.t("changes_history", rows=HISTORY_ROWS),
                                      history))
+    if inputs.has("held_decisions"):
+        held = inputs.sql(
+            "SELECT h.entity_type, h.held, a.entity_id AS entity_id_l, b.entity_id AS entity_id_r, "
+            "h.record_id_l, h.record_id_r, h.kept_probability, h.fresh_probability "
+            "FROM held_decisions h JOIN clusters a ON a.record_id = h.record_id_l "
+            "JOIN clusters b ON b.record_id = h.record_id_r "
+            f"ORDER BY h.entity_type, h.held, h.record_id_l, h.record_id_r LIMIT {HISTORY_ROWS}")
+        if held.height:
+            section.tables.append(_table(inputs, "held_decisions", inputs.t("changes_held_list"), held))
     section.tables.append(_table(inputs, "record_changes", inputs.t("changes_records"),
                                  inputs.table("record_changes", "entity_type, source")))
     trend = inputs.table("store_runs", "run, entity_type")

@@ -18,7 +18,7 @@ record had, every id ever given, the id changes of every run and each run's figu
 | `runs` | run, finished_at, output, config |
 | `run_figures` | run, entity_type, records, entities, redundant_records, hours_per_year, new, merged, split, retired, added_records, changed_records, removed_records, unchanged_records |
 | `store_models`, `store_model_params` | the model per entity type the next run reuses (`linkage.store.models`) |
-| `store_pairs`, `store_pair_settings` | every candidate pair of the last run, with its levels and term frequencies (`linkage.store.pairs`) |
+| `store_pairs`, `store_pair_settings` | every candidate pair of the last run, with its levels, term frequencies and second-pass placement (`linkage.store.pairs`) |
 | `store_normalized_<entity type>` | the normalized rows of the last run's records, by their raw rows' hash (`linkage.store.normalized`) |
 
 How a run uses it (`StoreRun`, driven by linkage.pipeline): `StoreRun(path)` takes the
@@ -26,8 +26,10 @@ store's lock (a second run against the same store is refused) and reads its stat
 `normalized` hands the normalize stage the stored normalized rows of unchanged raw rows; `carry`
 computes the records' keys and hands linking the stored pairs of unchanged records; `assign`
 renames the run's clusters by the store's ids (`linkage.store.ids`), adds each record's
-`record_key` and `row_hash` to them, and writes tables `entity_history` and
-`record_changes` of this run into the run's database; `prepare` writes the new state into a
+`record_key` and `row_hash` to them, and writes tables `entity_history`,
+`record_changes` and `held_decisions` (the decisions kept from the last run that comparing and
+weighing afresh would take otherwise: `linkage.link.incremental.HELD_COLUMNS`) of this run into
+the run's database; `prepare` writes the new state into a
 copy of the store file beside it (`.<name>.building-<pid>`) and tables `store_runs` (the trend
 of every run, this one included) into the run's database; `commit` swaps the copy in with one
 rename, just before the run's output is swapped in.  A run that fails or is killed at any point
@@ -48,7 +50,7 @@ import polars as pl
 from linkage import outputs
 from linkage.config import Config
 from linkage.errors import OutputError, RunError
-from linkage.link.incremental import Carry
+from linkage.link.incremental import HELD_COLUMNS, Carry
 from linkage.store import pairs as store_pairs
 from linkage.store.ids import stable_ids
 from linkage.store.keys import record_keys
@@ -167,6 +169,9 @@ class StoreRun:
         self.changes = _record_changes(self.records, self.previous)
         engine.load("entity_history", self.assigned.history)
         engine.load("record_changes", self.changes)
+        differences = self.carried.differences if self.carried is not None else []
+        engine.load("held_decisions", pl.concat(differences) if differences
+                    else pl.DataFrame(schema=HELD_COLUMNS))
         return self._figures()
 
     def _figures(self) -> dict:

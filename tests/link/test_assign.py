@@ -304,7 +304,9 @@ def test_a_query_with_last_months_candidates_keeps_last_months_decision():
     fresh = decide(scored, {10, 20}, 0.9, 0.5)
     assert fresh.select("query", "left", "right").rows() == [(10, 100, 1001)]
     scored, join, changed = hold_decisions(candidates, last, scored, fresh, held, {10, 20}, 0.9, 0.5)
-    assert join.height == 0 and changed == 1   # 10 keeps "joined nothing"; 20 stays below 0.9
+    assert join.height == 0                    # 10 keeps "joined nothing"; 20 stays below 0.9
+    # listed: the pair a fresh weighing would have joined 10 by
+    assert changed.rows() == [(10, 100, 1001, None, pytest.approx(0.95))]
     kept = scored.filter(pl.col("query") == 10).sort("target")
     assert np.allclose(kept["probability"].to_numpy(), [0.6, 0.3])
     # and the decisions the store keeps for next month are the held ones
@@ -322,7 +324,7 @@ def test_a_query_that_joined_last_month_joins_again_and_a_lost_record_unholds():
     _, join, changed = hold_decisions(candidates, last, scored, decide(scored, {10}, 0.9, 0.5),
                                       held, {10}, 0.9, 0.5)
     assert join.select("query", "left", "right", "probability").rows() == [(10, 1001, 100, pytest.approx(0.97))]
-    assert changed == 1
+    assert changed.rows() == [(10, 1001, 100, pytest.approx(0.97), None)]
     lost = _decisions([(1001, 100, None, 0.97, None, 0.97)], lost=[100])
     assert held_queries(candidates, lost, record_ids, rep).size == 0
     other_side = _decisions([(1001, 100, 0.97, None, 0.97, None)])  # last month the other way

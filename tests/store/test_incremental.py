@@ -216,3 +216,13 @@ def test_queries_whose_candidates_did_not_change_keep_their_placement(months, mo
     assert _assigned(folder, "moved-out") == last
     assert fresh["held_queries"] == 0 and _assigned(folder, "fresh-out") < last
     assert held["held_assignments"] > 0
+    # the placements kept that a fresh weighing would drop are listed: joined as held, not fresh
+    with duckdb.connect(str(folder / "moved-out" / "linkage.duckdb"), read_only=True) as con:
+        listed = con.sql("SELECT record_id_l, record_id_r, kept_probability, fresh_probability "
+                         "FROM held_decisions WHERE held = 'placement'").pl()
+        keys = dict(con.sql("SELECT record_id, concat_ws('|', source, record_key, row_hash) "
+                            "FROM clusters").fetchall())
+    dropped = {(keys[a], keys[b]) for a, b in listed.filter(pl.col("fresh_probability").is_null())
+               .select("record_id_l", "record_id_r").iter_rows()}
+    assert dropped and dropped <= last and not dropped & _assigned(folder, "fresh-out")
+    assert (listed["kept_probability"].drop_nulls() >= 0.9).all()
