@@ -217,14 +217,19 @@ class NormalizedCache:
                 continue
             fresh = [pa.ipc.open_file(pa.memory_map(str(p))).read_all() for p in rows.fresh]
             if fresh:
-                con.register("_fresh", pa.concat_tables(fresh))
+                fresh = pa.concat_tables(fresh)
+                con.register("_fresh", fresh.append_column("_n", pa.array(range(fresh.num_rows),
+                                                                         pa.int64())))
+            # one row per key (a raw row keyed twice in an export is one normalized row), by
+            # the keys and a row number alone: DISTINCT ON would hash every column of every row
+            once = ("SELECT * EXCLUDE (_n) FROM _fresh WHERE _n IN "
+                    "(SELECT min(_n) FROM _fresh GROUP BY key_a, key_b)")
             if rows.hits and table in present:  # the rest of the table is as this run read it
                 con.register("_kept", kept.to_arrow())
                 con.execute(f"DELETE FROM {table} c WHERE NOT EXISTS (SELECT 1 FROM _kept k "
                             "WHERE k.key_a = c.key_a AND k.key_b = c.key_b)")
                 if fresh:
-                    con.execute(f"INSERT INTO {table} BY NAME SELECT DISTINCT ON (key_a, key_b) * "
-                                "FROM _fresh")
+                    con.execute(f"INSERT INTO {table} BY NAME {once}")
             else:
                 con.execute(f"DROP TABLE IF EXISTS {table}")
-                con.execute(f"CREATE TABLE {table} AS SELECT DISTINCT ON (key_a, key_b) * FROM _fresh")
+                con.execute(f"CREATE TABLE {table} AS {once}")
