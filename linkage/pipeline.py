@@ -281,7 +281,8 @@ def _open_store(config: Config):
     if path.is_relative_to(config.output_dir()):
         raise ConfigError(f"{config.config_path or 'config'}: `store`: {path} is inside the output "
                           f"folder {config.output_dir()}, which each run replaces; keep it outside")
-    return StoreRun(path)
+    engine = config.engine
+    return StoreRun(path, {"memory_limit": engine.memory(), "threads": engine.threads})
 
 
 def _run_stages(config: Config, out: Path, log: StageLog, store=None,

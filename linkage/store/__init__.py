@@ -80,8 +80,11 @@ _CHANGES = ("added", "changed", "removed", "unchanged")
 class StoreRun:
     """One run's use of the store (see the module docstring)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, limits: dict | None = None):
+        """`limits`: DuckDB settings every connection to the store is opened with (the run's
+        `engine.memory_limit` and `threads`, so the store's buffers stay within them too)."""
         self.path = path
+        self.limits = {k: v for k, v in (limits or {}).items() if v is not None}
         self.building = path.with_name(f".{path.name}.building-{os.getpid()}")
         self._held = ExitStack()
         self.keys: pl.DataFrame | None = None  # this run's record keys (`carry`)
@@ -94,6 +97,11 @@ class StoreRun:
             self.close()
             raise
 
+    def _connect(self, path: Path | None = None, read_only: bool = False):
+        """A DuckDB connection to `path` (in memory when None) within the run's limits."""
+        return duckdb.connect(":memory:" if path is None else str(path), read_only=read_only,
+                              config=self.limits)
+
     def _read(self) -> None:
         for stale in self.path.parent.glob(f".{self.path.name}.building-*"):
             stale.unlink(missing_ok=True)  # left by a killed run (we hold the lock)
@@ -101,7 +109,7 @@ class StoreRun:
                   "store_models": None, "store_model_params": None}
         if self.path.exists():
             try:
-                with duckdb.connect(str(self.path), read_only=True) as con:
+                with self._connect(self.path, read_only=True) as con:
                     present = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
                     if not {"store_models", "store_model_params"} <= present:  # a store from before
                         con.sql("ATTACH ':memory:' AS _empty")
@@ -112,7 +120,7 @@ class StoreRun:
             except duckdb.Error as exc:
                 raise OutputError(f"{self.path}: not a linkage entity store ({exc})") from None
         else:
-            with duckdb.connect() as con:
+            with self._connect() as con:
                 con.execute(_SCHEMA)
                 for name in tables:
                     tables[name] = con.sql(f"SELECT * FROM {name}").pl()
@@ -130,7 +138,7 @@ class StoreRun:
             self.cache = NormalizedCache(None, scratch)
             return self.cache
         try:
-            self.cache = NormalizedCache(duckdb.connect(str(self.path), read_only=True), scratch)
+            self.cache = NormalizedCache(self._connect(self.path, read_only=True), scratch)
         except duckdb.Error as exc:
             raise OutputError(f"{self.path}: not a linkage entity store ({exc})") from None
         return self.cache
@@ -146,7 +154,7 @@ class StoreRun:
         if full or not self.path.exists():
             return self.carried
         try:
-            with duckdb.connect(str(self.path), read_only=True) as con:
+            with self._connect(self.path, read_only=True) as con:
                 present = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
                 self.carried = store_pairs.load_carry(con, unchanged, present,
                                                       store_pairs.made_with(config))
@@ -211,7 +219,7 @@ class StoreRun:
         if self.path.exists():
             shutil.copyfile(self.path, self.building)
         try:
-            with duckdb.connect(str(self.building)) as con:
+            with self._connect(self.building) as con:
                 con.execute("BEGIN")
                 con.execute(_SCHEMA)
                 con.register("_records", stored.to_arrow())

@@ -201,3 +201,31 @@ def test_the_report_shows_the_changes_and_the_trend_in_a_browser(city, tmp_path)
         assert tables == ["entity_history", "record_changes", "store_runs"]
     finally:
         page.close()
+
+
+def test_the_stores_connections_keep_to_the_runs_memory_limit_and_threads(city, monkeypatch):
+    """The store is read and written through DuckDB connections of its own: they take the
+    config's `engine.memory_limit` and `threads`, as the run's database does."""
+    import shutil
+
+    import linkage.store as store_module
+    from tests.store.conftest import config_copy
+
+    out, _ = city
+    shutil.copyfile(out / "store.duckdb", out / "limited-store.duckdb")
+    config = config_copy(out / "month-03", "limited", "limited-store.duckdb", "limited-out")
+    config.write_text(config.read_text(encoding="utf-8")
+                      + "engine: {memory_limit: 300MB, threads: 1}\n", encoding="utf-8")
+    seen, connect = [], duckdb.connect
+
+    def recording(*args, **kwargs):
+        con = connect(*args, **kwargs)
+        if "linkage/store" in sys._getframe(1).f_code.co_filename:  # the store's, not others'
+            seen.append(con.execute("SELECT current_setting('memory_limit'), "
+                                    "current_setting('threads')").fetchall()[0])
+        return con
+
+    monkeypatch.setattr(store_module.duckdb, "connect", recording)
+    run(load_config(config), echo=lambda _m: None)
+    assert len(seen) >= 4  # read the store, its cached rows, its pairs; write the new state
+    assert all(limit in ("286.1 MiB", "300.0 MB") and threads == 1 for limit, threads in seen), seen
