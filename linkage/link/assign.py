@@ -508,10 +508,11 @@ def assign(compared, linked: np.ndarray, weigher: Weigher, features: pl.DataFram
     join = decide(scored, queries, threshold, possible_threshold)
     held, held_changed = np.zeros(0, np.int64), None
     if last is not None:
-        held = held_queries(candidates, last, record_ids, rep)
+        marked = marked_candidates(candidates, last)
+        held = held_queries(marked, last, record_ids, rep)
         if held.size:
-            scored, join, held_changed = hold_decisions(candidates, last, scored, join, held,
-                                                        queries, threshold, possible_threshold)
+            scored, join, held_changed = hold_decisions(marked, scored, join, held, queries,
+                                                        threshold, possible_threshold)
     maybe = scored.filter((pl.col("probability") >= possible_threshold)
                           & (pl.col("probability") < threshold))
     possible = maybe.select(pl.col("left").alias("record_id_l"),
@@ -537,7 +538,7 @@ def decide(scored: pl.DataFrame, queries: set, threshold: float,
         .unique(["left", "right"], keep="first", maintain_order=True)
 
 
-def _marked(candidates: pl.DataFrame, last: Decisions) -> pl.DataFrame:
+def marked_candidates(candidates: pl.DataFrame, last: Decisions) -> pl.DataFrame:
     """`candidates` with last run's decision columns of the query's side (`assign`, `joined`;
     null where the pair was not that side's candidate or not carried)."""
     stored = last.pairs.rename({"record_id_l": "left", "record_id_r": "right"})
@@ -548,12 +549,12 @@ def _marked(candidates: pl.DataFrame, last: Decisions) -> pl.DataFrame:
         .drop(*DECISION_COLUMNS)
 
 
-def held_queries(candidates: pl.DataFrame, last: Decisions, record_ids: np.ndarray,
+def held_queries(marked: pl.DataFrame, last: Decisions, record_ids: np.ndarray,
                  rep: np.ndarray) -> np.ndarray:
-    """The queries whose candidate pairs are exactly last run's candidates of their records:
-    every one carried and a candidate of the same side then, as many as there were (none gone
-    or no longer a candidate), and none of their records in `last.lost`."""
-    marked = _marked(candidates, last)
+    """The queries whose candidate pairs (`marked_candidates`) are exactly last run's
+    candidates of their records: every one carried and a candidate of the same side then, as
+    many as there were (none gone or no longer a candidate), and none of their records in
+    `last.lost`."""
     now = marked.group_by("query").agg(pl.len().alias("now"),
                                        pl.col("assign").is_not_null().sum().alias("marked"))
     stored = last.pairs
@@ -570,8 +571,8 @@ def held_queries(candidates: pl.DataFrame, last: Decisions, record_ids: np.ndarr
     return np.sort(held["query"].to_numpy())
 
 
-def hold_decisions(candidates: pl.DataFrame, last: Decisions, scored: pl.DataFrame,
-                   join: pl.DataFrame, held: np.ndarray, queries: set, threshold: float,
+def hold_decisions(marked: pl.DataFrame, scored: pl.DataFrame, join: pl.DataFrame,
+                   held: np.ndarray, queries: set, threshold: float,
                    possible_threshold: float) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """`scored` and the joins with the `held` queries' rows and joins as last run decided
     them (their best pairs' stored probabilities, the pairs they joined by), the other
@@ -580,7 +581,7 @@ def hold_decisions(candidates: pl.DataFrame, last: Decisions, scored: pl.DataFra
     record_id_l, record_id_r, kept_probability (null: not joined as held) and
     fresh_probability (null: a fresh weighing would not join by it)."""
     is_held = pl.col("query").is_in(pl.Series(held, dtype=pl.Int64).implode())
-    marked = _marked(candidates.filter(is_held), last)
+    marked = marked.filter(is_held)
     kept = marked.filter(pl.col("assign").is_not_nan()).sort("assign", descending=True) \
         .unique(["query", "target"], keep="first").select(
             *scored.select("query", "source", "target", "left", "right").columns,

@@ -65,12 +65,11 @@ def load_carry(con, unchanged: pl.DataFrame, present: set[str], made: str) -> Ca
     con.register("_unchanged", unchanged.select("record_id", "source", "record_key").to_arrow())
     # pairs stored with the smaller record id first; this run's ids may run the other way
     swap = "a.record_id > b.record_id"
-    decisions = ", ".join(
-        f"CASE WHEN {swap} THEN {column(c.replace('_l', '_r'), 'FLOAT')} "
-        f"ELSE {column(c, 'FLOAT')} END AS {c}" for c in DECISION_COLUMNS if c.endswith("_l"))
-    decisions += ", " + ", ".join(
-        f"CASE WHEN {swap} THEN {column(c.replace('_r', '_l'), 'FLOAT')} "
-        f"ELSE {column(c, 'FLOAT')} END AS {c}" for c in DECISION_COLUMNS if c.endswith("_r"))
+    def other_side(name: str) -> str:  # assign_l ↔ assign_r
+        return name[:-1] + {"l": "r", "r": "l"}[name[-1]]
+
+    decisions = ", ".join(f"CASE WHEN {swap} THEN {column(other_side(c), 'FLOAT')} "
+                          f"ELSE {column(c, 'FLOAT')} END AS {c}" for c in DECISION_COLUMNS)
     pairs = con.sql(f"""
         SELECT p.entity_type, least(a.record_id, b.record_id) AS record_id_l,
                greatest(a.record_id, b.record_id) AS record_id_r, p.gamma,

@@ -14,6 +14,7 @@ from linkage.link.assign import (
     good_turing,
     held_queries,
     hold_decisions,
+    marked_candidates,
     twin_rates,
 )
 from tests.link.conftest import FAST, records
@@ -298,12 +299,12 @@ def test_a_query_with_last_months_candidates_keeps_last_months_decision():
                               (20, 1, 200, 1001, "l")])
     last = _decisions([(100, 1001, 0.6, None, None, None), (100, 1002, 0.3, None, None, None),
                        (200, 1001, 0.95, None, 0.95, None), (200, 1003, float("nan"), None, None, None)])
-    held = held_queries(candidates, last, record_ids, rep)
+    held = held_queries(marked_candidates(candidates, last), last, record_ids, rep)
     assert held.tolist() == [10]
     scored = _scored([(10, 1, 100, 1001, 0.95), (10, 2, 100, 1002, 0.03), (20, 1, 200, 1001, 0.85)])
     fresh = decide(scored, {10, 20}, 0.9, 0.5)
     assert fresh.select("query", "left", "right").rows() == [(10, 100, 1001)]
-    scored, join, changed = hold_decisions(candidates, last, scored, fresh, held, {10, 20}, 0.9, 0.5)
+    scored, join, changed = hold_decisions(marked_candidates(candidates, last), scored, fresh, held, {10, 20}, 0.9, 0.5)
     assert join.height == 0                    # 10 keeps "joined nothing"; 20 stays below 0.9
     # listed: the pair a fresh weighing would have joined 10 by
     assert changed.rows() == [(10, 100, 1001, None, pytest.approx(0.95))]
@@ -320,12 +321,12 @@ def test_a_query_that_joined_last_month_joins_again_and_a_lost_record_unholds():
     candidates = _candidates([(10, 1, 1001, 100, "r")])   # the query holds the right record
     last = _decisions([(1001, 100, None, 0.97, None, 0.97)])
     scored = _scored([(10, 1, 1001, 100, 0.4)])           # this month's rates would not join
-    held = held_queries(candidates, last, record_ids, rep)
-    _, join, changed = hold_decisions(candidates, last, scored, decide(scored, {10}, 0.9, 0.5),
+    held = held_queries(marked_candidates(candidates, last), last, record_ids, rep)
+    _, join, changed = hold_decisions(marked_candidates(candidates, last), scored, decide(scored, {10}, 0.9, 0.5),
                                       held, {10}, 0.9, 0.5)
     assert join.select("query", "left", "right", "probability").rows() == [(10, 1001, 100, pytest.approx(0.97))]
     assert changed.rows() == [(10, 1001, 100, pytest.approx(0.97), None)]
     lost = _decisions([(1001, 100, None, 0.97, None, 0.97)], lost=[100])
-    assert held_queries(candidates, lost, record_ids, rep).size == 0
+    assert held_queries(marked_candidates(candidates, lost), lost, record_ids, rep).size == 0
     other_side = _decisions([(1001, 100, 0.97, None, 0.97, None)])  # last month the other way
-    assert held_queries(candidates, other_side, record_ids, rep).size == 0
+    assert held_queries(marked_candidates(candidates, other_side), other_side, record_ids, rep).size == 0
