@@ -191,6 +191,14 @@ class EngineSettings(BaseModel):
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         return f"{max(total // 2 // 2**20, 256)}MiB"
 
+    def duckdb_limits(self) -> dict[str, str | int]:
+        """The DuckDB settings every connection of a run takes (the run's database, the entity
+        store's, the CSV reader's): memory_limit and, where configured, threads."""
+        limits: dict[str, str | int] = {"memory_limit": self.memory()}
+        if self.threads:
+            limits["threads"] = self.threads
+        return limits
+
     def spark_conf(self) -> dict[str, str]:
         """`conf` as Spark takes it: every value a string (true/false lower-case)."""
         return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in self.conf.items()}

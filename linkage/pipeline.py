@@ -224,7 +224,7 @@ def plan_blocking(config: Config, echo: Callable[[str], None] = print) -> list[t
     from linkage.link.run import prepare_blocking
 
     log = StageLog(lambda _m: None)
-    engine = open_engine(None)
+    engine = open_engine(None, threads=config.engine.threads, memory_limit=config.engine.memory())
     try:
         with tempfile.TemporaryDirectory(prefix="linkage-plan-") as workdir:
             raw = read_sources(config, engine, Path(workdir), log)
@@ -281,8 +281,7 @@ def _open_store(config: Config):
     if path.is_relative_to(config.output_dir()):
         raise ConfigError(f"{config.config_path or 'config'}: `store`: {path} is inside the output "
                           f"folder {config.output_dir()}, which each run replaces; keep it outside")
-    engine = config.engine
-    return StoreRun(path, {"memory_limit": engine.memory(), "threads": engine.threads})
+    return StoreRun(path, config.engine.duckdb_limits())
 
 
 def _run_stages(config: Config, out: Path, log: StageLog, store=None,

@@ -19,7 +19,9 @@ __all__ = ["RawTable", "SourceError", "read_source", "read_path"]
 def read_path(path: Path, fmt: str, *, encoding: str = "auto", sheet: str | int = 0,
               table: str | None = None, header_row: int | str = "auto",
               workdir: Path | None = None, query: str | None = None,
-              key: list[str] | None = None) -> RawTable:
+              key: list[str] | None = None, limits: dict | None = None) -> RawTable:
+    """The raw table of one export.  `limits`: DuckDB settings (memory_limit, threads) the
+    connections a reader opens take, so a run's readers stay within its `engine:` settings."""
     if fmt == "database" and server_kind(str(path)):
         return read_server(str(path), table, query, key)
     if fmt == "database":
@@ -29,7 +31,8 @@ def read_path(path: Path, fmt: str, *, encoding: str = "auto", sheet: str | int 
     if path.is_dir():
         raise SourceError(f"{path}: is a folder, not a file")
     if fmt in ("csv", "tsv"):
-        return read_csv(path, encoding, header_row, "\t" if fmt == "tsv" else None, workdir)
+        return read_csv(path, encoding, header_row, "\t" if fmt == "tsv" else None, workdir,
+                        limits)
     if fmt in ("xlsx", "xls"):
         return read_excel(path, sheet, header_row)
     if fmt == "jsonl":
@@ -49,4 +52,5 @@ def read_source(config: Config, key: str, workdir: Path | None = None) -> RawTab
     target = source.url if source.url else location
     return read_path(target, source.format, encoding=source.encoding, sheet=source.sheet,
                      table=source.table, header_row=source.header_row, workdir=workdir,
-                     query=source.query, key=source.key_columns())
+                     query=source.query, key=source.key_columns(),
+                     limits=config.engine.duckdb_limits())

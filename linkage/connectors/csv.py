@@ -110,7 +110,9 @@ def sniff_delimiter(lines: list[str]) -> str:
 
 
 def read_csv(path: Path, encoding: str = "auto", header_row: int | str = "auto",
-             delimiter: str | None = None, workdir: Path | None = None) -> RawTable:
+             delimiter: str | None = None, workdir: Path | None = None,
+             limits: dict | None = None) -> RawTable:
+    """`limits`: DuckDB settings for the connection that parses the body (see read_path)."""
     if path.stat().st_size == 0:
         raise SourceError(f"{path}: the file is empty (0 bytes)")
     enc = detect_encoding(path) if encoding == "auto" else encoding
@@ -131,7 +133,7 @@ def read_csv(path: Path, encoding: str = "auto", header_row: int | str = "auto",
                 raise SourceError(f"{path}: header_row {header_row} is beyond the first lines read")
         headers = unique_headers(parsed[h])
         header_line = h + 1
-        table = _read_body(utf8, headers, delim, header_line, Path(tmp))
+        table = _read_body(utf8, headers, delim, header_line, Path(tmp), limits)
         table.data, repeated = split_repeated_header(table.data, headers, parsed[h], header_line)
         if repeated.height:
             table.quarantine = pl.concat([table.quarantine, repeated]).sort("source_row")
@@ -142,7 +144,7 @@ def read_csv(path: Path, encoding: str = "auto", header_row: int | str = "auto",
 
 
 def _read_body(utf8: Path, headers: list[str], delim: str, header_line: int,
-               tmp: Path) -> RawTable:
+               tmp: Path, limits: dict | None = None) -> RawTable:
     """The rows after the header. rows_in is the count of physical records taken from the
     bytes; records a fast parser cannot be trusted with (a quote never closed, an oversized
     field) are read one by one, the rest by DuckDB (from a copy without those records and with
@@ -152,7 +154,7 @@ def _read_body(utf8: Path, headers: list[str], delim: str, header_line: int,
     odd = records.odd()
     source = (records.without(odd, tmp / "body.csv") if odd.any() or records.mixed_endings
               else utf8)
-    fast = _parse_fast(source, headers, delim, header_line, records, ~odd)
+    fast = _parse_fast(source, headers, delim, header_line, records, ~odd, limits)
     if fast is None:
         data, quarantine = _parse_exact(records, headers, delim, header_line)
     else:
@@ -166,10 +168,11 @@ def _read_body(utf8: Path, headers: list[str], delim: str, header_line: int,
 
 
 def _parse_fast(utf8: Path, headers: list[str], delim: str, header_line: int,
-                records: Records, keep: np.ndarray) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+                records: Records, keep: np.ndarray,
+                limits: dict | None = None) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     """DuckDB's parse of the `keep` records, or None when it fails or its rows and rejects do
     not match those records one to one."""
-    con = duckdb.connect()
+    con = duckdb.connect(config=limits or {})
     columns = {f"c{i}": "VARCHAR" for i in range(len(headers))}
     source = str(utf8).replace("'", "''")
     try:

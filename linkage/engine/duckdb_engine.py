@@ -53,14 +53,13 @@ class DuckDBEngine:
     def __init__(self, path: str | Path | None = None, threads: int | None = None,
                  memory_limit: str | None = None, read_only: bool = False):
         self.path = str(path) if path else ":memory:"
+        limits = {"threads": int(threads)} if threads else {}
+        if memory_limit:
+            limits["memory_limit"] = memory_limit
         try:
-            self.con = duckdb.connect(self.path, read_only=read_only)
+            self.con = duckdb.connect(self.path, read_only=read_only, config=limits)
         except duckdb.IOException as exc:
             raise OutputError(f"{self.path}: cannot open the database ({first_line(exc)})") from None
-        if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
-        if memory_limit:
-            self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute("SET preserve_insertion_order = true")
         # results as string views: polars takes them as they are, where plain Arrow strings
         # are copied (half the memory and time of every `sql()` result with text in it)

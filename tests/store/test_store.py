@@ -203,12 +203,11 @@ def test_the_report_shows_the_changes_and_the_trend_in_a_browser(city, tmp_path)
         page.close()
 
 
-def test_the_stores_connections_keep_to_the_runs_memory_limit_and_threads(city, monkeypatch):
-    """The store is read and written through DuckDB connections of its own: they take the
-    config's `engine.memory_limit` and `threads`, as the run's database does."""
+def test_every_duckdb_connection_of_a_run_keeps_to_its_memory_limit_and_threads(city, monkeypatch):
+    """A run opens DuckDB connections besides its database — the entity store's, the CSV
+    reader's: every one takes the config's `engine.memory_limit` and `threads`."""
     import shutil
 
-    import linkage.store as store_module
     from tests.store.conftest import config_copy
 
     out, _ = city
@@ -220,12 +219,13 @@ def test_the_stores_connections_keep_to_the_runs_memory_limit_and_threads(city, 
 
     def recording(*args, **kwargs):
         con = connect(*args, **kwargs)
-        if "linkage/store" in sys._getframe(1).f_code.co_filename:  # the store's, not others'
-            seen.append(con.execute("SELECT current_setting('memory_limit'), "
-                                    "current_setting('threads')").fetchall()[0])
+        caller = sys._getframe(1).f_code.co_filename
+        seen.append((caller.rsplit("linkage/", 1)[-1], *con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('threads')").fetchall()[0]))
         return con
 
-    monkeypatch.setattr(store_module.duckdb, "connect", recording)
+    monkeypatch.setattr(duckdb, "connect", recording)
     run(load_config(config), echo=lambda _m: None)
-    assert len(seen) >= 4  # read the store, its cached rows, its pairs; write the new state
-    assert all(limit in ("286.1 MiB", "300.0 MB") and threads == 1 for limit, threads in seen), seen
+    callers = {caller for caller, *_ in seen}
+    assert {"store/__init__.py", "connectors/csv.py", "engine/duckdb_engine.py"} <= callers, seen
+    assert all(limit in ("286.1 MiB", "300.0 MB") and threads == 1 for _, limit, threads in seen), seen
