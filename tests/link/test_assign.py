@@ -17,6 +17,7 @@ from linkage.link.assign import (
     marked_candidates,
     twin_rates,
 )
+from linkage.link.settings import LinkageSettings
 from tests.link.conftest import FAST, records
 
 CHARS = "安柏晨德恩飞歌海嘉杰凯岚霖铭楠鹏琪瑞森涛薇翔雅逸泽昭"
@@ -330,3 +331,53 @@ def test_a_query_that_joined_last_month_joins_again_and_a_lost_record_unholds():
     assert held_queries(marked_candidates(candidates, lost), lost, record_ids, rep).size == 0
     other_side = _decisions([(1001, 100, 0.97, None, 0.97, None)])  # last month the other way
     assert held_queries(marked_candidates(candidates, other_side), other_side, record_ids, rep).size == 0
+
+
+def test_without_a_birth_date_no_source_learns_its_own_m(engine, monkeypatch):
+    """Companies keyed with their organisation codes in two systems; a shop survey lists them
+    again without a code, and sister companies: the same 字号, legal representative and phone,
+    another industry and address.  Enterprises have no birth date to anchor what a source's own
+    m is learnt on: with the name (or the industry) left out, sister companies look like one
+    company (on exports made another way, learnt m took them for one: enterprise precision
+    0.989).  So every source keeps the pairwise model's m, and the survey's companies still
+    join their own entities, their sisters none."""
+    import linkage.link.assign as assign
+
+    rng = np.random.default_rng(9)
+    industries = ["餐饮管理", "人力资源", "信息技术", "建筑工程", "物流", "五金"]
+    companies = [{"core": "".join(rng.choice(list(CHARS), 2)) + str(i),
+                  "rep": SURNAMES[i % len(SURNAMES)] + "".join(rng.choice(list(CHARS), 2)),
+                  "phone": f"139{i:08d}", "industry": industries[i % 6],
+                  "sister": industries[(i + 1) % 6]} for i in range(300)]
+
+    def row(c: dict, industry: str, address: str, code: str | None) -> dict:
+        return {"name": f"杭州{c['core']}{industry}有限公司", "name_core": c["core"],
+                "name_core_pinyin": c["core"], "name_industry": industry, "uscc": code,
+                "uscc_flag": "valid" if code else None, "org_key": code,
+                "legal_rep": c["rep"], "legal_rep_pinyin": c["rep"], "phone": c["phone"],
+                "address": address, "address_key": address}
+
+    coded = [row(c, c["industry"], f"路{i % 41}#{i}", f"{i:08d}X") for i, c in enumerate(companies)]
+    survey = [row(c, c["industry"], f"路{i % 41}#{i}", None) for i, c in enumerate(companies)]
+    survey += [row(c, c["sister"], f"街{i % 37}#{i + 500}", None)
+               for i, c in enumerate(companies[:150])]
+    rows = [dict(r, source="a") for r in coded] + [dict(r, source="b") for r in coded] + \
+        [dict(r, source="c") for r in survey]
+    columns = ["name", "name_core", "name_core_pinyin", "name_industry", "uscc", "uscc_flag",
+               "org_key", "reg_number", "legal_rep", "legal_rep_pinyin", "phone", "phone_all",
+               "address", "address_key"]
+    frame = records(rows, "enterprise", columns).with_columns(
+        pl.Series("source", [r["source"] for r in rows]))
+    learnt, fit = [], assign.Weigher.fit_source_m
+
+    def recording(weigher, *args):
+        fit(weigher, *args)
+        learnt.append(weigher.m_of)
+
+    monkeypatch.setattr(assign.Weigher, "fit_source_m", recording)
+    engine.load("records", frame)
+    run_linkage(engine, {"enterprise": LinkageSettings(u_sample_pairs=20_000)})
+    entity = engine.sql("SELECT entity_id FROM clusters ORDER BY record_id")["entity_id"]
+    assert learnt and all(m_of == {} for m_of in learnt)
+    assert sum(entity[600 + i] == entity[i] for i in range(300)) >= 290
+    assert not any(entity[900 + i] == entity[i] for i in range(150))
