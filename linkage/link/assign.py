@@ -27,7 +27,9 @@ differs.  So each source's queries get their own m, learnt on the assignment its
 comparison, the level shares of the queries' best pairs weighted by P computed without that
 comparison (so an attribute's own disagreement cannot hide the matches it is learnt on),
 smoothed towards the pairwise model's m with `SOURCE_M_PSEUDO` pseudo-pairs, alternating with
-the twin rates for `SOURCE_M_ROUNDS` rounds.
+the twin rates for `SOURCE_M_ROUNDS` rounds.  Each is learnt only on pairs whose anchor agrees
+(the birth date for the name, the name for the rest), and not at all in a model without birth
+dates (enterprises: sister companies would teach it that a company's names differ).
 
 A query joins its best entity when P reaches the threshold and becomes a possible match between
 `possible_threshold` and it; records with different valid identifiers still never join.  The
