@@ -100,7 +100,7 @@ CATALOGUES = {
         name_alone=("name_core_pinyin",),
         personal_alone=("legal_rep_pinyin",),
         identifiers=(("uscc", "uscc"), ("uscc", "org_key"), ("org_code", "org_key"),
-                     ("reg_number", "reg_number"), ("phone", "phone")),
+                     ("reg_number", "reg_key"), ("uscc", "reg_key"), ("phone", "phone")),
         id_numbers=(),
         personal=(("legal_rep", "legal_rep_pinyin"), ("legal_rep_id_number", "legal_rep_id_number"),
                   ("contact_person", "contact_person_pinyin")),

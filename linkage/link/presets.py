@@ -121,7 +121,7 @@ def registration(c: str) -> list[dict]:
         _level("exact", "same credit code", "统一社会信用代码相同", [c], identity=True),
         _level("exact", "same organisation code (credit code / org code)", "组织机构代码相同",
                ["org_key"], identity=True),
-        _level("exact", "same registration number", "注册号相同", ["reg_number"]),
+        _level("exact", "same registration number", "注册号相同", ["reg_key"]),
         _level("one_typo", "credit code one character off", "信用代码错一位", [c]),
         _level("one_typo", "organisation code one character off", "组织机构代码错一位",
                ["org_key"]),

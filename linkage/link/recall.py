@@ -49,7 +49,8 @@ Z = 1.96                   # 95 % Wilson interval
 MIN_RATE = 0.2             # below this recovery rate, missed records come from the twin rate
 KINDS = ("missing", "invalid")
 # columns the normalizer derives from an identifier column, besides <column>_flag / _legacy
-DERIVED = {"id_number": ("id_birth_date", "id_gender", "id_region"), "uscc": ("org_key",)}
+DERIVED = {"id_number": ("id_birth_date", "id_gender", "id_region"),
+           "uscc": ("org_key", "reg_key")}
 
 
 @dataclass

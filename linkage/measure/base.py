@@ -42,9 +42,9 @@ from linkage.columns import address_parts, derived, flag
 from linkage.engine import Engine, Scratch
 from linkage.engine.dialect import BitSet, Dialect
 
-# flags that mean "value is fully valid": also an organisation code keyed into a credit-code
-# column and a local phone number completed with its area code
-VALID_FLAGS = ("valid", "parsed", "org_code", "area_code_added")
+# flags that mean "value is fully valid": also an organisation code or a registration number
+# keyed into a credit-code column, and a local phone number completed with its area code
+VALID_FLAGS = ("valid", "parsed", "org_code", "reg_number", "area_code_added")
 # flags that mean "value does not even have the expected format"; any other flag is conforming
 NONCONFORMING_FLAGS = ("wrong_length", "not_an_id", "invalid_chars", "invalid", "unparsed",
                        "precision_lost")
@@ -77,14 +77,16 @@ def _compare_sql(d: Dialect, entity_type: str, attr: str,
     complete (a year-month does not contradict a full date), enterprise names by their core name
     (字号), credit codes by the organisation code in a valid one (characters 9–17), so that an
     organisation code keyed into the column (flag org_code) agrees with the credit code holding
-    it, an organisation code in a registration-number column not at all (it says nothing about
-    the number), anything else as normalized."""
+    it, an organisation code in a registration-number column and a registration number in a
+    credit-code column not at all (one says nothing about the other), anything else as
+    normalized."""
     kind = ATTRIBUTES[entity_type][attr].kind
     flag_column = flag(attr)
     if kind in ("uscc", "reg_number") and flag_column in columns:
         column, flagged = d.quote(attr), d.quote(flag_column)
         if kind == "uscc":
-            return (f"CASE WHEN {flagged} = 'valid' THEN substr({column}, 9, 9) ELSE {column} END",
+            return (f"CASE WHEN {flagged} = 'valid' THEN substr({column}, 9, 9) "
+                    f"WHEN {flagged} = 'reg_number' THEN NULL ELSE {column} END",
                     (attr, flag_column))
         return (f"CASE WHEN {flagged} = 'org_code' THEN NULL ELSE {column} END",
                 (attr, flag_column))

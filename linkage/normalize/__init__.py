@@ -44,13 +44,15 @@ Columns by attribute kind (only for attributes present in the input; `<a>` is th
   `<a>_region` (region named in the name); `<a>_flag` valid / no_legal_form / invalid;
   `<a>_industry` the industry words after the core (餐饮管理).
 - uscc / org_code / reg_number: `<a>` cleaned upper-case code; `<a>_flag` valid / org_code /
-  bad_check / wrong_length / invalid_chars / precision_lost — org_code: a valid 9-character organisation code
+  reg_number / bad_check / wrong_length / invalid_chars / precision_lost — org_code: a valid 9-character organisation code
   in a uscc or reg_number column (a uscc is valid when both its check character and that of
   the organisation code inside it hold).  For enterprises also `org_key`: the organisation
   code from a valid uscc (characters 9–17), else a valid org_code, else an organisation code
   keyed into the uscc or reg_number column — so records carrying any of them can link — and
   `org_key_flag` ("valid" where there is one: a different organisation code is a different
-  organisation, which makes it the enterprise identifier).
+  organisation, which makes it the enterprise identifier); and, where a uscc or reg_number
+  column is mapped, `reg_key`: a valid registration number, from the reg_number column or
+  keyed into the uscc one (flag `reg_number` there).
 - text / code / number: trimmed, full-width folded to half-width, inner runs of spaces
   collapsed, placeholders to null.
 """
@@ -69,7 +71,7 @@ from linkage.normalize.addresses import normalize_address
 from linkage.normalize.area_codes import area_code_of_hint, area_codes_of
 from linkage.normalize.codes import cross_check_gender, normalize_ethnicity, normalize_gender
 from linkage.normalize.dates import normalize_date
-from linkage.normalize.enterprise import normalize_code, normalize_enterprise_name, org_key
+from linkage.normalize.enterprise import normalize_code, normalize_enterprise_name, org_key, reg_key
 from linkage.normalize.ids import normalize_id_number
 from linkage.normalize.names import normalize_person_name
 from linkage.normalize.phones import complete_local_numbers, normalize_phone
@@ -193,6 +195,9 @@ def normalize_records(frame: pl.DataFrame, entity_type: str,
         # every organisation code carried is valid: a different one is a different organisation
         derived += [key, key.is_not_null().replace_strict({True: "valid"}, default=None,
                                                           return_dtype=pl.Utf8).alias("org_key_flag")]
+        registration = reg_key(codes)
+        if registration is not None:
+            derived.append(registration)
     columns = [frame[c] for c in LINEAGE if c in frame.columns]
     for column in frame.columns:
         if column in parts:

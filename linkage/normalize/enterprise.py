@@ -17,9 +17,12 @@ Codes (kept, cleaned and flagged, never blanked):
   11 → 0); "12345678-9" is written without the dash.
 - reg_number — 15-digit 工商注册号 (GS15), check digit by ISO 7064 MOD 11,10.
 A valid 9-character organisation code keyed into a uscc or reg_number column (exports of units
-registered before the credit-code reform) is flagged `org_code` there, not `wrong_length`.
+registered before the credit-code reform) is flagged `org_code` there, not `wrong_length`; a
+valid 15-digit registration number keyed into a uscc column (a licence of before 2015) is
+flagged `reg_number` there.
 `org_key` is the organisation code a record carries: inside a valid uscc (characters 9–17),
-else a valid org_code, else one keyed into another code column.
+else a valid org_code, else one keyed into another code column; `reg_key` the registration
+number: a valid reg_number, else one keyed into the uscc column.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from linkage.normalize.names import pinyin_key
 from linkage.normalize.regions import load_regions
 from linkage.normalize.text import SCIENTIFIC, as_text, fold, is_placeholder, per_unique, to_simplified
 
-CODE_FLAGS = ("valid", "org_code", "bad_check", "wrong_length", "invalid_chars", "precision_lost")
+CODE_FLAGS = ("valid", "org_code", "reg_number", "bad_check", "wrong_length", "invalid_chars",
+              "precision_lost")
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28
@@ -276,10 +280,11 @@ _CODES = {
 
 
 def normalize_code(series: pl.Series, kind: str, prefix: str | None = None) -> pl.DataFrame:
-    """Columns `<prefix>` (cleaned code) and `<prefix>_flag` (valid / org_code / bad_check /
-    wrong_length / invalid_chars / precision_lost) for kind uscc, org_code or reg_number;
-    `org_code` marks a valid organisation code in a column of another kind, precision_lost a
-    code stored as a spreadsheet number (4.40306E+17)."""
+    """Columns `<prefix>` (cleaned code) and `<prefix>_flag` (valid / org_code / reg_number /
+    bad_check / wrong_length / invalid_chars / precision_lost) for kind uscc, org_code or
+    reg_number; `org_code` marks a valid organisation code in a column of another kind,
+    `reg_number` a valid registration number in a uscc column, precision_lost a code stored
+    as a spreadsheet number (4.40306E+17)."""
     prefix = prefix or series.name
     length, allowed, check = _CODES[kind]
     code = pl.col(prefix)
@@ -293,6 +298,7 @@ def normalize_code(series: pl.Series, kind: str, prefix: str | None = None) -> p
             .when(~code.str.contains(r"^[0-9A-Z]+$")).then(pl.lit("invalid_chars"))
             .when((code.str.len_chars() != length) & org_code_valid(code).fill_null(False))
             .then(pl.lit("org_code"))
+            .when(pl.lit(kind == "uscc") & reg_number_valid(code)).then(pl.lit("reg_number"))
             .when(code.str.len_chars() != length).then(pl.lit("wrong_length"))
             .when(~code.str.contains(allowed)).then(pl.lit("invalid_chars"))
             .when(check(code).fill_null(False)).then(pl.lit("valid"))
@@ -316,3 +322,15 @@ def org_key(codes: dict[str, pl.DataFrame]) -> pl.Series:
              (("uscc", "valid", 8), ("org_code", "valid", 0), ("uscc", "org_code", 0),
               ("reg_number", "org_code", 0)) if kind in codes]
     return pl.select(pl.coalesce(found)).to_series().alias("org_key")
+
+
+def reg_key(codes: dict[str, pl.DataFrame]) -> pl.Series | None:
+    """The registration number of each record from its code columns (as for `org_key`): a
+    valid reg_number, else one keyed into the uscc column; None when neither column is there."""
+    found = []
+    for kind, flag in (("reg_number", "valid"), ("uscc", "reg_number")):
+        if kind in codes:
+            prefix = codes[kind].columns[0]
+            found.append(codes[kind].select(pl.when(pl.col(f"{prefix}_flag") == flag)
+                                            .then(pl.col(prefix))).to_series())
+    return pl.select(pl.coalesce(found)).to_series().alias("reg_key") if found else None

@@ -638,6 +638,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "address_road": ("地址路名", "Address road"),
     "name_core": ("字号", "Core name"),
     "org_key": ("组织机构代码", "Organisation code"),
+    "reg_key": ("工商注册号", "Registration number"),
     # the model section
     "comparison": ("比较项", "Comparison"),
     "registration": ("登记代码", "Registration codes"),

@@ -6,7 +6,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from stdnum.iso7064 import mod_11_10
 
 from linkage.normalize.enterprise import (
-    CODE_FLAGS, normalize_code, normalize_enterprise_name, org_key,
+    CODE_FLAGS, normalize_code, normalize_enterprise_name, org_key, reg_key,
 )
 
 HUAWEI_USCC = "914403001922038216"
@@ -151,6 +151,19 @@ def test_reg_number():
     out = codes("reg_number", good, bad, good[:-1], good[:-1] + "A")
     assert out["reg_number_flag"].to_list() == ["valid", "bad_check", "wrong_length",
                                                 "invalid_chars"]
+
+
+def test_registration_numbers_in_a_credit_code_column():
+    # a licence of before 2015 keyed where the credit code goes: a valid 15-digit registration
+    # number is what it is (flag reg_number, counted valid), not a credit code of wrong length
+    good = "33010908673633" + mod_11_10.calc_check_digit("33010908673633")
+    bad = good[:-1] + str((int(good[-1]) + 1) % 10)
+    out = codes("uscc", good, bad, HUAWEI_USCC, "19220382-1", None)
+    assert out["uscc_flag"].to_list() == ["reg_number", "wrong_length", "valid", "org_code", None]
+    reg = codes("reg_number", None, None, None, None, good)
+    assert reg_key({"uscc": out, "reg_number": reg}).to_list() == [good, None, None, None, good]
+    assert reg_key({"uscc": out}).to_list() == [good, None, None, None, None]
+    assert reg_key({"org_code": codes("org_code", "19220382-1")}) is None
 
 
 def test_org_key_from_uscc_or_org_code():
