@@ -15,7 +15,8 @@ from linkage.engine.dialect import Dialect
 from linkage.engine.duckdb_engine import DuckDBEngine
 from linkage.engine.scratch import Scratch
 
-__all__ = ["Engine", "Dialect", "DuckDBEngine", "Scratch", "open_engine", "open_run_engine"]
+__all__ = ["Engine", "Dialect", "DuckDBEngine", "Scratch", "open_engine", "open_run_engine",
+           "run_limits"]
 
 
 def open_engine(path: str | None = None, threads: int | None = None,
@@ -23,6 +24,16 @@ def open_engine(path: str | None = None, threads: int | None = None,
     """Open the default engine (DuckDB) on a database file, or in memory when path is None
     (`read_only`: the file is only read, and may be open in other processes too)."""
     return DuckDBEngine(path, threads=threads, memory_limit=memory_limit, read_only=read_only)
+
+
+def run_limits(metrics: dict) -> dict:
+    """The DuckDB limits (threads, memory_limit) a run was configured with, from its
+    metrics.json (`run.engine`), for the commands that open its output again (report,
+    explain, publish); {} when it records none or ran on another engine."""
+    engine = (metrics.get("run") or {}).get("engine") or {}
+    if engine.get("kind") != "duckdb":
+        return {}
+    return {k: engine[k] for k in ("threads", "memory_limit") if engine.get(k)}
 
 
 def open_run_engine(settings, folder: Path) -> Engine:

@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from linkage.columns import bayes_factor
-from linkage.engine import open_engine
+from linkage.engine import open_engine, run_limits
 from linkage.errors import NotARunError
 from linkage.link.comparisons import compile_comparisons
 from linkage.link.features import build_features
@@ -195,7 +195,11 @@ def explain(output_dir: Path, record_a: int, record_b: int, language: str) -> No
     db = output_dir / "linkage.duckdb"
     if not db.exists():
         raise NotARunError(f"{db} not found: run `linkage run` first")
-    engine = open_engine(str(db))
+    try:  # the run's DuckDB limits; a run folder without a readable metrics.json has none
+        limits = run_limits(json.loads((output_dir / "metrics.json").read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError):
+        limits = {}
+    engine = open_engine(str(db), **limits)
     try:
         tables = set(engine.tables())
         for table in ("records", "pairs", "link_model", "model_params"):

@@ -31,7 +31,7 @@ import polars as pl
 
 from linkage import __version__
 from linkage.connectors.server import mask_url, server_for, server_kind
-from linkage.engine import Engine, open_engine
+from linkage.engine import Engine, open_engine, run_limits
 from linkage.errors import NotARunError, OutputError, SourceError
 from linkage.publish.dialects import (
     PUBLICATION_TABLES,
@@ -82,10 +82,11 @@ def _drop_comment_lines(statement: str) -> str:
     return "\n".join(line for line in statement.splitlines() if not line.startswith("--")).strip()
 
 
-def _proposed_schema(database: Path) -> pl.DataFrame:
-    """Table `unified_schema` of the run's database (opened read-only)."""
+def _proposed_schema(database: Path, limits: dict) -> pl.DataFrame:
+    """Table `unified_schema` of the run's database (opened read-only, within the run's
+    DuckDB `limits`)."""
     try:
-        run = open_engine(database, read_only=True)
+        run = open_engine(database, read_only=True, **limits)
     except OutputError as exc:
         raise NotARunError(f"cannot read the proposed schema: {exc}") from None
     try:
@@ -100,8 +101,9 @@ def _proposed_schema(database: Path) -> pl.DataFrame:
 def _build(out: Path) -> tuple[Engine, pl.DataFrame, list[str]]:
     """Every table to publish, filled, in an in-memory engine (its CHECKs hold before loading):
     (the engine, the unified schema's rows, the tables in loading order)."""
-    schema = _proposed_schema(out / "linkage.duckdb")
-    local = open_engine()
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    schema = _proposed_schema(out / "linkage.duckdb", run_limits(metrics))
+    local = open_engine(**run_limits(metrics))
     d = local.dialect
     local.execute(to_sql(schema))
     clusters = d.read_parquet(out / "clusters.parquet")
@@ -126,7 +128,6 @@ def _build(out: Path) -> tuple[Engine, pl.DataFrame, list[str]]:
     local.load("_crosswalk", crosswalk, temp=True)
     local.execute("INSERT INTO linkage_column_crosswalk SELECT * FROM _crosswalk")
     local.drop_table("_crosswalk")
-    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     run = metrics.get("run", {})
     local.execute("INSERT INTO linkage_publication VALUES (?, ?, ?, ?)",
                   [run.get("name") or "linkage", run.get("version") or __version__,

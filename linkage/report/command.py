@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from linkage.engine import open_engine
+from linkage.engine import open_engine, run_limits
 from linkage.errors import NotARunError
 from linkage.outputs import updating
 from linkage.report import render_report
@@ -34,7 +34,7 @@ def report(output_dir: Path, language: str | None) -> None:
         raise NotARunError(f"{metrics_path}: not valid JSON ({exc})") from None
     language = language or lookup(metrics, "measure.language") or "zh"
     try:
-        engine = open_engine(str(db))
+        engine = open_engine(str(db), **run_limits(metrics))
     except Exception as exc:  # noqa: BLE001 — e.g. the database is locked by a running run
         raise NotARunError(f"{db}: cannot open ({exc})") from None
     try:

@@ -58,3 +58,26 @@ def test_report_command_explains_a_wrong_folder(tmp_path):
     result = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert result.exit_code == 2
     assert "linkage.duckdb: not found" in result.output
+
+
+def test_report_command_keeps_to_the_runs_memory_limit_and_threads(tmp_path, metrics, monkeypatch):
+    """Re-rendering opens the run's database within the limits the run was configured with
+    (metrics.json `run.engine`), not with DuckDB's defaults."""
+    import duckdb
+
+    metrics.setdefault("run", {})["engine"] = {"kind": "duckdb", "memory_limit": "300MB",
+                                               "threads": 1}
+    _run_folder(tmp_path, metrics)
+    seen, connect = [], duckdb.connect
+
+    def recording(*args, **kwargs):
+        con = connect(*args, **kwargs)
+        seen.append(con.execute("SELECT current_setting('memory_limit'), "
+                                "current_setting('threads')").fetchall()[0])
+        return con
+
+    monkeypatch.setattr(duckdb, "connect", recording)
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert seen and all(limit in ("286.1 MiB", "300.0 MB") and threads == 1
+                        for limit, threads in seen), seen
