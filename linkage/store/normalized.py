@@ -33,6 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Self
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -218,8 +219,8 @@ class NormalizedCache:
             fresh = [pa.ipc.open_file(pa.memory_map(str(p))).read_all() for p in rows.fresh]
             if fresh:
                 fresh = pa.concat_tables(fresh)
-                con.register("_fresh", fresh.append_column("_n", pa.array(range(fresh.num_rows),
-                                                                         pa.int64())))
+                con.register("_fresh", fresh.append_column(
+                    "_n", pa.array(np.arange(fresh.num_rows, dtype=np.int64))))
             # one row per key (a raw row keyed twice in an export is one normalized row), by
             # the keys and a row number alone: DISTINCT ON would hash every column of every row
             once = ("SELECT * EXCLUDE (_n) FROM _fresh WHERE _n IN "
