@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from linkage.config import Config, load_config
-from linkage.engine import open_engine
+from linkage.engine import open_engine, run_limits
 from linkage.errors import ConfigError, NotARunError, first_line
 from linkage.link.comparisons import Comparison, compile_comparisons
 from linkage.link.settings import LinkageSettings
@@ -54,7 +54,7 @@ class FinishedRun:
             self.metrics = json.loads(metrics.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise NotARunError(f"{metrics}: cannot read ({exc})") from None
-        self.engine = open_engine()
+        self.engine = open_engine(**run_limits(self.metrics))  # within the run's limits
         path = str(db).replace("'", "''")
         try:
             self.engine.execute(f"ATTACH '{path}' AS run (READ_ONLY)")

@@ -49,3 +49,21 @@ def test_the_section_before_and_after_a_review(fresh_run):
         assert "precision" in english and "95% interval" in english
     finally:
         run.close()
+
+
+def test_the_finished_run_is_read_within_the_runs_memory_limit_and_threads(fresh_run):
+    """The review opens the run's database within the DuckDB limits the run was configured
+    with (metrics.json `run.engine`), as `linkage report` does."""
+    import json
+
+    path = fresh_run.output / "metrics.json"
+    metrics = json.loads(path.read_text(encoding="utf-8"))
+    metrics["run"]["engine"] = {"kind": "duckdb", "memory_limit": "300MB", "threads": 1}
+    path.write_text(json.dumps(metrics, ensure_ascii=False), encoding="utf-8")
+    run = FinishedRun(fresh_run.output)
+    try:
+        limit, threads = run.engine.sql("SELECT current_setting('memory_limit') AS m, "
+                                        "current_setting('threads') AS t").row(0)
+    finally:
+        run.close()
+    assert limit in ("286.1 MiB", "300.0 MB") and threads == 1
