@@ -309,16 +309,20 @@ def normalize_code(series: pl.Series, kind: str, prefix: str | None = None) -> p
     return per_unique(as_text(series), compute)
 
 
+def _carried(codes: dict[str, pl.DataFrame], kind: str, flag: str, start: int = 0,
+             length: int | None = None) -> pl.Series:
+    """Per record, characters `start`… (`length` of them, else to the end) of the code in the
+    column of `kind` where its flag is `flag`, else null."""
+    prefix = codes[kind].columns[0]
+    return codes[kind].select(pl.when(pl.col(f"{prefix}_flag") == flag)
+                              .then(pl.col(prefix).str.slice(start, length))).to_series()
+
+
 def org_key(codes: dict[str, pl.DataFrame]) -> pl.Series:
     """The organisation code of each record from its code columns ({kind: normalize_code
     output}): characters 9–17 of a valid uscc, else a valid org_code, else an organisation
     code keyed into the uscc or reg_number column; null when there is none."""
-    def carried(kind: str, flag: str, start: int) -> pl.Series:
-        prefix = codes[kind].columns[0]
-        return codes[kind].select(pl.when(pl.col(f"{prefix}_flag") == flag)
-                                  .then(pl.col(prefix).str.slice(start, 9))).to_series()
-
-    found = [carried(kind, flag, start) for kind, flag, start in
+    found = [_carried(codes, kind, flag, start, 9) for kind, flag, start in
              (("uscc", "valid", 8), ("org_code", "valid", 0), ("uscc", "org_code", 0),
               ("reg_number", "org_code", 0)) if kind in codes]
     return pl.select(pl.coalesce(found)).to_series().alias("org_key")
@@ -327,10 +331,6 @@ def org_key(codes: dict[str, pl.DataFrame]) -> pl.Series:
 def reg_key(codes: dict[str, pl.DataFrame]) -> pl.Series | None:
     """The registration number of each record from its code columns (as for `org_key`): a
     valid reg_number, else one keyed into the uscc column; None when neither column is there."""
-    found = []
-    for kind, flag in (("reg_number", "valid"), ("uscc", "reg_number")):
-        if kind in codes:
-            prefix = codes[kind].columns[0]
-            found.append(codes[kind].select(pl.when(pl.col(f"{prefix}_flag") == flag)
-                                            .then(pl.col(prefix))).to_series())
+    found = [_carried(codes, kind, flag) for kind, flag in
+             (("reg_number", "valid"), ("uscc", "reg_number")) if kind in codes]
     return pl.select(pl.coalesce(found)).to_series().alias("reg_key") if found else None
