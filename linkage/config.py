@@ -193,7 +193,8 @@ class EngineSettings(BaseModel):
 
     def duckdb_limits(self) -> dict[str, str | int]:
         """The DuckDB settings every connection of a run takes (the run's database, the entity
-        store's, the CSV reader's): memory_limit and, where configured, threads."""
+        store's, the CSV reader's, the commands' that open its output again): memory_limit and,
+        where configured, threads."""
         limits: dict[str, str | int] = {"memory_limit": self.memory()}
         if self.threads:
             limits["threads"] = self.threads

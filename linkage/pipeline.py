@@ -224,7 +224,7 @@ def plan_blocking(config: Config, echo: Callable[[str], None] = print) -> list[t
     from linkage.link.run import prepare_blocking
 
     log = StageLog(lambda _m: None)
-    engine = open_engine(None, threads=config.engine.threads, memory_limit=config.engine.memory())
+    engine = open_engine(None, **config.engine.duckdb_limits())
     try:
         with tempfile.TemporaryDirectory(prefix="linkage-plan-") as workdir:
             raw = read_sources(config, engine, Path(workdir), log)

@@ -28,12 +28,20 @@ def open_engine(path: str | None = None, threads: int | None = None,
 
 def run_limits(metrics: dict) -> dict:
     """The DuckDB limits (threads, memory_limit) a run was configured with, from its
-    metrics.json (`run.engine`), for the commands that open its output again (report,
-    explain, publish); {} when it records none or ran on another engine."""
-    engine = (metrics.get("run") or {}).get("engine") or {}
-    if engine.get("kind") != "duckdb":
+    metrics.json (`run.engine`, as `EngineSettings.described` wrote it), for the commands that
+    open its output again (report, explain, publish, review); {} when it records none, ran on
+    another engine or records something that is not a setting (a hand-edited file)."""
+    from pydantic import ValidationError
+
+    from linkage.config import EngineSettings  # here: linkage.config imports the link stage
+
+    run = metrics.get("run") if isinstance(metrics, dict) else None
+    recorded = run.get("engine") if isinstance(run, dict) else None
+    try:
+        settings = EngineSettings.model_validate(recorded)
+    except ValidationError:
         return {}
-    return {k: engine[k] for k in ("threads", "memory_limit") if engine.get(k)}
+    return settings.duckdb_limits() if settings.kind == "duckdb" else {}
 
 
 def open_run_engine(settings, folder: Path) -> Engine:
@@ -43,5 +51,4 @@ def open_run_engine(settings, folder: Path) -> Engine:
     if settings.kind == "spark":
         from linkage.engine.spark_engine import open_spark_run
         return open_spark_run(settings.master, settings.spark_conf(), folder)
-    return DuckDBEngine(folder / "linkage.duckdb", threads=settings.threads,
-                        memory_limit=settings.memory())
+    return DuckDBEngine(folder / "linkage.duckdb", **settings.duckdb_limits())

@@ -101,7 +101,10 @@ def _proposed_schema(database: Path, limits: dict) -> pl.DataFrame:
 def _build(out: Path) -> tuple[Engine, pl.DataFrame, list[str]]:
     """Every table to publish, filled, in an in-memory engine (its CHECKs hold before loading):
     (the engine, the unified schema's rows, the tables in loading order)."""
-    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    try:
+        metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise NotARunError(f"{out / 'metrics.json'}: not valid JSON ({exc})") from None
     schema = _proposed_schema(out / "linkage.duckdb", run_limits(metrics))
     local = open_engine(**run_limits(metrics))
     d = local.dialect

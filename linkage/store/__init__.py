@@ -84,7 +84,7 @@ class StoreRun:
         """`limits`: DuckDB settings every connection to the store is opened with (the run's
         `engine.memory_limit` and `threads`, so the store's buffers stay within them too)."""
         self.path = path
-        self.limits = {k: v for k, v in (limits or {}).items() if v is not None}
+        self.limits = dict(limits or {})
         self.building = path.with_name(f".{path.name}.building-{os.getpid()}")
         self._held = ExitStack()
         self.keys: pl.DataFrame | None = None  # this run's record keys (`carry`)

@@ -81,3 +81,12 @@ def test_report_command_keeps_to_the_runs_memory_limit_and_threads(tmp_path, met
     assert result.exit_code == 0, result.output
     assert seen and all(limit in ("286.1 MiB", "300.0 MB") and threads == 1
                         for limit, threads in seen), seen
+
+
+def test_report_command_ignores_limits_that_are_not_settings(tmp_path, metrics):
+    # a hand-edited metrics.json: DuckDB's defaults, not DuckDB's error
+    metrics.setdefault("run", {})["engine"] = {"kind": "duckdb", "memory_limit": "lots",
+                                               "threads": 0}
+    _run_folder(tmp_path, metrics)
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code == 0, result.output
