@@ -288,6 +288,8 @@ def normalize_code(series: pl.Series, kind: str, prefix: str | None = None) -> p
     prefix = prefix or series.name
     length, allowed, check = _CODES[kind]
     code = pl.col(prefix)
+    # a registration number keyed where the credit code goes (checked in uscc columns only)
+    registration = reg_number_valid(code) if kind == "uscc" else pl.lit(False)
 
     def compute(values: pl.Series) -> pl.DataFrame:
         frame = pl.DataFrame([clean_code(values).alias(prefix),
@@ -298,7 +300,7 @@ def normalize_code(series: pl.Series, kind: str, prefix: str | None = None) -> p
             .when(~code.str.contains(r"^[0-9A-Z]+$")).then(pl.lit("invalid_chars"))
             .when((code.str.len_chars() != length) & org_code_valid(code).fill_null(False))
             .then(pl.lit("org_code"))
-            .when(pl.lit(kind == "uscc") & reg_number_valid(code)).then(pl.lit("reg_number"))
+            .when(registration).then(pl.lit("reg_number"))
             .when(code.str.len_chars() != length).then(pl.lit("wrong_length"))
             .when(~code.str.contains(allowed)).then(pl.lit("invalid_chars"))
             .when(check(code).fill_null(False)).then(pl.lit("valid"))
